@@ -1,0 +1,26 @@
+"""`mailadmin stats`: the dashboard's numbers."""
+
+from __future__ import annotations
+
+import click
+
+from mailadmin.cli import pass_services
+from mailadmin.cli.output import print_json, print_table
+from mailadmin.services.context import Services
+from mailadmin.services.stats import mailbox_stats
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_services
+def stats(services: Services, as_json: bool) -> None:
+    """Mailbox counts by tier and by status."""
+    numbers = mailbox_stats(services.mailboxes.store)
+    if as_json:
+        print_json(numbers.as_dict())
+        return
+    statuses = list(numbers.by_status)
+    rows = [(tier, *counts.values(), numbers.by_tier[tier])
+            for tier, counts in numbers.by_tier_and_status.items()]
+    rows.append(("total", *numbers.by_status.values(), numbers.total))
+    print_table(["Cấp / tier", *statuses, "Tổng / total"], rows)

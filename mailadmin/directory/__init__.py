@@ -1,0 +1,1 @@
+"""The directory layer: the only package that imports ldap3."""

@@ -1,0 +1,446 @@
+"""The one module that talks ldap3: pooled, failover-aware connections and plain entries."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from ldap3 import (
+    ASYNC,
+    BASE,
+    FIRST,
+    LEVEL,
+    MODIFY_ADD,
+    MODIFY_DELETE,
+    MODIFY_REPLACE,
+    NONE,
+    SUBTREE,
+    SYNC,
+    Connection,
+    Server,
+    ServerPool,
+)
+from ldap3.core import exceptions as ldap_errors
+
+from mailadmin.directory.results import error_for_result
+from mailadmin.errors import DirectoryError, unreachable
+from mailadmin.i18n import t
+
+T = TypeVar("T")
+SCOPES = {"base": BASE, "one": LEVEL, "sub": SUBTREE}
+MODIFY_OPS = {"replace": MODIFY_REPLACE, "add": MODIFY_ADD, "delete": MODIFY_DELETE}
+PIPELINE_WINDOW = 256  # slapd drops a connection past ~1,000 outstanding operations
+BATCH_SIZE = 500  # entries per transaction in bulk writes
+POOL_SIZE = 8
+TXN_START, TXN_SPEC, TXN_END = "1.3.6.1.1.21.1", "1.3.6.1.1.21.2", "1.3.6.1.1.21.3"
+Values = Sequence[str | bytes]
+Changes = Mapping[str, tuple[str, Values]]
+
+
+@dataclass(frozen=True)
+class DirectoryConfig:
+    """How to reach the directory: servers in failover order and the service account."""
+
+    uris: tuple[str, ...]
+    base_dn: str
+    bind_dn: str
+    password: str = field(repr=False)
+    connect_timeout: int = 3
+    receive_timeout: int = 10
+    page_size: int = 500
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One directory entry: its DN and raw values keyed by lower-case attribute name."""
+
+    dn: str
+    attributes: dict[str, list[bytes]]
+
+    def raw(self, name: str) -> list[bytes]:
+        """All values of an attribute as bytes ([] when absent)."""
+        return self.attributes.get(name.lower(), [])
+
+    def texts(self, name: str) -> list[str]:
+        """All values of an attribute as text."""
+        return [value.decode("utf-8") for value in self.raw(name)]
+
+    def text(self, name: str, default: str = "") -> str:
+        """The first value of an attribute as text."""
+        values = self.raw(name)
+        return values[0].decode("utf-8") if values else default
+
+
+@dataclass(frozen=True)
+class BulkFailure:
+    """One write of a bulk run that the directory refused."""
+
+    dn: str
+    error: Exception
+
+
+class DirectoryClient:
+    """Thread-safe access to the directory: a small pool of bound connections over a server pool."""
+
+    def __init__(self, config: DirectoryConfig) -> None:
+        self.config = config
+        self._servers = ServerPool(
+            [Server(uri, connect_timeout=config.connect_timeout, get_info=NONE) for uri in config.uris],
+            FIRST, active=1, exhaust=False,
+        )
+        self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=POOL_SIZE)
+        self._lock = threading.Lock()
+
+    @property
+    def base_dn(self) -> str:
+        return self.config.base_dn
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _open(self, strategy: str = SYNC, user: str | None = None, password: str | None = None,
+              servers: ServerPool | Server | None = None) -> Connection:
+        connection = Connection(
+            servers or self._servers, user=user or self.config.bind_dn,
+            password=password if user else self.config.password, client_strategy=strategy,
+            raise_exceptions=False, receive_timeout=self.config.receive_timeout,
+            auto_referrals=False, return_empty_attributes=False,
+        )
+        try:
+            if not connection.bind():
+                raise error_for_result(connection.result, self.config.bind_dn)
+        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError,
+                ldap_errors.LDAPSocketOpenError) as exc:
+            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+        return connection
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        try:
+            connection = self._idle.get_nowait()
+        except queue.Empty:
+            connection = self._open()
+        broken = False
+        try:
+            yield connection
+        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError):
+            broken = True
+            raise
+        finally:
+            if broken or connection.closed:
+                _quietly_unbind(connection)
+            else:
+                try:
+                    self._idle.put_nowait(connection)
+                except queue.Full:
+                    _quietly_unbind(connection)
+
+    def _run(self, operation: Callable[[Connection], T], *, retry: bool) -> T:
+        """Run on a pooled connection; on a dead server, reconnect (next URI) and retry once."""
+        attempts = 2 if retry else 1
+        for attempt in range(attempts):
+            try:
+                with self._connection() as connection:
+                    return operation(connection)
+            except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
+                self._drain()
+                if attempt == attempts - 1:
+                    raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+        raise AssertionError("unreachable")
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                _quietly_unbind(self._idle.get_nowait())
+            except queue.Empty:
+                return
+
+    def close(self) -> None:
+        """Unbind every idle connection."""
+        self._drain()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def search(self, base: str, search_filter: str, *, scope: str = "sub",
+               attributes: Sequence[str] = ("*",), size_limit: int = 0) -> list[Entry]:
+        """All entries that match, fetched page by page; a server-side truncation raises."""
+        return list(self.iter_search(base, search_filter, scope=scope, attributes=attributes,
+                                     size_limit=size_limit))
+
+    def iter_search(self, base: str, search_filter: str, *, scope: str = "sub",
+                    attributes: Sequence[str] = ("*",), size_limit: int = 0) -> Iterator[Entry]:
+        """Matching entries, one page in memory at a time."""
+        cookie: bytes | None = None
+        returned = 0
+        while True:
+            page, cookie = self._run(
+                lambda c, ck=cookie: self._search_page(c, base, search_filter, scope, attributes,
+                                                       size_limit, ck), retry=True)
+            yield from page
+            returned += len(page)
+            if not cookie or (size_limit and returned >= size_limit):
+                return
+
+    def _search_page(self, connection: Connection, base: str, search_filter: str, scope: str,
+                     attributes: Sequence[str], size_limit: int,
+                     cookie: bytes | None) -> tuple[list[Entry], bytes | None]:
+        connection.search(base, search_filter, search_scope=SCOPES[scope],
+                          attributes=list(attributes), size_limit=size_limit,
+                          paged_size=self.config.page_size, paged_cookie=cookie)
+        result = connection.result
+        if result["result"] == 4 and size_limit:
+            pass  # the caller asked for at most size_limit entries: not a truncation
+        elif result["result"] == 32:
+            return [], None
+        elif result["result"] != 0:
+            raise error_for_result(result, base)
+        entries = [_entry(item) for item in connection.response or [] if item.get("type") == "searchResEntry"]
+        controls = result.get("controls") or {}
+        paged = controls.get("1.2.840.113556.1.4.319", {}).get("value", {})
+        return entries, paged.get("cookie") or None
+
+    def get(self, dn: str, attributes: Sequence[str] = ("*",)) -> Entry | None:
+        """One entry by DN, or None."""
+        entries = self.search(dn, "(objectClass=*)", scope="base", attributes=attributes)
+        return entries[0] if entries else None
+
+    def count(self, base: str, search_filter: str, scope: str = "sub") -> int:
+        """How many entries match (DNs only, paged)."""
+        return sum(1 for _ in self.iter_search(base, search_filter, scope=scope, attributes=["1.1"]))
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def add(self, dn: str, attributes: Mapping[str, Values]) -> None:
+        """Create an entry; refusals become Conflict, InvalidInput, PermissionDenied…"""
+        self._write(lambda c: c.add(dn, attributes=_clean(attributes)), dn)
+
+    def modify(self, dn: str, changes: Changes) -> None:
+        """Change attributes: {name: ("replace"|"add"|"delete", values)}."""
+        self._write(lambda c: c.modify(dn, _changes(changes)), dn)
+
+    def delete(self, dn: str) -> None:
+        """Remove a leaf entry."""
+        self._write(lambda c: c.delete(dn), dn)
+
+    def move(self, dn: str, new_rdn: str, new_parent: str | None = None) -> None:
+        """Rename an entry and/or move it (with its subtree) below another parent."""
+        self._write(lambda c: c.modify_dn(dn, new_rdn, delete_old_dn=True, new_superior=new_parent), dn)
+
+    def _write(self, operation: Callable[[Connection], Any], dn: str) -> None:
+        def run(connection: Connection) -> None:
+            operation(connection)
+            if connection.result["result"] != 0:
+                raise error_for_result(connection.result, dn)
+        # A write is not retried after a lost connection: it may have been applied.
+        self._run(run, retry=False)
+
+    def add_many(self, entries: Iterable[tuple[str, Mapping[str, Values]]],
+                 on_result: Callable[[str, Exception | None], None] | None = None,
+                 batch_size: int = BATCH_SIZE) -> list[BulkFailure]:
+        """Create many entries; returns the refused ones, in order.
+
+        Entries go in batches, each one LDAP transaction with its adds pipelined: one
+        fsync per batch instead of one per entry. A batch the server refuses is replayed
+        entry by entry (still pipelined), so one bad entry costs its batch a retry and
+        holds back nobody else.
+        """
+        connection = self._open(ASYNC)
+        failures: list[BulkFailure] = []
+        try:
+            for batch in _chunks(entries, batch_size):
+                outcomes = _add_batch_atomically(connection, batch)
+                if outcomes is None:
+                    outcomes = _add_pipelined(connection, batch)
+                for dn, error in outcomes:
+                    if error is not None:
+                        failures.append(BulkFailure(dn, error))
+                    if on_result:
+                        on_result(dn, error)
+        except ldap_errors.LDAPCommunicationError as exc:
+            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+        finally:
+            _quietly_unbind(connection)
+        return failures
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """An LDAP transaction (RFC 5805): every write inside commits together or not at all."""
+        with self._connection() as connection:
+            connection.extended(TXN_START)
+            if connection.result["result"] != 0:
+                raise error_for_result(connection.result, self.base_dn)
+            txn = Transaction(connection, connection.result["responseValue"])
+            try:
+                yield txn
+            except BaseException:
+                txn.end(commit=False)
+                raise
+            txn.end(commit=True)
+
+    # -- authentication ----------------------------------------------------------------------
+
+    def check_password(self, dn: str, password: str) -> bool:
+        """True if `password` binds as `dn` (a fresh connection; the pool is not touched)."""
+        if not password:
+            return False  # an empty password would be an unauthenticated bind: never a login
+        connection = Connection(self._servers, user=dn, password=password, raise_exceptions=False,
+                                receive_timeout=self.config.receive_timeout, auto_referrals=False)
+        try:
+            ok = bool(connection.bind())
+            if not ok and connection.result["result"] not in (49, 50, 53):
+                raise error_for_result(connection.result, dn)
+            return ok
+        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
+            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+        finally:
+            _quietly_unbind(connection)
+
+    def whoami_server(self) -> str:
+        """The URI of the server the pool currently talks to (for status and failover tests)."""
+        def current(connection: Connection) -> str:
+            connection.extend.standard.who_am_i()
+            if connection.result["result"] != 0:
+                raise DirectoryError(t("Thư mục không trả lời whoami", "directory refused whoami"))
+            return str(connection.server.host) + ":" + str(connection.server.port)
+        return self._run(current, retry=True)
+
+
+class Transaction:
+    """Writes queued in one LDAP transaction; the server applies them at commit."""
+
+    def __init__(self, connection: Connection, identifier: bytes) -> None:
+        self._connection = connection
+        self._control = [(TXN_SPEC, True, identifier)]
+        self._identifier = identifier
+        self._first_dn = ""
+
+    def add(self, dn: str, attributes: Mapping[str, Values]) -> None:
+        self._queue(dn, lambda c: c.add(dn, attributes=_clean(attributes), controls=self._control))
+
+    def modify(self, dn: str, changes: Changes) -> None:
+        self._queue(dn, lambda c: c.modify(dn, _changes(changes), controls=self._control))
+
+    def delete(self, dn: str) -> None:
+        self._queue(dn, lambda c: c.delete(dn, controls=self._control))
+
+    def move(self, dn: str, new_rdn: str, new_parent: str | None = None) -> None:
+        self._queue(dn, lambda c: c.modify_dn(dn, new_rdn, delete_old_dn=True,
+                                              new_superior=new_parent, controls=self._control))
+
+    def _queue(self, dn: str, operation: Callable[[Connection], Any]) -> None:
+        self._first_dn = self._first_dn or dn
+        operation(self._connection)
+        if self._connection.result["result"] != 0:
+            raise error_for_result(self._connection.result, dn)
+
+    def end(self, *, commit: bool) -> None:
+        """Commit (or abort) the transaction; a refused commit raises with the server's reason."""
+        self._connection.extended(TXN_END, _txn_end_value(self._identifier, commit))
+        result = self._connection.result
+        if commit and result["result"] != 0:
+            raise error_for_result(result, self._first_dn or "transaction")
+
+
+def _ber_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(encoded)]) + encoded
+
+
+def _ber_octets(value: bytes) -> bytes:
+    return b"\x04" + _ber_length(len(value)) + value
+
+
+def _ber_sequence(content: bytes) -> bytes:
+    return b"\x30" + _ber_length(len(content)) + content
+
+
+Batch = list[tuple[str, Mapping[str, Values]]]
+Outcomes = list[tuple[str, Exception | None]]
+
+
+def _chunks(entries: Iterable[tuple[str, Mapping[str, Values]]], size: int) -> Iterator[Batch]:
+    batch: Batch = []
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _wait(connection: Connection, message_id: int) -> dict[str, Any]:
+    _, result = connection.get_response(message_id, get_request=False)
+    return result
+
+
+def _pipeline(connection: Connection, batch: Batch, controls: list[Any] | None) -> list[dict[str, Any]]:
+    """Send every add without waiting (at most PIPELINE_WINDOW in flight); results in order."""
+    results: list[dict[str, Any]] = []
+    pending: deque[int] = deque()
+    for dn, attributes in batch:
+        pending.append(connection.add(dn, attributes=_clean(attributes), controls=controls))
+        if len(pending) >= PIPELINE_WINDOW:
+            results.append(_wait(connection, pending.popleft()))
+    results.extend(_wait(connection, message_id) for message_id in pending)
+    return results
+
+
+def _add_pipelined(connection: Connection, batch: Batch) -> Outcomes:
+    results = _pipeline(connection, batch, None)
+    return [(dn, None if result["result"] == 0 else error_for_result(result, dn))
+            for (dn, _), result in zip(batch, results, strict=True)]
+
+
+def _add_batch_atomically(connection: Connection, batch: Batch) -> Outcomes | None:
+    """The batch in one transaction; None if the server refused any of it (nothing written)."""
+    start = _wait(connection, connection.extended(TXN_START))
+    if start["result"] != 0:
+        return None
+    identifier = start["responseValue"]
+    results = _pipeline(connection, batch, [(TXN_SPEC, True, identifier)])
+    commit = all(result["result"] == 0 for result in results)
+    end = _wait(connection, connection.extended(TXN_END, _txn_end_value(identifier, commit)))
+    if not commit or end["result"] != 0:
+        return None
+    return [(dn, None) for dn, _ in batch]
+
+
+def _txn_end_value(identifier: bytes, commit: bool) -> bytes:
+    """BER of RFC 5805's txnEndReq: SEQUENCE { commit BOOLEAN DEFAULT TRUE, identifier }."""
+    return _ber_sequence((b"" if commit else b"\x01\x01\x00") + _ber_octets(identifier))
+
+
+def _entry(item: Mapping[str, Any]) -> Entry:
+    attributes: dict[str, list[bytes]] = {}
+    for name, values in (item.get("raw_attributes") or {}).items():
+        key = name.lower()
+        attributes.setdefault(key, []).extend(values)
+        if key.endswith(";binary"):
+            attributes.setdefault(key.removesuffix(";binary"), []).extend(values)
+    return Entry(item["dn"], attributes)
+
+
+def _clean(attributes: Mapping[str, Values]) -> dict[str, list[str | bytes]]:
+    return {name: list(values) for name, values in attributes.items() if values}
+
+
+def _changes(changes: Changes) -> dict[str, list[tuple[Any, list[str | bytes]]]]:
+    return {name: [(MODIFY_OPS[op], list(values))] for name, (op, values) in changes.items()}
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _quietly_unbind(connection: Connection) -> None:
+    try:
+        connection.unbind()
+    except Exception:
+        pass

@@ -1,0 +1,47 @@
+"""Units in the directory: organizationalUnit + maUnit entries forming the tree."""
+
+from __future__ import annotations
+
+from mailadmin.directory import dit, filters
+from mailadmin.directory.client import DirectoryClient
+from mailadmin.directory.mapping import UNIT_ATTRIBUTES, unit_attributes, unit_from_entry
+from mailadmin.model import Unit
+from mailadmin.names import search_key
+
+
+class UnitStore:
+    """Reads and writes unit entries."""
+
+    def __init__(self, client: DirectoryClient) -> None:
+        self.client = client
+        self.base_dn = client.base_dn
+
+    def all(self) -> list[Unit]:
+        """Every unit, parents before children."""
+        entries = self.client.search(self.base_dn, filters.eq("objectClass", "maUnit"),
+                                     attributes=UNIT_ATTRIBUTES)
+        units = [unit_from_entry(entry, self.base_dn) for entry in entries]
+        return sorted(units, key=lambda unit: unit.depth)
+
+    def add(self, unit: Unit) -> None:
+        """Create a unit below its parent (which must exist)."""
+        self.client.add(dit.unit_dn(unit.path, self.base_dn), unit_attributes(unit))
+
+    def add_many(self, units: list[Unit]) -> None:
+        """Create many units, pipelined one level at a time (a child needs its parent written)."""
+        for depth in sorted({unit.depth for unit in units}):
+            failures = self.client.add_many(
+                (dit.unit_dn(unit.path, self.base_dn), unit_attributes(unit))
+                for unit in units if unit.depth == depth)
+            if failures:
+                raise failures[0].error
+
+    def rename(self, unit: Unit, name: str) -> None:
+        """Change a unit's display name (its code and DN stay)."""
+        self.client.modify(dit.unit_dn(unit.path, self.base_dn), {
+            "displayName": ("replace", [name]), "maSearchName": ("replace", [search_key(name)])})
+
+    def move(self, unit: Unit, new_parent: Unit) -> None:
+        """Move a unit with its whole subtree (mailboxes included) below another unit."""
+        self.client.move(dit.unit_dn(unit.path, self.base_dn), dit.rdn("ou", unit.code),
+                         dit.unit_dn(new_parent.path, self.base_dn))

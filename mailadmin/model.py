@@ -1,0 +1,103 @@
+"""Plain domain objects: no ldap3, no Flask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+class Tier(StrEnum):
+    """Administrative tier of a mailbox, following from its unit."""
+
+    PROVINCE = "province"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+
+
+class UnitKind(StrEnum):
+    """What a unit is: the province, a province agency, a district-level unit or a commune."""
+
+    PROVINCE = "province"
+    AGENCY = "agency"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+
+    @property
+    def tier(self) -> Tier:
+        """The tier of mailboxes in a unit of this kind."""
+        return _TIER_OF_KIND[self]
+
+
+_TIER_OF_KIND = {
+    UnitKind.PROVINCE: Tier.PROVINCE,
+    UnitKind.AGENCY: Tier.PROVINCE,
+    UnitKind.DISTRICT: Tier.DISTRICT,
+    UnitKind.COMMUNE: Tier.COMMUNE,
+}
+
+
+class Status(StrEnum):
+    """Lifecycle of a mailbox: only active ones can log in."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A node of the unit tree; `path` lists the codes from the top unit down to this one."""
+
+    code: str
+    name: str
+    kind: UnitKind
+    path: tuple[str, ...]
+
+    @property
+    def parent_code(self) -> str | None:
+        """Code of the unit above, None for the top unit."""
+        return self.path[-2] if len(self.path) > 1 else None
+
+    @property
+    def tier(self) -> Tier:
+        """Tier of the mailboxes that belong to this unit."""
+        return self.kind.tier
+
+    @property
+    def depth(self) -> int:
+        """0 for the top unit."""
+        return len(self.path) - 1
+
+
+@dataclass(frozen=True)
+class PersonName:
+    """A Vietnamese name: family name first, then middle names, given name last."""
+
+    family: str
+    middle: str
+    given: str
+
+    @property
+    def full(self) -> str:
+        """The name as written: 'Nguyễn Văn An'."""
+        return " ".join(part for part in (self.family, self.middle, self.given) if part)
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """An official's mailbox and identity, as the directory holds it."""
+
+    uid: str
+    name: PersonName
+    mail: str
+    unit_code: str
+    tier: Tier
+    status: Status = Status.ACTIVE
+    aliases: tuple[str, ...] = ()
+    title: str = ""
+    phone: str = ""
+    hr_id: str = ""
+    quota_mib: int = 0
+    retain_until: date | None = None
+    certificates: tuple[bytes, ...] = field(default=(), repr=False)

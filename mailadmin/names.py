@@ -1,0 +1,129 @@
+"""Vietnamese names: normalisation, folding to ASCII, and collision-free address generation."""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+
+from mailadmin.errors import InvalidInput
+from mailadmin.i18n import t
+from mailadmin.model import PersonName
+
+MAX_LOCAL_PART = 64
+_SPACES = re.compile(r"\s+")
+_NOT_ADDRESS_CHAR = re.compile(r"[^a-z0-9]")
+# đ/Đ have no Unicode decomposition: NFD leaves them whole, so map them first.
+_NO_DECOMPOSITION = str.maketrans({"đ": "d", "Đ": "D"})
+PATTERN_FIELDS = ("given", "family", "middle", "initials", "family_initial", "middle_initials")
+
+
+def normalize(text: str) -> str:
+    """NFC, single spaces, no leading or trailing blanks (names typed as NFD become NFC)."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII letters and digits only: 'Đặng Thị Đào' -> 'dangthidao'."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_NO_DECOMPOSITION))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NOT_ADDRESS_CHAR.sub("", bare.lower())
+
+
+def split_name(full_name: str) -> PersonName:
+    """Split a name in Vietnamese order: first word family, last word given, the rest middle."""
+    words = normalize(full_name).split(" ")
+    if words == [""]:
+        raise InvalidInput(t("Họ tên không được để trống", "the full name must not be empty"))
+    if len(words) == 1:
+        return PersonName(family="", middle="", given=words[0])
+    return PersonName(family=words[0], middle=" ".join(words[1:-1]), given=words[-1])
+
+
+def check_pattern(pattern: str) -> None:
+    """Refuse an address pattern naming an unknown field."""
+    for name in re.findall(r"{([^{}]*)}", pattern):
+        if name not in PATTERN_FIELDS:
+            raise InvalidInput(
+                t("Mẫu địa chỉ {pattern} có trường lạ {{{name}}}; dùng: {known}",
+                  "address pattern {pattern} has an unknown field {{{name}}}; use: {known}",
+                  pattern=pattern, name=name, known=", ".join(PATTERN_FIELDS))
+            )
+
+
+def local_part(name: PersonName, pattern: str = "{given}{initials}") -> str:
+    """The address base for a name: 'Nguyễn Văn An' -> 'annv' with the default pattern."""
+    check_pattern(pattern)
+    family_initial = fold(name.family)[:1]
+    middle_initials = "".join(fold(word)[:1] for word in name.middle.split())
+    base = pattern.format(
+        given=fold(name.given), family=fold(name.family), middle=fold(name.middle),
+        initials=family_initial + middle_initials,
+        family_initial=family_initial, middle_initials=middle_initials,
+    )
+    base = _NOT_ADDRESS_CHAR.sub("", base)[: MAX_LOCAL_PART - 4]
+    if not base:
+        raise InvalidInput(
+            t("Không tạo được địa chỉ từ tên {name}", "cannot make an address from the name {name}",
+              name=name.full)
+        )
+    return base
+
+
+TakenLookup = Callable[[str], Iterable[str]]
+
+
+class PrefixIndex:
+    """Taken local parts held in memory, answering 'which start with X' by binary search."""
+
+    def __init__(self, taken: Iterable[str]) -> None:
+        self._sorted = sorted(set(taken))
+
+    def __call__(self, start: str) -> list[str]:
+        first = bisect.bisect_left(self._sorted, start)
+        last = bisect.bisect_left(self._sorted, start + "\U0010ffff")
+        return self._sorted[first:last]
+
+
+class AddressAllocator:
+    """Hands out local parts: base, base1, base2… never one that is reserved or taken.
+
+    `taken_with_prefix(base)` answers which local parts starting with `base` are already
+    used (by the directory); the allocator also remembers what it handed out itself,
+    so a batch never gets the same address twice. The result depends only on the
+    directory's content and the order of requests: the same input gives the same addresses.
+    """
+
+    def __init__(self, taken_with_prefix: TakenLookup, reserved: Iterable[str] = ()) -> None:
+        self._lookup = taken_with_prefix
+        self._reserved = {fold(word) or word for word in reserved} | set(reserved)
+        self._known: dict[str, set[str]] = {}
+        self._given: set[str] = set()
+
+    def allocate(self, base: str) -> str:
+        """The first free local part among base, base1, base2…"""
+        taken = self._taken(base)
+        candidate, number = base, 0
+        while candidate in taken or candidate in self._given or candidate in self._reserved:
+            number += 1
+            candidate = f"{base}{number}"
+        self._given.add(candidate)
+        return candidate
+
+    def claim(self, local: str) -> bool:
+        """Reserve an exact local part asked for by the caller; False when it is not free."""
+        if local in self._reserved or local in self._given or local in self._taken(local):
+            return False
+        self._given.add(local)
+        return True
+
+    def _taken(self, base: str) -> set[str]:
+        if base not in self._known:
+            self._known[base] = set(self._lookup(base))
+        return self._known[base]
+
+
+def search_key(text: str) -> str:
+    """Accent-free lower-case words for searching: 'Đặng Thị Đào' -> 'dang thi dao'."""
+    return " ".join(filter(None, (fold(word) for word in normalize(text).split(" "))))

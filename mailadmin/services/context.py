@@ -1,0 +1,78 @@
+"""Wiring: settings -> directory client -> services, for the web app, the CLI and the SMTP service."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from mailadmin.directory import dit
+from mailadmin.directory.client import DirectoryClient, DirectoryConfig
+from mailadmin.errors import ConfigError, DirectoryUnavailable
+from mailadmin.i18n import t
+from mailadmin.services.mailboxes import MailboxService
+from mailadmin.services.units import UnitService
+from mailadmin.settings import Settings, load_settings
+from mailadmin.slapd import PrivateSlapd, SlapdPaths
+
+
+def directory_config(settings: Settings) -> DirectoryConfig:
+    """The private slapd of the state folder, unless the config names external servers."""
+    ldap = settings.ldap
+    base = settings.organisation.base_dn
+    if settings.embedded_directory:
+        uris = (PrivateSlapd(settings).uri,)
+        bind_dn = dit.service_dn(base)
+        password_file = SlapdPaths.of(settings).service_password
+        if not password_file.exists():
+            raise DirectoryUnavailable(t(
+                "Thư mục riêng chưa được tạo trong {state}: chạy `mailadmin directory start`",
+                "the private directory does not exist in {state} yet: run `mailadmin directory start`",
+                state=settings.state_dir))
+    else:
+        uris, bind_dn = ldap.uris, ldap.bind_dn
+        password_file = settings.resolve(ldap.bind_password_file) if ldap.bind_password_file else None
+        if not bind_dn or password_file is None:
+            raise ConfigError(t("ldap.uris cần ldap.bind_dn và ldap.bind_password_file",
+                                "ldap.uris needs ldap.bind_dn and ldap.bind_password_file"))
+    return DirectoryConfig(uris=tuple(uris), base_dn=base, bind_dn=bind_dn,
+                           password=_read_secret(password_file),
+                           connect_timeout=ldap.connect_timeout,
+                           receive_timeout=ldap.receive_timeout, page_size=ldap.page_size)
+
+
+def _read_secret(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(t("Không đọc được tệp mật khẩu {path}: {e}", "cannot read password file {path}: {e}",
+                            path=path, e=exc.strerror)) from exc
+
+
+class Services:
+    """Every use case, sharing one directory client."""
+
+    def __init__(self, settings: Settings, client: DirectoryClient | None = None) -> None:
+        self.settings = settings
+        self._client = client
+
+    @cached_property
+    def client(self) -> DirectoryClient:
+        return self._client or DirectoryClient(directory_config(self.settings))
+
+    @cached_property
+    def units(self) -> UnitService:
+        return UnitService(self.client)
+
+    @cached_property
+    def mailboxes(self) -> MailboxService:
+        return MailboxService(self.settings, self.client, self.units)
+
+    def close(self) -> None:
+        """Release directory connections."""
+        if "client" in self.__dict__:
+            self.client.close()
+
+
+def open_services(settings: Settings | None = None) -> Services:
+    """Services for the current configuration."""
+    return Services(settings or load_settings())

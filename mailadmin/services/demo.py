@@ -1,0 +1,86 @@
+"""The demo province: the official unit tree and 6,888 synthetic mailboxes (2,508 / 1,528 / 2,852)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailadmin.model import Tier, Unit, UnitKind
+from mailadmin.secretfiles import read_or_create_secret
+from mailadmin.services.context import Services
+from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.services.people import people, spread
+from mailadmin.services.units import load_units_file
+from mailadmin.settings import Settings
+
+# The article's figures (Báo Phú Yên): mailboxes by tier.
+DEMO_COUNTS = {Tier.PROVINCE: 2508, Tier.DISTRICT: 1528, Tier.COMMUNE: 2852}
+ADMIN_UNIT = "STTTT"
+# Province agencies with many staff get a larger share (education, health, the PPC office).
+LARGE_AGENCIES = {"SGDDT": 4.0, "SYT": 4.0, "VPUBND": 2.0, "SNNPTNT": 2.0, "STNMT": 1.5}
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """What `demo seed` did."""
+
+    units_created: int
+    mailboxes_created: int
+    failures: int
+    skipped: bool = False
+
+
+def demo_requests(units: list[Unit], seed: int) -> list[NewMailbox]:
+    """Requests for every synthetic mailbox, spread over the units by tier (deterministic)."""
+    rng = random.Random(seed)
+    requests: list[NewMailbox] = []
+    for tier, total in DEMO_COUNTS.items():
+        tier_units = [u for u in units if u.tier is tier and u.kind is not UnitKind.PROVINCE]
+        weights = [LARGE_AGENCIES.get(u.code, 1.0) for u in tier_units]
+        for unit, count in zip(tier_units, spread(total, weights), strict=True):
+            for person in people(count, rng, len(requests) + 1):
+                requests.append(NewMailbox(full_name=person.full_name, unit_code=unit.code,
+                                           title=person.title, phone=person.phone, hr_id=person.hr_id))
+    return requests
+
+
+def admin_request(uid: str, password: str) -> NewMailbox:
+    """The demo super admin: one of the province's mailboxes, in the IT department."""
+    return NewMailbox(full_name="Quản Trị Hệ Thống", unit_code=ADMIN_UNIT, mail=uid,
+                      title="Quản trị hệ thống thư điện tử", hr_id="PY000000", password=password)
+
+
+def admin_password_path(settings: Settings) -> Path:
+    """Where the demo admin's password is kept (state folder, mode 0600)."""
+    return settings.state_dir / "secrets" / "demo-admin.password"
+
+
+def demo_admin_password(settings: Settings) -> str:
+    """The demo admin's password, generated on first use."""
+    path = admin_password_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return read_or_create_secret(path)
+
+
+def seed_demo(services: Services, admin_password: str,
+              progress: Callable[[int], None] | None = None) -> SeedReport:
+    """Load the unit tree and, if the directory has no mailbox yet, the synthetic staff."""
+    settings = services.settings
+    units = load_units_file(settings.resolve(settings.organisation.units_file))
+    created_units = services.units.sync(units).created
+    mailboxes = services.mailboxes
+    if next(mailboxes.store.search(size_limit=1), None) is not None:
+        return SeedReport(created_units, 0, 0, skipped=True)
+    admin = mailboxes.add(admin_request(settings.demo.admin_uid, admin_password)).mailbox
+    mailboxes.store.clear_password_reset(mailboxes.store.find_entry(admin.uid).dn)
+    requests = demo_requests(units, settings.demo.seed)
+    requests.pop(_first_in_unit(requests, ADMIN_UNIT))  # the admin is one of the 2,508
+    failures = mailboxes.add_many(requests, progress)
+    return SeedReport(created_units, len(requests) + 1 - len(failures), len(failures))
+
+
+def _first_in_unit(requests: list[NewMailbox], code: str) -> int:
+    return next(i for i, request in enumerate(requests) if request.unit_code == code)
+

@@ -1,0 +1,211 @@
+"""Use cases on mailboxes: create with a generated address, show, list, suspend, move, passwords."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from mailadmin.directory import dit, filters
+from mailadmin.directory.client import BulkFailure, DirectoryClient
+from mailadmin.directory.mailboxes import MailboxStore
+from mailadmin.errors import Conflict, InvalidInput
+from mailadmin.i18n import t
+from mailadmin.model import Mailbox, PersonName, Status, Tier
+from mailadmin.names import AddressAllocator, PrefixIndex, local_part, search_key, split_name
+from mailadmin.passwords import generate_password, hash_chosen, hash_generated
+from mailadmin.services.units import UnitService
+from mailadmin.settings import Settings
+from mailadmin.validation import clean_address, clean_local_part, clean_phone, clean_text
+
+
+@dataclass(frozen=True)
+class NewMailbox:
+    """What a person fills in to create a mailbox; empty mail means 'generate one'."""
+
+    full_name: str
+    unit_code: str
+    mail: str = ""
+    title: str = ""
+    phone: str = ""
+    hr_id: str = ""
+    aliases: tuple[str, ...] = ()
+    quota_mib: int = 0
+    password: str = ""
+
+
+@dataclass(frozen=True)
+class Created:
+    """A new mailbox and, when the password was generated, that password (shown once)."""
+
+    mailbox: Mailbox
+    initial_password: str | None = field(repr=False)
+
+
+@dataclass(frozen=True)
+class MailboxQuery:
+    """Filters of a mailbox list; all optional."""
+
+    unit_code: str | None = None
+    tier: Tier | None = None
+    status: Status | None = None
+    text: str = ""
+    limit: int = 0
+
+
+class MailboxService:
+    """Business rules on top of the mailbox store."""
+
+    def __init__(self, settings: Settings, client: DirectoryClient, units: UnitService) -> None:
+        self.settings = settings
+        self.store = MailboxStore(client)
+        self.units = units
+        self.domain = settings.organisation.mail_domain
+
+    # -- addresses ---------------------------------------------------------------------------
+
+    def allocator(self, *, bulk: bool = False) -> AddressAllocator:
+        """An address allocator checking the directory (bulk: one search for every address)."""
+        reserved = self.settings.addresses.reserved
+        if bulk:
+            return AddressAllocator(PrefixIndex(self.store.all_local_parts(self.domain)), reserved)
+        return AddressAllocator(lambda base: self.store.taken_local_parts(base, self.domain), reserved)
+
+    def suggest_address(self, full_name: str) -> str:
+        """The address a new person with this name would get now."""
+        base = local_part(split_name(full_name), self.settings.addresses.pattern)
+        return f"{self.allocator().allocate(base)}@{self.domain}"
+
+    # -- create ------------------------------------------------------------------------------
+
+    def prepare(self, request: NewMailbox, allocator: AddressAllocator) -> tuple[Mailbox, str]:
+        """Validate a request and pick its address; writes nothing. Returns the mailbox and password."""
+        name = split_name(clean_text(request.full_name, "full_name", required=True))
+        unit = self.units.get(request.unit_code)
+        uid = self._pick_local_part(request.mail, name, allocator)
+        mailbox = Mailbox(
+            uid=uid, name=name, mail=f"{uid}@{self.domain}", unit_code=unit.code, tier=unit.tier,
+            title=clean_text(request.title, "title"), phone=clean_phone(request.phone),
+            hr_id=clean_text(request.hr_id, "hr_id"),
+            aliases=tuple(sorted({clean_address(a, self.domain, "aliases") for a in request.aliases})),
+            quota_mib=request.quota_mib or self.settings.mailboxes.default_quota_mib,
+        )
+        if request.password:
+            self._check_password(request.password)
+        return mailbox, request.password
+
+    def _pick_local_part(self, wanted: str, name: PersonName, allocator: AddressAllocator) -> str:
+        if not wanted:
+            return allocator.allocate(local_part(name, self.settings.addresses.pattern))
+        local = clean_local_part(clean_address(wanted, self.domain).split("@")[0])
+        if not allocator.claim(local):
+            raise Conflict(t("Địa chỉ {mail} đã được dùng hoặc dành riêng",
+                             "the address {mail} is taken or reserved", mail=f"{local}@{self.domain}"))
+        return local
+
+    def add(self, request: NewMailbox) -> Created:
+        """Create one mailbox; a generated password is returned once, never stored in clear."""
+        mailbox, password = self.prepare(request, self.allocator())
+        unit = self.units.get(mailbox.unit_code)
+        if password:
+            self.store.add(mailbox, unit.path, hash_chosen(password, self.settings.passwords))
+            return Created(mailbox, None)
+        initial = generate_password()
+        self.store.add(mailbox, unit.path, hash_generated(initial))
+        return Created(mailbox, initial)
+
+    def add_many(self, requests: Sequence[NewMailbox],
+                 progress: Callable[[int], None] | None = None) -> list[BulkFailure]:
+        """Create many mailboxes with generated passwords, pipelined; returns the refused ones.
+
+        Every request is validated and given its address before the first write.
+        """
+        allocator = self.allocator(bulk=True)
+        prepared = [self.prepare(request, allocator) for request in requests]
+        path_of = {code: unit.path for code, unit in self.units.index().units.items()}
+
+        def items() -> Iterator[tuple[Mailbox, tuple[str, ...], str]]:
+            for mailbox, password in prepared:
+                hashed = hash_chosen(password, self.settings.passwords) if password \
+                    else hash_generated(generate_password())
+                yield mailbox, path_of[mailbox.unit_code], hashed
+
+        done = 0
+
+        def tick(_dn: str, _error: Exception | None) -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(done)
+        return self.store.add_many(items(), tick)
+
+    # -- read --------------------------------------------------------------------------------
+
+    def get(self, uid: str) -> Mailbox:
+        """A mailbox by uid."""
+        return self.store.get(uid.strip().lower())
+
+    def find(self, query: MailboxQuery) -> Iterator[Mailbox]:
+        """Mailboxes matching the query, below the unit when one is given."""
+        base = None
+        if query.unit_code:
+            base = dit.unit_dn(self.units.get(query.unit_code).path, self.store.base_dn)
+        conditions = []
+        if query.tier:
+            conditions.append(filters.eq("maTier", query.tier.value))
+        if query.status:
+            conditions.append(filters.eq("maAccountStatus", query.status.value))
+        if query.text.strip():
+            text = query.text.strip()
+            conditions.append(filters.any_of(
+                filters.contains("maSearchName", search_key(text)), filters.prefix("mail", text.lower()),
+                filters.eq("uid", text.lower()), filters.eq("employeeNumber", text)))
+        return self.store.search(base_dn=base, conditions=conditions, size_limit=query.limit)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def suspend(self, uid: str) -> Mailbox:
+        """Suspend: the mailbox stays, its owner can no longer log in anywhere."""
+        return self._set_status(uid, Status.SUSPENDED)
+
+    def resume(self, uid: str) -> Mailbox:
+        """Reactivate a suspended or retired mailbox."""
+        return self._set_status(uid, Status.ACTIVE)
+
+    def retire(self, uid: str, today: date | None = None) -> Mailbox:
+        """Retire: kept (not deleted) until the retention date, login refused."""
+        days = self.settings.mailboxes.retention_days
+        return self._set_status(uid, Status.RETIRED, (today or date.today()) + timedelta(days=days))
+
+    def _set_status(self, uid: str, status: Status, retain_until: date | None = None) -> Mailbox:
+        entry = self.store.find_entry(uid.strip().lower())
+        until = retain_until.strftime("%Y%m%d000000Z") if retain_until else None
+        self.store.set_status(entry.dn, status, until)
+        return self.get(uid)
+
+    def reset_password(self, uid: str, password: str | None = None) -> str | None:
+        """Admin reset: the given password, or a generated one returned once; the owner must change it."""
+        entry = self.store.find_entry(uid.strip().lower())
+        if password:
+            self._check_password(password)
+            self.store.set_password(entry.dn, hash_chosen(password, self.settings.passwords))
+            return None
+        initial = generate_password()
+        self.store.set_password(entry.dn, hash_generated(initial))
+        return initial
+
+    def _check_password(self, password: str) -> None:
+        minimum = self.settings.passwords.min_length
+        if len(password) < minimum:
+            raise InvalidInput(t("Mật khẩu cần ít nhất {n} ký tự", "the password needs at least {n} characters",
+                                 n=minimum), "password")
+
+    def move(self, uid: str, unit_code: str) -> Mailbox:
+        """Move a mailbox to another unit; its tier follows the new unit."""
+        mailbox = self.get(uid)
+        unit = self.units.get(unit_code)
+        if unit.code == mailbox.unit_code:
+            return mailbox
+        entry = self.store.find_entry(mailbox.uid)
+        self.store.move(entry.dn, mailbox.uid, unit.path, unit.tier)
+        return replace(mailbox, unit_code=unit.code, tier=unit.tier)

@@ -1,0 +1,158 @@
+"""Use cases on the unit tree: load the official list, look units up, rename, move."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mailadmin.directory import dit
+from mailadmin.directory.client import DirectoryClient
+from mailadmin.directory.units import UnitStore
+from mailadmin.errors import InvalidInput, NotFound
+from mailadmin.i18n import t
+from mailadmin.model import Unit, UnitKind
+from mailadmin.names import normalize
+from mailadmin.validation import clean_unit_code
+
+INDEX_TTL_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class UnitIndex:
+    """A snapshot of the tree: units by code and children by parent code."""
+
+    units: dict[str, Unit]
+    children: dict[str | None, list[Unit]]
+
+    @classmethod
+    def of(cls, units: Iterable[Unit]) -> UnitIndex:
+        by_code: dict[str, Unit] = {}
+        children: dict[str | None, list[Unit]] = {}
+        for unit in units:
+            by_code[unit.code] = unit
+            children.setdefault(unit.parent_code, []).append(unit)
+        return cls(by_code, children)
+
+    def get(self, code: str) -> Unit:
+        """The unit with this code, or NotFound."""
+        try:
+            return self.units[code]
+        except KeyError:
+            raise NotFound(t("Không có đơn vị mã {code}", "no unit with code {code}", code=code)) from None
+
+    def walk(self, parent: str | None = None) -> Iterator[Unit]:
+        """Units depth-first in the list's order, from `parent`'s children down."""
+        for unit in self.children.get(parent, []):
+            yield unit
+            yield from self.walk(unit.code)
+
+    def subtree(self, code: str) -> list[Unit]:
+        """The unit and every unit below it."""
+        return [self.get(code), *self.walk(code)]
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What loading the unit list changed."""
+
+    created: int
+    renamed: int
+    unchanged: int
+
+
+class UnitService:
+    """The unit tree as the directory holds it."""
+
+    def __init__(self, client: DirectoryClient) -> None:
+        self.store = UnitStore(client)
+        self._index: UnitIndex | None = None
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def index(self) -> UnitIndex:
+        """The tree, re-read from the directory at most every INDEX_TTL_SECONDS."""
+        with self._lock:
+            if self._index is None or time.monotonic() - self._loaded_at > INDEX_TTL_SECONDS:
+                self._index = UnitIndex.of(self.store.all())
+                self._loaded_at = time.monotonic()
+            return self._index
+
+    def forget(self) -> None:
+        """Drop the cached tree (after a write)."""
+        with self._lock:
+            self._index = None
+
+    def get(self, code: str) -> Unit:
+        """A unit by code, or NotFound."""
+        return self.index().get(code)
+
+    def sync(self, units: list[Unit]) -> SyncReport:
+        """Create missing units and rename changed ones; never deletes or moves anything."""
+        existing = UnitIndex.of(self.store.all()).units
+        missing = [unit for unit in units if unit.code not in existing]
+        renamed = [unit for unit in units if unit.code in existing and existing[unit.code].name != unit.name]
+        self.store.add_many(missing)
+        for unit in renamed:
+            self.store.rename(existing[unit.code], unit.name)
+        self.forget()
+        return SyncReport(len(missing), len(renamed), len(units) - len(missing) - len(renamed))
+
+    def rename(self, code: str, name: str) -> Unit:
+        """Give a unit a new display name."""
+        unit = self.get(code)
+        new_name = normalize(name)
+        if not new_name:
+            raise InvalidInput(t("Tên đơn vị không được để trống", "the unit name must not be empty"), "name")
+        self.store.rename(unit, new_name)
+        self.forget()
+        return self.get(code)
+
+
+def load_units_file(path: Path) -> list[Unit]:
+    """The unit tree from a YAML file (config/units.yaml), parents before children."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InvalidInput(t("Không đọc được danh sách đơn vị {path}: {e}",
+                             "cannot read the unit list {path}: {e}", path=path, e=exc)) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("units"), list):
+        raise InvalidInput(t("{path}: cần khóa 'units' chứa một danh sách",
+                             "{path}: expected a key 'units' holding a list", path=path))
+    units: list[Unit] = []
+    _collect(data["units"], (), units, path)
+    codes = [unit.code for unit in units]
+    duplicates = sorted({code for code in codes if codes.count(code) > 1})
+    if duplicates:
+        raise InvalidInput(t("{path}: mã đơn vị trùng: {codes}", "{path}: duplicate unit codes: {codes}",
+                             path=path, codes=", ".join(duplicates)))
+    return units
+
+
+def _collect(items: list[Any], parent: tuple[str, ...], out: list[Unit], path: Path) -> None:
+    for item in items:
+        if not isinstance(item, dict):
+            raise InvalidInput(t("{path}: mỗi đơn vị phải là một bảng", "{path}: each unit must be a mapping",
+                                 path=path))
+        code = clean_unit_code(str(item.get("code", "")))
+        if code in dit.RESERVED_UNIT_CODES:
+            raise InvalidInput(t("{path}: mã {code} dành riêng cho hệ thống",
+                                 "{path}: the code {code} is reserved", path=path, code=code))
+        try:
+            kind = UnitKind(item.get("kind"))
+        except ValueError:
+            raise InvalidInput(t("{path}: đơn vị {code} có loại không hợp lệ: {kind}",
+                                 "{path}: unit {code} has an invalid kind: {kind}",
+                                 path=path, code=code, kind=item.get("kind"))) from None
+        name = normalize(str(item.get("name") or ""))
+        if not name:
+            raise InvalidInput(t("{path}: đơn vị {code} thiếu tên", "{path}: unit {code} has no name",
+                                 path=path, code=code))
+        unit = Unit(code=code, name=name, kind=kind, path=(*parent, code))
+        out.append(unit)
+        _collect(item.get("children") or [], unit.path, out, path)

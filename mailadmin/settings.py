@@ -1,0 +1,214 @@
+"""Settings: config/mailadmin.yaml, then MAILADMIN_CONFIG, then MAILADMIN_* variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import yaml
+
+from mailadmin.errors import ConfigError
+from mailadmin.i18n import t
+from mailadmin.resources import project_path, project_root
+
+ENV_PREFIX = "MAILADMIN_"
+
+
+@dataclass(frozen=True)
+class Organisation:
+    base_dn: str
+    mail_domain: str
+    units_file: str
+
+
+@dataclass(frozen=True)
+class Ldap:
+    uris: tuple[str, ...]
+    bind_dn: str
+    bind_password_file: str
+    connect_timeout: int
+    receive_timeout: int
+    page_size: int
+
+
+@dataclass(frozen=True)
+class Slapd:
+    binary: str
+    modules_dir: str
+    schema_dir: str
+    host: str
+    port: int
+    start_timeout: int
+
+
+@dataclass(frozen=True)
+class Addresses:
+    pattern: str
+    reserved: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Mailboxes:
+    default_quota_mib: int
+    retention_days: int
+
+
+@dataclass(frozen=True)
+class Passwords:
+    argon2_time_cost: int
+    argon2_memory_kib: int
+    min_length: int
+    max_failures: int
+    lockout_seconds: int
+
+
+@dataclass(frozen=True)
+class Web:
+    host: str
+    port: int
+    session_minutes: int
+
+
+@dataclass(frozen=True)
+class Demo:
+    admin_uid: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, validated and typed; built once by load_settings()."""
+
+    organisation: Organisation
+    state_dir: Path
+    ldap: Ldap
+    slapd: Slapd
+    addresses: Addresses
+    mailboxes: Mailboxes
+    passwords: Passwords
+    web: Web
+    demo: Demo
+    source: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def embedded_directory(self) -> bool:
+        """True when no external LDAP server is configured: the private slapd is used."""
+        return not self.ldap.uris
+
+    def resolve(self, path: str | Path) -> Path:
+        """A configured path: absolute as given, else relative to the project folder."""
+        path = Path(path)
+        return path if path.is_absolute() else project_root() / path
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the defaults, the MAILADMIN_CONFIG file and MAILADMIN_* variables."""
+    environ = os.environ if environ is None else environ
+    defaults_file = project_path("config", "mailadmin.yaml")
+    data = _read_yaml(defaults_file)
+    sources = [str(defaults_file)]
+    override = environ.get(ENV_PREFIX + "CONFIG")
+    if override:
+        _merge(data, _read_yaml(Path(override)), Path(override))
+        sources.append(override)
+    _apply_environment(data, environ)
+    settings = _build(Settings, data, "")
+    state_dir = settings.resolve(settings.state_dir)
+    return _replace(settings, state_dir=state_dir, source=tuple(sources))
+
+
+def _replace(settings: Settings, **changes: Any) -> Settings:
+    values = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    values.update(changes)
+    return Settings(**values)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text) or {}
+    except OSError as exc:
+        raise ConfigError(
+            t("Không đọc được tệp cấu hình {path}: {e}", "cannot read config file {path}: {e}",
+              path=path, e=exc.strerror)
+        ) from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            t("Tệp cấu hình {path} không phải YAML hợp lệ: {e}",
+              "config file {path} is not valid YAML: {e}", path=path, e=exc)
+        ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(t("Tệp cấu hình {path} phải là một bảng khóa: giá trị",
+                            "config file {path} must be a mapping of keys", path=path))
+    return data
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any], origin: Path | str, prefix: str = "") -> None:
+    for key, value in override.items():
+        name = f"{prefix}{key}"
+        if key not in base:
+            raise ConfigError(t("Khóa cấu hình không biết: {name} (trong {origin})",
+                                "unknown config key: {name} (in {origin})", name=name, origin=origin))
+        if isinstance(base[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(t("Khóa cấu hình {name} phải là một bảng",
+                                    "config key {name} must be a mapping", name=name))
+            _merge(base[key], value, origin, name + ".")
+        else:
+            base[key] = value
+
+
+def _apply_environment(data: dict[str, Any], environ: Mapping[str, str], prefix: str = "") -> None:
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _apply_environment(value, environ, name + "_")
+            continue
+        variable = ENV_PREFIX + name.upper()
+        if variable in environ:
+            raw = environ[variable]
+            data[key] = [item.strip() for item in raw.split(",") if item.strip()] \
+                if isinstance(value, list) else raw
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
+    hints = get_type_hints(cls)
+    values = {}
+    for f in fields(cls):
+        if not f.init or f.name == "source":
+            continue
+        name = f"{prefix}{f.name}"
+        if f.name not in data:
+            raise ConfigError(t("Thiếu khóa cấu hình {name}", "missing config key {name}", name=name))
+        values[f.name] = _convert(hints[f.name], data[f.name], name)
+    return cls(**values)
+
+
+def _convert(kind: Any, value: Any, name: str) -> Any:
+    if is_dataclass(kind):
+        if not isinstance(value, dict):
+            raise ConfigError(t("Khóa cấu hình {name} phải là một bảng",
+                                "config key {name} must be a mapping", name=name))
+        return _build(kind, value, name + ".")
+    try:
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if kind is Path:
+            return Path(str(value))
+        if kind is str:
+            return "" if value is None else str(value)
+        if getattr(kind, "__origin__", None) is tuple:
+            items = [] if value is None else value
+            if isinstance(items, str) or not isinstance(items, list):
+                raise ValueError(value)
+            return tuple(str(item) for item in items)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(t("Giá trị cấu hình {name} không hợp lệ: {value!r}",
+                            "invalid value for config key {name}: {value!r}", name=name, value=value)
+                          ) from exc
+    return value

@@ -1,0 +1,291 @@
+"""The private OpenLDAP server: writes its config under the state folder, starts, stops, reports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from mailadmin.directory import dit
+from mailadmin.directory.ldif import write_ldif
+from mailadmin.errors import ConfigError, DirectoryError, DirectoryUnavailable
+from mailadmin.i18n import t
+from mailadmin.passwords import hash_generated
+from mailadmin.resources import project_path
+from mailadmin.secretfiles import read_or_create_secret
+from mailadmin.settings import Settings
+
+MAP_SIZE = 8 * 1024**3
+
+
+@dataclass(frozen=True)
+class SlapdPaths:
+    """Every file of one private directory, all below <state>/ldap and <state>/secrets."""
+
+    root: Path
+    secrets: Path
+
+    @classmethod
+    def of(cls, settings: Settings) -> SlapdPaths:
+        return cls(settings.state_dir / "ldap", settings.state_dir / "secrets")
+
+    @property
+    def config(self) -> Path:
+        return self.root / "slapd.conf"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def pid(self) -> Path:
+        return self.root / "slapd.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "slapd.log"
+
+    @property
+    def socket(self) -> Path:
+        return self.root / "ldapi"
+
+    @property
+    def service_password(self) -> Path:
+        return self.secrets / "ldap-service.password"
+
+    @property
+    def root_password(self) -> Path:
+        return self.secrets / "ldap-root.password"
+
+
+@dataclass(frozen=True)
+class SlapdStatus:
+    """What `mailadmin directory status` reports."""
+
+    uri: str
+    ldapi_uri: str
+    base_dn: str
+    bind_dn: str
+    password_file: str
+    pid: int | None
+
+    @property
+    def running(self) -> bool:
+        return self.pid is not None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"uri": self.uri, "base_dn": self.base_dn, "bind_dn": self.bind_dn,
+                "password_file": self.password_file, "pid": self.pid}
+
+
+class PrivateSlapd:
+    """One private slapd, an ordinary child process of whoever starts it."""
+
+    def __init__(self, settings: Settings, *, no_sync: bool = False) -> None:
+        self.settings = settings
+        self.paths = SlapdPaths.of(settings)
+        self.no_sync = no_sync
+
+    @property
+    def uri(self) -> str:
+        return f"ldap://{self.settings.slapd.host}:{self.settings.slapd.port}"
+
+    @property
+    def ldapi_uri(self) -> str:
+        return "ldapi://" + quote(str(self.paths.socket), safe="")
+
+    @property
+    def base_dn(self) -> str:
+        return self.settings.organisation.base_dn
+
+    def status(self) -> SlapdStatus:
+        """Where the directory listens and whether it runs."""
+        return SlapdStatus(self.uri, self.ldapi_uri, self.base_dn, dit.service_dn(self.base_dn),
+                           str(self.paths.service_password), self.running_pid())
+
+    def running_pid(self) -> int | None:
+        """PID of our slapd, only if that process is alive and really is our slapd."""
+        try:
+            pid = int(self.paths.pid.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return None
+        return pid if str(self.paths.config).encode() in cmdline else None
+
+    def start(self) -> SlapdStatus:
+        """Write the config, create the database on first start, run slapd, wait for it."""
+        if self.running_pid():
+            return self.status()
+        self._check_binary()
+        self._check_port_free()
+        self._prepare()
+        self.paths.log.unlink(missing_ok=True)
+        command = [self.settings.slapd.binary, "-d", "0", "-f", str(self.paths.config),
+                   "-h", f"{self.uri} {self.ldapi_uri}"]
+        with open(self.paths.root / "slapd.stderr", "wb") as stderr:
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stderr,
+                                       stderr=stderr, start_new_session=True)
+        self._wait_until_ready(process)
+        return self.status()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop our slapd (and only ours); True if one was running."""
+        pid = self.running_pid()
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return True
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+        return True
+
+    def _check_binary(self) -> None:
+        if not os.access(self.settings.slapd.binary, os.X_OK):
+            raise ConfigError(t(
+                "Không tìm thấy slapd tại {path}: cài gói Debian slapd và ldap-utils",
+                "slapd not found at {path}: install the Debian packages slapd and ldap-utils",
+                path=self.settings.slapd.binary))
+
+    def _check_port_free(self) -> None:
+        host, port = self.settings.slapd.host, self.settings.slapd.port
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise DirectoryError(t(
+                    "Cổng {host}:{port} đang bị chương trình khác dùng ({e}); đặt MAILADMIN_SLAPD_PORT",
+                    "port {host}:{port} is in use by another program ({e}); set MAILADMIN_SLAPD_PORT",
+                    host=host, port=port, e=exc.strerror)) from exc
+
+    def _prepare(self) -> None:
+        for folder in (self.paths.root, self.paths.data, self.paths.secrets):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.paths.secrets.chmod(0o700)
+        root_password = read_or_create_secret(self.paths.root_password)
+        service_password = read_or_create_secret(self.paths.service_password)
+        self.paths.config.write_text(self._render_config(root_password), encoding="utf-8")
+        if not (self.paths.data / "data.mdb").exists():
+            self._load_skeleton(service_password)
+
+    def _render_config(self, root_password: str) -> str:
+        base = self.base_dn
+        environment = Environment(loader=FileSystemLoader(project_path("templates")),
+                                  undefined=StrictUndefined, keep_trailing_newline=True)
+        template = environment.get_template("slapd/slapd.conf.j2")
+        slapd = self.settings.slapd
+        return template.render(
+            generated_by=", ".join(self.settings.source), schema_dir=slapd.schema_dir,
+            project_schema=project_path("config", "mailadmin.schema"),
+            modules_dir=slapd.modules_dir, pid_file=self.paths.pid,
+            args_file=self.paths.root / "slapd.args", log_file=self.paths.log, log_level="none",
+            map_size=MAP_SIZE, base_dn=base, root_dn=dit.root_dn(base),
+            root_password_hash=hash_generated(root_password), data_dir=self.paths.data,
+            no_sync=self.no_sync, service_dn=dit.service_dn(base),
+            default_policy_dn=dit.default_policy_dn(base),
+        )
+
+    def _load_skeleton(self, service_password: str) -> None:
+        ldif = "".join(write_ldif(skeleton_entries(self.settings, service_password)))
+        skeleton = self.paths.root / "skeleton.ldif"
+        skeleton.write_text(ldif, encoding="utf-8")
+        slapadd = Path(self.settings.slapd.binary).with_name("slapadd")
+        result = subprocess.run([str(slapadd), "-q", "-f", str(self.paths.config), "-l", str(skeleton)],
+                                capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise DirectoryError(t("slapadd không tạo được cơ sở dữ liệu: {e}",
+                                   "slapadd could not create the database: {e}",
+                                   e=_last_lines(result.stderr + result.stdout)))
+
+    def _wait_until_ready(self, process: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + self.settings.slapd.start_timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise DirectoryError(t("slapd dừng ngay khi khởi động: {e}",
+                                       "slapd exited while starting: {e}", e=self._start_log()))
+            try:
+                with socket.create_connection((self.settings.slapd.host, self.settings.slapd.port),
+                                              timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.02)
+        process.terminate()
+        raise DirectoryUnavailable(t("slapd không trả lời sau {s} giây: {e}",
+                                     "slapd did not answer within {s} s: {e}",
+                                     s=self.settings.slapd.start_timeout, e=self._start_log()))
+
+    def _start_log(self) -> str:
+        texts = []
+        for path in (self.paths.log, self.paths.root / "slapd.stderr"):
+            if path.exists():
+                texts.append(path.read_text(encoding="utf-8", errors="replace"))
+        return _last_lines("\n".join(texts)) or "no log output"
+
+
+def skeleton_entries(settings: Settings, service_password: str) -> list[tuple[str, dict]]:
+    """The entries a new directory starts with: base, system accounts, password policies."""
+    base = settings.organisation.base_dn
+    policy = settings.passwords
+    first_attribute, first_value = base.split(",", 1)[0].split("=", 1)
+    base_classes = {"dc": ["dcObject", "organization"], "o": ["organization"]}.get(
+        first_attribute.lower(), ["organizationalUnit"])
+    base_entry = {"objectClass": ["top", *base_classes], first_attribute: [first_value]}
+    if first_attribute.lower() == "dc":
+        base_entry["o"] = [settings.organisation.mail_domain]
+    common = {"objectClass": ["organizationalRole", "pwdPolicy"], "pwdAttribute": ["userPassword"],
+              "pwdAllowUserChange": ["TRUE"], "pwdCheckQuality": ["1"]}
+    return [
+        (base, base_entry),
+        (f"ou={dit.SYSTEM_OU},{base}", {"objectClass": ["organizationalUnit"], "ou": [dit.SYSTEM_OU]}),
+        (f"ou={dit.POLICIES_OU},{base}",
+         {"objectClass": ["organizationalUnit"], "ou": [dit.POLICIES_OU]}),
+        (dit.default_policy_dn(base), {
+            **common, "cn": ["default"], "pwdMinLength": [str(policy.min_length)],
+            "pwdMaxFailure": [str(policy.max_failures)], "pwdLockout": ["TRUE"],
+            "pwdLockoutDuration": [str(policy.lockout_seconds)],
+            "pwdFailureCountInterval": [str(policy.lockout_seconds)], "pwdMustChange": ["TRUE"],
+            "pwdInHistory": ["3"],
+        }),
+        (dit.service_policy_dn(base), {**common, "cn": ["service"], "pwdLockout": ["FALSE"]}),
+        (dit.service_dn(base), {
+            "objectClass": ["applicationProcess", "simpleSecurityObject"], "cn": ["mailadmin"],
+            "description": ["mailadmin web app, CLI and SMTP service"],
+            "userPassword": [hash_generated(service_password)],
+            "pwdPolicySubentry": [dit.service_policy_dn(base)],
+        }),
+    ]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in _proc_state(pid)
+
+
+def _proc_state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:", 1)[1].split("\n", 1)[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def _last_lines(text: str, count: int = 5) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-count:] if line.strip())

@@ -1,0 +1,75 @@
+"""The Flask side: extensions, services per app, blueprints, error pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, current_app, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from mailadmin.errors import (
+    Conflict,
+    DirectoryUnavailable,
+    InvalidInput,
+    MailadminError,
+    NotFound,
+    PermissionDenied,
+)
+from mailadmin.secretfiles import read_or_create_secret
+from mailadmin.services.context import Services
+from mailadmin.settings import Settings
+
+csrf = CSRFProtect()
+STATUS_OF_ERROR = {NotFound: 404, Conflict: 409, InvalidInput: 400, PermissionDenied: 403,
+                   DirectoryUnavailable: 503}
+
+
+def services() -> Services:
+    """The app's services (one directory client per app)."""
+    return current_app.extensions["mailadmin"]
+
+
+def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
+    """Configure the app, attach services and blueprints."""
+    secret_dir = settings.state_dir / "secrets"
+    secret_dir.mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        SECRET_KEY=read_or_create_secret(secret_dir / "web-session.key", 32),
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.web.session_minutes),
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+    )
+    app.config.update(overrides)
+    app.extensions["mailadmin"] = Services(settings)
+    csrf.init_app(app)
+
+    from mailadmin.cli import directory, mailbox, stats, units
+    from mailadmin.web import auth, home
+
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(home.bp)
+    for command in (directory.directory, mailbox.mailbox, units.units, stats.stats):
+        app.cli.add_command(command)
+    _register_error_pages(app)
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(MailadminError)
+    def domain_error(error: MailadminError) -> tuple[str, int]:
+        status = next((code for kind, code in STATUS_OF_ERROR.items() if isinstance(error, kind)), 500)
+        return render_template("errors/error.html", status=status, message=error.message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_template("errors/error.html", status=400, message=None,
+                               reason="csrf"), 400
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> tuple[str, int]:
+        return render_template("errors/error.html", status=404, message=None), 404
+
+    @app.errorhandler(500)
+    def server_error(error: Exception) -> tuple[str, int]:
+        return render_template("errors/error.html", status=500, message=None), 500
