@@ -10,19 +10,16 @@ class MailadminError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: Text) -> None:
+    def __init__(self, message: Text, field: str | None = None) -> None:
         super().__init__(message.render("en"))
         self.message = message
+        self.field = field  # the form field or file column at fault, when there is one
 
 
 class InvalidInput(MailadminError):
     """The caller gave a value that breaks a rule (form field, file cell, CLI argument)."""
 
     exit_code = 2
-
-    def __init__(self, message: Text, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class NotFound(MailadminError):

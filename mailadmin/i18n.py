@@ -31,7 +31,7 @@ class Text:
         return self.render(current_language())
 
 
-def t(vi: str, en: str, **params: Any) -> Text:
+def t(vi: str, en: str, /, **params: Any) -> Text:
     """Build a bilingual message; `{name}` placeholders are filled from params."""
     return Text(vi, en, params)
 

@@ -23,6 +23,8 @@ from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.settings import Settings
 
 MAP_SIZE = 8 * 1024**3
+# slapd processes this interpreter started, kept so they can be reaped by wait() on stop.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class PrivateSlapd:
         with open(self.paths.root / "slapd.stderr", "wb") as stderr:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stderr,
                                        stderr=stderr, start_new_session=True)
+        _CHILDREN[process.pid] = process
         self._wait_until_ready(process)
         return self.status()
 
@@ -141,12 +144,16 @@ class PrivateSlapd:
         if pid is None:
             return False
         os.kill(pid, signal.SIGTERM)
+        child = _CHILDREN.pop(pid, None)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not _alive(pid):
-                return True
-            time.sleep(0.05)
-        os.kill(pid, signal.SIGKILL)
+                break
+            time.sleep(0.02)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        if child is not None:
+            child.wait()
         return True
 
     def _check_binary(self) -> None:
@@ -211,6 +218,7 @@ class PrivateSlapd:
         deadline = time.monotonic() + self.settings.slapd.start_timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
+                _CHILDREN.pop(process.pid, None)
                 raise DirectoryError(t("slapd dừng ngay khi khởi động: {e}",
                                        "slapd exited while starting: {e}", e=self._start_log()))
             try:
@@ -219,7 +227,9 @@ class PrivateSlapd:
                     return
             except OSError:
                 time.sleep(0.02)
-        process.terminate()
+        process.kill()
+        process.wait()
+        _CHILDREN.pop(process.pid, None)
         raise DirectoryUnavailable(t("slapd không trả lời sau {s} giây: {e}",
                                      "slapd did not answer within {s} s: {e}",
                                      s=self.settings.slapd.start_timeout, e=self._start_log()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections import deque
@@ -26,18 +27,23 @@ from ldap3 import (
     ServerPool,
 )
 from ldap3.core import exceptions as ldap_errors
+from ldap3.utils.config import set_config_parameter
 
 from mailadmin.directory.results import error_for_result
 from mailadmin.errors import DirectoryError, unreachable
 from mailadmin.i18n import t
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 SCOPES = {"base": BASE, "one": LEVEL, "sub": SUBTREE}
 MODIFY_OPS = {"replace": MODIFY_REPLACE, "add": MODIFY_ADD, "delete": MODIFY_DELETE}
 PIPELINE_WINDOW = 256  # slapd drops a connection past ~1,000 outstanding operations
 BATCH_SIZE = 500  # entries per transaction in bulk writes
 POOL_SIZE = 8
 TXN_START, TXN_SPEC, TXN_END = "1.3.6.1.1.21.1", "1.3.6.1.1.21.2", "1.3.6.1.1.21.3"
+# ldap3 sleeps this long after a pool cycle in which no server answered, even the last
+# cycle (default 10 s): with every server down the user would wait for nothing.
+set_config_parameter("POOLING_LOOP_TIMEOUT", 0)
 Values = Sequence[str | bytes]
 Changes = Mapping[str, tuple[str, Values]]
 
@@ -254,6 +260,7 @@ class DirectoryClient:
             for batch in _chunks(entries, batch_size):
                 outcomes = _add_batch_atomically(connection, batch)
                 if outcomes is None:
+                    log.info("transaction of %d adds refused; replaying them one by one", len(batch))
                     outcomes = _add_pipelined(connection, batch)
                 for dn, error in outcomes:
                     if error is not None:

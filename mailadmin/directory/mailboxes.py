@@ -18,6 +18,7 @@ from mailadmin.i18n import t
 from mailadmin.model import Mailbox, Status, Tier
 
 IS_MAILBOX = filters.eq("objectClass", "maMailbox")
+ALIAS_PROBES = 50
 
 
 class MailboxStore:
@@ -101,9 +102,14 @@ class MailboxStore:
         return dit.mailbox_dn(uid, unit_path, self.base_dn)
 
     def taken_local_parts(self, start: str, domain: str) -> set[str]:
-        """Local parts beginning with `start` used as uid, mail or alias by any entry."""
-        condition = filters.any_of(filters.prefix("uid", start), filters.prefix("mail", start),
-                                   filters.prefix("mailLocalAddress", start))
+        """Local parts beginning with `start` used as uid, mail or alias by any entry.
+
+        mailLocalAddress has no substring matching rule, so aliases are checked by
+        equality for start, start1 … start{ALIAS_PROBES - 1}; the unique overlay still
+        refuses any clash beyond that at write time.
+        """
+        aliases = [filters.eq("mailLocalAddress", f"{start}{n or ''}@{domain}") for n in range(ALIAS_PROBES)]
+        condition = filters.any_of(filters.prefix("uid", start), filters.prefix("mail", start), *aliases)
         return _local_parts(self.client.iter_search(
             self.base_dn, condition, attributes=("uid", "mail", "mailLocalAddress")), domain)
 

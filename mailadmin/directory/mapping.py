@@ -39,7 +39,9 @@ def mailbox_changes(mailbox: Mailbox) -> dict[str, Values]:
         "givenName": [name.given],
         "maSearchName": [search_key(name.full)],
         "mail": [mailbox.mail],
-        "mailLocalAddress": list(mailbox.aliases),
+        # Every address, the primary one too: the unique overlay then keeps an alias from
+        # ever equalling another mailbox's address (it checks each attribute on its own).
+        "mailLocalAddress": [mailbox.mail, *(a for a in mailbox.aliases if a != mailbox.mail)],
         "title": [mailbox.title] if mailbox.title else [],
         "telephoneNumber": [mailbox.phone] if mailbox.phone else [],
         "employeeNumber": [mailbox.hr_id] if mailbox.hr_id else [],
@@ -60,7 +62,8 @@ def mailbox_from_entry(entry: Entry, base_dn: str) -> Mailbox:
         uid=entry.text("uid"), name=name, mail=entry.text("mail"),
         unit_code=unit_path[-1] if unit_path else "", tier=Tier(entry.text("maTier", "province")),
         status=Status(entry.text("maAccountStatus", "active")),
-        aliases=tuple(sorted(entry.texts("mailLocalAddress"))), title=entry.text("title"),
+        aliases=tuple(sorted(set(entry.texts("mailLocalAddress")) - {entry.text("mail")})),
+        title=entry.text("title"),
         phone=entry.text("telephoneNumber"), hr_id=entry.text("employeeNumber"),
         quota_mib=int(quota) if quota else 0,
         retain_until=_parse_generalized_date(retain) if retain else None,

@@ -87,7 +87,7 @@ class MailboxService:
             uid=uid, name=name, mail=f"{uid}@{self.domain}", unit_code=unit.code, tier=unit.tier,
             title=clean_text(request.title, "title"), phone=clean_phone(request.phone),
             hr_id=clean_text(request.hr_id, "hr_id"),
-            aliases=tuple(sorted({clean_address(a, self.domain, "aliases") for a in request.aliases})),
+            aliases=self._claim_aliases(request.aliases, allocator),
             quota_mib=request.quota_mib or self.settings.mailboxes.default_quota_mib,
         )
         if request.password:
@@ -102,6 +102,14 @@ class MailboxService:
             raise Conflict(t("Địa chỉ {mail} đã được dùng hoặc dành riêng",
                              "the address {mail} is taken or reserved", mail=f"{local}@{self.domain}"))
         return local
+
+    def _claim_aliases(self, aliases: Sequence[str], allocator: AddressAllocator) -> tuple[str, ...]:
+        addresses = sorted({clean_address(alias, self.domain, "aliases") for alias in aliases})
+        for address in addresses:
+            if not allocator.claim(address.split("@")[0]):
+                raise Conflict(t("Bí danh {mail} đã được dùng hoặc dành riêng",
+                                 "the alias {mail} is taken or reserved", mail=address), "aliases")
+        return tuple(addresses)
 
     def add(self, request: NewMailbox) -> Created:
         """Create one mailbox; a generated password is returned once, never stored in clear."""

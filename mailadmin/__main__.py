@@ -1,0 +1,3 @@
+from mailadmin.cli import main
+
+main()

@@ -1,0 +1,95 @@
+"""Fixtures: real private slapd instances (never a mock), services and the Flask app."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mailadmin import create_app
+from mailadmin.model import Unit, UnitKind
+from mailadmin.services.context import Services
+from mailadmin.services.setup import initialise
+from mailadmin.settings import Settings, load_settings
+from mailadmin.slapd import PrivateSlapd
+
+_unit_numbers = itertools.count(1)
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def make_settings(state_dir: Path, **overrides: str) -> Settings:
+    """Settings for a private directory in `state_dir` on a free port."""
+    environ = {"MAILADMIN_STATE_DIR": str(state_dir), "MAILADMIN_SLAPD_PORT": str(free_port()),
+               "MAILADMIN_PASSWORDS_ARGON2_MEMORY_KIB": "8192", "MAILADMIN_PASSWORDS_ARGON2_TIME_COST": "1"}
+    environ.update(overrides)
+    return load_settings(environ)
+
+
+class RunningDirectory:
+    """A started slapd with services bound to it; stopped by the fixture that made it."""
+
+    def __init__(self, settings: Settings, *, load_units: bool = True) -> None:
+        self.settings = settings
+        self.slapd = PrivateSlapd(settings)
+        self.slapd.start()
+        self.services = Services(settings)
+        if load_units:
+            initialise(self.services)
+
+    def stop(self) -> None:
+        self.services.close()
+        self.slapd.stop()
+
+
+@pytest.fixture(scope="session")
+def directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDirectory]:
+    """One slapd for the session, with the official unit tree; tests work in their own units."""
+    running = RunningDirectory(make_settings(tmp_path_factory.mktemp("state")))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def fresh_directory(tmp_path: Path) -> Iterator[RunningDirectory]:
+    """A brand-new slapd for one test (for tests whose result depends on every entry)."""
+    running = RunningDirectory(make_settings(tmp_path / "state"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def services(directory: RunningDirectory) -> Services:
+    return directory.services
+
+
+@pytest.fixture
+def unit(services: Services) -> Unit:
+    """A new agency of its own below the province, so tests never see each other's mailboxes."""
+    code = f"T{next(_unit_numbers)}"
+    created = Unit(code=code, name=f"Đơn vị thử nghiệm {code}", kind=UnitKind.AGENCY, path=("54", code))
+    services.units.store.add(created)
+    services.units.forget()
+    return created
+
+
+@pytest.fixture
+def app(directory: RunningDirectory) -> Iterator[Flask]:
+    flask_app = create_app({"TESTING": True}, settings=directory.settings)
+    yield flask_app
+    flask_app.extensions["mailadmin"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

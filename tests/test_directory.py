@@ -1,0 +1,156 @@
+"""The directory layer against a real slapd: schema, overlays, password schemes, paging, escaping."""
+
+from __future__ import annotations
+
+import pytest
+from passlib.hash import argon2, ldap_salted_sha1, ldap_salted_sha512, sha512_crypt
+
+from mailadmin.directory import dit, filters
+from mailadmin.directory.client import DirectoryClient, DirectoryConfig
+from mailadmin.errors import Conflict, DirectoryError, InvalidInput
+from mailadmin.model import Unit
+from mailadmin.services.context import Services
+from tests.conftest import RunningDirectory
+
+
+def person(uid: str, unit: Unit, base: str, **extra: list[str]) -> tuple[str, dict[str, list[str]]]:
+    """A minimal valid mailbox entry, written straight through the client."""
+    attributes = {
+        "objectClass": ["inetOrgPerson", "inetLocalMailRecipient", "maMailbox"],
+        "uid": [uid], "cn": [f"Nguyễn Văn {uid}"], "sn": ["Nguyễn"], "givenName": [uid],
+        "mail": [f"{uid}@phuyen.gov.vn"], "maAccountStatus": ["active"], "maTier": ["province"],
+    }
+    attributes.update(extra)
+    return dit.mailbox_dn(uid, unit.path, base), attributes
+
+
+def test_schema_accepts_a_mailbox_with_vietnamese_names(services: Services, unit: Unit) -> None:
+    dn, attributes = person("schemaok", unit, services.client.base_dn, maMailQuota=["2048"],
+                            title=["Phó Trưởng phòng"], mailLocalAddress=["schema.ok@phuyen.gov.vn"])
+    services.client.add(dn, attributes)
+    entry = services.client.get(dn)
+    assert entry is not None and entry.text("cn") == "Nguyễn Văn schemaok"
+    assert entry.text("title") == "Phó Trưởng phòng"
+
+
+@pytest.mark.parametrize("broken", [
+    {"maTier": []},                              # required by maMailbox
+    {"maMailQuota": ["hai gigabyte"]},           # integer syntax
+    {"maRetainUntil": ["next year"]},            # generalized time syntax
+    {"noSuchAttribute": ["x"]},                  # not in any schema
+])
+def test_schema_rejects_bad_entries(services: Services, unit: Unit, broken: dict[str, list[str]]) -> None:
+    dn, attributes = person("schemabad", unit, services.client.base_dn, **broken)
+    with pytest.raises(InvalidInput):
+        services.client.add(dn, attributes)
+    assert services.client.get(dn) is None
+
+
+def test_unique_overlay_refuses_a_duplicate_mail_anywhere_in_the_tree(services: Services, unit: Unit) -> None:
+    base = services.client.base_dn
+    services.client.add(*person("uniq1", unit, base))
+    with pytest.raises(Conflict):
+        services.client.add(*person("uniq2", unit, base, mail=["uniq1@phuyen.gov.vn"]))
+    elsewhere = services.units.get("555")  # another subtree: uid must still be unique
+    with pytest.raises(Conflict):
+        services.client.add(*person("uniq1", elsewhere, base, mail=["uniq3@phuyen.gov.vn"]))
+    assert services.client.search(base, "(|(uid=uniq2)(mail=uniq3@phuyen.gov.vn))") == []
+
+
+def test_unique_overlay_refuses_an_alias_equal_to_another_alias(services: Services, unit: Unit) -> None:
+    base = services.client.base_dn
+    services.client.add(*person("alias1", unit, base, mailLocalAddress=["phongtccb@phuyen.gov.vn"]))
+    with pytest.raises(Conflict):
+        services.client.add(*person("alias2", unit, base, mailLocalAddress=["phongtccb@phuyen.gov.vn"]))
+
+
+@pytest.mark.parametrize("scheme", ["ssha", "ssha512", "crypt-sha512", "argon2id"])
+def test_bind_verifies_each_stored_scheme(services: Services, unit: Unit, scheme: str) -> None:
+    password = "Mật-khẩu đủ dài 2026"
+    stored = {
+        "ssha": ldap_salted_sha1.hash(password),
+        "ssha512": ldap_salted_sha512.hash(password),
+        "crypt-sha512": "{CRYPT}" + sha512_crypt.using(rounds=5000).hash(password),
+        "argon2id": "{ARGON2}" + argon2.using(type="ID", time_cost=1, memory_cost=8192).hash(password),
+    }[scheme]
+    dn, attributes = person(f"scheme{scheme.replace('-', '')}", unit, services.client.base_dn,
+                            userPassword=[stored])
+    services.client.add(dn, attributes)
+    assert services.client.check_password(dn, password)
+    assert not services.client.check_password(dn, password + "x")
+    assert not services.client.check_password(dn, "")
+
+
+def test_paged_search_returns_every_entry_past_the_500_size_limit(services: Services, unit: Unit) -> None:
+    base = services.client.base_dn
+    entries = [person(f"paged{i:04d}", unit, base) for i in range(1234)]
+    assert services.client.add_many(entries) == []
+    unit_dn = dit.unit_dn(unit.path, base)
+    found = services.client.search(unit_dn, filters.eq("objectClass", "maMailbox"), attributes=["uid"])
+    assert len(found) == 1234
+    assert len({entry.text("uid") for entry in found}) == 1234
+
+
+def test_a_truncated_result_raises_instead_of_returning_500(directory: RunningDirectory, unit: Unit) -> None:
+    """Any account without our `limits` line hits slapd's default 500: we refuse the partial answer."""
+    services = directory.services
+    base = services.client.base_dn
+    entries = [person(f"trunc{i:04d}", unit, base) for i in range(600)]
+    entries[0][1]["userPassword"] = ["Mot-mat-khau-dai-2026"]
+    assert services.client.add_many(entries) == []
+    ordinary = DirectoryClient(DirectoryConfig(services.client.config.uris, base, entries[0][0],
+                                               "Mot-mat-khau-dai-2026", page_size=1000))
+    try:
+        with pytest.raises(DirectoryError, match="size limit"):
+            ordinary.search(dit.unit_dn(unit.path, base), "(uid=trunc*)", attributes=["uid"])
+    finally:
+        ordinary.close()
+
+
+@pytest.mark.parametrize("hostile", ["*)(uid=*", "*", "\\", "a\x00b", "(", ")(objectClass=*", "x" * 5000])
+def test_filter_values_are_escaped(services: Services, unit: Unit, hostile: str) -> None:
+    services.client.add(*person(f"esc{abs(hash(hostile)) % 100000}", unit, services.client.base_dn))
+    found = services.client.search(services.client.base_dn, filters.eq("uid", hostile), attributes=["uid"])
+    assert found == []
+
+
+def test_dn_values_are_escaped(services: Services, unit: Unit) -> None:
+    base = services.client.base_dn
+    tricky = Unit("A,B=C+D", "Đơn vị có dấu phẩy", unit.kind, (*unit.path, "A,B=C+D"))
+    services.units.store.add(tricky)
+    entry = services.client.get(dit.unit_dn(tricky.path, base))
+    assert entry is not None
+    assert dit.unit_path_of(entry.dn, base) == tricky.path
+
+
+def test_add_many_writes_good_entries_around_a_bad_one(services: Services, unit: Unit) -> None:
+    base = services.client.base_dn
+    services.client.add(*person("bulkdup", unit, base))
+    entries = [person(f"bulk{i}", unit, base) for i in range(5)]
+    entries.insert(3, person("bulkdup", unit, base))  # already exists: refused
+    seen: list[tuple[str, bool]] = []
+    failures = services.client.add_many(entries, lambda dn, error: seen.append((dn, error is None)))
+    assert [failure.dn for failure in failures] == [entries[3][0]]
+    assert isinstance(failures[0].error, Conflict)
+    assert len(seen) == 6 and sum(ok for _, ok in seen) == 5
+    assert all(services.client.get(dn) is not None for dn, _ in entries)
+
+
+def test_transactions_are_all_or_nothing(services: Services, unit: Unit) -> None:
+    base = services.client.base_dn
+    first, second = person("txn1", unit, base), person("txn2", unit, base, mail=["txn1@phuyen.gov.vn"])
+    with pytest.raises(Conflict), services.client.transaction() as txn:
+        txn.add(*first)
+        txn.add(*second)  # duplicate mail inside the same transaction
+    assert services.client.get(first[0]) is None
+    with services.client.transaction() as txn:
+        txn.add(*first)
+    assert services.client.get(first[0]) is not None
+
+
+def test_unique_overlay_refuses_an_alias_equal_to_another_mailboxs_address(services: Services, unit: Unit) -> None:
+    """The primary address is stored in mailLocalAddress too, so the overlay sees the clash."""
+    base = services.client.base_dn
+    services.client.add(*person("cross1", unit, base, mailLocalAddress=["cross1@phuyen.gov.vn"]))
+    with pytest.raises(Conflict):
+        services.client.add(*person("cross2", unit, base, mailLocalAddress=["cross1@phuyen.gov.vn"]))

@@ -1,0 +1,86 @@
+"""Vietnamese names to addresses: folding, patterns, collisions, reserved names."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from mailadmin.errors import InvalidInput
+from mailadmin.names import AddressAllocator, PrefixIndex, fold, local_part, normalize, search_key, split_name
+
+
+@pytest.mark.parametrize(("full_name", "expected"), [
+    ("Nguyễn Văn An", "annv"),
+    ("Đặng Thị Đào", "daodt"),
+    ("Trần Thị Minh Khai", "khaittm"),
+    ("Huỳnh Ngọc Ánh", "anhhn"),
+    ("Phạm Hùng", "hungp"),
+    ("Ksor Y Đức", "ducky"),
+])
+def test_default_pattern_is_given_name_plus_initials(full_name: str, expected: str) -> None:
+    assert local_part(split_name(full_name)) == expected
+
+
+def test_d_with_stroke_has_no_decomposition_and_is_mapped_explicitly() -> None:
+    assert unicodedata.normalize("NFD", "đ") == "đ"  # why fold() needs its own table
+    assert fold("Đông Đức đường") == "dongducduong"
+
+
+def test_decomposed_input_is_normalised_first() -> None:
+    nfd = unicodedata.normalize("NFD", "Nguyễn Thị Hương")
+    assert nfd != "Nguyễn Thị Hương"
+    assert normalize(nfd) == "Nguyễn Thị Hương"
+    assert local_part(split_name(nfd)) == "huongnt"
+
+
+def test_configurable_patterns() -> None:
+    name = split_name("Nguyễn Văn An")
+    assert local_part(name, "{family}{middle}{given}") == "nguyenvanan"
+    assert local_part(name, "{given}.{family}") == "annguyen"
+    with pytest.raises(InvalidInput, match="unknown field"):
+        local_part(name, "{surname}")
+
+
+def test_names_that_fold_to_nothing_are_refused() -> None:
+    with pytest.raises(InvalidInput):
+        local_part(split_name("李 王"))
+    with pytest.raises(InvalidInput):
+        split_name("   ")
+
+
+def test_split_name_keeps_vietnamese_order_and_single_spaces() -> None:
+    name = split_name("  Tôn  Nữ Thị   Ngọc Hà ")
+    assert (name.family, name.middle, name.given) == ("Tôn", "Nữ Thị Ngọc", "Hà")
+    assert name.full == "Tôn Nữ Thị Ngọc Hà"
+
+
+def test_search_key_keeps_word_boundaries() -> None:
+    assert search_key("Đặng  Thị Đào") == "dang thi dao"
+
+
+def test_collisions_within_a_batch_get_deterministic_suffixes() -> None:
+    allocator = AddressAllocator(PrefixIndex([]), reserved=())
+    bases = [local_part(split_name(n)) for n in ("Nguyễn Văn Hùng", "Nguyễn Văn Hưng", "Ngô Văn Hùng")]
+    assert bases == ["hungnv", "hungnv", "hungnv"]
+    assert [allocator.allocate(base) for base in bases] == ["hungnv", "hungnv1", "hungnv2"]
+
+
+def test_collisions_against_existing_addresses_fill_the_lowest_free_number() -> None:
+    allocator = AddressAllocator(PrefixIndex(["hungnv", "hungnv2", "hungnvx"]), reserved=())
+    assert allocator.allocate("hungnv") == "hungnv1"
+    assert allocator.allocate("hungnv") == "hungnv3"
+
+
+def test_reserved_names_are_never_handed_out() -> None:
+    allocator = AddressAllocator(PrefixIndex([]), reserved=("admin", "postmaster"))
+    assert allocator.allocate("admin") == "admin1"
+    assert not allocator.claim("postmaster")
+    assert allocator.claim("annv")
+    assert not allocator.claim("annv")  # the batch already has it
+
+
+def test_prefix_index_answers_only_matching_prefixes() -> None:
+    index = PrefixIndex(["an", "annv", "annv1", "anh", "b"])
+    assert index("annv") == ["annv", "annv1"]
+    assert index("zz") == []
