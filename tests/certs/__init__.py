@@ -1,0 +1,1 @@
+"""Tests of mailadmin.certs (package so the test modules can share `factory`)."""
