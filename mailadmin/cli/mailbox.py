@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
 
 import click
 
 from mailadmin.cli import pass_services
 from mailadmin.cli.output import print_json, print_secret, print_table
-from mailadmin.model import Mailbox, Status, Tier
+from mailadmin.model import Status, Tier
 from mailadmin.services.context import Services
-from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
+from mailadmin.services.mailboxes import MailboxQuery, NewMailbox, mailbox_record
 
 
 @click.group()
 def mailbox() -> None:
     """Hộp thư / mailboxes."""
-
-
-def mailbox_dict(item: Mailbox) -> dict[str, object]:
-    """A mailbox as JSON-ready data (certificates counted, not dumped)."""
-    data = asdict(item)
-    data["full_name"] = item.name.full
-    data["certificates"] = len(item.certificates)
-    return data
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -51,7 +42,7 @@ def add(services: Services, full_name: str, unit_code: str, mail: str, title: st
         full_name=full_name, unit_code=unit_code, mail=mail, title=title, phone=phone, hr_id=hr_id,
         aliases=aliases, quota_mib=quota_mib or 0, password=_read_password(password_stdin)))
     if as_json:
-        print_json({**mailbox_dict(created.mailbox), "initial_password": created.initial_password})
+        print_json({**mailbox_record(created.mailbox), "initial_password": created.initial_password})
         return
     click.echo(f"Đã tạo / created: {created.mailbox.mail} ({created.mailbox.name.full})")
     if created.initial_password:
@@ -65,7 +56,7 @@ def add(services: Services, full_name: str, unit_code: str, mail: str, title: st
 def show(services: Services, uid: str, as_json: bool) -> None:
     """Every field of one mailbox."""
     item = services.mailboxes.get(uid)
-    data = mailbox_dict(item)
+    data = mailbox_record(item)
     if as_json:
         print_json(data)
         return
@@ -88,7 +79,7 @@ def list_mailboxes(services: Services, unit_code: str | None, tier: str | None, 
         unit_code=unit_code, tier=Tier(tier) if tier else None,
         status=Status(status) if status else None, text=text, limit=limit)))
     if as_json:
-        print_json([mailbox_dict(m) for m in found])
+        print_json([mailbox_record(m) for m in found])
         return
     print_table(["uid", "Họ tên / name", "Đơn vị / unit", "Cấp / tier", "Trạng thái / status"],
                 [(m.uid, m.name.full, m.unit_code, m.tier.value, m.status.value) for m in found])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from mailadmin.audit import AuditLog
 from mailadmin.directory import dit
 from mailadmin.directory.client import DirectoryClient, DirectoryConfig
 from mailadmin.errors import ConfigError, DirectoryUnavailable
@@ -60,12 +61,16 @@ class Services:
         return self._client or DirectoryClient(directory_config(self.settings))
 
     @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.settings.state_dir / "audit" / "audit.jsonl")
+
+    @cached_property
     def units(self) -> UnitService:
-        return UnitService(self.client)
+        return UnitService(self.client, self.audit)
 
     @cached_property
     def mailboxes(self) -> MailboxService:
-        return MailboxService(self.settings, self.client, self.units)
+        return MailboxService(self.settings, self.client, self.units, self.audit)
 
     def close(self) -> None:
         """Release directory connections."""

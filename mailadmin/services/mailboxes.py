@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 
+from mailadmin.audit import AuditLog
 from mailadmin.directory import dit, filters
 from mailadmin.directory.client import BulkFailure, DirectoryClient
 from mailadmin.directory.mailboxes import MailboxStore
@@ -53,11 +54,21 @@ class MailboxQuery:
     limit: int = 0
 
 
+def mailbox_record(mailbox: Mailbox) -> dict[str, object]:
+    """A mailbox as plain data for the audit log and JSON output (certificates counted)."""
+    data = asdict(mailbox)
+    data.pop("name")
+    data["full_name"] = mailbox.name.full
+    data["certificates"] = len(mailbox.certificates)
+    return data
+
+
 class MailboxService:
     """Business rules on top of the mailbox store."""
 
-    def __init__(self, settings: Settings, client: DirectoryClient, units: UnitService) -> None:
+    def __init__(self, settings: Settings, client: DirectoryClient, units: UnitService, audit: AuditLog) -> None:
         self.settings = settings
+        self.audit = audit
         self.store = MailboxStore(client)
         self.units = units
         self.domain = settings.organisation.mail_domain
@@ -115,11 +126,10 @@ class MailboxService:
         """Create one mailbox; a generated password is returned once, never stored in clear."""
         mailbox, password = self.prepare(request, self.allocator())
         unit = self.units.get(mailbox.unit_code)
-        if password:
-            self.store.add(mailbox, unit.path, hash_chosen(password, self.settings.passwords))
-            return Created(mailbox, None)
-        initial = generate_password()
-        self.store.add(mailbox, unit.path, hash_generated(initial))
+        initial = None if password else generate_password()
+        hashed = hash_chosen(password, self.settings.passwords) if password else hash_generated(initial or "")
+        self.store.add(mailbox, unit.path, hashed)
+        self.audit.record("mailbox.create", mailbox.uid, after=mailbox_record(mailbox))
         return Created(mailbox, initial)
 
     def add_many(self, requests: Sequence[NewMailbox],
@@ -145,7 +155,10 @@ class MailboxService:
             done += 1
             if progress:
                 progress(done)
-        return self.store.add_many(items(), tick)
+        failures = self.store.add_many(items(), tick)
+        self.audit.record("mailbox.create_many", f"{len(prepared) - len(failures)} mailboxes",
+                          after={"created": len(prepared) - len(failures), "refused": len(failures)})
+        return failures
 
     # -- read --------------------------------------------------------------------------------
 
@@ -186,20 +199,24 @@ class MailboxService:
         return self._set_status(uid, Status.RETIRED, (today or date.today()) + timedelta(days=days))
 
     def _set_status(self, uid: str, status: Status, retain_until: date | None = None) -> Mailbox:
-        entry = self.store.find_entry(uid.strip().lower())
+        before = self.get(uid)
+        entry = self.store.find_entry(before.uid)
         until = retain_until.strftime("%Y%m%d000000Z") if retain_until else None
         self.store.set_status(entry.dn, status, until)
-        return self.get(uid)
+        after = self.get(uid)
+        self.audit.record(f"mailbox.{'resume' if status is Status.ACTIVE else status.value}", after.uid,
+                          mailbox_record(before), mailbox_record(after))
+        return after
 
     def reset_password(self, uid: str, password: str | None = None) -> str | None:
         """Admin reset: the given password, or a generated one returned once; the owner must change it."""
         entry = self.store.find_entry(uid.strip().lower())
         if password:
             self._check_password(password)
-            self.store.set_password(entry.dn, hash_chosen(password, self.settings.passwords))
-            return None
-        initial = generate_password()
-        self.store.set_password(entry.dn, hash_generated(initial))
+        initial = None if password else generate_password()
+        hashed = hash_chosen(password, self.settings.passwords) if password else hash_generated(initial or "")
+        self.store.set_password(entry.dn, hashed)
+        self.audit.record("mailbox.password_reset", entry.text("uid"), after={"generated": initial is not None})
         return initial
 
     def _check_password(self, password: str) -> None:
@@ -216,4 +233,6 @@ class MailboxService:
             return mailbox
         entry = self.store.find_entry(mailbox.uid)
         self.store.move(entry.dn, mailbox.uid, unit.path, unit.tier)
-        return replace(mailbox, unit_code=unit.code, tier=unit.tier)
+        moved = replace(mailbox, unit_code=unit.code, tier=unit.tier)
+        self.audit.record("mailbox.move", mailbox.uid, mailbox_record(mailbox), mailbox_record(moved))
+        return moved

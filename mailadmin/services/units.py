@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from mailadmin.audit import AuditLog
 from mailadmin.directory import dit
 from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.units import UnitStore
@@ -69,8 +70,9 @@ class SyncReport:
 class UnitService:
     """The unit tree as the directory holds it."""
 
-    def __init__(self, client: DirectoryClient) -> None:
+    def __init__(self, client: DirectoryClient, audit: AuditLog) -> None:
         self.store = UnitStore(client)
+        self.audit = audit
         self._index: UnitIndex | None = None
         self._loaded_at = 0.0
         self._lock = threading.Lock()
@@ -98,8 +100,11 @@ class UnitService:
         missing = [unit for unit in units if unit.code not in existing]
         renamed = [unit for unit in units if unit.code in existing and existing[unit.code].name != unit.name]
         self.store.add_many(missing)
+        for unit in missing:
+            self.audit.record("unit.create", unit.code, after=unit_record(unit))
         for unit in renamed:
             self.store.rename(existing[unit.code], unit.name)
+            self.audit.record("unit.rename", unit.code, {"name": existing[unit.code].name}, {"name": unit.name})
         self.forget()
         return SyncReport(len(missing), len(renamed), len(units) - len(missing) - len(renamed))
 
@@ -110,8 +115,14 @@ class UnitService:
         if not new_name:
             raise InvalidInput(t("Tên đơn vị không được để trống", "the unit name must not be empty"), "name")
         self.store.rename(unit, new_name)
+        self.audit.record("unit.rename", code, {"name": unit.name}, {"name": new_name})
         self.forget()
         return self.get(code)
+
+
+def unit_record(unit: Unit) -> dict[str, str]:
+    """A unit as plain data for the audit log and JSON output."""
+    return {"code": unit.code, "name": unit.name, "kind": unit.kind.value, "parent": unit.parent_code or ""}
 
 
 def load_units_file(path: Path) -> list[Unit]:

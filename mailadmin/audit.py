@@ -1,0 +1,96 @@
+"""The audit log: who changed what, when, before -> after. Append-only JSON lines, fsynced.
+
+Every service that writes to the directory records one entry per change. The acting person
+comes from a context variable that the web app sets per request and the CLI sets at start,
+so services need no extra parameter and concurrent requests never mix their actors.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import getpass
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+_actor: ContextVar[str] = ContextVar("mailadmin_actor", default="")
+
+
+def current_actor() -> str:
+    """Who is acting: 'web:<uid>', 'cli:<os user>', or 'system'."""
+    return _actor.get() or f"cli:{_os_user()}"
+
+
+@contextmanager
+def acting_as(actor: str) -> Iterator[None]:
+    """Attribute every change inside the block to `actor`."""
+    token = _actor.set(actor)
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One recorded change."""
+
+    action: str                      # e.g. mailbox.create, mailbox.suspend, unit.rename
+    target: str                      # what was changed: a uid, a unit code, a DN
+    actor: str = ""
+    at: str = ""                     # ISO 8601, UTC
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+class AuditLog:
+    """An append-only file of JSON lines; writes are serialised and fsynced."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def record(self, action: str, target: str, before: dict[str, Any] | None = None,
+               after: dict[str, Any] | None = None) -> AuditEntry:
+        """Append one entry (the actor and time are filled in here)."""
+        old, new = _changed(before or {}, after or {})
+        entry = AuditEntry(action, target, current_actor(), datetime.now(UTC).isoformat(timespec="seconds"), old, new)
+        line = json.dumps(asdict(entry), ensure_ascii=False, default=str) + "\n"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock, open(self.path, "a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # several processes (web, CLI) may append
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return entry
+
+    def entries(self) -> Iterator[AuditEntry]:
+        """Every entry, oldest first."""
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    yield AuditEntry(**json.loads(line))
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the fields that differ (all of them for a create or delete)."""
+    if not before or not after:
+        return before, after
+    keys = [key for key in {**before, **after} if before.get(key) != after.get(key)]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
