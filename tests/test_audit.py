@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mailadmin.audit import AuditLog, acting_as, current_actor
 from mailadmin.model import Unit
 from mailadmin.services.context import Services
@@ -32,7 +34,7 @@ def test_passwords_never_reach_the_log(services: Services, unit: Unit) -> None:
     assert created.initial_password not in text and reset not in text
 
 
-def test_log_is_append_only_lines(tmp_path) -> None:  # noqa: ANN001
+def test_log_is_append_only_lines(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "audit.jsonl")
     log.record("unit.rename", "555", {"name": "A"}, {"name": "B"})
     log.record("unit.rename", "555", {"name": "B"}, {"name": "C"})
