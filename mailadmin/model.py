@@ -45,6 +45,15 @@ class Status(StrEnum):
     RETIRED = "retired"
 
 
+class Role(StrEnum):
+    """What a person may do in mailadmin (kept in the directory as maRole)."""
+
+    SUPERADMIN = "superadmin"  # province IT: everything
+    UNITADMIN = "unitadmin"    # mailboxes, lists and units inside their units' subtrees
+    HR = "hr"                  # imports inside their units' subtrees
+    AUDITOR = "auditor"        # reads everything, changes nothing
+
+
 @dataclass(frozen=True)
 class Unit:
     """A node of the unit tree; `path` lists the codes from the top unit down to this one."""

@@ -31,9 +31,10 @@ ensure_debian_packages() {
     return 0
 }
 
-# ensure_venv EXTRAS : create .venv and install the package (editable) when setup.cfg changed.
+# ensure_venv : create .venv and install the package (editable, with the test extra, so that
+# scripts/run, scripts/test and the benchmarks share one install) when setup.cfg changed.
 ensure_venv() {
-    local extras="${1:-}"
+    local extras="test"
     if [ ! -x "$VENV/bin/python" ]; then
         log "creating $VENV"
         "$PYTHON" -m venv "$VENV" || die "cannot create a venv with $PYTHON"
@@ -48,4 +49,6 @@ ensure_venv() {
     fi
 }
 
+# Debian packages: what scripts/run needs, and what the tests need on top (real servers, browser).
 DIRECTORY_PACKAGES=(slapd ldap-utils)
+TEST_PACKAGES=("${DIRECTORY_PACKAGES[@]}")

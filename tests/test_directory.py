@@ -154,3 +154,17 @@ def test_unique_overlay_refuses_an_alias_equal_to_another_mailboxs_address(servi
     services.client.add(*person("cross1", unit, base, mailLocalAddress=["cross1@phuyen.gov.vn"]))
     with pytest.raises(Conflict):
         services.client.add(*person("cross2", unit, base, mailLocalAddress=["cross1@phuyen.gov.vn"]))
+
+
+def test_bulk_writes_leave_no_thread_behind(services: Services, unit: Unit) -> None:
+    """ldap3's ASYNC receiver thread must end with its connection (it once spun at 100 % CPU)."""
+    import threading
+    import time
+
+    before = set(threading.enumerate())
+    for round_number in range(5):
+        services.client.add_many([person(f"thread{round_number}", unit, services.client.base_dn)])
+    deadline = time.monotonic() + 5
+    while set(threading.enumerate()) - before and time.monotonic() < deadline:
+        time.sleep(0.05)  # a receiver thread ends when slapd closes the unbound connection
+    assert set(threading.enumerate()) - before == set()

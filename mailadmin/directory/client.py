@@ -113,7 +113,9 @@ class DirectoryClient:
         connection = Connection(
             servers or self._servers, user=user or self.config.bind_dn,
             password=password if user else self.config.password, client_strategy=strategy,
-            raise_exceptions=False, receive_timeout=self.config.receive_timeout,
+            # ldap3's ASYNC receiver thread spins forever on a closed socket when a receive
+            # timeout is set; its get_response() has its own timeout instead.
+            raise_exceptions=False, receive_timeout=None if strategy == ASYNC else self.config.receive_timeout,
             auto_referrals=False, return_empty_attributes=False,
         )
         try:

@@ -8,8 +8,10 @@ from pathlib import Path
 from mailadmin.audit import AuditLog
 from mailadmin.directory import dit
 from mailadmin.directory.client import DirectoryClient, DirectoryConfig
+from mailadmin.directory.roles import RoleStore
 from mailadmin.errors import ConfigError, DirectoryUnavailable
 from mailadmin.i18n import t
+from mailadmin.services.authz import Principal
 from mailadmin.services.mailboxes import MailboxService
 from mailadmin.services.units import UnitService
 from mailadmin.settings import Settings, load_settings
@@ -71,6 +73,16 @@ class Services:
     @cached_property
     def mailboxes(self) -> MailboxService:
         return MailboxService(self.settings, self.client, self.units, self.audit)
+
+    @cached_property
+    def roles(self) -> RoleStore:
+        return RoleStore(self.client)
+
+    def principal(self, uid: str) -> Principal:
+        """The person behind a login, with roles and scopes read from the directory."""
+        mailbox = self.mailboxes.get(uid)
+        roles, scopes = self.roles.get(self.mailboxes.store.find_entry(mailbox.uid).dn)
+        return Principal(mailbox.uid, mailbox.name.full, roles, scopes)
 
     def close(self) -> None:
         """Release directory connections."""

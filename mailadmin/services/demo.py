@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailadmin.model import Tier, Unit, UnitKind
+from mailadmin.model import Role, Tier, Unit, UnitKind
 from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
@@ -74,7 +74,9 @@ def seed_demo(services: Services, admin_password: str,
     if next(mailboxes.store.search(size_limit=1), None) is not None:
         return SeedReport(created_units, 0, 0, skipped=True)
     admin = mailboxes.add(admin_request(settings.demo.admin_uid, admin_password)).mailbox
-    mailboxes.store.clear_password_reset(mailboxes.store.find_entry(admin.uid).dn)
+    admin_dn = mailboxes.store.find_entry(admin.uid).dn
+    mailboxes.store.clear_password_reset(admin_dn)
+    services.roles.set(admin_dn, frozenset({Role.SUPERADMIN}), ())
     requests = demo_requests(units, settings.demo.seed)
     requests.pop(_first_in_unit(requests, ADMIN_UNIT))  # the admin is one of the 2,508
     failures = mailboxes.add_many(requests, progress)

@@ -1,0 +1,288 @@
+"""Benchmark: `mailadmin demo seed` against `ldapadd` of the same entries as LDIF, on the same server.
+
+Acceptance criterion: the demo seed of 6,888 mailboxes takes at most 2x the time of `ldapadd`.
+
+Method. Each run gets a brand-new private slapd (own state folder below var/ unless --dir says
+otherwise, free loopback port, durable mdb unless --no-sync), started by this process and
+initialised by `python -m mailadmin directory init` (password policy + unit tree) BEFORE any
+timer starts: unit loading is in neither figure.
+
+1. ldapadd: the entries `seed_demo` would write are built with the service's own code
+   (demo_requests minus the one the admin replaces, the admin first, MailboxService.prepare
+   with a bulk allocator, mailbox_attributes, the same hashes: argon2id for the admin,
+   {SSHA512} for the others) into one LDIF file (not timed). Timed: `ldapadd -x -H URI -D
+   SERVICE_DN -y PASSWORD_FILE -f FILE`, bound as the service account our seed uses. It must
+   exit 0 and the mailboxes are counted afterwards.
+2. ours: that slapd is stopped and wiped. On a new one, a fresh Python process (like the CLI:
+   see "Worker process" below) times `seed_demo(services, admin_password)`, what `mailadmin demo
+   seed` runs minus the progress bar: reading units.yaml, a no-op unit re-check (also timed
+   apart and printed), the admin (argon2id hash, one add, a few modifies), generating, preparing and
+   hashing every request, and the bulk adds. Its peak RSS is that process's ru_maxrss.
+
+Worker process: ldap3 2.9.1's ASYNC receiver thread spins at 100 % CPU forever when its socket
+is closed before the server's end-of-stream is read (receive_timeout set), which happens at
+random after `DirectoryClient.add_many`. Initialising or seeding twice in one process would
+leave such threads running during the next timed seed; the CLI never does, so neither do we.
+
+--count N scales the per-tier counts (DEMO_COUNTS) proportionally, by patching that dict in
+both processes, so the same demo_requests and seed_demo code runs at any size. --repeat N
+alternates N pairs of runs; the ratio is of the medians. The load average is printed: other
+busy processes on the machine shift both figures. Exits non-zero only on errors (slapd failing,
+an add refused, a wrong count), never on a missed target. Every slapd started here is stopped
+by its PID (PrivateSlapd.stop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from unittest import mock
+
+from mailadmin.directory.ldif import write_ldif
+from mailadmin.directory.mapping import mailbox_attributes
+from mailadmin.model import Tier
+from mailadmin.passwords import generate_password, hash_chosen, hash_generated
+from mailadmin.resources import project_root
+from mailadmin.services import demo
+from mailadmin.services.context import Services
+from mailadmin.services.people import spread
+from mailadmin.services.units import load_units_file
+from mailadmin.settings import Settings, load_settings
+from mailadmin.slapd import PrivateSlapd
+
+DEFAULT_COUNT = sum(demo.DEMO_COUNTS.values())
+TARGET_RATIO = 2.0
+IS_MAILBOX = "(objectClass=maMailbox)"
+
+
+class BenchError(Exception):
+    """The measurement is invalid (a failure, not a missed target)."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One timed method."""
+
+    method: str
+    entries: int
+    seconds: float
+    peak_rss_mib: float | None = None  # of the seeding Python process (None for ldapadd)
+
+    @property
+    def rate(self) -> float:
+        return self.entries / self.seconds if self.seconds else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def scaled_counts(count: int) -> dict[Tier, int]:
+    """DEMO_COUNTS scaled to `count` mailboxes, summing exactly (6,888 gives the demo's own)."""
+    return dict(zip(demo.DEMO_COUNTS, spread(count, list(demo.DEMO_COUNTS.values())), strict=True))
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """This environment without MAILADMIN_* variables, plus the benchmark directory's."""
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("MAILADMIN_")}
+    return {**environ, "MAILADMIN_STATE_DIR": str(settings.state_dir),
+            "MAILADMIN_SLAPD_PORT": str(settings.slapd.port)}
+
+
+def run_child(command: list[str], settings: Settings, what: str) -> str:
+    result = subprocess.run(command, env=child_environment(settings), capture_output=True, text=True,
+                            check=False)
+    if result.returncode != 0:
+        raise BenchError(f"{what} exited {result.returncode}: {(result.stderr or result.stdout).strip()[-800:]}")
+    return result.stdout
+
+
+@contextmanager
+def fresh_directory(state_dir: Path, no_sync: bool) -> Iterator[tuple[PrivateSlapd, Services]]:
+    """A new slapd on state_dir, initialised by the CLI; stopped by PID and wiped afterwards."""
+    settings = load_settings({"MAILADMIN_STATE_DIR": str(state_dir), "MAILADMIN_SLAPD_PORT": str(free_port())})
+    slapd = PrivateSlapd(settings, no_sync=no_sync)
+    services = Services(settings)
+    try:
+        slapd.start()
+        run_child([sys.executable, "-m", "mailadmin", "directory", "init"], settings, "mailadmin directory init")
+        yield slapd, services
+    finally:
+        services.close()
+        slapd.stop()
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def write_seed_ldif(services: Services, path: Path) -> int:
+    """The entries seed_demo would write on this directory, as LDIF; returns how many."""
+    settings = services.settings
+    mailboxes = services.mailboxes
+    requests = demo.demo_requests(load_units_file(settings.resolve(settings.organisation.units_file)),
+                                  settings.demo.seed)
+    # As seed_demo: the admin is one of the province's mailboxes and goes first.
+    requests.pop(next(i for i, r in enumerate(requests) if r.unit_code == demo.ADMIN_UNIT))
+    requests.insert(0, demo.admin_request(settings.demo.admin_uid, demo.demo_admin_password(settings)))
+    allocator = mailboxes.allocator(bulk=True)
+    path_of = {code: unit.path for code, unit in services.units.index().units.items()}
+    with path.open("w", encoding="utf-8") as out:
+        for request in requests:
+            mailbox, password = mailboxes.prepare(request, allocator)
+            hashed = hash_chosen(password, settings.passwords) if password \
+                else hash_generated(generate_password())
+            dn = mailboxes.store.dn_of(mailbox, path_of[mailbox.unit_code])
+            out.writelines(write_ldif([(dn, {**mailbox_attributes(mailbox), "userPassword": [hashed]})]))
+    return len(requests)
+
+
+def check_count(slapd: PrivateSlapd, services: Services, expected: int, method: str) -> None:
+    if slapd.running_pid() is None:
+        raise BenchError(f"{method}: slapd is no longer running (see {slapd.paths.log})")
+    found = services.client.count(services.client.base_dn, IS_MAILBOX)
+    if found != expected:
+        raise BenchError(f"{method}: {found} mailboxes in the directory, expected {expected}")
+
+
+def bench_ldapadd(slapd: PrivateSlapd, services: Services, work: Path) -> Run:
+    ldif = work / "seed.ldif"
+    entries = write_seed_ldif(services, ldif)
+    status = slapd.status()
+    command = ["ldapadd", "-x", "-H", status.uri, "-D", status.bind_dn, "-y", status.password_file,
+               "-f", str(ldif)]
+    started = time.perf_counter()
+    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    seconds = time.perf_counter() - started
+    ldif.unlink()
+    if result.returncode != 0:
+        raise BenchError(f"ldapadd exited {result.returncode}: {result.stderr.strip()[-500:]}")
+    check_count(slapd, services, entries, "ldapadd")
+    return Run("ldapadd", entries, seconds)
+
+
+def bench_seed(slapd: PrivateSlapd, services: Services, count: int) -> tuple[Run, float]:
+    """seed_demo timed in a fresh process; also returns its no-op unit re-check time."""
+    output = run_child([sys.executable, __file__, "--seed-worker", "--count", str(count)],
+                       services.settings, "seed worker")
+    measured = json.loads(output.strip().splitlines()[-1])
+    check_count(slapd, services, count, "seed_demo")
+    return Run("seed_demo", count, measured["seconds"], measured["peak_rss_mib"]), measured["unit_check"]
+
+
+def seed_worker(count: int) -> None:
+    """In the child: time seed_demo on the directory the environment names; print JSON."""
+    settings = load_settings()
+    services = Services(settings)
+    password = demo.demo_admin_password(settings)
+    started = time.perf_counter()
+    services.units.sync(load_units_file(settings.resolve(settings.organisation.units_file)))
+    unit_check = time.perf_counter() - started
+    started = time.perf_counter()
+    report = demo.seed_demo(services, password)
+    seconds = time.perf_counter() - started
+    if report.skipped or report.units_created or report.failures or report.mailboxes_created != count:
+        raise BenchError(f"seed_demo: {report}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "unit_check": unit_check, "peak_rss_mib": peak}))
+    os._exit(0)  # do not wait for ldap3's receiver threads (see the docstring)
+
+
+def slapd_version() -> str:
+    result = subprocess.run(["/usr/sbin/slapd", "-VV"], capture_output=True, text=True, check=False)
+    text = (result.stderr or result.stdout).strip().splitlines()
+    return text[0].replace("@(#) $OpenLDAP: ", "").rstrip(" $") if text else "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=DEFAULT_COUNT, help=f"mailboxes (default {DEFAULT_COUNT})")
+    parser.add_argument("--repeat", type=int, default=1, help="pairs of runs; the ratio is of the medians")
+    parser.add_argument("--no-sync", action="store_true", help="slapd with dbnosync (no fsync per write)")
+    parser.add_argument("--dir", type=Path, default=project_root() / "var",
+                        help="parent of the temporary state folders (default: var/, the real state's disk)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--seed-worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.count < 2 or args.repeat < 1:
+        parser.error("--count must be at least 2 and --repeat at least 1")
+    with mock.patch.dict(demo.DEMO_COUNTS, scaled_counts(args.count)):
+        if args.seed_worker:
+            seed_worker(args.count)
+        if shutil.which("ldapadd") is None:
+            raise BenchError("ldapadd not found: install the Debian package ldap-utils")
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: stop slapd
+        args.dir.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="bench-seed-", dir=args.dir))
+        load_before = os.getloadavg()
+        runs: list[Run] = []
+        unit_checks: list[float] = []
+        try:
+            for number in range(args.repeat):
+                with fresh_directory(work / f"ldapadd-{number}", args.no_sync) as directory:
+                    runs.append(bench_ldapadd(*directory, work))
+                with fresh_directory(work / f"seed-{number}", args.no_sync) as directory:
+                    run, unit_check = bench_seed(*directory, args.count)
+                    runs.append(run)
+                    unit_checks.append(unit_check)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    report(args, runs, unit_checks, load_before)
+    return 0
+
+
+def report(args: argparse.Namespace, runs: list[Run], unit_checks: list[float],
+           load_before: tuple[float, float, float]) -> None:
+    theirs = statistics.median(run.seconds for run in runs if run.method == "ldapadd")
+    ours = statistics.median(run.seconds for run in runs if run.method == "seed_demo")
+    ratio = ours / theirs
+    result = {
+        "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "slapd": slapd_version(),
+                    "load_before": [round(x, 2) for x in load_before],
+                    "load_after": [round(x, 2) for x in os.getloadavg()]},
+        "count": args.count, "durable": not args.no_sync, "units_loaded_before_timers": True,
+        "seed_unit_recheck_seconds": round(statistics.median(unit_checks), 3),
+        "runs": [{**asdict(run), "seconds": round(run.seconds, 3), "entries_per_second": round(run.rate, 1),
+                  "peak_rss_mib": run.peak_rss_mib and round(run.peak_rss_mib, 1)} for run in runs],
+        "median_seconds": {"ldapadd": round(theirs, 3), "seed_demo": round(ours, 3)},
+        "ratio": round(ratio, 3), "target": TARGET_RATIO, "met": ratio <= TARGET_RATIO,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    machine = result["machine"]
+    print(f"{args.count} mailboxes, {'durable (fsync per write)' if not args.no_sync else 'dbnosync'}; "
+          f"{machine['slapd']}; {machine['cores']} cores; load average {load_before[0]:.2f} before, "
+          f"{machine['load_after'][0]:.2f} after")
+    print("units loaded before both timers; seed_demo's own no-op unit re-check "
+          f"(inside our time) takes ~{result['seed_unit_recheck_seconds']:.2f} s")
+    print(f"{'method':<12}{'entries':>9}{'seconds':>10}{'entries/s':>11}{'peak RSS (python)':>19}")
+    for run in runs:
+        rss = f"{run.peak_rss_mib:.0f} MiB" if run.peak_rss_mib is not None else "-"
+        print(f"{run.method:<12}{run.entries:>9}{run.seconds:>10.2f}{run.rate:>11.0f}{rss:>19}")
+    print(f"ratio ours/ldapadd{' (medians)' if args.repeat > 1 else ''}: {ratio:.2f} "
+          f"(target <= {TARGET_RATIO}: {'met' if result['met'] else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"bench_seed: {exc}", file=sys.stderr)
+        sys.exit(1)
