@@ -168,3 +168,20 @@ def test_bulk_writes_leave_no_thread_behind(services: Services, unit: Unit) -> N
     while set(threading.enumerate()) - before and time.monotonic() < deadline:
         time.sleep(0.05)  # a receiver thread ends when slapd closes the unbound connection
     assert set(threading.enumerate()) - before == set()
+
+
+def test_one_client_serves_many_threads(services: Services, unit: Unit) -> None:
+    """Flask request threads and SMTP workers share one client: no crossed answers, no lost writes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = services.client.base_dn
+
+    def work(number: int) -> str:
+        dn, attributes = person(f"conc{number}", unit, base)
+        services.client.add(dn, attributes)
+        found = services.client.search(base, filters.eq("uid", f"conc{number}"), attributes=["uid"])
+        return found[0].text("uid")
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(work, range(60)))
+    assert results == [f"conc{number}" for number in range(60)]

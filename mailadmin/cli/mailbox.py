@@ -85,31 +85,20 @@ def list_mailboxes(services: Services, unit_code: str | None, tier: str | None, 
                 [(m.uid, m.name.full, m.unit_code, m.tier.value, m.status.value) for m in found])
 
 
-@mailbox.command()
-@click.argument("uid")
-@pass_services
-def suspend(services: Services, uid: str) -> None:
-    """Suspend: the owner can no longer log in; nothing is deleted."""
-    item = services.mailboxes.suspend(uid)
-    click.echo(f"{item.mail}: {item.status.value}")
+def _status_command(name: str, help_text: str) -> None:
+    """Register `mailbox <name> UID`, calling MailboxService.<name>."""
+    @click.argument("uid")
+    @pass_services
+    def command(services: Services, uid: str) -> None:
+        item = getattr(services.mailboxes, name)(uid)
+        kept = f" (giữ đến / kept until {item.retain_until})" if item.retain_until else ""
+        click.echo(f"{item.mail}: {item.status.value}{kept}")
+    mailbox.command(name, help=help_text)(command)
 
 
-@mailbox.command()
-@click.argument("uid")
-@pass_services
-def resume(services: Services, uid: str) -> None:
-    """Reactivate a suspended or retired mailbox."""
-    item = services.mailboxes.resume(uid)
-    click.echo(f"{item.mail}: {item.status.value}")
-
-
-@mailbox.command()
-@click.argument("uid")
-@pass_services
-def retire(services: Services, uid: str) -> None:
-    """Retire: kept until the retention date, login refused."""
-    item = services.mailboxes.retire(uid)
-    click.echo(f"{item.mail}: {item.status.value} (giữ đến / kept until {item.retain_until})")
+_status_command("suspend", "Suspend: the owner can no longer log in; nothing is deleted.")
+_status_command("resume", "Reactivate a suspended or retired mailbox.")
+_status_command("retire", "Retire: kept until the retention date, login refused.")
 
 
 @mailbox.command()
