@@ -1,0 +1,1 @@
+"""Postfix and Dovecot configurations generated from the running configuration, with checks."""

@@ -1,0 +1,1 @@
+"""mailadmin's own SMTP service (aiosmtpd): LDAP-authenticated submission and local delivery."""

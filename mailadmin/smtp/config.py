@@ -1,0 +1,106 @@
+"""The SMTP service's settings resolved to paths, and the directory account it binds as."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailadmin.directory.binder import BindChecker
+from mailadmin.directory.client import DirectoryClient, DirectoryConfig
+from mailadmin.directory.mailrouting import MailRoutingStore, ensure_mailserver_account, mailserver_dn
+from mailadmin.errors import ConfigError
+from mailadmin.i18n import t
+from mailadmin.secretfiles import read_or_create_secret
+from mailadmin.settings import Settings
+from mailadmin.slapd import PrivateSlapd, SlapdPaths
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Everything `mailadmin smtpd` needs, with defaults filled in."""
+
+    host: str
+    port: int
+    submission_port: int
+    hostname: str
+    domain: str
+    spool: Path
+    tls_cert: Path
+    tls_key: Path
+    self_signed: bool
+    plaintext_auth_on_loopback: bool
+    max_message_bytes: int
+    max_recipients: int
+    max_connections_per_client: int
+    timeout_seconds: int
+    relay_host: str
+    relay_port: int
+
+    @property
+    def outbound(self) -> Path:
+        """Maildir holding mail for other domains when no relay is configured."""
+        return self.spool / ".outbound"
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    """The SMTP service's configuration from the settings."""
+    smtp, domain = settings.smtp, settings.organisation.mail_domain
+    own_tls = settings.state_dir / "smtp"
+    cert = settings.resolve(smtp.tls_cert_file) if smtp.tls_cert_file else own_tls / "tls.crt"
+    key = settings.resolve(smtp.tls_key_file) if smtp.tls_key_file else own_tls / "tls.key"
+    if bool(smtp.tls_cert_file) != bool(smtp.tls_key_file):
+        raise ConfigError(t("smtp.tls_cert_file và smtp.tls_key_file phải cùng được đặt",
+                            "smtp.tls_cert_file and smtp.tls_key_file must be set together"))
+    return SmtpConfig(
+        host=smtp.host, port=smtp.port, submission_port=smtp.submission_port,
+        hostname=smtp.hostname or f"mail.{domain}", domain=domain.lower(),
+        spool=settings.resolve(smtp.spool_dir) if smtp.spool_dir else settings.state_dir / "mail",
+        tls_cert=cert, tls_key=key, self_signed=not smtp.tls_cert_file,
+        plaintext_auth_on_loopback=smtp.plaintext_auth_on_loopback == 1,
+        max_message_bytes=smtp.max_message_bytes, max_recipients=smtp.max_recipients,
+        max_connections_per_client=smtp.max_connections_per_client, timeout_seconds=smtp.timeout_seconds,
+        relay_host=smtp.relay_host, relay_port=smtp.relay_port,
+    )
+
+
+def mailserver_bind(settings: Settings) -> tuple[str, Path]:
+    """DN and password file of the read-only mail-server account."""
+    if settings.embedded_directory:
+        return mailserver_dn(settings.organisation.base_dn), SlapdPaths.of(settings).mailserver_password
+    smtp = settings.smtp
+    if not smtp.bind_dn or not smtp.bind_password_file:
+        raise ConfigError(t("Thư mục ngoài cần smtp.bind_dn và smtp.bind_password_file (tài khoản chỉ đọc)",
+                            "an external directory needs smtp.bind_dn and smtp.bind_password_file "
+                            "(the read-only account)"))
+    return smtp.bind_dn, settings.resolve(smtp.bind_password_file)
+
+
+def ensure_account(settings: Settings, admin: DirectoryClient) -> bool:
+    """In the private directory, create the mail-server account if it predates it; True if created."""
+    if not settings.embedded_directory:
+        return False
+    return ensure_mailserver_account(admin, read_or_create_secret(SlapdPaths.of(settings).mailserver_password))
+
+
+def mailserver_directory(settings: Settings) -> DirectoryConfig:
+    """How the mail servers reach the directory: same servers, read-only account."""
+    ldap = settings.ldap
+    bind_dn, password_file = mailserver_bind(settings)
+    uris = (PrivateSlapd(settings).uri,) if settings.embedded_directory else ldap.uris
+    if settings.embedded_directory:
+        password = read_or_create_secret(password_file)
+    else:
+        try:
+            password = password_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(t("Không đọc được tệp mật khẩu {path}: {e}", "cannot read password file {path}: {e}",
+                                path=password_file, e=exc.strerror)) from exc
+    return DirectoryConfig(uris=tuple(uris), base_dn=settings.organisation.base_dn, bind_dn=bind_dn,
+                           password=password, connect_timeout=ldap.connect_timeout,
+                           receive_timeout=ldap.receive_timeout, page_size=ldap.page_size)
+
+
+def mail_routing(settings: Settings) -> MailRoutingStore:
+    """Lookups and password checks as the read-only mail-server account (bind checks on kept connections)."""
+    config = mailserver_directory(settings)
+    return MailRoutingStore(DirectoryClient(config), BindChecker(config))

@@ -1,0 +1,110 @@
+"""SMTP policy as aiosmtpd hooks: who may send as whom, which recipients exist, where mail goes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+from collections.abc import Callable
+from concurrent.futures import Executor
+from email.utils import formatdate
+from typing import Any, TypeVar
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from mailadmin.directory.mailrouting import MailRoutingStore, MailUser, Route
+from mailadmin.errors import MailadminError
+from mailadmin.smtp import maildir
+from mailadmin.smtp.config import SmtpConfig
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+OK = "250 2.0.0 OK"
+TEMPFAIL_DIRECTORY = "451 4.4.3 Directory unavailable, try again later"
+TEMPFAIL_DELIVERY = "451 4.3.0 Local delivery failed, try again later"
+RELAY_DENIED = "554 5.7.1 Relay access denied"
+TOO_MANY = "452 4.5.3 Too many recipients"
+NOT_YOURS = "553 5.7.1 Sender address not owned by the authenticated user"
+
+
+class MailHandler:
+    """aiosmtpd handler: recipient checks, list expansion, Maildir delivery, outbound hand-off."""
+
+    def __init__(self, config: SmtpConfig, routing: MailRoutingStore, executor: Executor) -> None:
+        self.config = config
+        self.routing = routing
+        self.executor = executor
+
+    async def blocking(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a directory or disk call off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          mail_options: list[str]) -> str:
+        user = session.auth_data if session.authenticated else None
+        if isinstance(user, MailUser) and address.lower() not in user.addresses:
+            return NOT_YOURS
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        envelope.routes = []  # type: ignore[attr-defined]
+        return OK
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          rcpt_options: list[str]) -> str:
+        if len(envelope.rcpt_tos) >= self.config.max_recipients:
+            return TOO_MANY
+        if address.rpartition("@")[2].lower() != self.config.domain:
+            if not session.authenticated:
+                return RELAY_DENIED
+            envelope.rcpt_tos.append(address)
+            return OK
+        try:
+            route = await self.blocking(self.routing.route, address)
+        except MailadminError as error:
+            log.warning("recipient lookup failed for %s: %s", address, error.message.both())
+            return TEMPFAIL_DIRECTORY
+        if route is None:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if not route.users:
+            return f"550 5.2.1 <{address}>: list has no deliverable members"
+        envelope.rcpt_tos.append(address)
+        envelope.routes.append(route)  # type: ignore[attr-defined]
+        return OK
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        routes: list[Route] = getattr(envelope, "routes", [])
+        local = {user.dn.lower(): user for route in routes for user in route.users}
+        outbound = [a for a in envelope.rcpt_tos if a.rpartition("@")[2].lower() != self.config.domain]
+        content = envelope.original_content or b""
+        received = _received(session, server.hostname, envelope.mail_from or "")
+        try:
+            await self.blocking(self._deliver_local, list(local.values()), received, content,
+                                envelope.mail_from or "")
+            if outbound:
+                await self.blocking(self._send_outbound, envelope.mail_from or "", outbound, received + content)
+        except (OSError, smtplib.SMTPException) as exc:
+            log.error("delivery failed: %s", exc)
+            return TEMPFAIL_DELIVERY
+        return f"250 2.0.0 OK: delivered to {len(local)} mailbox(es), {len(outbound)} relayed"
+
+    def _deliver_local(self, users: list[MailUser], received: bytes, content: bytes, sender: str) -> None:
+        for user in users:
+            header = f"Return-Path: <{sender}>\r\nDelivered-To: {user.mail}\r\n".encode()
+            maildir.deliver(self.config.spool / user.uid, header + received + content)
+
+    def _send_outbound(self, sender: str, recipients: list[str], message: bytes) -> None:
+        if not self.config.relay_host:
+            maildir.deliver(self.config.outbound, message)
+            return
+        with smtplib.SMTP(self.config.relay_host, self.config.relay_port, timeout=30) as relay:
+            refused = relay.sendmail(sender, recipients, message)
+        if refused:
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+
+def _received(session: Session, hostname: str, sender: str) -> bytes:
+    peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+    how = "ESMTPSA" if session.authenticated else "ESMTPS" if session.ssl else "ESMTP"
+    return (f"Received: from {session.host_name or 'unknown'} ([{peer}])\r\n\tby {hostname} (mailadmin) "
+            f"with {how}; {formatdate(localtime=False)}\r\n").encode()

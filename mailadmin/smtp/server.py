@@ -1,0 +1,223 @@
+"""The two listeners (inbound and submission) with LDAP AUTH and per-client connection limits."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import signal
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+from mailadmin.directory.mailrouting import MailRoutingStore
+from mailadmin.errors import MailadminError
+from mailadmin.smtp.auth import LoginChecker
+from mailadmin.smtp.config import SmtpConfig
+from mailadmin.smtp.handler import MailHandler
+from mailadmin.smtp.tls import ensure_self_signed, server_context
+
+log = logging.getLogger(__name__)
+
+
+class _NoLoginDataWarning(logging.Filter):
+    """aiosmtpd 1.4 logs a deprecation warning of its own at every successful AUTH."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "login_data is deprecated" not in record.getMessage()
+
+
+logging.getLogger("mail.log").addFilter(_NoLoginDataWarning())
+AUTH_TEMPFAIL = "454 4.7.0 Temporary authentication failure, try again later"
+AUTH_INVALID = "535 5.7.8 Authentication credentials invalid"
+MAX_CREDENTIAL = 1024
+# Commands per connection: a bad client is cut off after 100 of anything (bad commands too); an MTA
+# may still send up to 1,000 messages on one connection.
+COMMAND_LIMITS = {"*": 100, "MAIL": 1000, "RCPT": 100_000, "DATA": 1000, "RSET": 1000, "NOOP": 1000}
+
+
+class PeerLimit:
+    """Counts open connections per client address (shared by both listeners)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open: Counter[str] = Counter()
+
+    def admit(self, peer: str) -> bool:
+        if self.open[peer] >= self.limit:
+            return False
+        self.open[peer] += 1
+        return True
+
+    def release(self, peer: str) -> None:
+        self.open[peer] -= 1
+        if self.open[peer] <= 0:
+            del self.open[peer]
+
+
+class LdapSMTP(SMTP):
+    """aiosmtpd's SMTP with AUTH checked by an LDAP bind off the event loop, and connection limits."""
+
+    def __init__(self, handler: MailHandler, *, logins: LoginChecker, limit: PeerLimit, plaintext_loopback: bool,
+                 **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.mail_handler = handler
+        self.logins = logins
+        self.limit = limit
+        self.plaintext_loopback = plaintext_loopback
+        self._peer_host: str | None = None
+        self._credentials: LoginPassword | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._peer_host is not None or self._original_transport is not None:
+            super().connection_made(transport)  # the TLS transport after STARTTLS
+            return
+        peer = transport.get_extra_info("peername")
+        host = str(peer[0]) if peer else "unknown"
+        if not self.limit.admit(host):
+            transport.write(b"421 4.7.0 Too many connections from your address, try later\r\n")  # type: ignore[attr-defined]
+            transport.close()
+            return
+        self._peer_host = host
+        if self.plaintext_loopback and _is_loopback(host):  # development flag only
+            self._auth_require_tls = False
+            self.require_starttls = False
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._peer_host is None:
+            return  # refused at connect: nothing was set up
+        self.limit.release(self._peer_host)
+        self._peer_host = None
+        super().connection_lost(error)
+
+    def _authenticate(self, mechanism: str, auth_data: Any) -> AuthResult:
+        self._credentials = auth_data  # checked asynchronously in _verify
+        return AuthResult(success=False, handled=False)
+
+    async def auth_PLAIN(self, _: Any, args: list[str]) -> AuthResult:
+        return await self._verify(await super().auth_PLAIN(_, args))
+
+    async def auth_LOGIN(self, _: Any, args: list[str]) -> AuthResult:
+        return await self._verify(await super().auth_LOGIN(_, args))
+
+    async def _verify(self, parsed: AuthResult) -> AuthResult:
+        credentials, self._credentials = self._credentials, None
+        if credentials is None:
+            return parsed  # malformed exchange: aiosmtpd already answered
+        try:
+            login = credentials.login.decode("utf-8")
+            password = credentials.password.decode("utf-8")
+        except UnicodeDecodeError:
+            return AuthResult(success=False, handled=False, message=AUTH_INVALID)
+        if not login or not password or len(login) + len(password) > MAX_CREDENTIAL:
+            return AuthResult(success=False, handled=False, message=AUTH_INVALID)
+        try:
+            user = await self.mail_handler.blocking(self.logins.check, login, password)
+        except MailadminError as error:
+            log.warning("AUTH for %r failed on the directory: %s", login, error.message.both())
+            return AuthResult(success=False, handled=False, message=AUTH_TEMPFAIL)
+        if user is None:
+            return AuthResult(success=False, handled=False, message=AUTH_INVALID)
+        return AuthResult(success=True, auth_data=user)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class Listening:
+    """The ports actually bound (useful when the config says 0: any free port)."""
+
+    port: int
+    submission_port: int
+
+
+class SmtpService:
+    """Both listeners on one event loop."""
+
+    def __init__(self, config: SmtpConfig, routing: MailRoutingStore, workers: int = 8) -> None:
+        self.config = config
+        self.routing = routing
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtpd-ldap")
+        self.handler = MailHandler(config, routing, self.executor)
+        self.limit = PeerLimit(config.max_connections_per_client)
+        self.logins = LoginChecker(routing)
+        self._servers: list[asyncio.Server] = []
+
+    def _factory(self, *, submission: bool) -> Any:
+        config = self.config
+        if config.self_signed:
+            ensure_self_signed(config.tls_cert, config.tls_key, config.hostname)
+        context = server_context(config.tls_cert, config.tls_key)
+        loop = asyncio.get_running_loop()
+
+        def make() -> LdapSMTP:
+            return LdapSMTP(
+                self.handler, logins=self.logins, limit=self.limit,
+                plaintext_loopback=config.plaintext_auth_on_loopback, hostname=config.hostname,
+                tls_context=context, require_starttls=submission,
+                auth_required=submission, auth_require_tls=True, data_size_limit=config.max_message_bytes,
+                timeout=config.timeout_seconds, command_call_limit=COMMAND_LIMITS, loop=loop,
+            )
+        return make
+
+    async def start(self) -> Listening:
+        """Bind both ports; returns the ports bound."""
+        loop = asyncio.get_running_loop()
+        for port, submission in ((self.config.port, False), (self.config.submission_port, True)):
+            server = await loop.create_server(self._factory(submission=submission), self.config.host, port)
+            self._servers.append(server)
+        ports = [server.sockets[0].getsockname()[1] for server in self._servers]
+        return Listening(ports[0], ports[1])
+
+    async def stop(self) -> None:
+        """Close the listeners and the worker threads."""
+        for server in self._servers:
+            server.close()
+            await server.wait_closed()
+        self._servers.clear()
+        self.executor.shutdown(wait=True)
+
+
+class ServiceThread:
+    """Runs an SmtpService on its own event loop in a thread (tests, benchmarks)."""
+
+    def __init__(self, service: SmtpService) -> None:
+        self.service = service
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="smtpd", daemon=True)
+        self.listening: Listening | None = None
+
+    def start(self) -> Listening:
+        self.thread.start()
+        self.listening = asyncio.run_coroutine_threadsafe(self.service.start(), self.loop).result(timeout=30)
+        return self.listening
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.service.stop(), self.loop).result(timeout=30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=30)
+        self.loop.close()
+
+
+async def serve_until_signalled(service: SmtpService, on_ready: Callable[[Listening], None]) -> None:
+    """Run until SIGINT or SIGTERM, then close the listeners cleanly."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    on_ready(await service.start())
+    try:
+        await stop.wait()
+    finally:
+        await service.stop()

@@ -1,0 +1,83 @@
+"""`mailadmin mailserver-config`: output, written files and compatibility warnings."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from mailadmin.cli import main
+from mailadmin.directory.client import DirectoryClient, DirectoryConfig
+from mailadmin.mailserver import checks
+from mailadmin.mailserver.generate import compatibility
+from mailadmin.model import Unit
+from mailadmin.passwords import hash_generated
+from mailadmin.services.context import Services
+from mailadmin.services.mailboxes import NewMailbox
+from tests.conftest import RunningDirectory
+
+
+def run(directory: RunningDirectory, *args: str) -> tuple[int, str, str]:
+    environ = {"MAILADMIN_STATE_DIR": str(directory.settings.state_dir),
+               "MAILADMIN_SLAPD_PORT": str(directory.settings.slapd.port)}
+    result = CliRunner().invoke(main, ["mailserver-config", *args], env=environ)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_printed_config_hides_the_password_written_files_hold_it(directory: RunningDirectory, tmp_path: Path) -> None:
+    code, out, _ = run(directory, "dovecot", "--mail-user", "nobody")
+    password_file = directory.settings.state_dir / "secrets" / "ldap-mailserver.password"
+    password = password_file.read_text().strip()
+    assert code == 0 and "auth_bind = yes" in out and "cn=mailserver,ou=system" in out
+    assert password not in out and str(password_file) in out
+    code, out, _ = run(directory, "postfix", "-o", str(tmp_path), "--mail-user", "nobody")
+    assert code == 0
+    maps = tmp_path / "ldap-virtual-alias-maps.cf"
+    assert f"bind_pw = {password}" in maps.read_text()
+    assert stat.S_IMODE(maps.stat().st_mode) == 0o600
+
+
+def test_unknown_kind_and_unknown_mail_user_are_clean_errors(directory: RunningDirectory) -> None:
+    code, _, err = run(directory, "exim")
+    assert code == 2 and "Traceback" not in err
+    code, _, err = run(directory, "postfix", "--mail-user", "khong-co-nguoi-nay")
+    assert code == 2 and "Lỗi:" in err and "Error:" in err
+
+
+def test_password_lookup_without_auth_bind_is_warned_about(directory: RunningDirectory, services: Services,
+                                                           unit: Unit) -> None:
+    services.mailboxes.add(NewMailbox(full_name="Tự Chọn Mật Khẩu", unit_code=unit.code, password="Tu-chon-2026-abc"))
+    code, _, err = run(directory, "dovecot", "--no-auth-bind", "--mail-user", "nobody")
+    assert code == 0
+    assert "may not read userPassword" in err  # the ACLs keep hashes from the mail servers
+    assert "{ARGON2}" in err  # the demo admin and people who chose a password: argon2id
+
+
+def test_a_size_limit_below_the_mailbox_count_is_warned_about(services: Services, unit: Unit) -> None:
+    base = services.client.base_dn
+    unit_dn = f"ou={unit.code},ou=54,{base}"
+    entries = [(f"uid=lim{i:04d},{unit_dn}", {
+        "objectClass": ["inetOrgPerson", "inetLocalMailRecipient", "maMailbox"], "uid": [f"lim{i:04d}"],
+        "cn": ["Giới Hạn"], "sn": ["Giới"], "mail": [f"lim{i:04d}@phuyen.gov.vn"],
+        "mailLocalAddress": [f"lim{i:04d}@phuyen.gov.vn"], "maAccountStatus": ["active"], "maTier": ["province"],
+    }) for i in range(520)]
+    entries[0][1]["userPassword"] = [hash_generated("Gioi-han-500-muc")]
+    assert services.client.add_many(entries) == []
+    # An account without a `limits` line (an ordinary person) meets slapd's default of 500.
+    limited = DirectoryClient(DirectoryConfig(services.client.config.uris, base, entries[0][0], "Gioi-han-500-muc"))
+    try:
+        warnings = checks.size_limit(limited, 520)
+    finally:
+        limited.close()
+    assert len(warnings) == 1 and "size limit" in warnings[0].render("en")
+
+
+def test_cleartext_ldap_to_another_host_is_warned_about() -> None:
+    assert checks.cleartext_uris(("ldap://127.0.0.1:3890", "ldaps://ldap1.phuyen.gov.vn")) == []
+    [warning] = checks.cleartext_uris(("ldap://ldap2.phuyen.gov.vn",))
+    assert "ldap2.phuyen.gov.vn" in warning.render("vi")
+
+
+def test_the_session_directory_raises_no_warning(directory: RunningDirectory) -> None:
+    assert compatibility(directory.settings, directory.services.client, "postfix", True) == []
