@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+from mailadmin.services.certificates import CertificateService
+from mailadmin.services.context import Services
+
 from . import factory as f
+from .helpers import certificate_service
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +30,20 @@ def leaf(gov: f.Hierarchy) -> f.Issued:
 def now() -> datetime:
     """The fixed 'current time' of every test."""
     return f.NOW
+
+
+# --- binding against the real slapd (session directory, a unit of each test's own) -----------
+
+@pytest.fixture(scope="session")
+def anchors_dir(tmp_path_factory: pytest.TempPathFactory, gov: f.Hierarchy) -> Path:
+    """A trust-anchor folder holding the test government root (and a README that is ignored)."""
+    folder = tmp_path_factory.mktemp("anchors")
+    (folder / "root.pem").write_bytes(f.pem(gov.root.cert))
+    (folder / "README.md").write_text("ignored\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def certificates(services: Services, anchors_dir: Path) -> CertificateService:
+    """The certificate service over the session directory, trusting the test root."""
+    return certificate_service(services, trust_anchors=str(anchors_dir))
