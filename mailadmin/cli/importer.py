@@ -1,0 +1,188 @@
+"""`mailadmin import FILE|-`, `import resume|undo|status JOB`, `import template`, `mailadmin export`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from mailadmin.cli import pass_services
+from mailadmin.cli.output import print_json, print_table
+from mailadmin.errors import DirectoryUnavailable
+from mailadmin.importer.export import export_csv, export_yaml, template_csv
+from mailadmin.importer.plan import PlanOptions
+from mailadmin.importer.report import result_rows, results_csv, write_once
+from mailadmin.services.context import Services
+
+SHOWN_ERRORS = 30
+
+
+class ImportGroup(click.Group):
+    """`import FILE` runs the import itself; resume, undo, status and template are sub-commands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("import", cls=ImportGroup)
+def import_group() -> None:
+    """Nhập hàng loạt / bulk import.
+
+    \b
+    mailadmin import FILE|- [--dry-run] [--format csv|yaml] [--all-or-nothing]
+                            [--retire-missing UNIT] [--report OUT.csv] [--json]
+    mailadmin import resume|undo|status JOB
+    mailadmin import template [-o FILE]
+    """
+
+
+def _read(file: str, services: Services) -> bytes:
+    limit = services.settings.imports.max_file_mib * 1024 * 1024
+    if file == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        path = Path(file)
+        if not path.is_file():
+            raise click.BadParameter(f"không có tệp / no such file: {file}", param_hint="FILE")
+        services.imports.check_size(path.stat().st_size)
+        data = path.read_bytes()
+    services.imports.check_size(len(data))
+    return data
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
+        task = progress.add_task("Ghi / writing", total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+def _show(result: dict[str, Any], as_json: bool, extra: dict[str, Any] | None = None) -> None:
+    if as_json:
+        print_json({**result, **(extra or {})})
+    else:
+        print_table(["Kết quả / outcome", "Số dòng / rows"], [(k, v) for k, v in result["counts"].items()])
+        problems = [(e["line"], e["column"], e["error_vi"], e["error_en"]) for e in result["errors"]]
+        problems += [(f["line"], "", f["error"], "") for f in result.get("failed", [])]
+        if problems:
+            print_table(["Dòng / line", "Cột / column", "Lỗi", "Error"], problems[:SHOWN_ERRORS])
+            if len(problems) > SHOWN_ERRORS:
+                click.echo(f"… {len(problems) - SHOWN_ERRORS} lỗi nữa / more errors (--report OUT.csv)")
+        for key, value in (extra or {}).items():
+            click.echo(f"{key}: {value}")
+    if result["errors"] or result.get("failed"):
+        sys.exit(2)
+
+
+@import_group.command("run", hidden=True)
+@click.argument("file")
+@click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
+@click.option("--format", "file_format", type=click.Choice(["csv", "yaml"]), default=None)
+@click.option("--all-or-nothing", is_flag=True, help="Import nothing if any row has an error.")
+@click.option("--retire-missing", "retire_missing", metavar="UNIT", default=None,
+              help="Retire the people of UNIT (and below) that the file no longer lists.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Per-row results CSV (mode 0600; with initial passwords; never overwritten).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_services
+def run(services: Services, file: str, dry_run: bool, file_format: str | None, all_or_nothing: bool,
+        retire_missing: str | None, report: Path | None, as_json: bool) -> None:
+    """Import FILE (- for standard input)."""
+    if report is not None and report.exists():
+        raise click.BadParameter(f"{report} đã có / exists", param_hint="--report")
+    options = PlanOptions(retire_missing=retire_missing, retention_days=services.settings.mailboxes.retention_days)
+    preview = services.imports.preview(_read(file, services), file, file_format, options)
+    if dry_run:
+        if report is not None:
+            write_once(report, results_csv(result_rows(preview.plan.actions, None, {})))
+        _show(preview.summary(), as_json, {"dry_run": True})
+        return
+    job = services.imports.start(preview, all_or_nothing=all_or_nothing)
+    del preview  # the journal holds the plan now: do not keep two copies in memory while applying
+    click.echo(f"Công việc / job: {job.id}", err=True)
+    result = _apply(lambda progress: services.imports.apply(job, progress, report), job.id, as_json)
+    _show(result, as_json, {"results": str(report or job.folder / "results.csv")})
+
+
+def _apply(step: Callable[[Callable[[int, int], None] | None], dict[str, Any]], job_id: str,
+           as_json: bool) -> dict[str, Any]:
+    try:
+        with _progress_bar(not as_json and sys.stderr.isatty()) as progress:
+            return step(progress)
+    except (KeyboardInterrupt, DirectoryUnavailable):
+        click.echo(f"Tiếp tục bằng / resume with: mailadmin import resume {job_id}", err=True)
+        raise
+
+
+@import_group.command()
+@click.argument("job_id", metavar="JOB")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--json", "as_json", is_flag=True)
+@pass_services
+def resume(services: Services, job_id: str, report: Path | None, as_json: bool) -> None:
+    """Finish an interrupted import job."""
+    result = _apply(lambda progress: services.imports.resume(job_id, progress, report), job_id, as_json)
+    _show(result, as_json, {"results": str(report or services.imports.job(job_id).folder / "results.csv")})
+
+
+@import_group.command()
+@click.argument("job_id", metavar="JOB")
+@click.option("--json", "as_json", is_flag=True)
+@pass_services
+def undo(services: Services, job_id: str, as_json: bool) -> None:
+    """Revert a finished import job."""
+    result = _apply(lambda progress: services.imports.undo(job_id, progress), job_id, as_json)
+    if as_json:
+        print_json(result)
+        return
+    click.echo(f"Đã hoàn tác / undone: {result['undone']}; giữ nguyên / left alone: {len(result['not_undone'])}")
+    for item in result["not_undone"][:SHOWN_ERRORS]:
+        click.echo(f"  #{item['index']}: {item['reason']}")
+
+
+@import_group.command()
+@click.argument("job_id", metavar="JOB")
+@click.option("--json", "as_json", is_flag=True)
+@pass_services
+def status(services: Services, job_id: str, as_json: bool) -> None:
+    """What a job planned and how far it got."""
+    result = services.imports.status(job_id)
+    if as_json:
+        print_json(result)
+        return
+    click.echo(f"{result['job']}: {result['state']} ({result['file']}, {result['created']})")
+    print_table(["Kết quả / outcome", "Số dòng / rows"], [(k, v) for k, v in result["counts"].items()])
+
+
+def _output(data: bytes, output: BinaryIO | None) -> None:
+    (output or sys.stdout.buffer).write(data)
+
+
+@import_group.command()
+@click.option("-o", "output", type=click.File("wb"), default=None, help="File (default: standard output).")
+def template(output: BinaryIO | None) -> None:
+    """The CSV template with Vietnamese and English headers."""
+    _output(template_csv(), output)
+
+
+@click.command("export")
+@click.option("--unit", "unit_code", default=None, help="Only this unit and the units below it.")
+@click.option("--format", "file_format", type=click.Choice(["csv", "yaml"]), default="csv", show_default=True)
+@click.option("-o", "output", type=click.File("wb"), default=None, help="File (default: standard output).")
+@pass_services
+def export(services: Services, unit_code: str | None, file_format: str, output: BinaryIO | None) -> None:
+    """Mailboxes of a unit subtree as CSV or YAML that `mailadmin import` takes back."""
+    mailboxes = services.imports.export(unit_code)
+    _output(export_csv(mailboxes) if file_format == "csv" else export_yaml(mailboxes), output)

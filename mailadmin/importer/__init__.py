@@ -1,0 +1,1 @@
+"""Bulk import and export: parse -> validate -> plan (pure) -> apply (journaled) -> report."""

@@ -1,0 +1,82 @@
+"""The columns of an import file: names in Vietnamese and English, and spreadsheet cell safety."""
+
+from __future__ import annotations
+
+from mailadmin.errors import InvalidInput
+from mailadmin.i18n import t
+from mailadmin.names import fold
+
+# Field -> (Vietnamese header, English header) in the template and in exports, in this order.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "hr_id": ("Mã nhân sự", "HR id"),
+    "full_name": ("Họ tên", "Full name"),
+    "unit": ("Đơn vị", "Unit"),
+    "title": ("Chức danh", "Title"),
+    "phone": ("Điện thoại", "Phone"),
+    "mail": ("Thư điện tử", "Mail"),
+    "aliases": ("Bí danh", "Aliases"),
+    "status": ("Trạng thái", "Status"),
+}
+REQUIRED = ("hr_id", "full_name", "unit")
+# Other spellings people put in headers, folded (no diacritics, no spaces, lower case).
+_SYNONYMS = {
+    "hr_id": ("manhansu", "hrid", "manv", "employeeid", "employeenumber", "id"),
+    "full_name": ("hoten", "hovaten", "fullname", "name", "ten"),
+    "unit": ("donvi", "madonvi", "unit", "unitcode", "unitpath"),
+    "title": ("chucdanh", "chucvu", "title"),
+    "phone": ("dienthoai", "sodienthoai", "sdt", "phone", "telephone"),
+    "mail": ("thudientu", "diachithu", "email", "mail"),
+    "aliases": ("bidanh", "aliases", "alias"),
+    "status": ("trangthai", "status"),
+}
+_BY_NAME = {name: field for field, names in _SYNONYMS.items() for name in names}
+# Excel and LibreOffice run a cell beginning with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def header_labels() -> list[str]:
+    """The template's header row: 'Mã nhân sự (HR id)', …"""
+    return [f"{vi} ({en})" for vi, en in COLUMNS.values()]
+
+
+def field_of(header: str) -> str | None:
+    """The field a header names, in any accepted spelling ('Họ tên (Full name)', 'email'…)."""
+    text = header.strip().lstrip("\ufeff")
+    pieces = [text, *text.replace(")", "(").replace("/", "(").split("(")]
+    for piece in pieces:
+        key = fold(piece)
+        if key in _BY_NAME:
+            return _BY_NAME[key]
+    return None
+
+
+def map_headers(headers: list[str]) -> dict[int, str]:
+    """Column index -> field; unknown, duplicate or missing columns are refused with their names."""
+    mapping: dict[int, str] = {}
+    for index, header in enumerate(headers):
+        if not header.strip():
+            continue
+        field = field_of(header)
+        if field is None:
+            raise InvalidInput(t(
+                "Cột {column} ({name}) không rõ nghĩa; các cột dùng được: {known}",
+                "column {column} ({name}) is unknown; known columns: {known}",
+                column=index + 1, name=header, known=", ".join(header_labels())), header)
+        if field in mapping.values():
+            raise InvalidInput(t("Cột {name} lặp lại", "the column {name} appears twice", name=header), header)
+        mapping[index] = field
+    missing = [COLUMNS[field] for field in REQUIRED if field not in mapping.values()]
+    if missing:
+        raise InvalidInput(t("Thiếu cột: {vi}", "missing columns: {en}",
+                             vi=", ".join(vi for vi, _ in missing), en=", ".join(en for _, en in missing)))
+    return mapping
+
+
+def neutralise(cell: str) -> str:
+    """A cell Excel shows as text: a leading ' before = + - @ (formula injection)."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def restore(cell: str) -> str:
+    """Undo neutralise(): an export re-imports to the same values."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell

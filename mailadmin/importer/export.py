@@ -1,0 +1,49 @@
+"""Export of a unit subtree to CSV or YAML that imports back with nothing to do."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+import yaml
+
+from mailadmin.importer.columns import COLUMNS, header_labels, neutralise
+from mailadmin.model import Mailbox
+
+
+def mailbox_row(mailbox: Mailbox) -> dict[str, str]:
+    """A mailbox as the import columns hold it."""
+    return {"hr_id": mailbox.hr_id, "full_name": mailbox.name.full, "unit": mailbox.unit_code,
+            "title": mailbox.title, "phone": mailbox.phone, "mail": mailbox.mail,
+            "aliases": " ".join(sorted(mailbox.aliases)), "status": mailbox.status.value}
+
+
+def export_csv(mailboxes: Iterable[Mailbox]) -> bytes:
+    """UTF-8 with BOM (Excel), template headers, cells starting with = + - @ neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header_labels())
+    for mailbox in mailboxes:
+        row = mailbox_row(mailbox)
+        writer.writerow([neutralise(row[name]) for name in COLUMNS])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def export_yaml(mailboxes: Iterable[Mailbox]) -> bytes:
+    """`units: {CODE: [people]}`, empty fields left out, aliases as a list."""
+    units: dict[str, list[dict[str, object]]] = {}
+    for mailbox in mailboxes:
+        row: dict[str, object] = {k: v for k, v in mailbox_row(mailbox).items() if v and k != "unit"}
+        if mailbox.aliases:
+            row["aliases"] = sorted(mailbox.aliases)
+        units.setdefault(mailbox.unit_code, []).append(row)
+    return yaml.safe_dump({"units": units}, allow_unicode=True, sort_keys=False).encode("utf-8")
+
+
+def template_csv() -> bytes:
+    """The empty template HR fills in: headers and one example row."""
+    example = ["NV0001", "Nguyễn Văn An", "STTTT", "Chuyên viên", "0257 3812345", "", "", "active"]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows([header_labels(), example])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -1,0 +1,219 @@
+"""The durable job journal: var/jobs/JOB/ holds the plan, the outcome of every write and the job's state.
+
+Files (folder mode 0700, files 0600):
+  job.json       id, file name, options, state, counts (rewritten atomically)
+  plan.jsonl     one action per line, before and after as plain data (no passwords)
+  secrets.jsonl  initial passwords of the creates, written before the first write and
+                 deleted once the results file is written
+  done.log       "INDEX ok" / "INDEX failed REASON" per applied write (appended, fsynced per batch)
+  undo.log       the same for an undo
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from mailadmin.errors import Conflict, NotFound
+from mailadmin.i18n import t
+from mailadmin.importer.plan import Action, Outcome, Plan
+from mailadmin.importer.validate import RowError
+from mailadmin.model import Mailbox, PersonName, Status, Tier
+
+STATES = ("planned", "applying", "done", "undoing", "undone")
+
+
+def mailbox_data(mailbox: Mailbox | None) -> dict[str, Any] | None:
+    """A mailbox as JSON-able data (certificates left out: an import never writes them)."""
+    if mailbox is None:
+        return None
+    data = asdict(mailbox)
+    data.pop("certificates")
+    data["retain_until"] = mailbox.retain_until.isoformat() if mailbox.retain_until else None
+    return data
+
+
+def mailbox_from_data(data: dict[str, Any] | None) -> Mailbox | None:
+    """The inverse of mailbox_data."""
+    if data is None:
+        return None
+    values = dict(data)
+    values["name"] = PersonName(**values["name"])
+    values["tier"], values["status"] = Tier(values["tier"]), Status(values["status"])
+    values["aliases"] = tuple(values["aliases"])
+    values["retain_until"] = date.fromisoformat(values["retain_until"]) if values["retain_until"] else None
+    return Mailbox(**values)
+
+
+def action_data(action: Action) -> dict[str, Any]:
+    """One plan step as a JSON line."""
+    error = action.error
+    return {"index": action.index, "outcome": action.outcome.value, "line": action.line, "hr_id": action.hr_id,
+            "before": mailbox_data(action.before), "after": mailbox_data(action.after),
+            "changes": list(action.changes),
+            "error": {"column": error.column, "field": error.field, "vi": error.message.render("vi"),
+                      "en": error.message.render("en")} if error else None}
+
+
+def action_from_data(data: dict[str, Any]) -> Action:
+    """The inverse of action_data."""
+    error = data["error"]
+    row_error = RowError(data["line"], error["column"], error["field"],
+                         t(_literal(error["vi"]), _literal(error["en"]))) if error else None
+    return Action(data["index"], Outcome(data["outcome"]), data["line"], data["hr_id"],
+                  mailbox_from_data(data["before"]), mailbox_from_data(data["after"]), tuple(data["changes"]),
+                  row_error)
+
+
+def _literal(text: str) -> str:
+    """A rendered message as a template that renders to itself."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def new_job_id() -> str:
+    """Sortable and unguessable: 20261129-153000-3f9a1c."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+class Job:
+    """One import job's folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.id = folder.name
+
+    # -- creation and state ------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, jobs_dir: Path, plan: Plan, meta: dict[str, Any]) -> Job:
+        """Write the plan and the job description, durably, before anything else happens."""
+        jobs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        job = cls(jobs_dir / new_job_id())
+        job.folder.mkdir(mode=0o700)
+        with _private(job.folder / "plan.jsonl") as out:
+            for action in plan.actions:
+                out.write(json.dumps(action_data(action), ensure_ascii=False) + "\n")
+        job.save({**meta, "id": job.id, "state": "planned", "counts": plan.counts(),
+                  "created": datetime.now(UTC).isoformat(timespec="seconds")})
+        return job
+
+    @classmethod
+    def open(cls, jobs_dir: Path, job_id: str) -> Job:
+        """An existing job, or NotFound (the id is checked: no path tricks)."""
+        folder = jobs_dir / job_id
+        if not job_id or "/" in job_id or job_id.startswith(".") or not (folder / "job.json").is_file():
+            raise NotFound(t("Không có công việc nhập {job}", "no import job {job}", job=job_id))
+        return cls(folder)
+
+    def meta(self) -> dict[str, Any]:
+        return json.loads((self.folder / "job.json").read_text(encoding="utf-8"))
+
+    def save(self, meta: dict[str, Any]) -> None:
+        """Replace job.json atomically."""
+        temporary = self.folder / "job.json.tmp"
+        with _private(temporary) as out:
+            json.dump(meta, out, ensure_ascii=False, indent=1)
+        os.replace(temporary, self.folder / "job.json")
+        _fsync_dir(self.folder)
+
+    def set_state(self, state: str, **extra: Any) -> None:
+        self.save({**self.meta(), "state": state, **extra})
+
+    @property
+    def state(self) -> str:
+        return str(self.meta()["state"])
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Only one process works on a job at a time."""
+        with open(self.folder / "lock", "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise Conflict(t("Công việc {job} đang chạy ở tiến trình khác",
+                                 "job {job} is running in another process", job=self.id)) from None
+            yield
+
+    # -- plan, secrets, outcomes -------------------------------------------------------------
+
+    def actions(self) -> Iterator[Action]:
+        with open(self.folder / "plan.jsonl", encoding="utf-8") as handle:
+            for line in handle:
+                yield action_from_data(json.loads(line))
+
+    def write_secrets(self, passwords: dict[int, str]) -> None:
+        with _private(self.folder / "secrets.jsonl") as out:
+            for index, password in passwords.items():
+                out.write(json.dumps([index, password]) + "\n")
+
+    def secrets(self) -> dict[int, str]:
+        path = self.folder / "secrets.jsonl"
+        if not path.exists():
+            return {}
+        with open(path, encoding="utf-8") as handle:
+            return {int(index): password for index, password in map(json.loads, handle)}
+
+    def forget_secrets(self) -> None:
+        (self.folder / "secrets.jsonl").unlink(missing_ok=True)
+
+    def outcomes(self, log: str = "done.log") -> dict[int, str]:
+        """INDEX -> "ok" or the failure reason, from a log (the last word on an index wins)."""
+        path = self.folder / log
+        found: dict[int, str] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                index, _, outcome = line.partition(" ")
+                if index.isdigit():
+                    found[int(index)] = outcome
+        return found
+
+    @contextmanager
+    def log(self, name: str = "done.log") -> Iterator[OutcomeLog]:
+        with open(self.folder / name, "a", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            entries = OutcomeLog(handle)
+            try:
+                yield entries
+            finally:
+                entries.sync()
+
+
+class OutcomeLog:
+    """Appends outcomes; sync() makes them durable (called per batch, not per line)."""
+
+    def __init__(self, handle: TextIO) -> None:
+        self._handle = handle
+
+    def write(self, index: int, error: str | None) -> None:
+        reason = " ".join((error or "").split())
+        self._handle.write(f"{index} ok\n" if error is None else f"{index} failed {reason}\n")
+
+    def sync(self) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+
+@contextmanager
+def _private(path: Path) -> Iterator[TextIO]:
+    """A new file only its owner can read, fsynced when closed."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,174 @@
+"""Import files -> raw rows: CSV (comma or semicolon, quoted, Excel's exports) and YAML (flat or by unit).
+
+Pure: bytes in, rows out. Every value is text (YAML scalars are not converted: a phone
+number 0905… keeps its leading zero, `no` stays `no`), and every row keeps its line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import yaml
+
+from mailadmin.errors import InvalidInput
+from mailadmin.i18n import t
+from mailadmin.importer.columns import field_of, map_headers, restore
+from mailadmin.importer.decode import decode
+
+FORMATS = ("csv", "yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One person as the file wrote it: field -> text, and where each field came from."""
+
+    line: int
+    values: dict[str, str]
+    columns: dict[str, str] = field(default_factory=dict)  # field -> "3" (CSV column) or YAML key
+    extra: str = ""  # a cell beyond the header row's columns, if any (an error)
+
+
+def parse(data: bytes, file_format: str, max_rows: int) -> list[RawRow]:
+    """The rows of a CSV or YAML file; the whole file is refused when unreadable or too long."""
+    text = decode(data)
+    rows = parse_csv(text) if file_format == "csv" else parse_yaml(text)
+    result: list[RawRow] = []
+    for row in rows:
+        result.append(row)
+        if len(result) > max_rows:
+            raise InvalidInput(t("Tệp có hơn {n} dòng dữ liệu (giới hạn imports.max_rows); hãy chia nhỏ tệp",
+                                 "the file has more than {n} data rows (imports.max_rows); split it", n=max_rows))
+    return result
+
+
+def guess_format(name: str, data: bytes) -> str:
+    """yaml for .yaml/.yml names, csv for other names; for stdin, YAML if it starts like YAML."""
+    lowered = name.lower()
+    if lowered.endswith((".yaml", ".yml")):
+        return "yaml"
+    if name not in ("", "-", "<stdin>"):
+        return "csv"
+    head = data.lstrip(b"\xef\xbb\xbf \r\n")[:20]
+    return "yaml" if head.startswith((b"- ", b"---", b"people:", b"units:")) else "csv"
+
+
+# -- CSV ---------------------------------------------------------------------------------------
+
+def parse_csv(text: str) -> Iterator[RawRow]:
+    """Rows of a CSV text; the delimiter (, ; or tab) is taken from the header line."""
+    lines = io.StringIO(text, newline="")
+    first = lines.readline()
+    offset = 1
+    if first.strip().lower().startswith("sep="):  # Excel's "sep=;" hint line
+        delimiter = first.strip()[4:5] or ","
+        first = lines.readline()
+        offset = 2
+    else:
+        delimiter = _delimiter(first)
+    header = next(csv.reader([first], delimiter=delimiter), [])
+    mapping = map_headers(header)
+    reader = csv.reader(lines, delimiter=delimiter)
+    columns = {name: str(index + 1) for index, name in mapping.items()}  # shared by every row
+    start = offset + 1
+    try:
+        for cells in reader:
+            line, start = start, offset + reader.line_num + 1
+            if any(cell.strip() for cell in cells):
+                yield _csv_row(line, cells, mapping, columns)
+    except csv.Error as exc:
+        raise InvalidInput(t("Dòng {line}: CSV hỏng ({e})", "line {line}: malformed CSV ({e})",
+                             line=start, e=exc)) from None
+
+
+def _delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in (";", ",", "\t")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _csv_row(line: int, cells: list[str], mapping: dict[int, str], columns: dict[str, str]) -> RawRow:
+    values = {name: restore(cells[index].strip()) if index < len(cells) else "" for index, name in mapping.items()}
+    extra = next((str(i + 1) for i, cell in enumerate(cells) if i not in mapping and cell.strip()), "")
+    return RawRow(line, values, columns, extra)
+
+
+# -- YAML --------------------------------------------------------------------------------------
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, composing nodes only, refusing aliases (no 'billion laughs')."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise InvalidInput(t("Dòng {line}: YAML có bí danh (*{name}); tệp nhập không được dùng bí danh",
+                                 "line {line}: YAML alias (*{name}) is not allowed in import files",
+                                 line=event.start_mark.line + 1, name=event.anchor))
+        return super().compose_node(parent, index)
+
+
+def parse_yaml(text: str) -> Iterator[RawRow]:
+    """Rows of a YAML text: a list of people, `people: [...]`, or `units: {CODE: [...]}` / `{CODE: [...]}`."""
+    try:
+        loader = _NoAliasLoader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InvalidInput(t("Dòng {line}: YAML không hợp lệ ({e})", "line {line}: invalid YAML ({e})",
+                             line=mark.line + 1 if mark else 1, e=getattr(exc, "problem", exc))) from None
+    if root is None:
+        return
+    yield from _yaml_people(root, "")
+
+
+def _yaml_people(node: yaml.Node, unit: str) -> Iterator[RawRow]:
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield _yaml_row(item, unit)
+        return
+    if not isinstance(node, yaml.MappingNode):
+        raise _shape_error(node)
+    for key, value in node.value:
+        name = _scalar(key)
+        if name in ("people", "units") and not unit:
+            yield from _yaml_people(value, unit)
+        else:
+            yield from _yaml_people(value, name)
+
+
+def _yaml_row(node: yaml.Node, unit: str) -> RawRow:
+    if not isinstance(node, yaml.MappingNode):
+        raise _shape_error(node)
+    values: dict[str, str] = {"unit": unit} if unit else {}
+    columns: dict[str, str] = {"unit": "unit"} if unit else {}
+    for key, value in node.value:
+        label = _scalar(key)
+        name = field_of(label)
+        if name is None:
+            raise InvalidInput(t("Dòng {line}: khóa {key} không rõ nghĩa", "line {line}: unknown key {key}",
+                                 line=key.start_mark.line + 1, key=label), label)
+        values[name] = _text(value)
+        columns[name] = label
+    return RawRow(node.start_mark.line + 1, values, columns)
+
+
+def _text(node: yaml.Node) -> str:
+    if isinstance(node, yaml.SequenceNode):
+        return " ".join(_scalar(item) for item in node.value)
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> str:
+    if not isinstance(node, yaml.ScalarNode):
+        raise _shape_error(node)
+    return "" if node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~", "null") else str(node.value).strip()
+
+
+def _shape_error(node: yaml.Node) -> InvalidInput:
+    return InvalidInput(t(
+        "Dòng {line}: cần một danh sách người (hoặc đơn vị: danh sách người)",
+        "line {line}: expected a list of people (or unit: list of people)", line=node.start_mark.line + 1))

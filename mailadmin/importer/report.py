@@ -1,0 +1,80 @@
+"""Results for HR: counts by outcome, and a per-row CSV Excel opens (UTF-8 BOM, formula-safe)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from mailadmin.errors import Conflict
+from mailadmin.i18n import t
+from mailadmin.importer.columns import neutralise
+from mailadmin.importer.plan import WRITES, Action, Plan, describe
+
+RESULT_HEADERS = ("Dòng (Line)", "Mã nhân sự (HR id)", "Họ tên (Full name)", "Đơn vị (Unit)",
+                  "Thư điện tử (Mail)", "Kết quả (Outcome)", "Ghi chú (Details)", "Mật khẩu ban đầu (Initial password)")
+
+
+def final_outcome(action: Action, applied: dict[int, str] | None) -> tuple[str, str]:
+    """(outcome, details): the plan's, or 'failed' with the directory's reason."""
+    details = describe(action).both() if action.error or action.changes else ""
+    if applied is None or action.outcome not in WRITES:
+        return action.outcome.value, details
+    result = applied.get(action.index)
+    if result == "ok":
+        return action.outcome.value, details
+    if result is None:
+        return "pending", details
+    return "failed", result.removeprefix("failed ")
+
+
+def counts(actions: Iterable[Action], applied: dict[int, str] | None) -> dict[str, int]:
+    """How many rows ended in each outcome (failed and pending only when there are some)."""
+    found = Counter(final_outcome(action, applied)[0] for action in actions)
+    base = {outcome: found.pop(outcome, 0) for outcome in Plan([]).counts()}
+    return {**base, **found}
+
+
+def result_rows(actions: Iterable[Action], applied: dict[int, str] | None,
+                passwords: dict[int, str]) -> Iterable[list[str]]:
+    """One row per action, passwords only for people created now."""
+    for action in actions:
+        mailbox = action.after or action.before
+        outcome, details = final_outcome(action, applied)
+        password = passwords.get(action.index, "") if outcome == "create" and applied is not None else ""
+        yield [str(action.line or ""), action.hr_id, mailbox.name.full if mailbox else "",
+               mailbox.unit_code if mailbox else "", mailbox.mail if mailbox else "", outcome, details, password]
+
+
+def results_csv(rows: Iterable[list[str]]) -> bytes:
+    """The results file's bytes: BOM, header, neutralised cells."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(RESULT_HEADERS)
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def write_once(path: Path, data: bytes) -> None:
+    """Create `path` with mode 0600; never overwrite (it may hold passwords)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise Conflict(t("Tệp {path} đã có; không ghi đè", "{path} exists; not overwritten", path=path)) from None
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def summary(job_id: str | None, actions: list[Action], applied: dict[int, str] | None,
+            state: str) -> dict[str, Any]:
+    """The machine-readable summary (`--json`): counts by outcome, errors with rows."""
+    errors = [a.error.record() for a in actions if a.error is not None]
+    failed = [{"line": a.line, "hr_id": a.hr_id, "uid": a.uid, "error": final_outcome(a, applied)[1]}
+              for a in actions if final_outcome(a, applied)[0] == "failed"]
+    return {"job": job_id, "state": state, "counts": counts(actions, applied), "errors": errors, "failed": failed}

@@ -1,0 +1,182 @@
+"""The import pipeline as one service for the CLI and the web: preview (pure) -> start -> apply -> results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mailadmin.audit import AuditLog
+from mailadmin.errors import Conflict, InvalidInput
+from mailadmin.i18n import t
+from mailadmin.importer.apply import Progress, Writer, apply_job, undo_job
+from mailadmin.importer.columns import FORMULA_STARTS
+from mailadmin.importer.journal import Job
+from mailadmin.importer.parse import FORMATS, guess_format, parse
+from mailadmin.importer.plan import Outcome, Plan, PlanOptions, make_plan
+from mailadmin.importer.report import result_rows, results_csv, summary, write_once
+from mailadmin.importer.snapshot import Snapshot
+from mailadmin.importer.validate import validate
+from mailadmin.model import Mailbox
+from mailadmin.passwords import generate_password
+from mailadmin.services.mailboxes import MailboxQuery, MailboxService
+from mailadmin.settings import Settings
+
+RESULTS_FILE = "results.csv"
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A file's complete plan, computed without writing anything."""
+
+    plan: Plan
+    file_name: str
+    file_format: str
+    options: PlanOptions = field(default_factory=PlanOptions)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts by outcome and errors with rows (no job yet)."""
+        return summary(None, self.plan.actions, None, "preview")
+
+
+def _initial_password() -> str:
+    """A generated password that no spreadsheet takes for a formula (so the results file shows it as is)."""
+    while True:
+        password = generate_password()
+        if not password.startswith(FORMULA_STARTS):
+            return password
+
+
+class ImportService:
+    """Bulk import and export of mailboxes."""
+
+    def __init__(self, settings: Settings, mailboxes: MailboxService, audit: AuditLog) -> None:
+        self.settings = settings
+        self.mailboxes = mailboxes
+        self.audit = audit
+        self.jobs_dir = settings.state_dir / "jobs"
+
+    # -- pure part ---------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """The directory as validation and planning see it (read once)."""
+        domain = self.settings.organisation.mail_domain
+        store = self.mailboxes.store
+        return Snapshot.of(self.mailboxes.units.index(), list(store.search()), store.all_local_parts(domain),
+                           domain, self.settings.addresses.pattern, self.settings.addresses.reserved)
+
+    def check_size(self, size: int) -> None:
+        """Refuse a file above imports.max_file_mib (before reading it whole)."""
+        limit = self.settings.imports.max_file_mib
+        if size > limit * 1024 * 1024:
+            raise InvalidInput(t("Tệp lớn hơn {n} MiB (giới hạn imports.max_file_mib); hãy chia nhỏ tệp",
+                                 "the file is larger than {n} MiB (imports.max_file_mib); split it", n=limit))
+
+    def preview(self, data: bytes, file_name: str = "-", file_format: str | None = None,
+                options: PlanOptions | None = None, snapshot: Snapshot | None = None) -> Preview:
+        """Parse, validate and plan a file against the directory as it is now; writes nothing."""
+        self.check_size(len(data))
+        chosen = file_format or guess_format(file_name, data)
+        if chosen not in FORMATS:
+            raise InvalidInput(t("Định dạng không hỗ trợ: {f}", "unsupported format: {f}", f=chosen), "format")
+        rows = parse(data, chosen, self.settings.imports.max_rows)
+        snapshot = snapshot or self.snapshot()
+        people, errors = validate(rows, snapshot)
+        options = options or PlanOptions(retention_days=self.settings.mailboxes.retention_days)
+        return Preview(make_plan(people, errors, snapshot, options), file_name, chosen, options)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def start(self, preview: Preview, *, all_or_nothing: bool = False) -> Job:
+        """Journal the plan and the initial passwords; nothing is written to the directory yet."""
+        if all_or_nothing and preview.plan.errors:
+            raise InvalidInput(t("Có {n} dòng lỗi: không nhập gì (--all-or-nothing)",
+                                 "{n} rows have errors: nothing imported (--all-or-nothing)",
+                                 n=len(preview.plan.errors)))
+        job = Job.create(self.jobs_dir, preview.plan, {
+            "file": preview.file_name, "format": preview.file_format, "all_or_nothing": all_or_nothing,
+            "retire_missing": preview.options.retire_missing})
+        job.write_secrets({a.index: _initial_password() for a in preview.plan.actions
+                           if a.outcome is Outcome.CREATE})
+        return job
+
+    def apply(self, job: Job, progress: Progress | None = None, report: Path | None = None) -> dict[str, Any]:
+        """Run (or resume) a job to its end; writes the results file once; returns the summary."""
+        with job.locked():
+            state = job.state
+            if state not in ("planned", "applying"):
+                raise Conflict(t("Công việc {job} đã {state}", "job {job} is already {state}", job=job.id,
+                                 state=state))
+            resuming = state == "applying"
+            if report is not None and report.exists():
+                raise Conflict(t("Tệp {path} đã có; không ghi đè", "{path} exists; not overwritten", path=report))
+            job.set_state("applying")
+            current = self._current() if resuming else None
+            applied = apply_job(job, self._writer(progress), current)
+            return self._finish(job, applied, report)
+
+    def resume(self, job_id: str, progress: Progress | None = None, report: Path | None = None) -> dict[str, Any]:
+        """Finish an interrupted job (crash, Ctrl-C, directory outage)."""
+        return self.apply(self.job(job_id), progress, report)
+
+    def undo(self, job_id: str, progress: Progress | None = None) -> dict[str, Any]:
+        """Revert a finished job; mailboxes changed since are left alone and reported."""
+        job = self.job(job_id)
+        with job.locked():
+            if job.state not in ("done", "undoing"):
+                raise Conflict(t("Chỉ hoàn tác được công việc đã xong; {job} đang {state}",
+                                 "only a finished job can be undone; {job} is {state}", job=job.id, state=job.state))
+            job.set_state("undoing")
+            undone = undo_job(job, self._writer(progress), self._current())
+            failed = {index: reason for index, reason in undone.items() if reason != "ok"}
+            job.set_state("undone", undo_failed=len(failed))
+            self.audit.record("import.undo", job.id, after={"undone": len(undone) - len(failed),
+                                                            "not_undone": len(failed)})
+            return {"job": job.id, "state": "undone", "undone": len(undone) - len(failed),
+                    "not_undone": [{"index": i, "reason": r.removeprefix("failed ")} for i, r in failed.items()]}
+
+    def status(self, job_id: str) -> dict[str, Any]:
+        """What a job planned and how far it got."""
+        job = self.job(job_id)
+        meta = job.meta()
+        applied = job.outcomes() if meta["state"] != "planned" else None
+        return {**summary(job.id, list(job.actions()), applied, meta["state"]),
+                "file": meta.get("file"), "created": meta.get("created")}
+
+    def job(self, job_id: str) -> Job:
+        return Job.open(self.jobs_dir, job_id)
+
+    def take_results(self, job_id: str) -> bytes:
+        """The results file of a job, handed out once (then deleted: it holds passwords)."""
+        path = self.job(job_id).folder / RESULTS_FILE
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise Conflict(t("Tệp kết quả đã được tải hoặc không có", "the results file was taken already or "
+                             "does not exist")) from None
+        path.unlink()
+        return data
+
+    def _finish(self, job: Job, applied: dict[int, str], report: Path | None) -> dict[str, Any]:
+        actions = list(job.actions())
+        write_once(report or job.folder / RESULTS_FILE, results_csv(result_rows(actions, applied, job.secrets())))
+        job.forget_secrets()
+        result = summary(job.id, actions, applied, "done")
+        job.set_state("done", results=str(report or job.folder / RESULTS_FILE), final_counts=result["counts"])
+        self.audit.record("import.apply", job.id, after={"file": job.meta().get("file"), **result["counts"]})
+        return result
+
+    def _writer(self, progress: Progress | None) -> Writer:
+        self.mailboxes.units.forget()
+        return Writer(self.mailboxes.store, self.mailboxes.units.index(), self.settings.imports.batch_size,
+                      progress)
+
+    def _current(self) -> dict[str, Mailbox]:
+        return {m.uid: m for m in self.mailboxes.store.search()}
+
+    # -- export ------------------------------------------------------------------------------
+
+    def export(self, unit_code: str | None = None) -> Iterator[Mailbox]:
+        """Every mailbox of a unit subtree (all when None), in directory order."""
+        return self.mailboxes.find(MailboxQuery(unit_code=unit_code))

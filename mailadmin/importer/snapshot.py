@@ -1,0 +1,40 @@
+"""A read-only picture of the directory that validation and planning work on (no I/O after it is taken)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mailadmin.model import Mailbox
+from mailadmin.services.units import UnitIndex
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Units, mailboxes (by uid, by HR id) and every address in use, at one moment."""
+
+    units: UnitIndex
+    mailboxes: dict[str, Mailbox]
+    by_hr_id: dict[str, str]          # HR id -> uid
+    owners: dict[str, str]            # local part in use -> uid of its mailbox ("" for other entries)
+    domain: str
+    pattern: str = "{given}{initials}"
+    reserved: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, units: UnitIndex, mailboxes: list[Mailbox], other_local_parts: set[str], domain: str,
+           pattern: str, reserved: tuple[str, ...]) -> Snapshot:
+        """Index mailboxes and addresses; `other_local_parts` are taken by entries that are not mailboxes."""
+        owners = dict.fromkeys(other_local_parts, "")
+        by_uid: dict[str, Mailbox] = {}
+        by_hr_id: dict[str, str] = {}
+        for mailbox in mailboxes:
+            by_uid[mailbox.uid] = mailbox
+            if mailbox.hr_id:
+                by_hr_id[mailbox.hr_id] = mailbox.uid
+            for address in (mailbox.uid, mailbox.mail, *mailbox.aliases):
+                owners[address.split("@")[0].lower()] = mailbox.uid
+        return cls(units, by_uid, by_hr_id, owners, domain.lower(), pattern, reserved)
+
+    def unit_path(self, code: str) -> tuple[str, ...]:
+        """The path of a unit that exists."""
+        return self.units.units[code].path

@@ -1,0 +1,185 @@
+"""Raw rows -> people, or per-row errors with line, column and a bilingual reason (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from mailadmin.errors import MailadminError
+from mailadmin.i18n import Text, t
+from mailadmin.importer.columns import COLUMNS
+from mailadmin.importer.parse import RawRow
+from mailadmin.importer.snapshot import Snapshot
+from mailadmin.model import Mailbox, PersonName, Status, Unit
+from mailadmin.names import fold, split_name
+from mailadmin.validation import clean_address, clean_local_part, clean_phone, clean_text
+
+T = TypeVar("T")
+_SEPARATORS = re.compile(r"[\s,;]+")
+_PATH_SEPARATORS = re.compile(r"\s*[/>›]\s*")
+_STATUS = {
+    "active": Status.ACTIVE, "hoatdong": Status.ACTIVE, "dangsudung": Status.ACTIVE,
+    "suspended": Status.SUSPENDED, "tamkhoa": Status.SUSPENDED, "khoa": Status.SUSPENDED,
+    "retired": Status.RETIRED, "nghi": Status.RETIRED, "nghiviec": Status.RETIRED, "danghi": Status.RETIRED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A valid row: who, where, and the existing mailbox it matches (None: a new person)."""
+
+    line: int
+    hr_id: str
+    name: PersonName
+    unit: Unit
+    title: str
+    phone: str
+    mail: str                  # wanted local part, "" to generate / keep
+    aliases: tuple[str, ...]   # full addresses, sorted
+    status: Status | None      # None: keep (new people: active)
+    existing: Mailbox | None
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """Why a row cannot be imported."""
+
+    line: int
+    column: str
+    field: str
+    message: Text
+
+    def record(self) -> dict[str, object]:
+        """Plain data for JSON output."""
+        return {"line": self.line, "column": self.column, "field": self.field,
+                "error_vi": self.message.render("vi"), "error_en": self.message.render("en")}
+
+
+class _Invalid(Exception):
+    def __init__(self, field: str, message: Text) -> None:
+        super().__init__(message.render("en"))
+        self.field, self.message = field, message
+
+
+def validate(rows: list[RawRow], snapshot: Snapshot) -> tuple[list[Person], list[RowError]]:
+    """Check every row against the rules, the directory snapshot and the rest of the file."""
+    people: list[Person] = []
+    errors: list[RowError] = []
+    hr_lines: dict[str, int] = {}
+    claimed: dict[str, int] = {}
+    for row in rows:
+        try:
+            person = _person(row, snapshot)
+            _unique_in_file(person, hr_lines, claimed, snapshot)
+        except _Invalid as problem:
+            column = row.columns.get(problem.field, "") if problem.field else row.extra
+            errors.append(RowError(row.line, column, problem.field, problem.message))
+            continue
+        people.append(person)
+    return people, errors
+
+
+def _person(row: RawRow, snapshot: Snapshot) -> Person:
+    if row.extra:
+        raise _Invalid("", t("Cột {c} có dữ liệu nhưng không có tiêu đề", "column {c} has data but no header",
+                             c=row.extra))
+    values = row.values
+    hr_id = _field("hr_id", lambda: clean_text(values.get("hr_id", ""), "hr_id"))
+    name = _field("full_name", lambda: split_name(clean_text(values.get("full_name", ""), "full_name",
+                                                             required=True)))
+    unit = _unit(values.get("unit", ""), snapshot)
+    mail = _field("mail", lambda: _local_part(values.get("mail", ""), snapshot.domain))
+    existing = _match(hr_id, mail, snapshot)
+    if not hr_id and existing is None:  # only a mailbox that has no HR id yet may be named by its mail
+        raise _Invalid("hr_id", t("Thiếu mã nhân sự", "the HR id is missing"))
+    aliases = _field("aliases", lambda: tuple(sorted({clean_address(a, snapshot.domain, "aliases")
+                                                      for a in _SEPARATORS.split(values.get("aliases", "")) if a})))
+    person = Person(
+        line=row.line, hr_id=hr_id, name=name, unit=unit,
+        title=_field("title", lambda: clean_text(values.get("title", ""), "title")),
+        phone=_field("phone", lambda: clean_phone(values.get("phone", ""))),
+        mail=mail, aliases=aliases, status=_status(values.get("status", "")), existing=existing)
+    _check_addresses(person, snapshot)
+    return person
+
+
+def _field(name: str, check: Callable[[], T]) -> T:
+    try:
+        return check()
+    except MailadminError as error:
+        raise _Invalid(name, error.message) from None
+
+
+def _local_part(value: str, domain: str) -> str:
+    text = value.strip()
+    if not text:
+        return ""
+    return clean_local_part(clean_address(text, domain).split("@")[0])
+
+
+def _unit(value: str, snapshot: Snapshot) -> Unit:
+    segments = [s for s in _PATH_SEPARATORS.split(value.strip()) if s]
+    if not segments:
+        raise _Invalid("unit", t("Thiếu đơn vị", "the unit is missing"))
+    unit = snapshot.units.units.get(segments[-1])
+    if unit is None or tuple(segments) != unit.path[-len(segments):]:
+        raise _Invalid("unit", t("Không có đơn vị {v}", "no unit {v}", v=value.strip()))
+    return unit
+
+
+def _status(value: str) -> Status | None:
+    key = fold(value)
+    if not key:
+        return None
+    if key not in _STATUS:
+        raise _Invalid("status", t("Trạng thái không hợp lệ: {v} (hoạt động, tạm khóa, nghỉ)",
+                                   "invalid status: {v} (active, suspended, retired)", v=value))
+    return _STATUS[key]
+
+
+def _match(hr_id: str, mail: str, snapshot: Snapshot) -> Mailbox | None:
+    """The mailbox with this HR id; or the one with this address, if it has no HR id yet."""
+    uid = snapshot.by_hr_id.get(hr_id) if hr_id else None
+    if uid:
+        return snapshot.mailboxes[uid]
+    owner = snapshot.mailboxes.get(snapshot.owners.get(mail, "")) if mail else None
+    return owner if owner is not None and not owner.hr_id else None
+
+
+def _check_addresses(person: Person, snapshot: Snapshot) -> None:
+    own = person.existing.uid if person.existing else None
+    if person.existing and person.mail and person.mail != person.existing.uid:
+        raise _Invalid("mail", t(
+            "Đổi địa chỉ {old} thành {new} không làm qua tệp nhập; dùng mailbox move/rename",
+            "changing the address {old} to {new} is not done by import", old=person.existing.mail,
+            new=f"{person.mail}@{snapshot.domain}"))
+    wanted = [("mail", person.mail)] if person.mail else []
+    wanted += [("aliases", a.split("@")[0]) for a in person.aliases]
+    for field, local in wanted:
+        owner = snapshot.owners.get(local)
+        if (owner is not None and owner != own) or (own is None and local in snapshot.reserved):
+            raise _Invalid(field, t("Địa chỉ {a} đã thuộc về người khác hoặc dành riêng",
+                                    "the address {a} is taken by someone else or reserved",
+                                    a=f"{local}@{snapshot.domain}"))
+
+
+def _unique_in_file(person: Person, hr_lines: dict[str, int], claimed: dict[str, int], snapshot: Snapshot) -> None:
+    if person.hr_id and person.hr_id in hr_lines:
+        raise _Invalid("hr_id", t("Mã nhân sự {id} trùng với dòng {line}", "HR id {id} repeats line {line}",
+                                  id=person.hr_id, line=hr_lines[person.hr_id]))
+    locals_ = ([person.mail] if person.mail else []) + [a.split("@")[0] for a in person.aliases]
+    for local in locals_:
+        if local in claimed:
+            raise _Invalid("mail", t("Địa chỉ {a} đã dùng ở dòng {line}", "the address {a} is used on line {line}",
+                                     a=f"{local}@{snapshot.domain}", line=claimed[local]))
+    if person.hr_id:
+        hr_lines[person.hr_id] = person.line
+    claimed.update(dict.fromkeys(locals_, person.line))
+
+
+def column_label(field: str) -> str:
+    """'Đơn vị (Unit)' for messages about a field."""
+    vi, en = COLUMNS.get(field, (field, field))
+    return f"{vi} ({en})"

@@ -1,0 +1,111 @@
+"""An apply interrupted for real (the process killed, slapd killed) resumes to exactly the planned state."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mailadmin.errors import DirectoryUnavailable
+from mailadmin.importer.columns import restore
+from mailadmin.importer.journal import Job
+from mailadmin.importer.plan import Outcome, comparable
+from mailadmin.model import Unit
+from tests.conftest import RunningDirectory
+
+from .conftest import import_file, new_unit, state_of
+from .helpers import csv_file
+
+ROWS = 1200
+
+
+def staff(unit: Unit, count: int) -> bytes:
+    return csv_file([[f"{unit.code}-{n}", f"Trần Thị Mai {n}", unit.code, "Văn thư"] for n in range(count)])
+
+
+def planned_state(job: Job) -> dict[str, dict[str, object]]:
+    return {a.after.uid: comparable(a.after) for a in job.actions() if a.after is not None}
+
+
+def wait_for_first_batch(job_folder: Path, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        log = job_folder / "done.log"
+        if log.exists() and log.stat().st_size > 0:
+            return
+        time.sleep(0.005)
+    raise AssertionError("the import never wrote its first batch")
+
+
+def test_resume_after_the_import_process_is_killed(directory: RunningDirectory, unit: Unit, tmp_path: Path) -> None:
+    services = directory.services
+    source = tmp_path / "staff.csv"
+    source.write_bytes(staff(unit, ROWS))
+    jobs_before = set(services.imports.jobs_dir.glob("*")) if services.imports.jobs_dir.exists() else set()
+    env = {**os.environ, "MAILADMIN_STATE_DIR": str(directory.settings.state_dir),
+           "MAILADMIN_SLAPD_PORT": str(directory.settings.slapd.port), "MAILADMIN_IMPORTS_BATCH_SIZE": "25"}
+    process = subprocess.Popen([sys.executable, "-m", "mailadmin", "import", str(source), "--json"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (set(services.imports.jobs_dir.glob("*")) - jobs_before) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        [folder] = set(services.imports.jobs_dir.glob("*")) - jobs_before
+        wait_for_first_batch(folder, process)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+    job = Job(folder)
+    assert job.state == "applying"
+    assert 0 < len(job.outcomes()) < ROWS  # really interrupted
+    report = tmp_path / "results.csv"
+    summary = services.imports.resume(job.id, report=report)
+    assert summary["counts"]["create"] == ROWS and summary["failed"] == []
+    assert state_of(services, unit) == planned_state(job)
+    rows = list(csv.reader(io.StringIO(report.read_text(encoding="utf-8-sig"))))[1:]
+    for cells in rows[:: ROWS // 10]:  # passwords of batches written before and after the kill both work
+        assert cells[7] == restore(cells[7])
+        dn = services.mailboxes.store.find_entry(cells[4].split("@")[0]).dn
+        assert services.client.check_password(dn, cells[7])
+    with pytest.raises(Exception, match="already done"):
+        services.imports.resume(job.id)
+
+
+def test_resume_after_slapd_is_killed_mid_apply(fresh_directory: RunningDirectory) -> None:
+    services = fresh_directory.services
+    unit = new_unit(services)
+    other = new_unit(services)
+    import_file(services, staff(unit, 100))
+    rows = [[f"{unit.code}-{n}", f"Trần Thị Mai {n}", other.code if n % 2 else unit.code, "Chuyên viên"]
+            for n in range(300)]
+    preview = services.imports.preview(csv_file(rows), "changes.csv")
+    assert preview.plan.counts() | {"update": 0} == {"create": 200, "update": 0, "move": 50, "retire": 0,
+                                                     "unchanged": 0, "error": 0}
+    job = services.imports.start(preview)
+    slapd_pid = fresh_directory.slapd.running_pid()
+    assert slapd_pid is not None
+
+    def kill_slapd_after_first_batch(done: int, total: int) -> None:
+        if done >= 125 and fresh_directory.slapd.running_pid() is not None:
+            os.kill(slapd_pid, signal.SIGKILL)
+            os.waitpid(slapd_pid, 0)  # slapd is this process's child: reap it
+
+    writer_batch = services.settings.imports.batch_size
+    assert writer_batch == 500
+    with pytest.raises(DirectoryUnavailable):
+        services.imports.apply(job, progress=kill_slapd_after_first_batch)
+    assert job.state == "applying"
+    fresh_directory.slapd.start()
+    summary = services.imports.resume(job.id)
+    assert summary["failed"] == []
+    expected = planned_state(job)
+    assert {**state_of(services, unit), **state_of(services, other)} == expected
+    assert [a.outcome for a in job.actions()].count(Outcome.MOVE) == 50
