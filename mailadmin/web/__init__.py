@@ -37,6 +37,9 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     app.config.update(
         SECRET_KEY=read_or_create_secret(secret_dir / "web-session.key", 32),
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        # Secure cookies whenever the app is reachable beyond loopback (it must then sit behind HTTPS).
+        SESSION_COOKIE_SECURE=not _loopback(settings.web.host), REMEMBER_COOKIE_SECURE=True,
+        REMEMBER_COOKIE_HTTPONLY=True, SESSION_REFRESH_EACH_REQUEST=True, WTF_CSRF_TIME_LIMIT=3600,
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.web.session_minutes),
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
@@ -45,14 +48,23 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     csrf.init_app(app)
 
     from mailadmin.cli import directory, mailbox, stats, units
-    from mailadmin.web import auth, home
+    from mailadmin.web import api, audit, auth, display, guard, home, language, lists, mailboxes
+    from mailadmin.web import units as unit_pages
 
     auth.init_app(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(home.bp)
+    guard.init_app(app)
+    language.init_app(app, settings.state_dir)
+    api.init_app(app)
+    display.init_app(app)
+    for blueprint in (auth.bp, home.bp, mailboxes.bp, unit_pages.bp, lists.bp, audit.bp):
+        app.register_blueprint(blueprint)
     for command in (directory.directory, mailbox.mailbox, units.units, stats.stats):
         app.cli.add_command(command)
     _register_error_pages(app)
+
+
+def _loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "::1", "localhost")
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -1,18 +1,58 @@
-"""The home page: a first look at the province's numbers."""
+"""The dashboard (counts, per-unit counts, recent changes) and the self-service page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
 
-from mailadmin.services.stats import mailbox_stats
+from mailadmin.model import Role
+from mailadmin.services.authz import require
 from mailadmin.web import services
+from mailadmin.web.display import TIER_NAMES
+from mailadmin.web.guard import principal, unit_by_code
 
 bp = Blueprint("home", __name__)
+GLOBAL_READERS = (Role.SUPERADMIN, Role.AUDITOR)
 
 
 @bp.route("/")
 @login_required
-def index() -> str:
-    numbers = mailbox_stats(services().mailboxes.store)
-    return render_template("home/index.html", user=current_user, stats=numbers)
+def index() -> str | Response:
+    person = principal()
+    if not person.roles:
+        return redirect(url_for("home.me"))
+    board = services().dashboard
+    scope = None if person.has(*GLOBAL_READERS) or not person.scopes else unit_by_code(person.scopes[0][-1])
+    index_ = services().units.index()
+    top = index_.children.get(scope.code if scope else None, [])
+    if scope is None and len(top) == 1:  # the province itself: show its agencies and districts
+        top = index_.children.get(top[0].code, [])
+    totals = board.unit_totals()
+    overview = board.overview(scope)
+    unit_items = [(unit.name, totals.get(unit.code, 0)) for unit in top if person.may_read(unit)]
+    tier_items = [(str(TIER_NAMES[tier]), count) for tier, count in overview.by_tier.items()]
+    recent = board.recent_changes(10) if person.has(*GLOBAL_READERS) else []
+    days = services().settings.certificates.expiring_days
+    expiring = services().certificates.expiring(days, principal=person)
+    return render_template("home/index.html", overview=overview, scope=scope, unit_items=unit_items,
+                           tier_items=tier_items, recent=recent, person=person, days=days,
+                           holders=board.certificate_holders(scope), expiring=expiring)
+
+
+@bp.route("/me")
+@login_required
+def me() -> str:
+    """Self-service: one's own details and certificates; the password is changed at /password."""
+    mailbox = services().mailboxes.get(principal().uid)
+    return render_template("home/me.html", mailbox=mailbox, unit=unit_by_code(mailbox.unit_code),
+                           person=principal())
+
+
+@bp.route("/me/token", methods=["POST"])
+@login_required
+def api_token() -> str:
+    """A new API token for people with a role, shown once (the previous one stops working)."""
+    person = principal()
+    require(bool(person.roles))
+    return render_template("home/token.html", token=services().tokens.issue(person.uid))

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from flask.testing import FlaskClient
 
 from mailadmin.model import Unit
 from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
-
-PASSWORD = "Dang-nhap-web-2026"
-
-
-def csrf_token(client: FlaskClient, path: str = "/login") -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or \
-        re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert match, page
-    return match.group(1)
+from tests.web.conftest import PASSWORD, csrf_token, login
 
 
 @pytest.fixture
@@ -28,11 +17,6 @@ def owner(services: Services, unit: Unit) -> str:
                                             password=PASSWORD)).mailbox.uid
     services.mailboxes.store.clear_password_reset(services.mailboxes.store.find_entry(uid).dn)
     return uid
-
-
-def login(client: FlaskClient, username: str, password: str):
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_token(client)})
 
 
 def test_login_page_is_vietnamese(client: FlaskClient) -> None:
@@ -51,9 +35,10 @@ def test_login_with_uid_or_address_then_logout(client: FlaskClient, owner: str) 
     assert login(client, owner, "sai-mat-khau-roi").status_code == 401
     response = login(client, f"{owner.upper()}@phuyen.gov.vn", PASSWORD)
     assert response.status_code == 302
-    home = client.get("/")
+    home = client.get("/", follow_redirects=True)  # a person without a role lands on the self-service page
     assert home.status_code == 200 and "Dương Thị Web" in home.get_data(as_text=True)
-    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/")}).status_code == 302
+    assert "Tài khoản của tôi" in home.get_data(as_text=True)
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/me")}).status_code == 302
     assert client.get("/").status_code == 302
 
 

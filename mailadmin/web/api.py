@@ -1,0 +1,177 @@
+"""JSON API under /api/v1: bearer tokens, the same role and scope checks as the pages (docs/openapi.yaml)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, g, jsonify, request
+from werkzeug.wrappers import Response
+
+from mailadmin.audit import acting_as
+from mailadmin.errors import InvalidInput, MailadminError
+from mailadmin.i18n import t
+from mailadmin.model import Mailbox, Role, Status, Tier, Unit
+from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
+from mailadmin.web import STATUS_OF_ERROR, csrf, services
+from mailadmin.web.guard import (
+    default_unit_code,
+    managed_mailbox,
+    managed_unit,
+    principal,
+    readable_mailbox,
+    readable_unit,
+    roles_required,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+ADMINS = (Role.SUPERADMIN, Role.UNITADMIN)
+READERS = (Role.SUPERADMIN, Role.UNITADMIN, Role.AUDITOR)
+MAX_LIMIT = 500
+LIFECYCLE = ("suspend", "resume", "retire")
+
+
+def init_app(app: Flask) -> None:
+    """Register the API without CSRF (no cookies are used: every call carries its token)."""
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+
+
+@bp.before_request
+def _authenticate() -> tuple[Response, int] | None:
+    header = request.headers.get("Authorization", "")
+    uid = services().tokens.resolve(header[7:].strip()) if header.startswith("Bearer ") else None
+    if uid is None:
+        return _error(401, t("Cần mã truy cập API hợp lệ (Authorization: Bearer …)",
+                             "a valid API token is required (Authorization: Bearer …)").render("en"))
+    g.principal = services().principal(uid)
+    if "acting" in g:
+        g.acting.__exit__(None, None, None)
+    g.acting = acting_as(f"api:{uid}")
+    g.acting.__enter__()
+    return None
+
+
+def _error(status: int, message: str) -> tuple[Response, int]:
+    return jsonify(error=message, status=status), status
+
+
+@bp.errorhandler(MailadminError)
+def _domain_error(error: MailadminError) -> tuple[Response, int]:
+    status = next((code for kind, code in STATUS_OF_ERROR.items() if isinstance(error, kind)), 500)
+    return jsonify(error=error.message.render("en"), error_vi=error.message.render("vi"), status=status), status
+
+
+def mailbox_json(mailbox: Mailbox) -> dict[str, Any]:
+    """A mailbox as the API shows it."""
+    return {"uid": mailbox.uid, "full_name": mailbox.name.full, "mail": mailbox.mail, "unit": mailbox.unit_code,
+            "tier": mailbox.tier.value, "status": mailbox.status.value, "aliases": list(mailbox.aliases),
+            "title": mailbox.title, "phone": mailbox.phone, "hr_id": mailbox.hr_id, "quota_mib": mailbox.quota_mib,
+            "retain_until": mailbox.retain_until.isoformat() if mailbox.retain_until else None,
+            "certificates": len(mailbox.certificates)}
+
+
+def unit_json(unit: Unit) -> dict[str, Any]:
+    """A unit as the API shows it."""
+    return {"code": unit.code, "name": unit.name, "kind": unit.kind.value, "parent": unit.parent_code}
+
+
+def _number(name: str, default: int, high: int) -> int:
+    try:
+        return max(0, min(int(request.args.get(name, default)), high))
+    except ValueError:
+        raise InvalidInput(t("{n} phải là số", "{n} must be a number", n=name), name) from None
+
+
+def _choice(kind: type[Tier] | type[Status], name: str) -> Tier | Status | None:
+    value = request.args.get(name)
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        raise InvalidInput(t("Giá trị không hợp lệ cho {n}", "invalid value for {n}", n=name), name) from None
+
+
+@bp.get("/mailboxes")
+@roles_required(*READERS)
+def list_mailboxes() -> Response:
+    unit_code = request.args.get("unit") or default_unit_code()
+    if unit_code:
+        readable_unit(unit_code)
+    query = MailboxQuery(unit_code=unit_code, tier=_choice(Tier, "tier"), status=_choice(Status, "status"),
+                         text=(request.args.get("q") or "")[:200].replace("\x00", ""))
+    items, total = services().mailboxes.page(query, _number("offset", 0, 10**7), _number("limit", 50, MAX_LIMIT) or 1)
+    return jsonify(total=total, items=[mailbox_json(m) for m in items])
+
+
+@bp.get("/mailboxes/<uid>")
+@roles_required(*READERS)
+def get_mailbox(uid: str) -> Response:
+    return jsonify(mailbox_json(readable_mailbox(uid)))
+
+
+@bp.post("/mailboxes")
+@roles_required(*ADMINS)
+def create_mailbox() -> tuple[Response, int]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput(t("Cần một đối tượng JSON", "a JSON object is expected"))
+    managed_unit(str(data.get("unit", "")))
+    created = services().mailboxes.add(NewMailbox(
+        full_name=str(data.get("full_name", "")), unit_code=str(data.get("unit", "")), mail=str(data.get("mail", "")),
+        title=str(data.get("title", "")), phone=str(data.get("phone", "")), hr_id=str(data.get("hr_id", "")),
+        aliases=tuple(str(a) for a in data.get("aliases") or ()), quota_mib=int(data.get("quota_mib") or 0)))
+    return jsonify(mailbox=mailbox_json(created.mailbox), initial_password=created.initial_password), 201
+
+
+@bp.post("/mailboxes/<uid>/<action>")
+@roles_required(*ADMINS)
+def change_mailbox(uid: str, action: str) -> Response | tuple[Response, int]:
+    mailbox = managed_mailbox(uid)
+    if action in LIFECYCLE:
+        return jsonify(mailbox_json(getattr(services().mailboxes, action)(mailbox.uid)))
+    if action == "move":
+        target = managed_unit(str((request.get_json(silent=True) or {}).get("unit", "")))
+        return jsonify(mailbox_json(services().mailboxes.move(mailbox.uid, target.code)))
+    if action == "password":
+        return jsonify(initial_password=services().mailboxes.reset_password(mailbox.uid))
+    return _error(404, "unknown action")
+
+
+@bp.get("/units")
+@roles_required(*READERS)
+def list_units() -> Response:
+    person = principal()
+    return jsonify(items=[unit_json(u) for u in services().units.index().walk() if person.may_read(u)])
+
+
+@bp.get("/units/<code>")
+@roles_required(*READERS)
+def get_unit(code: str) -> Response:
+    return jsonify(unit_json(readable_unit(code)))
+
+
+@bp.get("/me")
+def me() -> Response:
+    person = principal()
+    require_roles = sorted(role.value for role in person.roles)
+    return jsonify(uid=person.uid, full_name=person.full_name, roles=require_roles)
+
+
+
+
+
+@bp.get("/lists")
+@roles_required(*READERS)
+def list_lists() -> Response:
+    unit = readable_unit(request.args.get("unit") or default_unit_code() or "54")
+    return jsonify(items=[{"name": item.name, "address": item.address, "unit": item.unit_code,
+                           "description": item.description, "members": item.members}
+                          for item in services().lists.in_unit(unit.code)])
+
+
+@bp.get("/lists/<unit_code>/<name>")
+@roles_required(*READERS)
+def list_members(unit_code: str, name: str) -> Response:
+    unit = readable_unit(unit_code)
+    item = services().lists.get(unit.code, name)
+    return jsonify(name=item.name, address=item.address, unit=item.unit_code, description=item.description,
+                   members=[mailbox_json(m) for m in services().lists.members(unit.code, name)])

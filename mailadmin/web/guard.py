@@ -1,0 +1,142 @@
+"""Per-request security: the acting person, their roles and scopes, forced password change, headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, g, redirect, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from mailadmin.audit import acting_as
+from mailadmin.errors import NotFound, PermissionDenied
+from mailadmin.i18n import t
+from mailadmin.model import Mailbox, Role, Unit
+from mailadmin.services.authz import Principal, require
+from mailadmin.web import services
+
+F = TypeVar("F", bound=Callable[..., Any])
+# Endpoints open to a person who must first replace a reset password.
+OPEN_DURING_FORCED_CHANGE = {"auth.change_password", "auth.logout", "auth.login", "static"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Attach the per-request hooks."""
+    app.before_request(_enter_request)
+    app.teardown_request(_leave_request)
+    app.after_request(_security_headers)
+
+
+def _enter_request() -> Response | None:
+    actor = f"web:{current_user.uid}" if current_user.is_authenticated else "web:anonymous"
+    g.acting = acting_as(actor)
+    g.acting.__enter__()
+    if current_user.is_authenticated and session.get("must_change") \
+            and request.endpoint not in OPEN_DURING_FORCED_CHANGE:
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def _leave_request(_error: BaseException | None) -> None:
+    acting = g.pop("acting", None)
+    if acting is not None:
+        acting.__exit__(None, None, None)
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def load_principal(uid: str) -> Principal | None:
+    """The person behind a session with roles and scopes (two directory reads, once per request).
+
+    None when the mailbox is gone or no longer active: a suspended person's open session ends too.
+    """
+    if "principal" in g and g.principal.uid == uid:
+        return g.principal
+    try:
+        entry = services().mailboxes.store.find_entry(uid)
+    except NotFound:
+        return None
+    if entry.text("maAccountStatus", "active") != "active":
+        return None
+    roles, scopes = services().roles.get(entry.dn)
+    g.principal = Principal(entry.text("uid"), entry.text("cn"), roles, scopes)
+    return g.principal
+
+
+def principal() -> Principal:
+    """The logged-in person with roles and scopes, read from the directory once per request."""
+    if "principal" not in g:
+        found = load_principal(current_user.uid)
+        if found is None:
+            raise PermissionDenied(t("Tài khoản không còn hoạt động", "the account is no longer active"))
+    return g.principal
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """Refuse (403) anyone holding none of `roles`."""
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            require(principal().has(*roles))
+            return view(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+    return decorate
+
+
+def unit_by_code(code: str) -> Unit:
+    """A unit by code; an unknown code re-reads the tree once (another process may have just added it)."""
+    units = services().units
+    try:
+        return units.get(code)
+    except NotFound:
+        units.forget()
+        return units.get(code)
+
+
+def readable_unit(code: str) -> Unit:
+    """A unit the person may read, else PermissionDenied."""
+    unit = unit_by_code(code)
+    require(principal().may_read(unit), unit)
+    return unit
+
+
+def managed_unit(code: str) -> Unit:
+    """A unit the person may change, else PermissionDenied."""
+    unit = unit_by_code(code)
+    require(principal().may_manage(unit), unit)
+    return unit
+
+
+def readable_mailbox(uid: str) -> Mailbox:
+    """A mailbox whose unit the person may read."""
+    mailbox = services().mailboxes.get(uid)
+    readable_unit(mailbox.unit_code)
+    return mailbox
+
+
+def managed_mailbox(uid: str) -> Mailbox:
+    """A mailbox whose unit the person may change."""
+    mailbox = services().mailboxes.get(uid)
+    managed_unit(mailbox.unit_code)
+    return mailbox
+
+
+def default_unit_code() -> str | None:
+    """Where a list starts: everything for global readers, else the person's first subtree."""
+    person = principal()
+    if person.has(Role.SUPERADMIN, Role.AUDITOR):
+        return None
+    require(bool(person.scopes))
+    return person.scopes[0][-1]

@@ -1,0 +1,209 @@
+"""Mailbox pages: list and search (server-side paging and sorting), create, edit, lifecycle, bulk."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from mailadmin.errors import MailadminError, PermissionDenied
+from mailadmin.i18n import t
+from mailadmin.model import Role, Status, Tier, Unit
+from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
+from mailadmin.web import services
+from mailadmin.web.guard import (
+    default_unit_code,
+    managed_mailbox,
+    managed_unit,
+    principal,
+    readable_mailbox,
+    readable_unit,
+    roles_required,
+    unit_by_code,
+)
+from mailadmin.web.language import say
+
+bp = Blueprint("mailboxes", __name__, url_prefix="/mailboxes")
+PAGE_SIZE = 50
+MAX_QUERY = 200
+ADMINS = (Role.SUPERADMIN, Role.UNITADMIN)
+READERS = (Role.SUPERADMIN, Role.UNITADMIN, Role.AUDITOR)
+LIFECYCLE = {"suspend": "suspend", "resume": "resume", "retire": "retire"}
+
+
+def _enum(kind: type[Tier] | type[Status], value: str | None) -> Tier | Status | None:
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
+
+
+def _page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", "1")), 1_000_000))
+    except ValueError:
+        return 1
+
+
+def _query() -> MailboxQuery:
+    """The list's filters from the URL; a unit outside the person's scope is refused (403)."""
+    unit_code = (request.args.get("unit") or "").strip() or default_unit_code()
+    if unit_code:
+        readable_unit(unit_code)
+    text = (request.args.get("q") or "")[:MAX_QUERY].replace("\x00", "")
+    return MailboxQuery(unit_code=unit_code, tier=_enum(Tier, request.args.get("tier")),
+                        status=_enum(Status, request.args.get("status")), text=text)
+
+
+def managed_units() -> list[Unit]:
+    """Units the person may change, in tree order."""
+    person = principal()
+    return [unit for unit in services().units.index().walk() if person.may_manage(unit)]
+
+
+def readable_units() -> list[Unit]:
+    """Units the person may read, in tree order."""
+    person = principal()
+    return [unit for unit in services().units.index().walk() if person.may_read(unit)]
+
+
+@bp.route("")
+@login_required
+@roles_required(*READERS)
+def index() -> str:
+    query = _query()
+    page = _page_number()
+    mailboxes, total = services().mailboxes.page(query, (page - 1) * PAGE_SIZE, PAGE_SIZE, full=False)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render_template("mailboxes/list.html", mailboxes=mailboxes, total=total, page=page, pages=pages,
+                           query=query, units=readable_units(), tiers=list(Tier), statuses=list(Status),
+                           may_manage=principal().is_admin, move_units=managed_units())
+
+
+@bp.route("/suggest")
+@login_required
+@roles_required(*ADMINS)
+def suggest() -> Response:
+    """The address a new person with this name would get (live suggestion while typing)."""
+    name = (request.args.get("name") or "")[:MAX_QUERY].replace("\x00", "")
+    try:
+        return jsonify(address=services().mailboxes.suggest_address(name))
+    except MailadminError as error:
+        return jsonify(address="", error=say(error.message))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@roles_required(*ADMINS)
+def create() -> str | tuple[str, int]:
+    form = request.form
+    if request.method == "POST":
+        try:
+            managed_unit(form.get("unit", ""))
+            created = services().mailboxes.add(NewMailbox(
+                full_name=form.get("full_name", ""), unit_code=form.get("unit", ""), mail=form.get("mail", ""),
+                title=form.get("title", ""), phone=form.get("phone", ""), hr_id=form.get("hr_id", ""),
+                quota_mib=_int(form.get("quota_mib")), aliases=lines_of(form.get("aliases", ""))))
+        except MailadminError as error:
+            if isinstance(error, PermissionDenied):
+                raise
+            flash(say(error.message), "error")
+            return render_template("mailboxes/new.html", form=form, units=managed_units()), 400
+        return render_template("mailboxes/password_once.html", mailbox=created.mailbox,
+                               password=created.initial_password, created=True)
+    return render_template("mailboxes/new.html", form=form, units=managed_units())
+
+
+def _int(value: str | None) -> int:
+    try:
+        return max(0, int(value or 0))
+    except ValueError:
+        return 0
+
+
+def lines_of(text: str) -> tuple[str, ...]:
+    """Non-empty lines (or comma-separated items) of a text box."""
+    return tuple(line.strip() for line in text.replace(",", "\n").splitlines() if line.strip())
+
+
+@bp.route("/<uid>")
+@login_required
+@roles_required(*READERS)
+def show(uid: str) -> str:
+    mailbox = readable_mailbox(uid)
+    unit = unit_by_code(mailbox.unit_code)
+    may_manage = principal().may_manage(unit)
+    return render_template("mailboxes/show.html", mailbox=mailbox, unit=unit,
+                           may_manage=may_manage, units=managed_units() if may_manage else [])
+
+
+@bp.route("/<uid>/edit", methods=["POST"])
+@login_required
+@roles_required(*ADMINS)
+def edit(uid: str) -> Response:
+    mailbox = managed_mailbox(uid)
+    form = request.form
+    try:
+        services().mailboxes.update(mailbox.uid, title=form.get("title", ""), phone=form.get("phone", ""),
+                                    hr_id=form.get("hr_id", ""), quota_mib=_int(form.get("quota_mib")),
+                                    aliases=lines_of(form.get("aliases", "")))
+        flash(say(t("Đã lưu.", "saved.")), "info")
+    except MailadminError as error:
+        if isinstance(error, PermissionDenied):
+            raise
+        flash(say(error.message), "error")
+    return redirect(url_for("mailboxes.show", uid=mailbox.uid))
+
+
+@bp.route("/<uid>/status/<action>", methods=["POST"])
+@login_required
+@roles_required(*ADMINS)
+def lifecycle(uid: str, action: str) -> Response:
+    if action not in LIFECYCLE:
+        abort(404)
+    mailbox = managed_mailbox(uid)
+    getattr(services().mailboxes, LIFECYCLE[action])(mailbox.uid)
+    flash(say(t("Đã cập nhật trạng thái.", "status updated.")), "info")
+    return redirect(url_for("mailboxes.show", uid=mailbox.uid))
+
+
+@bp.route("/<uid>/move", methods=["POST"])
+@login_required
+@roles_required(*ADMINS)
+def move(uid: str) -> Response:
+    mailbox = managed_mailbox(uid)
+    target = managed_unit(request.form.get("unit", ""))
+    services().mailboxes.move(mailbox.uid, target.code)
+    flash(say(t("Đã chuyển sang {unit}.", "moved to {unit}.", unit=target.name)), "info")
+    return redirect(url_for("mailboxes.show", uid=mailbox.uid))
+
+
+@bp.route("/<uid>/password", methods=["POST"])
+@login_required
+@roles_required(*ADMINS)
+def reset_password(uid: str) -> str:
+    """A random one-time password, shown once; the owner must change it at the next login."""
+    mailbox = managed_mailbox(uid)
+    password = services().mailboxes.reset_password(mailbox.uid)
+    return render_template("mailboxes/password_once.html", mailbox=mailbox, password=password, created=False)
+
+
+@bp.route("/bulk", methods=["POST"])
+@login_required
+@roles_required(*ADMINS)
+def bulk() -> Response:
+    """Suspend, reactivate or move a selection; every mailbox is checked before anything changes."""
+    action = request.form.get("action", "")
+    uids = request.form.getlist("uid")[:PAGE_SIZE * 4]
+    if action not in ("suspend", "resume", "move") or not uids:
+        flash(say(t("Chọn hộp thư và thao tác.", "choose mailboxes and an action.")), "error")
+        return redirect(url_for("mailboxes.index"))
+    mailboxes = [managed_mailbox(uid) for uid in uids]
+    target = managed_unit(request.form.get("unit", "")) if action == "move" else None
+    for mailbox in mailboxes:
+        if target is not None:
+            services().mailboxes.move(mailbox.uid, target.code)
+        else:
+            getattr(services().mailboxes, action)(mailbox.uid)
+    flash(say(t("Đã xử lý {n} hộp thư.", "{n} mailboxes done.", n=len(mailboxes))), "info")
+    return redirect(url_for("mailboxes.index"))

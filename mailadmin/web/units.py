@@ -1,0 +1,96 @@
+"""Unit pages: the tree with mailbox counts; create, rename and move units; appoint unit admins."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from mailadmin.errors import InvalidInput, MailadminError, PermissionDenied
+from mailadmin.i18n import t
+from mailadmin.model import Role, UnitKind
+from mailadmin.services.authz import require
+from mailadmin.web import services
+from mailadmin.web.guard import managed_unit, principal, readable_unit, roles_required
+from mailadmin.web.language import say
+from mailadmin.web.mailboxes import ADMINS, READERS, managed_units
+
+bp = Blueprint("units", __name__, url_prefix="/units")
+
+
+@bp.route("")
+@login_required
+@roles_required(*READERS)
+def index() -> str:
+    person = principal()
+    totals = services().dashboard.unit_totals()
+    tree = [(unit, totals.get(unit.code, 0)) for unit in services().units.index().walk() if person.may_read(unit)]
+    return render_template("units/index.html", tree=tree)
+
+
+@bp.route("/<code>")
+@login_required
+@roles_required(*READERS)
+def show(code: str) -> str:
+    unit = readable_unit(code)
+    person = principal()
+    return render_template("units/show.html", unit=unit, may_manage=person.may_manage(unit),
+                           may_appoint=person.has(Role.SUPERADMIN), kinds=list(UnitKind),
+                           admins=services().unit_admin.admins_of(unit.code),
+                           children=services().units.index().children.get(unit.code, []),
+                           parents=[u for u in managed_units() if u.path[: len(unit.path)] != unit.path])
+
+
+def _act(code: str, action: str) -> Response:
+    """Run one change, show its outcome, come back to the unit page."""
+    try:
+        result = _CHANGES[action](code)
+        services().dashboard.forget()
+        flash(say(t("Đã lưu.", "saved.")), "info")
+    except PermissionDenied:
+        raise
+    except MailadminError as error:
+        flash(say(error.message), "error")
+        result = code
+    return redirect(url_for("units.show", code=result))
+
+
+def _rename(code: str) -> str:
+    managed_unit(code)
+    return services().units.rename(code, request.form.get("name", "")).code
+
+
+def _create(code: str) -> str:
+    managed_unit(code)
+    try:
+        kind = UnitKind(request.form.get("kind", ""))
+    except ValueError:
+        raise InvalidInput(t("Loại đơn vị không hợp lệ", "invalid unit kind"), "kind") from None
+    require(kind is not UnitKind.PROVINCE)
+    return services().unit_admin.create(request.form.get("code", ""), request.form.get("name", ""), kind, code).code
+
+
+def _move(code: str) -> str:
+    unit = managed_unit(code)
+    require(unit.parent_code is not None, unit)  # the province stays at the top
+    managed_unit(unit.parent_code or "")
+    managed_unit(request.form.get("parent", ""))
+    return services().unit_admin.move(code, request.form.get("parent", "")).code
+
+
+def _appoint(code: str) -> str:
+    require(principal().has(Role.SUPERADMIN))
+    services().unit_admin.appoint(request.form.get("uid", ""), code)
+    return code
+
+
+_CHANGES = {"rename": _rename, "create": _create, "move": _move, "appoint": _appoint}
+
+
+@bp.route("/<code>/<action>", methods=["POST"])
+@login_required
+@roles_required(*ADMINS)
+def change(code: str, action: str) -> Response:
+    if action not in _CHANGES:
+        return redirect(url_for("units.show", code=code))
+    return _act(code, action)

@@ -1,0 +1,169 @@
+"""Benchmark: the web admin's list and search pages against the bare LDAP query behind each page.
+
+Target: at 100,000 mailboxes, page p95 <= bare query p95 + 15 ms.
+
+Method. For each size (default 6,888 and 100,000) a brand-new private slapd (own temporary state
+folder, free loopback port, dbnosync: loading speed is not measured here) is started by this process
+and initialised (password policy, unit tree). The mailboxes (synthetic Vietnamese staff spread over
+the non-province units, built with MailboxService.prepare and the directory mapping) are loaded with
+`ldapadd` (not timed). A super admin with a known password is added. Then, in one process:
+
+- page: GET of the page through Flask's test client, logged in as that admin (session cookie, CSRF,
+  user loader, roles and scopes read from the directory, template rendering of 50 rows);
+- bare: the one LDAP operation behind the page, DirectoryClient.window() with the same base, filter,
+  server-side sort (sssvlv) and virtual-list-view window, through the same client code.
+
+Each pair runs --repeat times (default 30, page and bare alternated) after 3 warm-up calls; p50 and
+p95 are printed with the difference. Every slapd started here is stopped by its PID; temporary folders are removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mailadmin import create_app
+from mailadmin.directory import dit, filters
+from mailadmin.directory.ldif import write_ldif
+from mailadmin.directory.mailboxes import IS_MAILBOX, SORT_KEYS, SUMMARY_ATTRIBUTES
+from mailadmin.directory.mapping import mailbox_attributes
+from mailadmin.model import Role, UnitKind
+from mailadmin.names import search_key
+from mailadmin.passwords import hash_generated
+from mailadmin.services.context import Services
+from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.services.people import people
+from mailadmin.services.setup import initialise
+from mailadmin.settings import load_settings
+from mailadmin.slapd import PrivateSlapd
+
+ADMIN_PASSWORD = "Bench-web-2026-mat-khau"
+PAGE_SIZE = 50
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def load(services: Services, count: int, workdir: Path) -> None:
+    """`count` synthetic mailboxes through ldapadd (one LDIF file)."""
+    units = [u for u in services.units.index().units.values() if u.kind is not UnitKind.PROVINCE]
+    allocator = services.mailboxes.allocator(bulk=True)
+    rng = random.Random(54)
+    ldif = workdir / "mailboxes.ldif"
+    base = services.client.base_dn
+
+    def entries() -> Iterator[tuple[str, dict]]:
+        for index, person in enumerate(people(count, rng)):
+            unit = units[index % len(units)]
+            mailbox, _ = services.mailboxes.prepare(NewMailbox(full_name=person.full_name, unit_code=unit.code,
+                                                               hr_id=person.hr_id), allocator)
+            attributes = dict(mailbox_attributes(mailbox))
+            attributes["userPassword"] = [hash_generated("x" * 16)]
+            yield dit.mailbox_dn(mailbox.uid, unit.path, base), attributes
+    with open(ldif, "w", encoding="utf-8") as handle:
+        handle.writelines(write_ldif(entries()))
+    status = PrivateSlapd(services.settings).status()
+    subprocess.run(["ldapadd", "-x", "-H", status.uri, "-D", status.bind_dn, "-y", str(status.password_file),
+                    "-f", str(ldif)], check=True, stdout=subprocess.DEVNULL)
+
+
+def timed_pair(first: Callable[[], object], second: Callable[[], object],
+               repeat: int) -> tuple[list[float], list[float]]:
+    """Both calls, alternated sample by sample so that both see the same machine load."""
+    for _ in range(3):
+        first()
+        second()
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for call, out in ((first, samples[0]), (second, samples[1])):
+            start = time.perf_counter()
+            call()
+            out.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18]
+
+
+def bench_size(count: int, repeat: int) -> list[tuple[str, float, float, float, float]]:
+    workdir = Path(tempfile.mkdtemp(prefix="mailadmin-bench-web-"))
+    settings = load_settings({"MAILADMIN_STATE_DIR": str(workdir / "state"), "MAILADMIN_SLAPD_PORT": str(free_port())})
+    slapd = PrivateSlapd(settings, no_sync=True)
+    slapd.start()
+    services = Services(settings)
+    try:
+        initialise(services)
+        load(services, count, workdir)
+        admin = services.mailboxes.add(NewMailbox(full_name="Quản Trị Đo Đạc", unit_code="STTTT",
+                                                  password=ADMIN_PASSWORD)).mailbox.uid
+        dn = services.mailboxes.store.find_entry(admin).dn
+        services.mailboxes.store.clear_password_reset(dn)
+        services.roles.set(dn, frozenset({Role.SUPERADMIN}), ())
+        app = create_app({"TESTING": True}, settings=settings)
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        assert client.post("/login", data={"username": admin, "password": ADMIN_PASSWORD,
+                                           "csrf_token": token}).status_code == 302
+        base = services.client.base_dn
+        text = "nguyen van"
+        name_filter = filters.any_of(filters.contains("maSearchName", search_key(text)),
+                                     filters.prefix("mail", text), filters.eq("uid", text),
+                                     filters.eq("employeeNumber", text))
+        cases = [
+            ("list, page 1", "/mailboxes", filters.all_of(IS_MAILBOX), 0),
+            ("list, page 40", "/mailboxes?page=40", filters.all_of(IS_MAILBOX), 39 * PAGE_SIZE),
+            ("search 'nguyen van'", "/mailboxes?q=nguyen+van", filters.all_of(IS_MAILBOX, name_filter), 0),
+            ("search 'Nguyễn Văn'", "/mailboxes?q=Nguy%E1%BB%85n+V%C4%83n",
+             filters.all_of(IS_MAILBOX, name_filter), 0),
+        ]
+        rows = []
+        for label, url, search_filter, offset in cases:
+            def page_call(url: str = url) -> None:
+                response = client.get(url)
+                assert response.status_code == 200, response.status_code
+
+            def bare_call(search_filter: str = search_filter, offset: int = offset) -> None:
+                services.client.window(base, search_filter, SORT_KEYS, offset, PAGE_SIZE, SUMMARY_ATTRIBUTES)
+            page_ms, bare_ms = timed_pair(page_call, bare_call, repeat)
+            rows.append((label, statistics.median(page_ms), p95(page_ms), statistics.median(bare_ms), p95(bare_ms)))
+        app.extensions["mailadmin"].close()
+        return rows
+    finally:
+        services.close()
+        slapd.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # run the finally blocks: stop slapd
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="6888,100000")
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    print(f"{'mailboxes':>9} | {'page':<22} | page p50 | page p95 | bare p50 | bare p95 | p95 diff")
+    for size in (int(s) for s in args.sizes.split(",")):
+        for label, page50, page95, bare50, bare95 in bench_size(size, args.repeat):
+            print(f"{size:>9,} | {label:<22} | {page50:6.1f} ms | {page95:6.1f} ms | {bare50:6.1f} ms | "
+                  f"{bare95:6.1f} ms | {page95 - bare95:+6.1f} ms", flush=True)
+
+
+
+if __name__ == "__main__":
+    main()

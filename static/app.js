@@ -1,0 +1,34 @@
+// mailadmin web admin: small progressive enhancements (no external libraries, CSP 'self').
+(function () {
+  "use strict";
+  var name = document.getElementById("full_name");
+  var target = document.getElementById("suggested");
+  var mail = document.getElementById("mail");
+  if (name && target) {
+    var timer = null;
+    name.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var value = name.value.trim();
+        if (!value) { target.textContent = ""; return; }
+        fetch(target.dataset.url + "?name=" + encodeURIComponent(value), {credentials: "same-origin"})
+          .then(function (r) { return r.json(); })
+          .then(function (data) {
+            target.textContent = data.address || data.error || "";
+            if (mail && data.address) { mail.placeholder = data.address.split("@")[0]; }
+          });
+      }, 200);
+    });
+  }
+  var all = document.getElementById("select-all");
+  if (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll("input[name=uid]").forEach(function (box) { box.checked = all.checked; });
+    });
+  }
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+    });
+  });
+})();

@@ -1,0 +1,90 @@
+"""Mailbox pages at HTTP level: list, search, create, lifecycle, reset, and who may do what."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask.testing import FlaskClient
+
+from mailadmin.model import Status, Unit
+from mailadmin.services.context import Services
+from tests.web.conftest import csrf_token
+
+
+def post(client: FlaskClient, path: str, data: dict | None = None):
+    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, "/mailboxes")})
+
+
+def test_list_is_sorted_by_given_then_family_name_and_paged(
+        admin_client: FlaskClient, person: Callable[..., str], unit: Unit) -> None:
+    for name in ("Trần Văn Bình", "Lê Thị An", "Nguyễn Văn An", "Phạm Minh Cường"):
+        person(name, unit)
+    page = admin_client.get(f"/mailboxes?unit={unit.code}").get_data(as_text=True)
+    names = [n for n in ("Lê Thị An", "Nguyễn Văn An", "Trần Văn Bình", "Phạm Minh Cường") if n in page]
+    assert names == ["Lê Thị An", "Nguyễn Văn An", "Trần Văn Bình", "Phạm Minh Cường"]
+    assert [page.index(n) for n in names] == sorted(page.index(n) for n in names)
+
+
+def test_search_with_and_without_diacritics(admin_client: FlaskClient, person: Callable[..., str],
+                                            unit: Unit) -> None:
+    person("Đặng Thị Đào", unit)
+    person("Huỳnh Văn Sơn", unit)
+    for text in ("Đặng Thị Đào", "dang thi dao", "Đào", "dao"):
+        page = admin_client.get("/mailboxes", query_string={"q": text, "unit": unit.code}).get_data(as_text=True)
+        assert "Đặng Thị Đào" in page and "Huỳnh Văn Sơn" not in page, text
+
+
+def test_create_with_suggested_address_shows_password_once(admin_client: FlaskClient, unit: Unit,
+                                                           services: Services) -> None:
+    suggestion = admin_client.get("/mailboxes/suggest", query_string={"name": "Võ Thị Xuân Mai"}).get_json()
+    assert suggestion["address"].startswith("maivtx")
+    response = post(admin_client, "/mailboxes/new", {"full_name": "Võ Thị Xuân Mai", "unit": unit.code})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and suggestion["address"] in page and 'id="one-time-password"' in page
+    uid = suggestion["address"].split("@")[0]
+    assert services.mailboxes.get(uid).unit_code == unit.code
+    assert 'id="one-time-password"' not in admin_client.get(f"/mailboxes/{uid}").get_data(as_text=True)
+
+
+def test_suspend_resume_retire_and_bulk(admin_client: FlaskClient, person: Callable[..., str], unit: Unit,
+                                        services: Services) -> None:
+    first, second = person("Lý Văn Một", unit), person("Lý Văn Hai", unit)
+    assert post(admin_client, f"/mailboxes/{first}/status/suspend").status_code == 302
+    assert services.mailboxes.get(first).status is Status.SUSPENDED
+    post(admin_client, f"/mailboxes/{first}/status/retire")
+    assert services.mailboxes.get(first).retain_until is not None
+    post(admin_client, "/mailboxes/bulk", {"action": "resume", "uid": [first, second]})
+    assert {services.mailboxes.get(uid).status for uid in (first, second)} == {Status.ACTIVE}
+    post(admin_client, "/mailboxes/bulk", {"action": "suspend", "uid": [first, second]})
+    assert {services.mailboxes.get(uid).status for uid in (first, second)} == {Status.SUSPENDED}
+
+
+def test_edit_aliases_and_quota(admin_client: FlaskClient, person: Callable[..., str], unit: Unit,
+                                services: Services) -> None:
+    uid = person("Mai Văn Sửa", unit)
+    post(admin_client, f"/mailboxes/{uid}/edit", {"title": "Chuyên viên", "quota_mib": "2048",
+                                                  "aliases": f"{uid}.bidanh@phuyen.gov.vn"})
+    mailbox = services.mailboxes.get(uid)
+    assert (mailbox.title, mailbox.quota_mib, mailbox.aliases) == ("Chuyên viên", 2048,
+                                                                   (f"{uid}.bidanh@phuyen.gov.vn",))
+
+
+def test_unit_admin_is_kept_inside_their_unit(unit_admin_client: FlaskClient, person: Callable[..., str],
+                                              unit: Unit, other_unit: Unit, services: Services) -> None:
+    mine, theirs = person("Ngô Văn Trong", unit), person("Ngô Văn Ngoai", other_unit)
+    assert unit_admin_client.get(f"/mailboxes/{mine}").status_code == 200
+    assert unit_admin_client.get(f"/mailboxes/{theirs}").status_code == 403
+    assert unit_admin_client.get(f"/mailboxes?unit={other_unit.code}").status_code == 403
+    listing = unit_admin_client.get("/mailboxes").get_data(as_text=True)
+    assert "Ngô Văn Trong" in listing and "Ngô Văn Ngoai" not in listing
+    refused = [post(unit_admin_client, path, data).status_code for path, data in (
+        (f"/mailboxes/{theirs}/status/suspend", {}), (f"/mailboxes/{theirs}/password", {}),
+        (f"/mailboxes/{theirs}/edit", {"title": "x"}), (f"/mailboxes/{theirs}/move", {"unit": unit.code}),
+        (f"/mailboxes/{mine}/move", {"unit": other_unit.code}),
+        ("/mailboxes/bulk", {"action": "suspend", "uid": [mine, theirs]}),
+        ("/mailboxes/new", {"full_name": "Kẻ Lạ", "unit": other_unit.code}))]
+    assert refused == [403] * 7
+    assert services.mailboxes.get(theirs).status is Status.ACTIVE
+    assert services.mailboxes.get(mine).status is Status.ACTIVE  # the bulk run changed nothing
+    assert services.mailboxes.get(mine).unit_code == unit.code
+    assert next(services.mailboxes.store.search(conditions=["(cn=Kẻ Lạ)"]), None) is None
