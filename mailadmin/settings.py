@@ -79,6 +79,45 @@ class Demo:
 
 
 @dataclass(frozen=True)
+class Certificates:
+    trust_anchors: str
+    crl_files: tuple[str, ...]
+    mail_policy: str
+    expiring_days: int
+    max_bundle_mib: int
+
+
+@dataclass(frozen=True)
+class Imports:
+    max_file_mib: int
+    max_rows: int
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str
+    port: int
+    submission_port: int
+    hostname: str
+    spool_dir: str
+    tls_cert_file: str
+    tls_key_file: str
+    plaintext_auth_on_loopback: int
+    max_message_bytes: int
+    max_recipients: int
+    max_connections_per_client: int
+    timeout_seconds: int
+    relay_host: str
+    relay_port: int
+    bind_dn: str
+    bind_password_file: str
+    sender: str
+    send_host: str
+    send_port: int
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting, validated and typed; built once by load_settings()."""
 
@@ -91,6 +130,9 @@ class Settings:
     passwords: Passwords
     web: Web
     demo: Demo
+    certificates: Certificates
+    imports: Imports
+    smtp: Smtp
     source: tuple[str, ...] = field(default=(), compare=False)
 
     @property

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from mailadmin.directory import dit
 from mailadmin.directory.ldif import write_ldif
+from mailadmin.directory.mailrouting import mailserver_account
 from mailadmin.errors import ConfigError, DirectoryError, DirectoryUnavailable
 from mailadmin.i18n import t
 from mailadmin.passwords import hash_generated
@@ -65,6 +66,11 @@ class SlapdPaths:
     @property
     def root_password(self) -> Path:
         return self.secrets / "ldap-root.password"
+
+    @property
+    def mailserver_password(self) -> Path:
+        """Password of the read-only account the mail servers bind as."""
+        return self.secrets / "ldap-mailserver.password"
 
 
 @dataclass(frozen=True)
@@ -242,9 +248,12 @@ class PrivateSlapd:
         return _last_lines("\n".join(texts)) or "no log output"
 
 
-def skeleton_entries(settings: Settings, service_password: str) -> list[tuple[str, dict]]:
+def skeleton_entries(settings: Settings, service_password: str,
+                     mailserver_password: str | None = None) -> list[tuple[str, dict]]:
     """The entries a new directory starts with: base, system accounts, password policies."""
     base = settings.organisation.base_dn
+    if mailserver_password is None:
+        mailserver_password = read_or_create_secret(SlapdPaths.of(settings).mailserver_password)
     policy = settings.passwords
     first_attribute, first_value = base.split(",", 1)[0].split("=", 1)
     base_classes = {"dc": ["dcObject", "organization"], "o": ["organization"]}.get(
@@ -273,6 +282,7 @@ def skeleton_entries(settings: Settings, service_password: str) -> list[tuple[st
             "userPassword": [hash_generated(service_password)],
             "pwdPolicySubentry": [dit.service_policy_dn(base)],
         }),
+        mailserver_account(base, mailserver_password),
     ]
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from flask import Flask
@@ -19,6 +21,7 @@ from mailadmin.settings import Settings, load_settings
 from mailadmin.slapd import PrivateSlapd
 
 _unit_numbers = itertools.count(1)
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -34,6 +37,18 @@ def make_settings(state_dir: Path, **overrides: str) -> Settings:
                "MAILADMIN_PASSWORDS_ARGON2_MEMORY_KIB": "8192", "MAILADMIN_PASSWORDS_ARGON2_TIME_COST": "1"}
     environ.update(overrides)
     return load_settings(environ)
+
+
+def eventually(check: Callable[[], T], *, seconds: float = 10.0) -> T:
+    """Poll `check` until it stops raising AssertionError (slapd's refint updates run after the reply)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 class RunningDirectory:

@@ -185,3 +185,23 @@ def test_one_client_serves_many_threads(services: Services, unit: Unit) -> None:
     with ThreadPoolExecutor(max_workers=12) as pool:
         results = list(pool.map(work, range(60)))
     assert results == [f"conc{number}" for number in range(60)]
+
+
+def test_other_calls_while_iterating_a_paged_search(directory: RunningDirectory, unit: Unit) -> None:
+    """A paged-results cookie belongs to one connection: nested calls must not steal it."""
+    services = directory.services
+    base = services.client.base_dn
+    assert services.client.add_many([person(f"nest{i:03d}", unit, base) for i in range(25)]) == []
+    small_pages = DirectoryClient(DirectoryConfig(services.client.config.uris, base, services.client.config.bind_dn,
+                                                  services.client.config.password, page_size=4))
+    try:
+        seen = []
+        for entry in small_pages.iter_search(dit.unit_dn(unit.path, base), "(uid=nest*)", attributes=["uid"]):
+            seen.append(entry.text("uid"))
+            assert small_pages.get(entry.dn, ["uid"]) is not None  # a call in the middle of the iteration
+        assert sorted(seen) == [f"nest{i:03d}" for i in range(25)]
+        first_only = next(small_pages.iter_search(base, "(uid=nest*)", attributes=["uid"]))
+        assert first_only.text("uid").startswith("nest")  # abandoning an iteration leaves the pool usable
+        assert len(small_pages.search(base, "(uid=nest*)", attributes=["uid"])) == 25
+    finally:
+        small_pages.close()

@@ -9,7 +9,7 @@ from mailadmin.errors import Conflict, InvalidInput, NotFound
 from mailadmin.model import Status, Tier, Unit
 from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
-from tests.conftest import RunningDirectory
+from tests.conftest import RunningDirectory, eventually
 
 
 def test_addresses_collide_deterministically_against_the_directory(fresh_directory: RunningDirectory) -> None:
@@ -105,10 +105,13 @@ def test_move_changes_unit_tier_and_keeps_list_membership(services: Services, un
     new_dn = services.mailboxes.store.find_entry(mailbox.uid).dn
     assert new_dn == dit.mailbox_dn(mailbox.uid, ("54", "558"), base)
     assert services.mailboxes.get(mailbox.uid).tier is Tier.DISTRICT
-    group = services.client.get(group_dn, ["member"])
-    assert group is not None and group.texts("member") == [new_dn]  # refint followed the move
-    member = services.client.get(new_dn, ["memberOf"])
-    assert member is not None and member.texts("memberOf") == [group_dn]
+
+    def membership_followed() -> None:  # refint rewrites member DNs just after the move returns
+        group = services.client.get(group_dn, ["member"])
+        assert group is not None and group.texts("member") == [new_dn]
+        member = services.client.get(new_dn, ["memberOf"])
+        assert member is not None and member.texts("memberOf") == [group_dn]
+    eventually(membership_followed)
 
 
 def test_unknown_mailbox_is_not_found(services: Services) -> None:

@@ -50,3 +50,20 @@ def test_chosen_passwords_are_stored_as_argon2id(services: Services, unit: Unit)
     _, dn = make_mailbox(services, unit, "Huỳnh Văn Băm")
     entry = services.client.get(dn, ["userPassword"])
     assert entry is not None and entry.text("userPassword").startswith("{ARGON2}$argon2id$")
+
+
+def test_a_password_written_in_clear_is_stored_hashed(services: Services, unit: Unit) -> None:
+    uid, dn = make_mailbox(services, unit, "Trịnh Văn Rõ Ràng")
+    services.client.modify(dn, {"userPassword": ("replace", ["Mat-khau-go-thang-2026"])})
+    entry = services.client.get(dn, ["userPassword"])
+    assert entry is not None and entry.text("userPassword").startswith("{ARGON2}")
+    assert services.client.check_password(dn, "Mat-khau-go-thang-2026")
+
+
+def test_new_mailboxes_must_change_their_first_password(services: Services, unit: Unit) -> None:
+    """ppolicy flags only modified passwords; a new entry must carry pwdReset itself."""
+    generated = services.mailboxes.add(NewMailbox(full_name="Kha Văn Mới", unit_code=unit.code)).mailbox
+    _, chosen_dn = make_mailbox(services, unit, "Kha Thị Mới")
+    for dn in (services.mailboxes.store.find_entry(generated.uid).dn, chosen_dn):
+        entry = services.client.get(dn, ["pwdReset"])
+        assert entry is not None and entry.text("pwdReset") == "TRUE"

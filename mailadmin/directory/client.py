@@ -28,9 +28,10 @@ from ldap3 import (
 )
 from ldap3.core import exceptions as ldap_errors
 from ldap3.utils.config import set_config_parameter
+from pyasn1.codec.ber import decoder as ber_decoder
 
 from mailadmin.directory.results import error_for_result
-from mailadmin.errors import DirectoryError, unreachable
+from mailadmin.errors import DirectoryError, MailadminError, unreachable
 from mailadmin.i18n import t
 
 T = TypeVar("T")
@@ -41,6 +42,8 @@ PIPELINE_WINDOW = 256  # slapd drops a connection past ~1,000 outstanding operat
 BATCH_SIZE = 500  # entries per transaction in bulk writes
 POOL_SIZE = 8
 TXN_START, TXN_SPEC, TXN_END = "1.3.6.1.1.21.1", "1.3.6.1.1.21.2", "1.3.6.1.1.21.3"
+SORT_REQUEST, VLV_REQUEST, VLV_RESPONSE = "1.2.840.113556.1.4.473", "2.16.840.1.113730.3.4.9", \
+    "2.16.840.1.113730.3.4.10"
 # ldap3 sleeps this long after a pool cycle in which no server answered, even the last
 # cycle (default 10 s): with every server down the user would wait for nothing.
 set_config_parameter("POOLING_LOOP_TIMEOUT", 0)
@@ -120,32 +123,40 @@ class DirectoryClient:
         )
         try:
             if not connection.bind():
+                _quietly_unbind(connection)
                 raise error_for_result(connection.result, self.config.bind_dn)
         except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError,
                 ldap_errors.LDAPSocketOpenError) as exc:
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         return connection
 
+    def _acquire(self) -> Connection:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self._open()
+
+    def _release(self, connection: Connection, reusable: bool) -> None:
+        if not reusable or connection.closed:
+            _quietly_unbind(connection)
+            return
+        try:
+            self._idle.put_nowait(connection)
+        except queue.Full:
+            _quietly_unbind(connection)
+
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
-        try:
-            connection = self._idle.get_nowait()
-        except queue.Empty:
-            connection = self._open()
-        broken = False
+        connection = self._acquire()
+        reusable = False
         try:
             yield connection
-        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError):
-            broken = True
+            reusable = True
+        except MailadminError:
+            reusable = True  # the server answered with an error: the connection is fine
             raise
         finally:
-            if broken or connection.closed:
-                _quietly_unbind(connection)
-            else:
-                try:
-                    self._idle.put_nowait(connection)
-                except queue.Full:
-                    _quietly_unbind(connection)
+            self._release(connection, reusable)
 
     def _run(self, operation: Callable[[Connection], T], *, retry: bool) -> T:
         """Run on a pooled connection; on a dead server, reconnect (next URI) and retry once."""
@@ -181,17 +192,48 @@ class DirectoryClient:
 
     def iter_search(self, base: str, search_filter: str, *, scope: str = "sub",
                     attributes: Sequence[str] = ("*",), size_limit: int = 0) -> Iterator[Entry]:
-        """Matching entries, one page in memory at a time."""
-        cookie: bytes | None = None
-        returned = 0
-        while True:
-            page, cookie = self._run(
-                lambda c, ck=cookie: self._search_page(c, base, search_filter, scope, attributes,
-                                                       size_limit, ck), retry=True)
-            yield from page
-            returned += len(page)
-            if not cookie or (size_limit and returned >= size_limit):
-                return
+        """Matching entries, one page in memory at a time.
+
+        Every page comes over the connection that asked for the first one (a paged-results
+        cookie belongs to its connection), held for the whole iteration; other calls made
+        while iterating use other connections.
+        """
+        connection, page, cookie = self._run_holding(
+            lambda c: self._search_page(c, base, search_filter, scope, attributes, size_limit, None))
+        finished = False
+        try:
+            returned = 0
+            while True:
+                yield from page
+                returned += len(page)
+                if not cookie or (size_limit and returned >= size_limit):
+                    finished = not cookie
+                    return
+                page, cookie = self._search_page(connection, base, search_filter, scope, attributes,
+                                                 size_limit, cookie)
+        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
+            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+        finally:
+            # A search left half-read (caller stopped early, error) is not handed to anyone else.
+            self._release(connection, finished)
+
+    def _run_holding(self, operation: Callable[[Connection], tuple[list[Entry], bytes | None]]
+                     ) -> tuple[Connection, list[Entry], bytes | None]:
+        """Run on a connection the caller keeps; on a dead server, retry once on the next URI."""
+        for attempt in range(2):
+            connection = self._acquire()
+            try:
+                page, cookie = operation(connection)
+                return connection, page, cookie
+            except MailadminError:
+                self._release(connection, True)
+                raise
+            except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
+                self._release(connection, False)
+                self._drain()
+                if attempt == 1:
+                    raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+        raise AssertionError("unreachable")
 
     def _search_page(self, connection: Connection, base: str, search_filter: str, scope: str,
                      attributes: Sequence[str], size_limit: int,
@@ -219,6 +261,37 @@ class DirectoryClient:
     def count(self, base: str, search_filter: str, scope: str = "sub") -> int:
         """How many entries match (DNs only, paged)."""
         return sum(1 for _ in self.iter_search(base, search_filter, scope=scope, attributes=["1.1"]))
+
+    def window(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
+               attributes: Sequence[str] = ("*",)) -> tuple[list[Entry], int]:
+        """One page of a server-sorted result (sssvlv: sort + virtual list view) and the total count.
+
+        `sort_keys` are attribute names, optionally `attr:orderingRule`; `offset` counts from 0.
+        Only the page travels: the server sorts and cuts, whatever the size of the result.
+        """
+        controls = [(SORT_REQUEST, True, _sort_value(sort_keys)),
+                    (VLV_REQUEST, True, _vlv_value(offset + 1, max(count, 1) - 1))]
+
+        def run(connection: Connection) -> tuple[list[Entry], int]:
+            connection.search(base, search_filter, search_scope=SUBTREE, attributes=list(attributes),
+                              controls=controls)
+            result = connection.result
+            if result["result"] == 32:
+                return [], 0
+            if result["result"] != 0:
+                raise error_for_result(result, base)
+            entries = [_entry(item) for item in connection.response or [] if item.get("type") == "searchResEntry"]
+            response = (result.get("controls") or {}).get(VLV_RESPONSE, {}).get("value", b"")
+            return entries[:count], _vlv_total(response)
+        # sssvlv keeps every VLV result (the whole sorted list) until its connection closes:
+        # a connection of its own, closed at once, keeps the server's memory bounded.
+        connection = self._open()
+        try:
+            return run(connection)
+        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
+            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+        finally:
+            _quietly_unbind(connection)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -308,6 +381,26 @@ class DirectoryClient:
         finally:
             _quietly_unbind(connection)
 
+    def change_own_password(self, dn: str, old_password: str, new_hash: str) -> None:
+        """Set a new password bound as the person (ppolicy then clears the must-change flag).
+
+        Refusals (wrong old password, locked account, quality) raise the directory's reason.
+        """
+        if not old_password:
+            raise error_for_result({"result": 49, "description": "invalidCredentials", "message": ""}, dn)
+        connection = Connection(self._servers, user=dn, password=old_password, raise_exceptions=False,
+                                receive_timeout=self.config.receive_timeout, auto_referrals=False)
+        try:
+            if not connection.bind():
+                raise error_for_result(connection.result, dn)
+            connection.modify(dn, _changes({"userPassword": ("replace", [new_hash])}))
+            if connection.result["result"] != 0:
+                raise error_for_result(connection.result, dn)
+        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
+            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+        finally:
+            _quietly_unbind(connection)
+
     def whoami_server(self) -> str:
         """The URI of the server the pool currently talks to (for status and failover tests)."""
         def current(connection: Connection) -> str:
@@ -367,6 +460,37 @@ def _ber_octets(value: bytes) -> bytes:
 
 def _ber_sequence(content: bytes) -> bytes:
     return b"\x30" + _ber_length(len(content)) + content
+
+
+def _ber_integer(value: int) -> bytes:
+    encoded = value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True)
+    return b"\x02" + _ber_length(len(encoded)) + encoded
+
+
+def _sort_value(keys: Sequence[str]) -> bytes:
+    """RFC 2891 SortKeyList: SEQUENCE OF SEQUENCE { attributeType, orderingRule [0] OPTIONAL }."""
+    items = b""
+    for key in keys:
+        attribute, _, rule = key.partition(":")
+        body = _ber_octets(attribute.encode())
+        if rule:
+            body += b"\x80" + _ber_length(len(rule)) + rule.encode()
+        items += _ber_sequence(body)
+    return _ber_sequence(items)
+
+
+def _vlv_value(offset: int, after: int) -> bytes:
+    """VLV request: beforeCount 0, afterCount, byOffset [0] { offset (1-based), contentCount 0 }."""
+    by_offset = _ber_integer(offset) + _ber_integer(0)
+    return _ber_sequence(_ber_integer(0) + _ber_integer(after) + b"\xa0" + _ber_length(len(by_offset)) + by_offset)
+
+
+def _vlv_total(value: bytes) -> int:
+    """contentCount of a VLV response (SEQUENCE { targetPosition, contentCount, result, … })."""
+    if not value:
+        return 0
+    decoded, _ = ber_decoder.decode(value)
+    return int(decoded[1])
 
 
 Batch = list[tuple[str, Mapping[str, Values]]]

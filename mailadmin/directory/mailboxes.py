@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from ldap3.core.exceptions import LDAPCommunicationError, LDAPServerPoolExhaustedError
 
 from mailadmin.directory import dit, filters
-from mailadmin.directory.client import BulkFailure, DirectoryClient, Entry, Values
+from mailadmin.directory.client import BATCH_SIZE, BulkFailure, DirectoryClient, Entry, Values
 from mailadmin.directory.mapping import (
     LOCKED_FOREVER,
     MAILBOX_ATTRIBUTES,
@@ -13,12 +16,26 @@ from mailadmin.directory.mapping import (
     mailbox_changes,
     mailbox_from_entry,
 )
-from mailadmin.errors import NotFound
+from mailadmin.errors import DirectoryUnavailable, MailadminError, NotFound, unreachable
 from mailadmin.i18n import t
 from mailadmin.model import Mailbox, Status, Tier
 
 IS_MAILBOX = filters.eq("objectClass", "maMailbox")
 ALIAS_PROBES = 50
+
+
+@dataclass(frozen=True)
+class MailboxWrite:
+    """One write of a bulk change: the entry's new fields (None: delete it), then an optional move."""
+
+    dn: str
+    mailbox: Mailbox | None
+    new_unit_path: tuple[str, ...] | None = None
+    status_changed: bool = False
+# Server-side order of mailbox lists: given name, then family name (rules named: neither attribute
+# has an ORDERING rule of its own in core.schema).
+SUMMARY_ATTRIBUTES = ("uid", "cn", "sn", "givenName", "mail", "employeeNumber", "maAccountStatus", "maTier")
+SORT_KEYS = ("givenName:caseIgnoreOrderingMatch", "sn:caseIgnoreOrderingMatch", "uid:caseIgnoreOrderingMatch")
 
 
 class MailboxStore:
@@ -58,6 +75,25 @@ class MailboxStore:
                                              attributes=MAILBOX_ATTRIBUTES, size_limit=size_limit):
             yield mailbox_from_entry(entry, self.base_dn)
 
+    def window(self, *, base_dn: str | None = None, conditions: Sequence[str] = (), offset: int = 0,
+               count: int = 50, full: bool = True) -> tuple[list[Mailbox], int]:
+        """One page of matching mailboxes in name order (given name, then family name) and the total.
+
+        The server sorts and cuts (sssvlv): only the page is transferred, whatever the directory's size.
+        `full=False` reads only what a list shows (no aliases, certificates, quota, retention).
+        """
+        entries, total = self.client.window(base_dn or self.base_dn, filters.all_of(IS_MAILBOX, *conditions),
+                                            SORT_KEYS, offset, count,
+                                            MAILBOX_ATTRIBUTES if full else SUMMARY_ATTRIBUTES)
+        return [mailbox_from_entry(entry, self.base_dn) for entry in entries], total
+
+    def password_state(self, dn: str) -> tuple[bool, str]:
+        """(must change the password, ppolicy lock time or '') of an entry."""
+        entry = self.client.get(dn, ["pwdReset", "pwdAccountLockedTime"])
+        if entry is None:
+            return False, ""
+        return entry.text("pwdReset").upper() == "TRUE", entry.text("pwdAccountLockedTime")
+
     def add(self, mailbox: Mailbox, unit_path: tuple[str, ...], password_hash: str | None) -> str:
         """Create the entry; returns its DN."""
         dn = self.dn_of(mailbox, unit_path)
@@ -65,11 +101,82 @@ class MailboxStore:
         return dn
 
     def add_many(self, items: Iterable[tuple[Mailbox, tuple[str, ...], str | None]],
-                 on_result: Callable[[str, Exception | None], None] | None = None) -> list[BulkFailure]:
-        """Create many entries, pipelined; returns those the directory refused."""
+                 on_result: Callable[[str, Exception | None], None] | None = None,
+                 batch_size: int = BATCH_SIZE) -> list[BulkFailure]:
+        """Create many entries, `batch_size` adds per LDAP transaction; returns those refused."""
         entries = ((self.dn_of(m, path), _with_password(mailbox_attributes(m), pw))
                    for m, path, pw in items)
-        return self.client.add_many(entries, on_result)
+        return self.client.add_many(entries, on_result, batch_size)
+
+    def write_many(self, writes: Iterable[MailboxWrite],
+                   on_result: Callable[[str, Exception | None], None] | None = None,
+                   batch_size: int = 500) -> list[BulkFailure]:
+        """Apply updates, moves and deletes in batches; returns the refused ones.
+
+        Per batch: the updates in one LDAP transaction, moves and deletes one by one. A refused
+        batch is replayed write by write (every write leads to the same state when repeated),
+        so one bad write holds back nobody else. A lost directory raises DirectoryUnavailable.
+        """
+        failures: list[BulkFailure] = []
+        batch: list[MailboxWrite] = []
+        for write in writes:
+            batch.append(write)
+            if len(batch) >= batch_size:
+                failures += self._write_batch(batch, on_result)
+                batch = []
+        if batch:
+            failures += self._write_batch(batch, on_result)
+        return failures
+
+    def _write_batch(self, batch: list[MailboxWrite],
+                     on_result: Callable[[str, Exception | None], None] | None) -> list[BulkFailure]:
+        updates = [write for write in batch if write.mailbox is not None and write.new_unit_path is None]
+        outcomes: dict[str, Exception | None] = {}
+        if updates:
+            error = self._attempt(lambda: self._update_all(updates))
+            if error is None:
+                outcomes.update((write.dn, None) for write in updates)
+            else:  # nothing of the transaction was written: find the bad one(s)
+                outcomes.update((w.dn, self._attempt(lambda w=w: self._update_all([w]))) for w in updates)
+        for write in batch:
+            if write.dn not in outcomes:
+                outcomes[write.dn] = self._attempt(lambda w=write: self._move_or_delete(w))
+        for write in batch:
+            if on_result:
+                on_result(write.dn, outcomes[write.dn])
+        return [BulkFailure(w.dn, error) for w in batch if (error := outcomes[w.dn]) is not None]
+
+    def _attempt(self, step: Callable[[], None]) -> MailadminError | None:
+        """Run one step; a refusal is returned, a lost directory raised."""
+        try:
+            step()
+        except DirectoryUnavailable:
+            raise
+        except MailadminError as error:
+            return error
+        except (LDAPCommunicationError, LDAPServerPoolExhaustedError) as exc:
+            raise unreachable(", ".join(self.client.config.uris), str(exc) or type(exc).__name__) from exc
+        return None
+
+    def _update_all(self, updates: list[MailboxWrite]) -> None:
+        with self.client.transaction() as txn:
+            for write in updates:
+                txn.modify(write.dn, _write_changes(write))
+
+    def _move_or_delete(self, write: MailboxWrite) -> None:
+        # Outside transactions: slapd 2.5.13 answered "other (80)" to deletes inside one and
+        # crashed on transactions holding modify + modrdn pairs (always with 50 pairs, now and
+        # then with one). Both steps of a move can be repeated: a move interrupted between them
+        # is finished on resume. An entry already gone counts as deleted.
+        if write.mailbox is None:
+            try:
+                self.client.delete(write.dn)
+            except NotFound:
+                pass
+            return
+        assert write.new_unit_path is not None
+        self.client.modify(write.dn, _write_changes(write))
+        self.client.move(write.dn, dit.rdn("uid", write.mailbox.uid), dit.unit_dn(write.new_unit_path, self.base_dn))
 
     def update(self, dn: str, mailbox: Mailbox) -> None:
         """Write every field of `mailbox` onto its entry."""
@@ -88,17 +195,27 @@ class MailboxStore:
         """Replace the password (ppolicy marks it reset: the owner must change it)."""
         self.client.modify(dn, {"userPassword": ("replace", [password_hash])})
 
+    def change_own_password(self, dn: str, old_password: str, new_hash: str) -> None:
+        """The owner replaces their password, bound as themselves."""
+        self.client.change_own_password(dn, old_password, new_hash)
+
     def clear_password_reset(self, dn: str) -> None:
         """Drop ppolicy's must-change flag (for accounts whose password the admin chose)."""
         self.client.modify(dn, {"pwdReset": ("replace", [])})
 
-    def move(self, dn: str, uid: str, unit_path: tuple[str, ...], tier: Tier) -> str:
-        """Move the entry below another unit and set its tier, atomically; returns the new DN."""
-        with self.client.transaction() as txn:
-            # Modify before the rename: slapd 2.5.13 crashes on a modify of the new DN
-            # inside the same transaction as the modrdn (see docs/directory.md).
-            txn.modify(dn, {"maTier": ("replace", [tier.value])})
-            txn.move(dn, dit.rdn("uid", uid), dit.unit_dn(unit_path, self.base_dn))
+    def move(self, dn: str, uid: str, unit_path: tuple[str, ...], tier: Tier, old_tier: Tier) -> str:
+        """Move the entry below another unit and set its tier; returns the new DN.
+
+        Not one LDAP transaction: slapd 2.5.13 crashes, now and then, on a transaction holding a
+        modify and a modrdn of the same entry (docs/directory.md). The tier is set first and put
+        back if the move is refused, so no outcome leaves a tier that disagrees with the unit.
+        """
+        self.client.modify(dn, {"maTier": ("replace", [tier.value])})
+        try:
+            self.client.move(dn, dit.rdn("uid", uid), dit.unit_dn(unit_path, self.base_dn))
+        except MailadminError:
+            self.client.modify(dn, {"maTier": ("replace", [old_tier.value])})
+            raise
         return dit.mailbox_dn(uid, unit_path, self.base_dn)
 
     def taken_local_parts(self, start: str, domain: str) -> set[str]:
@@ -120,6 +237,19 @@ class MailboxStore:
         return _local_parts(self.client.iter_search(
             self.base_dn, condition, attributes=("uid", "mail", "mailLocalAddress")), domain)
 
+    def count(self, *, base_dn: str | None = None, conditions: Sequence[str] = ()) -> int:
+        """How many mailboxes match, counted by the server (a one-entry VLV window)."""
+        return self.window(base_dn=base_dn, conditions=conditions, count=1, full=False)[1]
+
+    def count_by_unit(self, base_dn: str | None = None) -> dict[str, int]:
+        """Mailboxes per unit code below base_dn (one paged search of DNs only)."""
+        counts: dict[str, int] = {}
+        for entry in self.client.iter_search(base_dn or self.base_dn, IS_MAILBOX, attributes=["1.1"]):
+            path = dit.parent_unit_path(entry.dn, self.base_dn)
+            if path:
+                counts[path[-1]] = counts.get(path[-1], 0) + 1
+        return counts
+
     def status_and_tier(self) -> Iterator[tuple[str, str]]:
         """(tier, status) of every mailbox: the numbers behind the dashboard."""
         for entry in self.client.iter_search(self.base_dn, IS_MAILBOX,
@@ -127,9 +257,24 @@ class MailboxStore:
             yield entry.text("maTier"), entry.text("maAccountStatus")
 
 
+def _write_changes(write: MailboxWrite) -> dict[str, tuple[str, Values]]:
+    """Every field of the written mailbox; the bind lock follows the status when it changes."""
+    assert write.mailbox is not None
+    changes = {name: ("replace", values) for name, values in mailbox_changes(write.mailbox).items()}
+    if write.status_changed:
+        changes["pwdAccountLockedTime"] = ("replace", [] if write.mailbox.status is Status.ACTIVE else [LOCKED_FOREVER])
+    return changes
+
+
 def _with_password(attributes: dict[str, Values], password_hash: str | None) -> dict[str, Values]:
+    """Add the password of a new entry, marked for change at first login.
+
+    ppolicy sets pwdReset when someone other than the owner *modifies* a password, not when
+    an entry is added with one, so a new entry carries the flag itself.
+    """
     if password_hash:
         attributes["userPassword"] = [password_hash]
+        attributes["pwdReset"] = ["TRUE"]
     return attributes
 
 

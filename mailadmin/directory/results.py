@@ -26,6 +26,9 @@ def error_for_result(result: Mapping[str, Any], dn: str) -> MailadminError:
     detail = (result.get("message") or result.get("description") or "").strip()
     if code == 32:
         return NotFound(t("Không có mục {dn} trong thư mục", "no entry {dn} in the directory", dn=dn))
+    if code == 20:
+        return Conflict(t("Giá trị đã có trên {dn}: {detail}", "the value already exists on {dn}: {detail}",
+                          dn=dn, detail=detail))
     if code == 68:
         return Conflict(t("Mục {dn} đã có", "entry {dn} already exists", dn=dn))
     if code == 19:

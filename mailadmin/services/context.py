@@ -8,14 +8,22 @@ from pathlib import Path
 from mailadmin.audit import AuditLog
 from mailadmin.directory import dit
 from mailadmin.directory.client import DirectoryClient, DirectoryConfig
+from mailadmin.directory.groups import GroupStore
 from mailadmin.directory.roles import RoleStore
 from mailadmin.errors import ConfigError, DirectoryUnavailable
 from mailadmin.i18n import t
+from mailadmin.importer.service import ImportService
 from mailadmin.services.authz import Principal
+from mailadmin.services.certificates import CertificateService
+from mailadmin.services.dashboard import DashboardService
+from mailadmin.services.lists import ListService
 from mailadmin.services.mailboxes import MailboxService
+from mailadmin.services.tokens import TokenService
+from mailadmin.services.unitadmin import UnitAdminService
 from mailadmin.services.units import UnitService
 from mailadmin.settings import Settings, load_settings
 from mailadmin.slapd import PrivateSlapd, SlapdPaths
+from mailadmin.smtp.notify import MailNotifier
 
 
 def directory_config(settings: Settings) -> DirectoryConfig:
@@ -75,8 +83,36 @@ class Services:
         return MailboxService(self.settings, self.client, self.units, self.audit)
 
     @cached_property
+    def certificates(self) -> CertificateService:
+        return CertificateService(self.settings, self.client, self.mailboxes, self.units, self.audit)
+
+    @cached_property
+    def imports(self) -> ImportService:
+        return ImportService(self.settings, self.mailboxes, self.audit)
+
+    @cached_property
     def roles(self) -> RoleStore:
         return RoleStore(self.client)
+
+    @cached_property
+    def notifier(self) -> MailNotifier:
+        return MailNotifier(self.settings, self.mailboxes, self.audit)
+
+    @cached_property
+    def dashboard(self) -> DashboardService:
+        return DashboardService(self.mailboxes.store, self.units, self.audit)
+
+    @cached_property
+    def lists(self) -> ListService:
+        return ListService(GroupStore(self.client), self.mailboxes, self.units, self.audit)
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        return TokenService(self.settings.state_dir / "secrets" / "api-tokens.json", self.audit)
+
+    @cached_property
+    def unit_admin(self) -> UnitAdminService:
+        return UnitAdminService(self.units, self.mailboxes.store, self.roles, self.audit)
 
     def principal(self, uid: str) -> Principal:
         """The person behind a login, with roles and scopes read from the directory."""

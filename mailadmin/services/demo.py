@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailadmin.directory import dit
 from mailadmin.model import Role, Tier, Unit, UnitKind
+from mailadmin.passwords import hash_chosen
 from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
@@ -72,6 +74,7 @@ def seed_demo(services: Services, admin_password: str,
     created_units = services.units.sync(units).created
     mailboxes = services.mailboxes
     if next(mailboxes.store.search(size_limit=1), None) is not None:
+        grant_demo_roles(services)
         return SeedReport(created_units, 0, 0, skipped=True)
     admin = mailboxes.add(admin_request(settings.demo.admin_uid, admin_password)).mailbox
     admin_dn = mailboxes.store.find_entry(admin.uid).dn
@@ -80,7 +83,37 @@ def seed_demo(services: Services, admin_password: str,
     requests = demo_requests(units, settings.demo.seed)
     requests.pop(_first_in_unit(requests, ADMIN_UNIT))  # the admin is one of the 2,508
     failures = mailboxes.add_many(requests, progress)
+    grant_demo_roles(services)
     return SeedReport(created_units, len(requests) + 1 - len(failures), len(failures))
+
+
+# Existing synthetic staff given a role in the demo: (role, their unit, the unit they administer).
+DEMO_ROLES = ((Role.UNITADMIN, "555", "555"), (Role.HR, ADMIN_UNIT, "54"), (Role.AUDITOR, ADMIN_UNIT, None))
+
+
+def demo_role_password_path(settings: Settings, role: Role) -> Path:
+    """Where a demo role account's password is kept (var/secrets/demo-<role>.password)."""
+    return settings.state_dir / "secrets" / f"demo-{role.value}.password"
+
+
+def grant_demo_roles(services: Services) -> dict[Role, str]:
+    """Give the demo roles to existing staff with known passwords (idempotent); returns their uids."""
+    mailboxes = services.mailboxes
+    granted: dict[Role, str] = {}
+    for role, unit_code, scope in DEMO_ROLES:
+        unit = services.units.get(unit_code)
+        base = dit.unit_dn(unit.path, mailboxes.store.base_dn)
+        taken = {services.settings.demo.admin_uid, *granted.values()}
+        person = next(m for m in mailboxes.store.search(base_dn=base, size_limit=20) if m.uid not in taken)
+        dn = mailboxes.store.find_entry(person.uid).dn
+        path = demo_role_password_path(services.settings, role)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mailboxes.store.set_password(dn, hash_chosen(read_or_create_secret(path), services.settings.passwords))
+        mailboxes.store.clear_password_reset(dn)
+        scopes = (services.units.get(scope).path,) if scope else ()
+        services.roles.set(dn, frozenset({role}), scopes)
+        granted[role] = person.uid
+    return granted
 
 
 def _first_in_unit(requests: list[NewMailbox], code: str) -> int:

@@ -168,6 +168,16 @@ class MailboxService:
 
     def find(self, query: MailboxQuery) -> Iterator[Mailbox]:
         """Mailboxes matching the query, below the unit when one is given."""
+        base, conditions = self._search_of(query)
+        return self.store.search(base_dn=base, conditions=conditions, size_limit=query.limit)
+
+    def page(self, query: MailboxQuery, offset: int, count: int, *, full: bool = True) -> tuple[list[Mailbox], int]:
+        """One page of the query's mailboxes in name order, and how many match in all (full=False: summaries)."""
+        base, conditions = self._search_of(query)
+        return self.store.window(base_dn=base, conditions=conditions, offset=max(offset, 0), count=count, full=full)
+
+    def _search_of(self, query: MailboxQuery) -> tuple[str | None, list[str]]:
+        """The search base and filter parts of a query."""
         base = None
         if query.unit_code:
             base = dit.unit_dn(self.units.get(query.unit_code).path, self.store.base_dn)
@@ -178,10 +188,11 @@ class MailboxService:
             conditions.append(filters.eq("maAccountStatus", query.status.value))
         if query.text.strip():
             text = query.text.strip()
+            key = search_key(text)  # may be empty ("*"): then no name condition, never "(maSearchName=**)"
             conditions.append(filters.any_of(
-                filters.contains("maSearchName", search_key(text)), filters.prefix("mail", text.lower()),
+                filters.contains("maSearchName", key) if key else "", filters.prefix("mail", text.lower()),
                 filters.eq("uid", text.lower()), filters.eq("employeeNumber", text)))
-        return self.store.search(base_dn=base, conditions=conditions, size_limit=query.limit)
+        return base, conditions
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -219,6 +230,35 @@ class MailboxService:
         self.audit.record("mailbox.password_reset", entry.text("uid"), after={"generated": initial is not None})
         return initial
 
+    def update(self, uid: str, *, title: str, phone: str, hr_id: str, quota_mib: int,
+               aliases: Sequence[str]) -> Mailbox:
+        """Change the editable details of a mailbox (its address and unit stay)."""
+        before = self.get(uid)
+        if quota_mib < 0 or quota_mib > 1024 * 1024:
+            raise InvalidInput(t("Hạn mức không hợp lệ: {q}", "invalid quota: {q}", q=quota_mib), "quota_mib")
+        wanted = sorted({clean_address(alias, self.domain, "aliases") for alias in aliases} - {before.mail})
+        allocator = self.allocator()
+        for address in set(wanted) - set(before.aliases):
+            if not allocator.claim(address.split("@")[0]):
+                raise Conflict(t("Bí danh {mail} đã được dùng hoặc dành riêng",
+                                 "the alias {mail} is taken or reserved", mail=address), "aliases")
+        after = replace(before, title=clean_text(title, "title"), phone=clean_phone(phone),
+                        hr_id=clean_text(hr_id, "hr_id"), quota_mib=quota_mib or before.quota_mib,
+                        aliases=tuple(wanted))
+        self.store.update(self.store.find_entry(before.uid).dn, after)
+        self.audit.record("mailbox.update", after.uid, mailbox_record(before), mailbox_record(after))
+        return after
+
+    def change_own_password(self, uid: str, old_password: str, new_password: str) -> None:
+        """The owner sets a new password, bound as themselves (ppolicy then clears the reset flag)."""
+        entry = self.store.find_entry(uid.strip().lower())
+        self._check_password(new_password)
+        if new_password == old_password:
+            raise InvalidInput(t("Mật khẩu mới phải khác mật khẩu cũ", "the new password must differ from the old one"),
+                               "password")
+        self.store.change_own_password(entry.dn, old_password, hash_chosen(new_password, self.settings.passwords))
+        self.audit.record("mailbox.password_change", entry.text("uid"), after={"by": "owner"})
+
     def _check_password(self, password: str) -> None:
         minimum = self.settings.passwords.min_length
         if len(password) < minimum:
@@ -232,7 +272,7 @@ class MailboxService:
         if unit.code == mailbox.unit_code:
             return mailbox
         entry = self.store.find_entry(mailbox.uid)
-        self.store.move(entry.dn, mailbox.uid, unit.path, unit.tier)
+        self.store.move(entry.dn, mailbox.uid, unit.path, unit.tier, mailbox.tier)
         moved = replace(mailbox, unit_code=unit.code, tier=unit.tier)
         self.audit.record("mailbox.move", mailbox.uid, mailbox_record(mailbox), mailbox_record(moved))
         return moved

@@ -22,6 +22,7 @@ from mailadmin.names import normalize
 from mailadmin.validation import clean_unit_code
 
 INDEX_TTL_SECONDS = 30.0
+KIND_ORDER = (UnitKind.PROVINCE, UnitKind.AGENCY, UnitKind.DISTRICT, UnitKind.COMMUNE)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class UnitIndex:
         for unit in units:
             by_code[unit.code] = unit
             children.setdefault(unit.parent_code, []).append(unit)
+        for siblings in children.values():  # a stable order, whatever order the directory returns
+            siblings.sort(key=lambda unit: (KIND_ORDER.index(unit.kind), unit.code))
         return cls(by_code, children)
 
     def get(self, code: str) -> Unit:
