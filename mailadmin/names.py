@@ -127,3 +127,43 @@ class AddressAllocator:
 def search_key(text: str) -> str:
     """Accent-free lower-case words for searching: 'Đặng Thị Đào' -> 'dang thi dao'."""
     return " ".join(filter(None, (fold(word) for word in normalize(text).split(" "))))
+
+
+# Vietnamese alphabetical order: ă, â, đ, ê, ô, ơ, ư are letters of their own; tones only break ties.
+_LETTERS = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_RANKS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # ASCII order = rank order
+_MODIFIERS = {"\u0306": "\u0306", "\u0302": "\u0302", "\u031b": "\u031b"}  # breve, circumflex, horn
+_TONES = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": "5"}  # huyền hỏi ngã sắc nặng
+
+
+def sort_key(name: PersonName) -> str:
+    """An ASCII key that sorts names the Vietnamese way: given name, then family, then middle names.
+
+    Within each name, letters compare first (a < ă < â < b … d < đ …) and tones only when the
+    letters are equal (none < huyền < hỏi < ngã < sắc < nặng): An < Anh < Ánh < Ân < Dũng < Đức.
+    """
+    parts = []
+    for word in (name.given, name.family, name.middle):
+        pairs = _letters_and_tones(word)
+        letters = "".join(_rank(letter) for letter, _ in pairs)
+        tones = "".join(tone for _, tone in pairs)
+        parts.append(f"{letters}!{tones}!")  # "!" sorts below every rank: An < Anh; a word's tones break its ties
+    return "".join(parts)
+
+
+def _rank(letter: str) -> str:
+    if letter in _LETTERS:
+        return _RANKS[10 + _LETTERS.index(letter)]
+    return _RANKS[int(letter)] if letter.isdigit() else ""
+
+
+def _letters_and_tones(word: str) -> list[tuple[str, str]]:
+    """Each letter of a word without its tone (ă, ê… kept), with the tone as a digit."""
+    result: list[tuple[str, str]] = []
+    for char in normalize(word).lower():
+        decomposed = unicodedata.normalize("NFD", char)
+        base, marks = decomposed[0], decomposed[1:]
+        letter = unicodedata.normalize("NFC", base + "".join(m for m in marks if m in _MODIFIERS))
+        tone = next((_TONES[m] for m in marks if m in _TONES), "0")
+        result.append((letter, tone))
+    return result

@@ -124,3 +124,15 @@ def test_an_alias_can_never_equal_another_mailboxs_address(services: Services, u
     with pytest.raises(Conflict):
         services.mailboxes.add(NewMailbox(full_name="Đoàn Văn Khách", unit_code=unit.code, aliases=(owner.mail,)))
     assert services.mailboxes.get(owner.uid).aliases == ()
+
+
+def test_pages_come_in_vietnamese_alphabetical_order(services: Services, unit: Unit) -> None:
+    """Given name first; ă, â, đ… are letters of their own; tones only break ties."""
+    expected = ["Lê Văn An", "Trần Thị Anh", "Lê Thị Ánh", "Phạm Thị Ân", "Trần Văn Bình", "Lê Văn Dũng",
+                "Đặng Thị Đào", "Võ Văn Đức", "Hồ Thị Yến"]
+    for name in reversed(expected):
+        services.mailboxes.add(NewMailbox(full_name=name, unit_code=unit.code))
+    first, total = services.mailboxes.page(MailboxQuery(unit_code=unit.code), 0, 5)
+    second, _ = services.mailboxes.page(MailboxQuery(unit_code=unit.code), 5, 5)
+    assert total == len(expected)
+    assert [m.name.full for m in first + second] == expected

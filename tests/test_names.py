@@ -7,7 +7,16 @@ import unicodedata
 import pytest
 
 from mailadmin.errors import InvalidInput
-from mailadmin.names import AddressAllocator, PrefixIndex, fold, local_part, normalize, search_key, split_name
+from mailadmin.names import (
+    AddressAllocator,
+    PrefixIndex,
+    fold,
+    local_part,
+    normalize,
+    search_key,
+    sort_key,
+    split_name,
+)
 
 
 @pytest.mark.parametrize(("full_name", "expected"), [
@@ -84,3 +93,12 @@ def test_prefix_index_answers_only_matching_prefixes() -> None:
     index = PrefixIndex(["an", "annv", "annv1", "anh", "b"])
     assert index("annv") == ["annv", "annv1"]
     assert index("zz") == []
+
+
+def test_sort_key_follows_the_vietnamese_alphabet() -> None:
+    names = ["Hồ Thị Yến", "Võ Văn Đức", "Lê Văn Dũng", "Phạm Thị Ân", "Lê Thị Ánh", "Trần Thị Anh", "Lê Văn An",
+             "Nguyễn Văn An"]
+    ordered = sorted(names, key=lambda name: sort_key(split_name(name)))
+    assert ordered == ["Lê Văn An", "Nguyễn Văn An", "Trần Thị Anh", "Lê Thị Ánh", "Phạm Thị Ân", "Lê Văn Dũng",
+                       "Võ Văn Đức", "Hồ Thị Yến"]
+    assert sort_key(split_name("Lê Văn An")).isascii()

@@ -35,7 +35,8 @@ class MailboxWrite:
 # Server-side order of mailbox lists: given name, then family name (rules named: neither attribute
 # has an ORDERING rule of its own in core.schema).
 SUMMARY_ATTRIBUTES = ("uid", "cn", "sn", "givenName", "mail", "employeeNumber", "maAccountStatus", "maTier")
-SORT_KEYS = ("givenName:caseIgnoreOrderingMatch", "sn:caseIgnoreOrderingMatch", "uid:caseIgnoreOrderingMatch")
+# maSortKey holds names.sort_key(): Vietnamese alphabetical order, given name first.
+SORT_KEYS = ("maSortKey:caseExactOrderingMatch", "uid:caseIgnoreOrderingMatch")
 
 
 class MailboxStore:
@@ -77,7 +78,7 @@ class MailboxStore:
 
     def window(self, *, base_dn: str | None = None, conditions: Sequence[str] = (), offset: int = 0,
                count: int = 50, full: bool = True) -> tuple[list[Mailbox], int]:
-        """One page of matching mailboxes in name order (given name, then family name) and the total.
+        """One page of matching mailboxes in Vietnamese name order (given, family, middle names) and the total.
 
         The server sorts and cuts (sssvlv): only the page is transferred, whatever the directory's size.
         `full=False` reads only what a list shows (no aliases, certificates, quota, retention).

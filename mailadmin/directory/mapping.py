@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from mailadmin.directory import dit
 from mailadmin.directory.client import Entry, Values
 from mailadmin.model import Mailbox, PersonName, Status, Tier, Unit, UnitKind
-from mailadmin.names import search_key
+from mailadmin.names import search_key, sort_key
 
 MAILBOX_CLASSES = ("top", "inetOrgPerson", "inetLocalMailRecipient", "maMailbox")
 UNIT_CLASSES = ("top", "organizationalUnit", "maUnit")
@@ -38,6 +38,7 @@ def mailbox_changes(mailbox: Mailbox) -> dict[str, Values]:
         "sn": [name.family or name.given],
         "givenName": [name.given],
         "maSearchName": [search_key(name.full)],
+        "maSortKey": [sort_key(name)],
         "mail": [mailbox.mail],
         # Every address, the primary one too: the unique overlay then keeps an alias from
         # ever equalling another mailbox's address (it checks each attribute on its own).
