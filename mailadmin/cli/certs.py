@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from mailadmin.certs.records import Expiring
+from mailadmin.certs.reminders import CertificateReminders
 from mailadmin.cli import pass_services
 from mailadmin.cli.output import print_json, print_table
 from mailadmin.errors import InvalidInput, NotFound
@@ -102,11 +104,17 @@ def whois(services: Services, file: str, as_json: bool) -> None:
               help="Horizon in days (default: certificates.expiring_days).")
 @click.option("--all", "include_renewed", is_flag=True, help="Also those already renewed by a newer certificate.")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--notify", is_flag=True, help="Also mail a reminder to each owner and their unit admins.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the reminder mails.")
 @pass_services
-def expiring(services: Services, days: int | None, include_renewed: bool, as_json: bool) -> None:
+def expiring(services: Services, days: int | None, include_renewed: bool, as_json: bool, notify: bool,
+             lang: str) -> None:
     """Bound certificates that expire within N days (or have expired), soonest first."""
     horizon = services.settings.certificates.expiring_days if days is None else days
     found = services.certificates.expiring(horizon, include_renewed=include_renewed)
+    if notify:
+        _remind(services, found, lang)
     if as_json:
         print_json([item.record() for item in found])
         return
@@ -114,6 +122,14 @@ def expiring(services: Services, days: int | None, include_renewed: bool, as_jso
                  "Quản trị / admins"],
                 [(e.owner.uid, e.owner.name, e.unit_code, e.certificate.info.not_after.date(), e.days_left,
                   e.certificate.status, ", ".join(a.uid for a in e.admins)) for e in found])
+
+
+def _remind(services: Services, found: list[Expiring], language: str) -> None:
+    """One reminder mail per expiring certificate; the recipients go to stderr (stdout stays the report)."""
+    reminders = CertificateReminders(services.settings, services.notifier, services.audit)
+    for item in found:
+        sent = reminders.send(item, services.units.get(item.unit_code).name, language)
+        click.echo(f"→ {', '.join(sent)}", err=True)
 
 
 @cert.command("bind-folder")

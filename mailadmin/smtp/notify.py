@@ -66,14 +66,18 @@ class MailNotifier:
     def send(self, template: str, uid: str, language: str = "vi") -> str:
         """Compose and send; returns the recipient's address."""
         message = self.compose(template, uid, language)
+        self.deliver(message, [str(message["To"])])
+        self.audit.record(f"mail.{template}", uid, after={"to": str(message["To"]), "language": language})
+        return str(message["To"])
+
+    def deliver(self, message: EmailMessage, recipients: list[str]) -> None:
+        """Hand a composed message to the configured SMTP server, or raise MailNotSent."""
         smtp = self.settings.smtp
         host, port = smtp.send_host or smtp.host, smtp.send_port or smtp.port
         try:
             with smtplib.SMTP(host, port, timeout=30) as server:
-                server.send_message(message)
+                server.send_message(message, to_addrs=recipients)
         except (OSError, smtplib.SMTPException) as exc:
             raise MailNotSent(t("Không gửi được thư tới {to} qua {host}:{port}: {e}",
                                 "could not send the mail to {to} through {host}:{port}: {e}",
-                                to=message["To"], host=host, port=port, e=exc)) from exc
-        self.audit.record(f"mail.{template}", uid, after={"to": str(message["To"]), "language": language})
-        return str(message["To"])
+                                to=", ".join(recipients), host=host, port=port, e=exc)) from exc
