@@ -48,7 +48,8 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     csrf.init_app(app)
 
     from mailadmin.cli import directory, mailbox, stats, units
-    from mailadmin.web import api, audit, auth, display, guard, home, language, lists, mailboxes
+    from mailadmin.web import api, audit, auth, certificates, display, guard, home, language, lists, mailboxes
+    from mailadmin.web import imports as import_pages
     from mailadmin.web import units as unit_pages
 
     auth.init_app(app)
@@ -56,8 +57,9 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     language.init_app(app, settings.state_dir)
     api.init_app(app)
     display.init_app(app)
-    for blueprint in (auth.bp, home.bp, mailboxes.bp, unit_pages.bp, lists.bp, audit.bp):
+    for blueprint in (auth.bp, home.bp, mailboxes.bp, unit_pages.bp, lists.bp, audit.bp, certificates.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(import_pages.bp)
     for command in (directory.directory, mailbox.mailbox, units.units, stats.stats):
         app.cli.add_command(command)
     _register_error_pages(app)

@@ -12,7 +12,8 @@ from tests.web.conftest import csrf_token, login
 PUBLIC = {"static", "auth.login", "language.choose"}
 OPEN_TO_OWNERS = {"home.index", "home.me", "auth.change_password", "auth.logout"}
 ARGUMENTS = {"uid": "annv", "code": "555", "unit_code": "555", "name": "ds-555", "action": "suspend",
-             "filename": "app.js"}
+             "filename": "app.js", "fingerprint": "AB" * 32,
+             "job_id": "20261129-000000-000000"}
 
 
 def routes(app: Flask) -> list[tuple[str, str, str]]:

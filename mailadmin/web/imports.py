@@ -1,0 +1,253 @@
+"""Bulk import in the browser: upload, preview of the plan, confirm, live progress, results once."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import login_required
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from mailadmin.errors import InvalidInput, MailadminError, NotFound
+from mailadmin.i18n import Text, t
+from mailadmin.importer.export import template_csv
+from mailadmin.importer.journal import Job
+from mailadmin.importer.plan import WRITES, Action, Outcome, PlanOptions, comparable
+from mailadmin.importer.service import RESULTS_FILE, Preview
+from mailadmin.model import Role
+from mailadmin.services.authz import require
+from mailadmin.services.context import Services
+from mailadmin.web import services
+from mailadmin.web.guard import principal, roles_required
+from mailadmin.web.language import say
+
+log = logging.getLogger(__name__)
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+IMPORTERS = (Role.SUPERADMIN, Role.UNITADMIN, Role.HR)
+SHOWN_ROWS = 500  # a preview of a large file lists this many rows; the rest are in the counts
+# Live apply threads and their failures, per job id (the journal holds the durable state).
+_workers: dict[str, threading.Thread] = {}
+_failures: dict[str, Text] = {}
+_workers_lock = threading.Lock()
+
+
+@bp.app_context_processor
+def _navigation() -> dict[str, Any]:
+    """`may_import_files()` for the menu: HR officers and admins see the import link."""
+    def may_import_files() -> bool:
+        try:
+            return principal().has(*IMPORTERS)
+        except MailadminError:
+            return False
+    return {"may_import_files": may_import_files}
+
+
+def import_scope() -> tuple[str, ...] | None:
+    """Unit codes the person's file may touch (None: everything, for super admins)."""
+    person = principal()
+    if person.has(Role.SUPERADMIN):
+        return None
+    require(bool(person.scopes))
+    return tuple(scope[-1] for scope in person.scopes)
+
+
+def owned_job(job_id: str) -> Job:
+    """A job the person started (super admins see all); others' jobs do not exist for them."""
+    job = services().imports.job(job_id)
+    person = principal()
+    if job.meta().get("owner") != person.uid and not person.has(Role.SUPERADMIN):
+        raise NotFound(t("Không có công việc nhập {job}", "no import job {job}", job=job_id))
+    return job
+
+
+@bp.route("")
+@login_required
+@roles_required(*IMPORTERS)
+def index() -> str:
+    import_scope()
+    return _upload_page()
+
+
+def _upload_page() -> str:
+    return render_template("imports/upload.html", max_mib=upload_limit_mib(),
+                           max_rows=services().settings.imports.max_rows)
+
+
+def upload_limit_mib() -> int:
+    """The largest upload: imports.max_file_mib, or the app's request limit when that is lower."""
+    request_limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    file_limit = services().settings.imports.max_file_mib
+    return min(file_limit, request_limit // (1024 * 1024)) if request_limit else file_limit
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
+    """A request above the limit is refused with the limit named, never truncated."""
+    message = t("Tệp lớn hơn {n} MiB; không nhập gì. Hãy chia nhỏ tệp",
+                "the file is larger than {n} MiB; nothing imported. Split it", n=upload_limit_mib())
+    return render_template("errors/error.html", status=413, message=message), 413
+
+
+@bp.route("/template.csv")
+@login_required
+@roles_required(*IMPORTERS)
+def template() -> Response:
+    return Response(template_csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=mau-nhap-nhan-su.csv"})
+
+
+@bp.route("", methods=["POST"])
+@login_required
+@roles_required(*IMPORTERS)
+def upload() -> Response | tuple[str, int]:
+    """Plan the uploaded file and journal it (nothing is written to the directory)."""
+    scope = import_scope()
+    upload_file = request.files.get("file")
+    all_or_nothing = request.form.get("all_or_nothing") == "1"
+    try:
+        preview = _preview(upload_file, scope)
+        if all_or_nothing and preview.plan.errors:
+            flash(say(t("Có {n} dòng lỗi: không nhập gì (tất cả hoặc không)",
+                        "{n} rows have errors: nothing imported (all or nothing)", n=len(preview.plan.errors))),
+                  "error")
+            return _render_preview(None, preview.plan.actions, preview.file_name), 400
+        job = services().imports.start(preview, all_or_nothing=all_or_nothing)
+    except MailadminError as error:
+        flash(say(error.message), "error")
+        return _upload_page(), 400
+    job.save({**job.meta(), "owner": principal().uid})
+    return redirect(url_for("imports.show", job_id=job.id))
+
+
+def _preview(upload_file: Any, scope: tuple[str, ...] | None) -> Preview:
+    imports = services().imports
+    if upload_file is None or not upload_file.filename:
+        raise _missing_file()
+    limit = imports.settings.imports.max_file_mib * 1024 * 1024
+    data = upload_file.stream.read(limit + 1)
+    imports.check_size(len(data))
+    if not data:
+        raise _missing_file()
+    options = PlanOptions(scope=scope, retention_days=services().settings.mailboxes.retention_days)
+    return imports.preview(data, upload_file.filename, options=options)
+
+
+def _missing_file() -> MailadminError:
+    return InvalidInput(t("Hãy chọn một tệp CSV hoặc YAML", "choose a CSV or YAML file"), "file")
+
+
+@bp.route("/<job_id>")
+@login_required
+@roles_required(*IMPORTERS)
+def show(job_id: str) -> str:
+    """The plan before confirmation; the progress and the report after."""
+    job = owned_job(job_id)
+    meta = job.meta()
+    if meta["state"] == "planned" and not _running(job.id):
+        return _render_preview(job, list(job.actions()), meta.get("file", ""))
+    return render_template("imports/progress.html", job=job, meta=meta, status=_status(job))
+
+
+def _render_preview(job: Job | None, actions: list[Action], file_name: str) -> str:
+    counts: dict[str, int] = {outcome.value: 0 for outcome in Outcome}
+    for action in actions:
+        counts[action.outcome.value] += 1
+    listed = [a for a in actions if a.outcome is not Outcome.UNCHANGED]
+    rows = [_row(a) for a in listed[:SHOWN_ROWS]]
+    return render_template("imports/preview.html", job=job, counts=counts, rows=rows, file_name=file_name,
+                           hidden=max(0, len(listed) - SHOWN_ROWS), writes=sum(counts[o.value] for o in WRITES))
+
+
+def _row(action: Action) -> dict[str, Any]:
+    """One plan row for the page: who, what happens, the field diff or the error in the page language."""
+    mailbox = action.after or action.before
+    before = comparable(action.before) if action.before else {}
+    after = comparable(action.after) if action.after else {}
+    error = action.error
+    return {"line": action.line or "", "hr_id": action.hr_id, "outcome": action.outcome.value,
+            "name": mailbox.name.full if mailbox else "", "mail": mailbox.mail if mailbox else "",
+            "unit": mailbox.unit_code if mailbox else "",
+            "diff": [(name, _text(before.get(name)), _text(after.get(name))) for name in action.changes],
+            "column": error.column if error else "", "error": say(error.message) if error else ""}
+
+
+def _text(value: object) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
+@bp.route("/<job_id>/confirm", methods=["POST"])
+@login_required
+@roles_required(*IMPORTERS)
+def confirm(job_id: str) -> Response:
+    """Apply (or resume) the job in a background thread; the journal makes it durable."""
+    job = owned_job(job_id)
+    if job.state not in ("planned", "applying"):
+        flash(say(t("Công việc này đã xong", "this job is finished already")), "error")
+    else:
+        _start_worker(services(), job)
+    return redirect(url_for("imports.show", job_id=job.id))
+
+
+def _start_worker(app_services: Services, job: Job) -> None:
+    with _workers_lock:
+        if _running(job.id):
+            return
+        for finished in [key for key, worker in _workers.items() if not worker.is_alive()]:
+            del _workers[finished]
+        _failures.pop(job.id, None)
+        context = contextvars.copy_context()  # carries the acting person into the audit records
+        worker = threading.Thread(target=context.run, args=(_apply, app_services, job), daemon=True,
+                                  name=f"import-{job.id}")
+        _workers[job.id] = worker
+        worker.start()
+
+
+def _running(job_id: str) -> bool:
+    worker = _workers.get(job_id)
+    return bool(worker and worker.is_alive())
+
+
+def _apply(app_services: Services, job: Job) -> None:
+    try:
+        app_services.imports.apply(job)
+    except MailadminError as error:
+        _failures[job.id] = error.message
+    except Exception:  # a worker must leave a message, never stop silently
+        log.exception("import job %s stopped", job.id)
+        _failures[job.id] = t("Lỗi không mong đợi; hãy tiếp tục sau", "unexpected error; resume later")
+
+
+def _status(job: Job) -> dict[str, Any]:
+    status = services().imports.status(job.id)
+    counts = status["counts"]
+    total = sum(counts.get(outcome.value, 0) for outcome in WRITES) + counts.get("failed", 0) \
+        + counts.get("pending", 0)
+    failure = _failures.get(job.id)
+    return {"state": status["state"], "counts": counts, "total": total, "done": total - counts.get("pending", 0),
+            "running": _running(job.id), "failure": say(failure) if failure else "",
+            "results": (job.folder / RESULTS_FILE).is_file(), "failed": status["failed"]}
+
+
+@bp.route("/<job_id>/status")
+@login_required
+@roles_required(*IMPORTERS)
+def status(job_id: str) -> Response:
+    """Small JSON for the progress page's polling."""
+    return jsonify(_status(owned_job(job_id)))
+
+
+@bp.route("/<job_id>/results", methods=["POST"])
+@login_required
+@roles_required(*IMPORTERS)
+def results(job_id: str) -> Response:
+    """The results CSV with the initial passwords, handed out once."""
+    job = owned_job(job_id)
+    data = services().imports.take_results(job.id)
+    services().audit.record("import.results", job.id, after={"downloaded_by": principal().uid})
+    return Response(data, mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=ket-qua-{job.id}.csv"})
