@@ -28,14 +28,22 @@ import os
 import resource
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from unittest import mock
 
-from bench_seed import BenchError, Run, check_count, fresh_directory, run_child, scaled_counts, slapd_version
+from bench_seed import (
+    BenchError,
+    Run,
+    check_count,
+    fresh_directory,
+    run_child,
+    scaled_counts,
+    slapd_version,
+    time_ldapadd,
+)
 
 from mailadmin.directory.ldif import write_ldif
 from mailadmin.directory.mapping import mailbox_attributes
@@ -83,17 +91,7 @@ def write_import_ldif(services: Services, staff: Path, ldif: Path) -> int:
 
 def bench_ldapadd(slapd: PrivateSlapd, services: Services, staff: Path, work: Path) -> Run:
     ldif = work / "import.ldif"
-    entries = write_import_ldif(services, staff, ldif)
-    status = slapd.status()
-    command = ["ldapadd", "-x", "-H", status.uri, "-D", status.bind_dn, "-y", status.password_file, "-f", str(ldif)]
-    started = time.perf_counter()
-    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
-    seconds = time.perf_counter() - started
-    ldif.unlink()
-    if result.returncode != 0:
-        raise BenchError(f"ldapadd exited {result.returncode}: {result.stderr.strip()[-500:]}")
-    check_count(slapd, services, entries, "ldapadd")
-    return Run("ldapadd", entries, seconds)
+    return time_ldapadd(slapd, services, ldif, write_import_ldif(services, staff, ldif))
 
 
 def bench_import(slapd: PrivateSlapd, services: Services, staff: Path, rows: int) -> Run:

@@ -162,7 +162,11 @@ def check_count(slapd: PrivateSlapd, services: Services, expected: int, method: 
 
 def bench_ldapadd(slapd: PrivateSlapd, services: Services, work: Path) -> Run:
     ldif = work / "seed.ldif"
-    entries = write_seed_ldif(services, ldif)
+    return time_ldapadd(slapd, services, ldif, write_seed_ldif(services, ldif))
+
+
+def time_ldapadd(slapd: PrivateSlapd, services: Services, ldif: Path, entries: int) -> Run:
+    """Time `ldapadd` of an LDIF file bound as the service account, then check the mailbox count."""
     status = slapd.status()
     command = ["ldapadd", "-x", "-H", status.uri, "-D", status.bind_dn, "-y", status.password_file,
                "-f", str(ldif)]
