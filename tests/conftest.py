@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import email
 import itertools
 import socket
 import time
 from collections.abc import Callable, Iterator
+from email.message import Message
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -88,14 +92,40 @@ def services(directory: RunningDirectory) -> Services:
     return directory.services
 
 
-@pytest.fixture
-def unit(services: Services) -> Unit:
-    """A new agency of its own below the province, so tests never see each other's mailboxes."""
-    code = f"T{next(_unit_numbers)}"
-    created = Unit(code=code, name=f"Đơn vị thử nghiệm {code}", kind=UnitKind.AGENCY, path=("54", code))
+def make_agency(services: Services, prefix: str, name: str) -> Unit:
+    """A new agency below the province with a code never used before in this session."""
+    code = f"{prefix}{next(_unit_numbers)}"
+    created = Unit(code=code, name=f"{name} {code}", kind=UnitKind.AGENCY, path=("54", code))
     services.units.store.add(created)
     services.units.forget()
     return created
+
+
+@pytest.fixture
+def unit(services: Services) -> Unit:
+    """A new agency of its own below the province, so tests never see each other's mailboxes."""
+    return make_agency(services, "T", "Đơn vị thử nghiệm")
+
+
+class MailSink:
+    """An aiosmtpd handler keeping every message it receives (welcome mails, reminders)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[Envelope, Message]] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.received.append((envelope, email.message_from_bytes(envelope.original_content or b"")))
+        return "250 OK"
+
+
+@pytest.fixture
+def mail_sink() -> Iterator[tuple[MailSink, int]]:
+    """A real SMTP server on loopback that keeps what it receives, and its port."""
+    handler, port = MailSink(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
 
 
 @pytest.fixture

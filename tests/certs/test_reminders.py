@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import email.header
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from mailadmin.certs.reminders import CertificateReminders
@@ -20,20 +18,10 @@ from mailadmin.services.authz import Principal
 from mailadmin.services.certificates import CertificateService
 from mailadmin.services.context import Services
 from mailadmin.smtp.notify import MailNotifier
-from tests.conftest import RunningDirectory, free_port
-from tests.smtp.test_notify import Sink
+from tests.conftest import MailSink, RunningDirectory
 
 from . import factory as f
 from .helpers import cert_for, person
-
-
-@pytest.fixture
-def mail_sink() -> Iterator[tuple[Sink, int]]:
-    handler, port = Sink(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
 
 
 def reminders_for(services: Services, port: int) -> CertificateReminders:
@@ -60,7 +48,7 @@ def body_of(message: Message) -> str:
 @pytest.mark.parametrize(("language", "ending", "words"), [
     ("vi", 10, ("sắp hết hạn", "còn 10 ngày")), ("en", -3, ("has expired", "expired on"))])
 def test_reminder_goes_to_the_owner_and_the_unit_admins(
-        mail_sink: tuple[Sink, int], services: Services, certificates: CertificateService, gov: f.Hierarchy,
+        mail_sink: tuple[MailSink, int], services: Services, certificates: CertificateService, gov: f.Hierarchy,
         unit: Unit, language: str, ending: int, words: tuple[str, str]) -> None:
     handler, port = mail_sink
     owner, admin = person(services, unit, "Nguyễn Thị Nhắc"), unit_admin(services, unit)
@@ -81,7 +69,7 @@ def test_reminder_goes_to_the_owner_and_the_unit_admins(
     assert last.action == "mail.cert-expiry" and last.target == owner.uid
 
 
-def test_cert_expiring_notify_command(mail_sink: tuple[Sink, int], fresh_directory: RunningDirectory,
+def test_cert_expiring_notify_command(mail_sink: tuple[MailSink, int], fresh_directory: RunningDirectory,
                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`mailadmin cert expiring --days N --notify`: the report on stdout, one mail per expiring certificate."""
     handler, port = mail_sink

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import email
-from collections.abc import Iterator
-from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from click.testing import CliRunner
 
 from mailadmin.cli import main
@@ -17,28 +13,8 @@ from mailadmin.errors import InvalidInput
 from mailadmin.model import Unit
 from mailadmin.services.context import Services
 from mailadmin.smtp.notify import MailNotifier, MailNotSent
-from tests.conftest import RunningDirectory, free_port
+from tests.conftest import MailSink, RunningDirectory, free_port
 from tests.smtp.conftest import new_mailbox
-
-
-class Sink:
-    """Keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[Envelope, Message]] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.received.append((envelope, email.message_from_bytes(envelope.original_content or b"")))
-        return "250 OK"
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[Sink, int]]:
-    handler, port = Sink(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
 
 
 def notifier_for(services: Services, port: int) -> MailNotifier:
@@ -48,9 +24,9 @@ def notifier_for(services: Services, port: int) -> MailNotifier:
 
 
 @pytest.mark.parametrize(("language", "words"), [("vi", "Chào mừng"), ("en", "Welcome")])
-def test_welcome_mail_in_each_language(sink: tuple[Sink, int], services: Services, unit: Unit,
+def test_welcome_mail_in_each_language(mail_sink: tuple[MailSink, int], services: Services, unit: Unit,
                                        language: str, words: str) -> None:
-    handler, port = sink
+    handler, port = mail_sink
     uid, mail = new_mailbox(services, unit, "Đào Thị Mới Vào", f"moi-{language}-{unit.code.lower()}@phuyen.gov.vn")
     assert notifier_for(services, port).send("welcome", uid, language) == mail
     [(envelope, message)] = handler.received
@@ -62,8 +38,8 @@ def test_welcome_mail_in_each_language(sink: tuple[Sink, int], services: Service
     assert message["Content-Language"] == language
 
 
-def test_reminder_mail_and_audit(sink: tuple[Sink, int], services: Services, unit: Unit) -> None:
-    handler, port = sink
+def test_reminder_mail_and_audit(mail_sink: tuple[MailSink, int], services: Services, unit: Unit) -> None:
+    handler, port = mail_sink
     uid, mail = new_mailbox(services, unit, "Đào Văn Chưa Đổi")
     notifier_for(services, port).send("reminder", uid, "vi")
     [(_, message)] = handler.received
@@ -79,9 +55,10 @@ def test_unreachable_smtp_and_unknown_template_are_clean_errors(services: Servic
         notifier_for(services, free_port()).send("khong-co", uid, "vi")
 
 
-def test_notify_command_sends_through_the_configured_server(sink: tuple[Sink, int], directory: RunningDirectory,
+def test_notify_command_sends_through_the_configured_server(mail_sink: tuple[MailSink, int],
+                                                            directory: RunningDirectory,
                                                             services: Services, unit: Unit) -> None:
-    handler, port = sink
+    handler, port = mail_sink
     uid, mail = new_mailbox(services, unit, "Đào Văn Dòng Lệnh")
     environ = {"MAILADMIN_STATE_DIR": str(directory.settings.state_dir),
                "MAILADMIN_SLAPD_PORT": str(directory.settings.slapd.port),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable
 
@@ -10,12 +9,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mailadmin.model import Role, Unit, UnitKind
+from mailadmin.model import Role, Unit
 from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from tests.conftest import make_agency
 
 PASSWORD = "Mat-khau-web-2026"
-_numbers = itertools.count(1)
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
@@ -36,11 +35,7 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD):
 @pytest.fixture
 def other_unit(services: Services) -> Unit:
     """A second agency of the test's own, outside the first one."""
-    code = f"W{next(_numbers)}"
-    created = Unit(code=code, name=f"Đơn vị khác {code}", kind=UnitKind.AGENCY, path=("54", code))
-    services.units.store.add(created)
-    services.units.forget()
-    return created
+    return make_agency(services, "W", "Đơn vị khác")
 
 
 @pytest.fixture
