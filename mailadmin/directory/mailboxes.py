@@ -59,7 +59,12 @@ class MailboxStore:
 
     def get(self, uid: str) -> Mailbox:
         """A mailbox by uid, or NotFound."""
-        return mailbox_from_entry(self.find_entry(uid), self.base_dn)
+        return self.find(uid)[0]
+
+    def find(self, uid: str) -> tuple[Mailbox, str]:
+        """A mailbox and its DN in one search, or NotFound."""
+        entry = self.find_entry(uid)
+        return mailbox_from_entry(entry, self.base_dn), entry.dn
 
     def find_by_address(self, address: str) -> Mailbox | None:
         """The mailbox whose mail or alias is `address`."""

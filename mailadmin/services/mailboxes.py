@@ -210,11 +210,10 @@ class MailboxService:
         return self._set_status(uid, Status.RETIRED, (today or date.today()) + timedelta(days=days))
 
     def _set_status(self, uid: str, status: Status, retain_until: date | None = None) -> Mailbox:
-        before = self.get(uid)
-        entry = self.store.find_entry(before.uid)
+        before, dn = self.store.find(uid.strip().lower())
         until = retain_until.strftime("%Y%m%d000000Z") if retain_until else None
-        self.store.set_status(entry.dn, status, until)
-        after = self.get(uid)
+        self.store.set_status(dn, status, until)
+        after = replace(before, status=status, retain_until=retain_until)
         self.audit.record(f"mailbox.{'resume' if status is Status.ACTIVE else status.value}", after.uid,
                           mailbox_record(before), mailbox_record(after))
         return after
@@ -267,12 +266,11 @@ class MailboxService:
 
     def move(self, uid: str, unit_code: str) -> Mailbox:
         """Move a mailbox to another unit; its tier follows the new unit."""
-        mailbox = self.get(uid)
+        mailbox, dn = self.store.find(uid.strip().lower())
         unit = self.units.get(unit_code)
         if unit.code == mailbox.unit_code:
             return mailbox
-        entry = self.store.find_entry(mailbox.uid)
-        self.store.move(entry.dn, mailbox.uid, unit.path, unit.tier, mailbox.tier)
+        self.store.move(dn, mailbox.uid, unit.path, unit.tier, mailbox.tier)
         moved = replace(mailbox, unit_code=unit.code, tier=unit.tier)
         self.audit.record("mailbox.move", mailbox.uid, mailbox_record(mailbox), mailbox_record(moved))
         return moved
