@@ -32,6 +32,7 @@ class Ldap:
     connect_timeout: int
     receive_timeout: int
     page_size: int
+    kept_lists: int
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,13 @@ the non-province units, built with MailboxService.prepare and the directory mapp
 
 - page: GET of the page through Flask's test client, logged in as that admin (session cookie, CSRF,
   user loader, roles and scopes read from the directory, template rendering of 50 rows);
-- bare: the one LDAP operation behind the page, DirectoryClient.window() with the same base, filter,
-  server-side sort (sssvlv) and virtual-list-view window, through the same client code.
+- bare: the LDAP operations behind the page, DirectoryClient.window() with the same base, filter,
+  server-side sort (sssvlv) and virtual-list-view window, through the same client code: a read of
+  the directory's change stamp (contextCSN), then the page from the sorted list slapd keeps for
+  this query (directory/sorted_views.py); the page and the bare call each keep their own.
+- after a change: the same list page when the directory has just changed (an untimed write before
+  each sample: a unit's description), so the kept list is dropped and slapd sorts everything again;
+  its bare call is a client that keeps no list (every call sorts).
 
 Each pair runs --repeat times (default 30, page and bare alternated) after 3 warm-up calls; p50 and
 p95 are printed with the difference. Every slapd started here is stopped by its PID; temporary folders are removed.
@@ -30,12 +35,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mailadmin import create_app
 from mailadmin.directory import dit, filters
+from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.ldif import write_ldif
 from mailadmin.directory.mailboxes import IS_MAILBOX, SORT_KEYS, SUMMARY_ATTRIBUTES
 from mailadmin.directory.mapping import mailbox_attributes
@@ -48,6 +55,7 @@ from mailadmin.services.people import people
 from mailadmin.services.setup import initialise
 from mailadmin.settings import load_settings
 from mailadmin.slapd import PrivateSlapd
+from mailadmin.web import freeze_startup_heap
 
 ADMIN_PASSWORD = "Bench-web-2026-mat-khau"
 PAGE_SIZE = 50
@@ -82,8 +90,8 @@ def load(services: Services, count: int, workdir: Path) -> None:
                     "-f", str(ldif)], check=True, stdout=subprocess.DEVNULL)
 
 
-def timed_pair(first: Callable[[], object], second: Callable[[], object],
-               repeat: int) -> tuple[list[float], list[float]]:
+def timed_pair(first: Callable[[], object], second: Callable[[], object], repeat: int,
+               before: Callable[[], object] = lambda: None) -> tuple[list[float], list[float]]:
     """Both calls, alternated sample by sample so that both see the same machine load."""
     for _ in range(3):
         first()
@@ -91,6 +99,7 @@ def timed_pair(first: Callable[[], object], second: Callable[[], object],
     samples: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeat):
         for call, out in ((first, samples[0]), (second, samples[1])):
+            before()
             start = time.perf_counter()
             call()
             out.append((time.perf_counter() - start) * 1000)
@@ -116,6 +125,7 @@ def bench_size(count: int, repeat: int) -> list[tuple[str, float, float, float, 
         services.mailboxes.store.clear_password_reset(dn)
         services.roles.set(dn, frozenset({Role.SUPERADMIN}), ())
         app = create_app({"TESTING": True}, settings=settings)
+        freeze_startup_heap()  # as `mailadmin serve` does
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)
         token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
@@ -143,12 +153,37 @@ def bench_size(count: int, repeat: int) -> list[tuple[str, float, float, float, 
                 services.client.window(base, search_filter, SORT_KEYS, offset, PAGE_SIZE, SUMMARY_ATTRIBUTES)
             page_ms, bare_ms = timed_pair(page_call, bare_call, repeat)
             rows.append((label, statistics.median(page_ms), p95(page_ms), statistics.median(bare_ms), p95(bare_ms)))
+        rows.append(changed_directory_row(services, client, base, repeat))
         app.extensions["mailadmin"].close()
         return rows
     finally:
         services.close()
         slapd.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def changed_directory_row(services: Services, client: object, base: str,
+                          repeat: int) -> tuple[str, float, float, float, float]:
+    """The first list page after a write: the kept list is stale, slapd sorts everything again."""
+    unsorted = DirectoryClient(replace(services.client.config, kept_lists=0))
+    unit_dn = dit.unit_dn(services.units.index().units["STTTT"].path, base)
+    counter = iter(range(1_000_000))
+
+    def change() -> None:
+        services.client.modify(unit_dn, {"description": ("replace", [f"bench {next(counter)}"])})
+
+    def page_call() -> None:
+        response = client.get("/mailboxes")  # type: ignore[attr-defined]
+        assert response.status_code == 200, response.status_code
+
+    def bare_call() -> None:
+        unsorted.window(base, filters.all_of(IS_MAILBOX), SORT_KEYS, 0, PAGE_SIZE, SUMMARY_ATTRIBUTES)
+    try:
+        page_ms, bare_ms = timed_pair(page_call, bare_call, repeat, before=change)
+    finally:
+        unsorted.close()
+    return ("list, after a change", statistics.median(page_ms), p95(page_ms), statistics.median(bare_ms),
+            p95(bare_ms))
 
 
 def main() -> None:

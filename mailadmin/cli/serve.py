@@ -14,8 +14,10 @@ from mailadmin.cli import Context, pass_context
 def serve(context: Context, host: str | None, port: int | None) -> None:
     """Run the web admin (Flask's threaded server, for loopback and small installations)."""
     from mailadmin import create_app
+    from mailadmin.web import freeze_startup_heap
 
     settings = context.settings
     app = create_app(settings=settings)
+    freeze_startup_heap()
     app.run(host=host or settings.web.host, port=port or settings.web.port, threaded=True,
             use_reloader=False)

@@ -28,9 +28,20 @@ from ldap3 import (
 )
 from ldap3.core import exceptions as ldap_errors
 from ldap3.utils.config import set_config_parameter
-from pyasn1.codec.ber import decoder as ber_decoder
 
+from mailadmin.directory.controls import (
+    SORT_REQUEST,
+    VLV_REQUEST,
+    VLV_RESPONSE,
+    VlvResponse,
+    ber_octets,
+    ber_sequence,
+    sort_value,
+    vlv_response,
+    vlv_value,
+)
 from mailadmin.directory.results import error_for_result
+from mailadmin.directory.sorted_views import SortedViews
 from mailadmin.errors import DirectoryError, MailadminError, unreachable
 from mailadmin.i18n import t
 
@@ -42,8 +53,6 @@ PIPELINE_WINDOW = 256  # slapd drops a connection past ~1,000 outstanding operat
 BATCH_SIZE = 500  # entries per transaction in bulk writes
 POOL_SIZE = 8
 TXN_START, TXN_SPEC, TXN_END = "1.3.6.1.1.21.1", "1.3.6.1.1.21.2", "1.3.6.1.1.21.3"
-SORT_REQUEST, VLV_REQUEST, VLV_RESPONSE = "1.2.840.113556.1.4.473", "2.16.840.1.113730.3.4.9", \
-    "2.16.840.1.113730.3.4.10"
 # ldap3 sleeps this long after a pool cycle in which no server answered, even the last
 # cycle (default 10 s): with every server down the user would wait for nothing.
 set_config_parameter("POOLING_LOOP_TIMEOUT", 0)
@@ -62,6 +71,7 @@ class DirectoryConfig:
     connect_timeout: int = 3
     receive_timeout: int = 10
     page_size: int = 500
+    kept_lists: int = 8  # sorted lists the server keeps between page requests (0: none)
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,7 @@ class DirectoryClient:
         )
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=POOL_SIZE)
         self._lock = threading.Lock()
+        self._views = SortedViews(max(config.kept_lists, 0), _quietly_unbind)
 
     @property
     def base_dn(self) -> str:
@@ -179,8 +190,9 @@ class DirectoryClient:
                 return
 
     def close(self) -> None:
-        """Unbind every idle connection."""
+        """Unbind every idle connection and drop the kept sorted lists."""
         self._drain()
+        self._views.close()
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -262,36 +274,72 @@ class DirectoryClient:
         """How many entries match (DNs only, paged)."""
         return sum(1 for _ in self.iter_search(base, search_filter, scope=scope, attributes=["1.1"]))
 
+    def change_stamp(self) -> str:
+        """The suffix's contextCSN, which moves with every write (syncprov); '' if the server has none."""
+        def run(connection: Connection) -> str:
+            connection.search(self.base_dn, "(objectClass=*)", search_scope=BASE, attributes=["contextCSN"])
+            found = [item for item in connection.response or [] if item.get("type") == "searchResEntry"]
+            values = found[0].get("raw_attributes", {}).get("contextCSN", []) if found else []
+            return b" ".join(sorted(values)).decode("ascii", "replace")
+        return self._run(run, retry=True)
+
     def window(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
                attributes: Sequence[str] = ("*",)) -> tuple[list[Entry], int]:
         """One page of a server-sorted result (sssvlv: sort + virtual list view) and the total count.
 
         `sort_keys` are attribute names, optionally `attr:orderingRule`; `offset` counts from 0.
-        Only the page travels: the server sorts and cuts, whatever the size of the result.
+        Only the page travels. The server keeps the sorted list between calls (sorted_views.py):
+        the next page of an unchanged directory is read from it instead of sorting again.
         """
-        controls = [(SORT_REQUEST, True, _sort_value(sort_keys)),
-                    (VLV_REQUEST, True, _vlv_value(offset + 1, max(count, 1) - 1))]
+        stamp = self.change_stamp() if self._views.capacity else ""
+        if not stamp:
+            return self._fresh_window(base, search_filter, sort_keys, offset, count, attributes, keep=None)
+        key = (base, search_filter, tuple(sort_keys))
+        with self._views.borrow(key, stamp) as view:
+            if view is not None:
+                try:
+                    entries, response = self._vlv_page(view.connection, base, search_filter, sort_keys,
+                                                       offset, count, attributes, view.context)
+                    if response.context == view.context:
+                        return entries, response.total
+                except (ldap_errors.LDAPException, MailadminError):
+                    pass  # the server lost the list (restart, idle timeout): sort again below
+                self._views.discard(key, view)
+        return self._fresh_window(base, search_filter, sort_keys, offset, count, attributes, keep=(key, stamp))
 
-        def run(connection: Connection) -> tuple[list[Entry], int]:
-            connection.search(base, search_filter, search_scope=SUBTREE, attributes=list(attributes),
-                              controls=controls)
-            result = connection.result
-            if result["result"] == 32:
-                return [], 0
-            if result["result"] != 0:
-                raise error_for_result(result, base)
-            entries = [_entry(item) for item in connection.response or [] if item.get("type") == "searchResEntry"]
-            response = (result.get("controls") or {}).get(VLV_RESPONSE, {}).get("value", b"")
-            return entries[:count], _vlv_total(response)
-        # sssvlv keeps every VLV result (the whole sorted list) until its connection closes:
-        # a connection of its own, closed at once, keeps the server's memory bounded.
+    def _fresh_window(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
+                      attributes: Sequence[str], keep: tuple[Any, str] | None) -> tuple[list[Entry], int]:
+        # A connection of its own: sssvlv holds a VLV result until its connection closes.
         connection = self._open()
+        kept = False
         try:
-            return run(connection)
+            entries, response = self._vlv_page(connection, base, search_filter, sort_keys, offset, count,
+                                               attributes, b"")
+            if keep is not None and response.context:
+                self._views.keep(keep[0], connection, response.context, keep[1])
+                kept = True
+            return entries, response.total
         except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
-            _quietly_unbind(connection)
+            if not kept:
+                _quietly_unbind(connection)
+
+    def _vlv_page(self, connection: Connection, base: str, search_filter: str, sort_keys: Sequence[str],
+                  offset: int, count: int, attributes: Sequence[str],
+                  context: bytes) -> tuple[list[Entry], VlvResponse]:
+        controls = [(SORT_REQUEST, True, sort_value(sort_keys)),
+                    (VLV_REQUEST, True, vlv_value(offset + 1, max(count, 1) - 1, context))]
+        connection.search(base, search_filter, search_scope=SUBTREE, attributes=list(attributes),
+                          controls=controls)
+        result = connection.result
+        if result["result"] == 32:
+            return [], VlvResponse(0, 0, b"")
+        if result["result"] != 0:
+            raise error_for_result(result, base)
+        entries = [_entry(item) for item in connection.response or [] if item.get("type") == "searchResEntry"]
+        response = vlv_response((result.get("controls") or {}).get(VLV_RESPONSE, {}).get("value", b""))
+        return entries[:count], response
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -447,52 +495,6 @@ class Transaction:
             raise error_for_result(result, self._first_dn or "transaction")
 
 
-def _ber_length(length: int) -> bytes:
-    if length < 0x80:
-        return bytes([length])
-    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(encoded)]) + encoded
-
-
-def _ber_octets(value: bytes) -> bytes:
-    return b"\x04" + _ber_length(len(value)) + value
-
-
-def _ber_sequence(content: bytes) -> bytes:
-    return b"\x30" + _ber_length(len(content)) + content
-
-
-def _ber_integer(value: int) -> bytes:
-    encoded = value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True)
-    return b"\x02" + _ber_length(len(encoded)) + encoded
-
-
-def _sort_value(keys: Sequence[str]) -> bytes:
-    """RFC 2891 SortKeyList: SEQUENCE OF SEQUENCE { attributeType, orderingRule [0] OPTIONAL }."""
-    items = b""
-    for key in keys:
-        attribute, _, rule = key.partition(":")
-        body = _ber_octets(attribute.encode())
-        if rule:
-            body += b"\x80" + _ber_length(len(rule)) + rule.encode()
-        items += _ber_sequence(body)
-    return _ber_sequence(items)
-
-
-def _vlv_value(offset: int, after: int) -> bytes:
-    """VLV request: beforeCount 0, afterCount, byOffset [0] { offset (1-based), contentCount 0 }."""
-    by_offset = _ber_integer(offset) + _ber_integer(0)
-    return _ber_sequence(_ber_integer(0) + _ber_integer(after) + b"\xa0" + _ber_length(len(by_offset)) + by_offset)
-
-
-def _vlv_total(value: bytes) -> int:
-    """contentCount of a VLV response (SEQUENCE { targetPosition, contentCount, result, … })."""
-    if not value:
-        return 0
-    decoded, _ = ber_decoder.decode(value)
-    return int(decoded[1])
-
-
 Batch = list[tuple[str, Mapping[str, Values]]]
 Outcomes = list[tuple[str, Exception | None]]
 
@@ -547,7 +549,7 @@ def _add_batch_atomically(connection: Connection, batch: Batch) -> Outcomes | No
 
 def _txn_end_value(identifier: bytes, commit: bool) -> bytes:
     """BER of RFC 5805's txnEndReq: SEQUENCE { commit BOOLEAN DEFAULT TRUE, identifier }."""
-    return _ber_sequence((b"" if commit else b"\x01\x01\x00") + _ber_octets(identifier))
+    return ber_sequence((b"" if commit else b"\x01\x01\x00") + ber_octets(identifier))
 
 
 def _entry(item: Mapping[str, Any]) -> Entry:

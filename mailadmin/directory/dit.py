@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ldap3.utils.dn import escape_rdn, parse_dn
 
 SYSTEM_OU = "system"
@@ -44,6 +46,7 @@ def mailbox_dn(uid: str, unit_path: tuple[str, ...], base_dn: str) -> str:
     return f"{rdn('uid', uid)},{unit_dn(unit_path, base_dn)}"
 
 
+@lru_cache(maxsize=8192)
 def unit_path_of(dn: str, base_dn: str) -> tuple[str, ...]:
     """The unit codes of a unit DN, top first: ou=555,ou=54,<base> -> ('54', '555')."""
     return tuple(value for _, value in reversed(_ou_rdns(dn, base_dn)))
@@ -51,12 +54,25 @@ def unit_path_of(dn: str, base_dn: str) -> tuple[str, ...]:
 
 def parent_unit_path(dn: str, base_dn: str) -> tuple[str, ...]:
     """The unit codes above an entry (a mailbox's unit path)."""
-    return tuple(value for _, value in reversed(_ou_rdns(dn, base_dn, skip=1)))
+    return unit_path_of(parent_dn(dn), base_dn)
 
 
-def _ou_rdns(dn: str, base_dn: str, skip: int = 0) -> list[tuple[str, str]]:
+def parent_dn(dn: str) -> str:
+    """The DN without its first RDN (an escaped comma inside the RDN does not count)."""
+    index = 0
+    while index < len(dn):
+        if dn[index] == "\\":
+            index += 2
+            continue
+        if dn[index] == ",":
+            return dn[index + 1 :].lstrip()
+        index += 1
+    return ""
+
+
+def _ou_rdns(dn: str, base_dn: str) -> list[tuple[str, str]]:
     parts = parse_dn(dn, escape=False, strip=True)
-    relative = parts[skip : len(parts) - len(parse_dn(base_dn, escape=False, strip=True))]
+    relative = parts[: len(parts) - len(parse_dn(base_dn, escape=False, strip=True))]
     return [(attr, _unescape(value)) for attr, value, _ in relative if attr.lower() == "ou"]
 
 

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from mailadmin.directory import dit
-from mailadmin.directory.client import DirectoryClient
+from dataclasses import dataclass
+
+from mailadmin.directory import dit, filters
+from mailadmin.directory.client import DirectoryClient, Entry
 from mailadmin.model import Role
 
 ROLE_ATTRIBUTES = ("objectClass", "maRole", "maAdminOf")
+HOLDER_ATTRIBUTES = ("uid", "cn", "maAccountStatus", "maRole", "maAdminOf")
+
+
+@dataclass(frozen=True)
+class RoleHolder:
+    """A person as a session sees them: name, account status, roles and administered units."""
+
+    uid: str
+    dn: str
+    name: str
+    status: str
+    roles: frozenset[Role]
+    scopes: tuple[tuple[str, ...], ...]
 
 
 class RoleStore:
@@ -19,8 +34,21 @@ class RoleStore:
     def get(self, dn: str) -> tuple[frozenset[Role], tuple[tuple[str, ...], ...]]:
         """The roles of an entry and the unit paths it administers."""
         entry = self.client.get(dn, ROLE_ATTRIBUTES)
-        if entry is None:
-            return frozenset(), ()
+        return (frozenset(), ()) if entry is None else self._roles_of(entry)
+
+    def holder(self, uid: str) -> RoleHolder | None:
+        """A mailbox's name, status, roles and scopes in one search; None if there is no such mailbox."""
+        entries = self.client.search(self.base_dn, filters.all_of(filters.eq("objectClass", "maMailbox"),
+                                                                  filters.eq("uid", uid)),
+                                     attributes=HOLDER_ATTRIBUTES)
+        if not entries:
+            return None
+        entry = entries[0]
+        roles, scopes = self._roles_of(entry)
+        return RoleHolder(entry.text("uid"), entry.dn, entry.text("cn"), entry.text("maAccountStatus", "active"),
+                          roles, scopes)
+
+    def _roles_of(self, entry: Entry) -> tuple[frozenset[Role], tuple[tuple[str, ...], ...]]:
         known = {role.value for role in Role}
         roles = frozenset(Role(value.lower()) for value in entry.texts("maRole") if value.lower() in known)
         scopes = tuple(dit.unit_path_of(unit_dn, self.base_dn) for unit_dn in entry.texts("maAdminOf"))

@@ -48,7 +48,8 @@ def directory_config(settings: Settings) -> DirectoryConfig:
     return DirectoryConfig(uris=tuple(uris), base_dn=base, bind_dn=bind_dn,
                            password=_read_secret(password_file),
                            connect_timeout=ldap.connect_timeout,
-                           receive_timeout=ldap.receive_timeout, page_size=ldap.page_size)
+                           receive_timeout=ldap.receive_timeout, page_size=ldap.page_size,
+                           kept_lists=ldap.kept_lists)
 
 
 def _read_secret(path: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 from typing import Any
 
@@ -63,6 +64,17 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     for command in (directory.directory, mailbox.mailbox, units.units, stats.stats):
         app.cli.add_command(command)
     _register_error_pages(app)
+
+
+def freeze_startup_heap() -> None:
+    """Take everything alive after start-up out of the cyclic garbage collector's scans.
+
+    The app, templates and libraries are tens of thousands of long-lived objects; without this a
+    full collection walks them all every few hundred requests and that request takes ~20 ms more
+    (measured: page p95 −1 ms, max −21 ms; scripts/bench_web.py).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _loopback(host: str) -> bool:

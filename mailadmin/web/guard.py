@@ -58,20 +58,16 @@ def _security_headers(response: Response) -> Response:
 
 
 def load_principal(uid: str) -> Principal | None:
-    """The person behind a session with roles and scopes (two directory reads, once per request).
+    """The person behind a session with roles and scopes (one directory read, once per request).
 
     None when the mailbox is gone or no longer active: a suspended person's open session ends too.
     """
     if "principal" in g and g.principal.uid == uid:
         return g.principal
-    try:
-        entry = services().mailboxes.store.find_entry(uid)
-    except NotFound:
+    holder = services().roles.holder(uid)
+    if holder is None or holder.status != "active":
         return None
-    if entry.text("maAccountStatus", "active") != "active":
-        return None
-    roles, scopes = services().roles.get(entry.dn)
-    g.principal = Principal(entry.text("uid"), entry.text("cn"), roles, scopes)
+    g.principal = Principal(holder.uid, holder.name, holder.roles, holder.scopes)
     return g.principal
 
 
