@@ -144,6 +144,7 @@ def bench_size(count: int, repeat: int) -> list[tuple[str, float, float, float, 
              filters.all_of(IS_MAILBOX, name_filter), 0),
         ]
         rows = []
+        rss_before = slapd_rss_mib(slapd)
         for label, url, search_filter, offset in cases:
             def page_call(url: str = url) -> None:
                 response = client.get(url)
@@ -153,13 +154,24 @@ def bench_size(count: int, repeat: int) -> list[tuple[str, float, float, float, 
                 services.client.window(base, search_filter, SORT_KEYS, offset, PAGE_SIZE, SUMMARY_ATTRIBUTES)
             page_ms, bare_ms = timed_pair(page_call, bare_call, repeat)
             rows.append((label, statistics.median(page_ms), p95(page_ms), statistics.median(bare_ms), p95(bare_ms)))
+        rss_kept = slapd_rss_mib(slapd)
         rows.append(changed_directory_row(services, client, base, repeat))
+        print(f"{count:>9,} | slapd RSS {rss_before:.0f} MiB before the lists, {rss_kept:.0f} MiB holding them "
+              "(2 clients x 2 kept lists: all mailboxes, and the search)", flush=True)
         app.extensions["mailadmin"].close()
         return rows
     finally:
         services.close()
         slapd.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def slapd_rss_mib(slapd: PrivateSlapd) -> float:
+    """Resident memory of the benchmark's slapd (kept sorted lists live there)."""
+    for line in Path(f"/proc/{slapd.running_pid()}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def changed_directory_row(services: Services, client: object, base: str,
