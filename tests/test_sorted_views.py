@@ -32,6 +32,40 @@ def test_a_kept_list_is_reused_while_the_directory_is_unchanged(services: Servic
     assert kept._views[view_key] is view  # same server-side list: nothing sorted again
 
 
+def test_failed_logins_do_not_make_lists_sort_again(services: Services, unit: Unit) -> None:
+    """ppolicy writes pwdFailureTime on every failed bind (password guessing against SMTP never
+    stops); that internal write is not a client write, so the kept list stays."""
+    uid = add(services, unit, "Đoàn Văn Đoán")
+    dn = services.mailboxes.store.find_entry(uid).dn
+    stamp = services.client.change_stamp()
+    first = names_in(services, unit)
+    view = next(v for k, v in services.client._views._views.items() if k[0].startswith(f"ou={unit.code},"))
+    assert not services.client.check_password(dn, "sai-mat-khau")
+    assert services.client.get(dn, ["pwdFailureTime"]).text("pwdFailureTime")  # ppolicy did write
+    assert services.client.change_stamp() == stamp
+    assert names_in(services, unit) == first
+    assert next(v for k, v in services.client._views._views.items() if k[0].startswith(f"ou={unit.code},")) is view
+
+
+def test_a_directory_without_readable_counters_sorts_every_page(services: Services, unit: Unit) -> None:
+    from mailadmin.directory.client import DirectoryClient, DirectoryConfig
+    add(services, unit, "Hà Văn Một")
+    person = add(services, unit, "Hà Thị Hai")
+    services.mailboxes.reset_password(person, "Mat-khau-rieng-2026")
+    dn = services.mailboxes.store.find_entry(person).dn
+    services.mailboxes.store.clear_password_reset(dn)
+    own = DirectoryClient(DirectoryConfig(services.client.config.uris, services.client.base_dn, dn,
+                                          "Mat-khau-rieng-2026"))
+    try:
+        assert own.change_stamp() == ""  # cn=Monitor is for the service account only
+        entries, total = own.window(dit.unit_dn(unit.path, own.base_dn), "(objectClass=maMailbox)",
+                                    ("uid:caseIgnoreOrderingMatch",), 0, 10, ("cn",))
+        assert total == 2 and sorted(e.text("cn") for e in entries) == ["Hà Thị Hai", "Hà Văn Một"]
+        assert len(own._views) == 0
+    finally:
+        own.close()
+
+
 def test_a_kept_list_follows_adds_moves_and_status_changes(services: Services, unit: Unit) -> None:
     """Every write moves the directory's contextCSN: the next page is sorted again, never stale."""
     bình = add(services, unit, "Trần Văn Bình")

@@ -53,6 +53,8 @@ PIPELINE_WINDOW = 256  # slapd drops a connection past ~1,000 outstanding operat
 BATCH_SIZE = 500  # entries per transaction in bulk writes
 POOL_SIZE = 8
 TXN_START, TXN_SPEC, TXN_END = "1.3.6.1.1.21.1", "1.3.6.1.1.21.2", "1.3.6.1.1.21.3"
+MONITOR_OPERATIONS = "cn=Operations,cn=Monitor"
+WRITE_COUNTERS = "(|(cn=Add)(cn=Delete)(cn=Modify)(cn=Modrdn)(cn=Extended))"
 # ldap3 sleeps this long after a pool cycle in which no server answered, even the last
 # cycle (default 10 s): with every server down the user would wait for nothing.
 set_config_parameter("POOLING_LOOP_TIMEOUT", 0)
@@ -71,7 +73,7 @@ class DirectoryConfig:
     connect_timeout: int = 3
     receive_timeout: int = 10
     page_size: int = 500
-    kept_lists: int = 8  # sorted lists the server keeps between page requests (0: none)
+    kept_lists: int = 16  # sorted lists the server keeps between page requests (0: none)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class DirectoryClient:
         )
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=POOL_SIZE)
         self._lock = threading.Lock()
+        self._monitor_readable = True
         self._views = SortedViews(max(config.kept_lists, 0), _quietly_unbind)
 
     @property
@@ -275,12 +278,25 @@ class DirectoryClient:
         return sum(1 for _ in self.iter_search(base, search_filter, scope=scope, attributes=["1.1"]))
 
     def change_stamp(self) -> str:
-        """The suffix's contextCSN, which moves with every write (syncprov); '' if the server has none."""
+        """slapd's counts of completed client writes (cn=Monitor); '' where the server shows none.
+
+        They move with every add, delete, modify, rename and extended operation a client makes,
+        but not when ppolicy records a failed bind (an internal write), unlike contextCSN.
+        """
+        if not self._monitor_readable:
+            return ""
+
         def run(connection: Connection) -> str:
-            connection.search(self.base_dn, "(objectClass=*)", search_scope=BASE, attributes=["contextCSN"])
-            found = [item for item in connection.response or [] if item.get("type") == "searchResEntry"]
-            values = found[0].get("raw_attributes", {}).get("contextCSN", []) if found else []
-            return b" ".join(sorted(values)).decode("ascii", "replace")
+            connection.search(MONITOR_OPERATIONS, WRITE_COUNTERS, search_scope=LEVEL,
+                              attributes=["monitorOpCompleted"])
+            if connection.result["result"] in (32, 50):  # no monitor database, or not for us
+                self._monitor_readable = False
+                return ""
+            if connection.result["result"] != 0:
+                raise error_for_result(connection.result, MONITOR_OPERATIONS)
+            counters = [item for item in connection.response or [] if item.get("type") == "searchResEntry"]
+            return " ".join(sorted(f"{item['dn'].split(',')[0]}={item['raw_attributes']['monitorOpCompleted'][0]!r}"
+                                   for item in counters))
         return self._run(run, retry=True)
 
     def window(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,

@@ -3,8 +3,9 @@
 slapd's sssvlv overlay sorts a whole result in memory and keeps it on the connection that asked,
 answering later VLV requests that carry the same context from that sorted list: a page of a
 100,000-entry list then costs a walk and 50 entry reads instead of a fresh sort. A kept list is a
-snapshot, so each one remembers the directory's change stamp (contextCSN) and is dropped as soon
-as the directory has changed since, or after `max_age` seconds, whichever comes first.
+snapshot, so each one remembers the directory's change stamp (slapd's counts of completed client
+writes, DirectoryClient.change_stamp) and is dropped as soon as a client has written anything since,
+or after `max_age` seconds, whichever comes first.
 """
 
 from __future__ import annotations
