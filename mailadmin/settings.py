@@ -93,6 +93,8 @@ class Imports:
     max_file_mib: int
     max_rows: int
     batch_size: int
+    unconfirmed_hours: int
+    results_days: int
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""`mailadmin import FILE|-`, `import resume|undo|status JOB`, `import template`, `mailadmin export`."""
+"""`mailadmin import FILE|-`, `import resume|undo|status JOB`, `import prune`, `import template`, `mailadmin export`."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def import_group() -> None:
     mailadmin import FILE|- [--dry-run] [--format csv|yaml] [--all-or-nothing]
                             [--retire-missing UNIT] [--report OUT.csv] [--json]
     mailadmin import resume|undo|status JOB
+    mailadmin import prune [--json]
     mailadmin import template [-o FILE]
     """
 
@@ -164,6 +165,19 @@ def status(services: Services, job_id: str, as_json: bool) -> None:
         return
     click.echo(f"{result['job']}: {result['state']} ({result['file']}, {result['created']})")
     print_table(["Kết quả / outcome", "Số dòng / rows"], [(k, v) for k, v in result["counts"].items()])
+
+
+@import_group.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_services
+def prune(services: Services, as_json: bool) -> None:
+    """Delete unconfirmed jobs and untaken results files past imports.unconfirmed_hours / results_days."""
+    removed = services.imports.prune()
+    if as_json:
+        print_json(removed)
+        return
+    click.echo(f"Đã xóa công việc chưa xác nhận / unconfirmed jobs removed: {len(removed['jobs'])}; "
+               f"tệp kết quả chưa tải / untaken results files removed: {len(removed['results'])}")
 
 
 def _output(data: bytes, output: BinaryIO | None) -> None:

@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -106,6 +107,14 @@ class Job:
         return job
 
     @classmethod
+    def every(cls, jobs_dir: Path) -> Iterator[Job]:
+        """Every job folder below jobs_dir, oldest first."""
+        if jobs_dir.is_dir():
+            for folder in sorted(jobs_dir.iterdir()):
+                if (folder / "job.json").is_file():
+                    yield cls(folder)
+
+    @classmethod
     def open(cls, jobs_dir: Path, job_id: str) -> Job:
         """An existing job, or NotFound (the id is checked: no path tricks)."""
         folder = jobs_dir / job_id
@@ -130,6 +139,15 @@ class Job:
     @property
     def state(self) -> str:
         return str(self.meta()["state"])
+
+    @property
+    def created(self) -> datetime:
+        """When the job was journalled (UTC)."""
+        return datetime.fromisoformat(self.meta()["created"])
+
+    def remove(self) -> None:
+        """Delete the job's folder (plan, secrets, logs): the caller holds the job's lock."""
+        shutil.rmtree(self.folder)
 
     @contextmanager
     def locked(self) -> Iterator[None]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from mailadmin.services.mailboxes import MailboxQuery, MailboxService
 from mailadmin.settings import Settings
 
 RESULTS_FILE = "results.csv"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class ImportService:
             raise InvalidInput(t("Có {n} dòng lỗi: không nhập gì (--all-or-nothing)",
                                  "{n} rows have errors: nothing imported (--all-or-nothing)",
                                  n=len(preview.plan.errors)))
+        self.prune()
         job = Job.create(self.jobs_dir, preview.plan, {
             "file": preview.file_name, "format": preview.file_format, "all_or_nothing": all_or_nothing,
             "retire_missing": preview.options.retire_missing})
@@ -146,6 +150,32 @@ class ImportService:
 
     def job(self, job_id: str) -> Job:
         return Job.open(self.jobs_dir, job_id)
+
+    def prune(self, now: datetime | None = None) -> dict[str, list[str]]:
+        """Delete jobs never confirmed and results files never taken, once past their time.
+
+        Both hold initial passwords. Jobs being applied or undone, and the journals of finished
+        jobs (status, undo), are kept; a job another process holds is skipped.
+        """
+        now = now or datetime.now(UTC)
+        limits = self.settings.imports
+        removed: dict[str, list[str]] = {"jobs": [], "results": []}
+        for job in Job.every(self.jobs_dir):
+            try:
+                with job.locked():
+                    state, results = job.state, job.folder / RESULTS_FILE
+                    if state == "planned" and now - job.created > timedelta(hours=limits.unconfirmed_hours):
+                        job.remove()
+                        removed["jobs"].append(job.id)
+                    elif state != "applying" and results.exists() and \
+                            now.timestamp() - results.stat().st_mtime > limits.results_days * 86400:
+                        results.unlink()
+                        removed["results"].append(job.id)
+            except (Conflict, OSError, ValueError, KeyError) as exc:
+                log.warning("import job %s left as it is: %s", job.id, exc)
+        if removed["jobs"] or removed["results"]:
+            self.audit.record("import.prune", "jobs", after=removed)
+        return removed
 
     def take_results(self, job_id: str) -> bytes:
         """The results file of a job, handed out once (then deleted: it holds passwords)."""
