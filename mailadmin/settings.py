@@ -102,6 +102,7 @@ class Smtp:
     host: str
     port: int
     submission_port: int
+    workers: int
     hostname: str
     spool_dir: str
     tls_cert_file: str

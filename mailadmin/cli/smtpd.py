@@ -11,6 +11,7 @@ from mailadmin.errors import DirectoryUnavailable
 from mailadmin.services.context import Services
 from mailadmin.smtp.config import ensure_account, mail_routing, smtp_config
 from mailadmin.smtp.server import Listening, SmtpService, serve_until_signalled
+from mailadmin.smtp.workers import Supervisor
 
 
 @click.command("smtpd")
@@ -23,12 +24,21 @@ def smtpd(context: Context) -> None:
     except DirectoryUnavailable as error:  # serve anyway: 4xx answers until the directory is back
         click.echo(f"Cảnh báo / warning: {error.message.both()}", err=True)
     config = smtp_config(settings)
-    routing = mail_routing(settings)
 
     def ready(ports: Listening) -> None:
         click.echo(f"SMTP inbound:    smtp://{config.host}:{ports.port}  (mail for @{config.domain}, no relay)")
         click.echo(f"SMTP submission: smtp://{config.host}:{ports.submission_port}  (STARTTLS, then AUTH)")
         click.echo(f"Maildirs:        {config.spool}/<uid>/")
+        if config.workers > 1:
+            click.echo(f"Workers:         {config.workers} processes, pids {' '.join(map(str, supervisor.pids()))}")
+    if config.workers > 1:
+        supervisor = Supervisor(settings, config, report=lambda line: click.echo(line, err=True))
+        code = supervisor.run(ready)
+        click.echo("Đã dừng dịch vụ SMTP (SMTP service stopped)")
+        if code:
+            raise SystemExit(code)
+        return
+    routing = mail_routing(settings)
     try:
         asyncio.run(serve_until_signalled(SmtpService(config, routing), ready))
     finally:

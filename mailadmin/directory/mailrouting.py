@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mailadmin.directory import dit, filters
-from mailadmin.directory.binder import BindChecker
+from mailadmin.directory.binder import Bind, BindChecker
 from mailadmin.directory.client import DirectoryClient, Entry
 from mailadmin.passwords import hash_generated
 
@@ -16,6 +16,7 @@ MAILBOX_ROUTING_ATTRIBUTES = ("uid", "mail", "mailLocalAddress", "maAccountStatu
 LIST_ATTRIBUTES = ("cn", "mail", "mailLocalAddress")
 IS_MAILBOX = filters.eq("objectClass", "maMailbox")
 IS_LIST = filters.eq("objectClass", "groupOfNames")
+NO_RESET = "(!(pwdReset=TRUE))"  # Dovecot's pass_filter: a password set by an admin opens no mail
 MAX_LIST_DEPTH = 8  # nested lists deeper than this are a loop or a mistake
 
 
@@ -78,7 +79,7 @@ class MailRoutingStore:
 
     def __init__(self, client: DirectoryClient, binder: BindChecker | None = None) -> None:
         self.client = client
-        self.binder = binder
+        self.binder = binder if binder is not None else BindChecker(client.config, size=1)
         self.base_dn = client.base_dn
 
     def user_for_login(self, login: str) -> MailUser | None:
@@ -121,9 +122,9 @@ class MailRoutingStore:
             seen_lists.update(dn.lower() for dn in pending)
         return sorted(found.values(), key=lambda user: user.mail)
 
-    def count_mailboxes(self) -> int:
-        """How many mailboxes this account sees (a server-side size limit raises)."""
-        return self.client.count(self.base_dn, IS_MAILBOX)
+    def count_mailboxes(self, *, without_reset: bool = False) -> int:
+        """How many mailboxes this account sees, or only those not flagged pwdReset (a size limit raises)."""
+        return self.client.count(self.base_dn, filters.all_of(IS_MAILBOX, NO_RESET) if without_reset else IS_MAILBOX)
 
     def reads_password_hashes(self) -> bool:
         """True if this account can read any mailbox's userPassword (it never should)."""
@@ -131,17 +132,14 @@ class MailRoutingStore:
                                      attributes=["userPassword"], size_limit=1)
         return any(entry.raw("userPassword") for entry in entries)
 
-    def check_password(self, dn: str, password: str) -> bool:
-        """True if the password binds as `dn` (locked, suspended and retired accounts fail here)."""
-        if self.binder is not None:
-            return self.binder.check(dn, password)
-        return self.client.check_password(dn, password)
+    def check_password(self, dn: str, password: str) -> Bind:
+        """Bind as `dn`: locked, suspended and retired accounts are refused, reset or expired ones must change."""
+        return self.binder.check(dn, password)
 
     def close(self) -> None:
         """Release the directory connections."""
         self.client.close()
-        if self.binder is not None:
-            self.binder.close()
+        self.binder.close()
 
     def _one_user(self, condition: str) -> MailUser | None:
         users = list(self._users(filters.all_of(IS_MAILBOX, condition), size_limit=2))

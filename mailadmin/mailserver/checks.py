@@ -45,6 +45,21 @@ def size_limit(mailserver: DirectoryClient, mailboxes: int) -> list[Text]:
     return []
 
 
+def reset_flag(mailserver: DirectoryClient, admin: DirectoryClient) -> list[Text]:
+    """Dovecot's pass_filter tests pwdReset: an account that may not read it would refuse everyone."""
+    try:
+        seen = MailRoutingStore(mailserver).count_mailboxes(without_reset=True)
+    except DirectoryError:
+        return []  # the size limit is warned about on its own
+    if seen < MailRoutingStore(admin).count_mailboxes(without_reset=True):
+        return [t("Tài khoản {dn} không đọc được pwdReset của mọi hộp thư: Dovecot sẽ từ chối cả người đã đổi mật "
+                  "khẩu; thêm pwdReset vào ACL của tài khoản máy chủ thư (docs/mail-servers.md)",
+                  "the account {dn} cannot read every mailbox's pwdReset: Dovecot would refuse people who did "
+                  "change their password; add pwdReset to the mail-server account's ACL (docs/mail-servers.md)",
+                  dn=mailserver.config.bind_dn)]
+    return []
+
+
 def password_lookup(schemes: Counter[str], mailserver_reads_hashes: bool) -> list[Text]:
     """Without auth_bind Dovecot must read and verify hashes itself: which logins would fail."""
     warnings = []

@@ -45,6 +45,8 @@ def compatibility(settings: Settings, admin: DirectoryClient, kind: str, auth_bi
         routing = MailRoutingStore(mailserver)
         total = MailRoutingStore(admin).count_mailboxes()
         warnings = checks.cleartext_uris(mailserver.config.uris) + checks.size_limit(mailserver, total)
+        if kind == "dovecot":
+            warnings += checks.reset_flag(mailserver, admin)
         if kind == "dovecot" and not auth_bind:
             warnings += checks.password_lookup(password_schemes(admin), routing.reads_password_hashes())
         return warnings

@@ -14,6 +14,8 @@ from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.settings import Settings
 from mailadmin.slapd import PrivateSlapd, SlapdPaths
 
+MAX_WORKERS = 64
+
 
 @dataclass(frozen=True)
 class SmtpConfig:
@@ -35,6 +37,7 @@ class SmtpConfig:
     timeout_seconds: int
     relay_host: str
     relay_port: int
+    workers: int = 1
 
     @property
     def outbound(self) -> Path:
@@ -48,6 +51,8 @@ def smtp_config(settings: Settings) -> SmtpConfig:
     own_tls = settings.state_dir / "smtp"
     cert = settings.resolve(smtp.tls_cert_file) if smtp.tls_cert_file else own_tls / "tls.crt"
     key = settings.resolve(smtp.tls_key_file) if smtp.tls_key_file else own_tls / "tls.key"
+    if not 1 <= smtp.workers <= MAX_WORKERS:
+        raise ConfigError(t("smtp.workers phải từ 1 đến {n}", "smtp.workers must be 1 to {n}", n=MAX_WORKERS))
     if bool(smtp.tls_cert_file) != bool(smtp.tls_key_file):
         raise ConfigError(t("smtp.tls_cert_file và smtp.tls_key_file phải cùng được đặt",
                             "smtp.tls_cert_file and smtp.tls_key_file must be set together"))
@@ -59,7 +64,7 @@ def smtp_config(settings: Settings) -> SmtpConfig:
         plaintext_auth_on_loopback=smtp.plaintext_auth_on_loopback == 1,
         max_message_bytes=smtp.max_message_bytes, max_recipients=smtp.max_recipients,
         max_connections_per_client=smtp.max_connections_per_client, timeout_seconds=smtp.timeout_seconds,
-        relay_host=smtp.relay_host, relay_port=smtp.relay_port,
+        relay_host=smtp.relay_host, relay_port=smtp.relay_port, workers=smtp.workers,
     )
 
 

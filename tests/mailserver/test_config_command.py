@@ -79,5 +79,21 @@ def test_cleartext_ldap_to_another_host_is_warned_about() -> None:
     assert "ldap2.phuyen.gov.vn" in warning.render("vi")
 
 
+def test_an_account_that_cannot_read_pwdreset_is_warned_about(services: Services, unit: Unit) -> None:
+    """Bound as a mailbox owner: pwdReset of others is hidden, as with an ACL copied from an older release."""
+    created = services.mailboxes.add(NewMailbox(full_name="Không Đọc Cờ", unit_code=unit.code,
+                                                password="Khong-doc-co-2026"))
+    dn = services.mailboxes.store.find_entry(created.mailbox.uid).dn
+    services.mailboxes.store.clear_password_reset(dn)
+    owner = DirectoryClient(DirectoryConfig(services.client.config.uris, services.client.base_dn, dn,
+                                            "Khong-doc-co-2026"))
+    try:
+        [warning] = checks.reset_flag(owner, services.client)
+    finally:
+        owner.close()
+    assert "pwdReset" in warning.render("en") and dn in warning.render("vi")
+
+
 def test_the_session_directory_raises_no_warning(directory: RunningDirectory) -> None:
     assert compatibility(directory.settings, directory.services.client, "postfix", True) == []
+    assert compatibility(directory.settings, directory.services.client, "dovecot", True) == []

@@ -54,6 +54,20 @@ def test_mailserver_reads_routing_attributes_and_nothing_else(mailserver: Direct
     assert mailserver.get(mailserver_dn(services.client.base_dn)) is None  # not even its own entry
 
 
+def test_mailserver_sees_whether_a_password_must_be_changed(mailserver: DirectoryClient, services: Services,
+                                                            unit: Unit) -> None:
+    """Dovecot's pass_filter leaves out accounts with ppolicy's pwdReset: it must be readable, not writable."""
+    uid, dn = person(services, unit, "Lâm Văn Phải Đổi")
+    assert mailserver.get(dn, ["pwdReset"]).raw("pwdReset") == []
+    services.mailboxes.reset_password(uid)
+    assert mailserver.get(dn, ["pwdReset"]).text("pwdReset") == "TRUE"
+    assert mailserver.search(services.client.base_dn, f"(&(uid={uid})(pwdReset=TRUE))", attributes=["uid"])
+    with pytest.raises(PermissionDenied):
+        mailserver.modify(dn, {"pwdReset": ("replace", [])})
+    for secret in ("pwdAccountLockedTime", "pwdFailureTime", "pwdChangedTime"):
+        assert mailserver.get(dn, [secret]).raw(secret) == []
+
+
 def test_mailserver_cannot_write(mailserver: DirectoryClient, services: Services, unit: Unit) -> None:
     uid, dn = person(services, unit, "Lâm Thị Chỉ Đọc")
     assert MailRoutingStore(mailserver).user_for_login(uid) is not None

@@ -83,3 +83,18 @@ def _make_reachable(folder: Path) -> None:
     account = pwd.getpwnam(MAIL_USER)
     for path in [folder, *folder.rglob("*")]:
         os.chown(path, account.pw_uid, account.pw_gid)
+
+
+def test_a_password_set_by_an_admin_opens_no_imap_until_the_owner_changes_it(dovecot: PrivateDovecot,
+                                                                             services: Services, unit: Unit) -> None:
+    created = services.mailboxes.add(NewMailbox(full_name="Trịnh Văn Mới Cấp", unit_code=unit.code))
+    uid, initial = created.mailbox.uid, created.initial_password
+    assert initial
+    assert not imap_login(dovecot, uid, initial)  # a new account: the generated password
+    services.mailboxes.change_own_password(uid, initial, PASSWORD)
+    assert imap_login(dovecot, uid, PASSWORD), dovecot.output()
+    reset = services.mailboxes.reset_password(uid)
+    assert reset and not imap_login(dovecot, uid, reset)  # an admin reset
+    assert not imap_login(dovecot, created.mailbox.mail, reset)
+    services.mailboxes.change_own_password(uid, reset, "Doi-lai-IMAP-2026")
+    assert imap_login(dovecot, created.mailbox.mail, "Doi-lai-IMAP-2026")

@@ -7,6 +7,7 @@ import smtplib
 import socket
 
 import pytest
+from aiosmtpd.smtp import SMTP
 
 from mailadmin.model import Unit, UnitKind
 from mailadmin.smtp.config import mail_routing, smtp_config
@@ -22,6 +23,19 @@ def test_malformed_and_overlong_commands_get_errors_and_the_session_goes_on(smtp
         assert client.docmd("RCPT", "TO:<x@y>")[0] == 503  # no MAIL yet
         assert client.docmd("NOOP", "x" * 5000)[0] == 500  # line too long
         assert client.noop()[0] == 250
+
+
+def test_every_command_and_mechanism_is_still_found(smtpd: RunningSmtpd) -> None:
+    """LdapSMTP answers dir() with the names aiosmtpd scans for: none may go missing."""
+    commands = {name[len("smtp_"):] for name in dir(SMTP) if name.startswith("smtp_")} - {"STARTTLS", "QUIT"}
+    assert {"EHLO", "MAIL", "RCPT", "DATA", "AUTH", "HELP"} <= commands
+    with smtpd.inbound() as client:
+        assert client.docmd("FROBNICATE")[1].endswith(b"not recognized")  # what a lost command would say
+        for command in sorted(commands):
+            assert not client.docmd(command)[1].endswith(b"not recognized"), command
+    with smtpd.submission() as client:
+        client.ehlo()
+        assert set(client.esmtp_features["auth"].split()) == {"PLAIN", "LOGIN"}
 
 
 def test_oversized_auth_exchange_is_refused_cleanly(smtpd: RunningSmtpd) -> None:

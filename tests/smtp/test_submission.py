@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import smtplib
+import time
 
 import pytest
 
+from mailadmin.directory import dit
 from mailadmin.model import Unit
 from mailadmin.services.context import Services
+from mailadmin.services.mailboxes import NewMailbox
 from tests.smtp.conftest import PASSWORD, RunningSmtpd, message, new_mailbox
 
 
@@ -56,6 +59,40 @@ def test_suspended_and_retired_accounts_are_refused(smtpd: RunningSmtpd, service
         client.login(uid, PASSWORD)
 
 
+def refusal(smtpd: RunningSmtpd, login: str, password: str, mechanism: str = "PLAIN") -> tuple[int, bytes]:
+    """The AUTH refusal (code, text) for these credentials."""
+    with smtpd.submission() as client, pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+        client.ehlo()
+        client.user, client.password = login, password
+        client.auth(mechanism, getattr(client, f"auth_{mechanism.lower()}"), initial_response_ok=True)
+    return refused.value.smtp_code, refused.value.smtp_error
+
+
+def test_a_password_set_by_an_admin_opens_no_mail_until_the_owner_changes_it(smtpd: RunningSmtpd,
+                                                                             services: Services, unit: Unit) -> None:
+    uid, mail = new_mailbox(services, unit, "Đặng Văn Mật Khẩu Tạm")
+    with smtpd.submission() as client:
+        assert client.login(uid, PASSWORD)[0] == 235  # the login is now cached: the bind still decides
+    initial = services.mailboxes.reset_password(uid)
+    assert initial
+    for login, mechanism in ((uid, "PLAIN"), (mail, "LOGIN")):
+        code, text = refusal(smtpd, login, initial, mechanism)
+        assert code == 535 and b"must be changed in the web admin" in text
+    assert refusal(smtpd, uid, PASSWORD) == (535, b"5.7.8 Authentication credentials invalid")  # the old one
+    services.mailboxes.change_own_password(uid, initial, "Mat-khau-cua-toi-2026")
+    with smtpd.submission() as client:
+        assert client.login(uid, "Mat-khau-cua-toi-2026")[0] == 235
+
+
+def test_a_new_account_with_a_generated_password_must_change_it_first(smtpd: RunningSmtpd, services: Services,
+                                                                     unit: Unit) -> None:
+    created = services.mailboxes.add(NewMailbox(full_name="Kiều Thị Mới Cấp", unit_code=unit.code))
+    assert created.initial_password
+    code, text = refusal(smtpd, created.mailbox.uid, created.initial_password)
+    assert code == 535 and b"must be changed in the web admin" in text
+    assert refusal(smtpd, created.mailbox.uid, "sai-mat-khau-roi")[1] == b"5.7.8 Authentication credentials invalid"
+
+
 def test_sender_may_use_own_address_and_aliases_only(smtpd: RunningSmtpd, services: Services, unit: Unit) -> None:
     domain = services.settings.organisation.mail_domain
     alias = f"vanthu-{unit.code.lower()}@{domain}"
@@ -98,3 +135,31 @@ def test_cached_logins_follow_moves_and_suspensions(smtpd: RunningSmtpd, service
     services.mailboxes.suspend(uid)
     with smtpd.submission() as client, pytest.raises(smtplib.SMTPAuthenticationError):
         client.login(uid, PASSWORD)
+
+
+def test_an_expired_password_must_be_changed_first(smtpd: RunningSmtpd, services: Services, unit: Unit) -> None:
+    """A policy whose passwords last one second: once it passed, slapd reports passwordExpired."""
+    base = services.client.base_dn
+    name = f"het-han-{unit.code.lower()}"
+    policy = f"cn={name},ou={dit.POLICIES_OU},{base}"
+    services.client.add(policy, {"objectClass": ["organizationalRole", "pwdPolicy"], "cn": [name],
+                                 "pwdAttribute": ["userPassword"], "pwdMaxAge": ["1"], "pwdAllowUserChange": ["TRUE"]})
+    uid, _ = new_mailbox(services, unit, "Tôn Thất Hết Hạn")
+    dn = services.mailboxes.store.find_entry(uid).dn
+    services.client.modify(dn, {"pwdPolicySubentry": ("replace", [policy])})
+    services.mailboxes.reset_password(uid, PASSWORD)  # changed now, under the one-second policy
+    services.mailboxes.store.clear_password_reset(dn)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and refusal_or_none(smtpd, uid) is None:
+        time.sleep(0.2)  # waiting for the clock, not measuring it
+    code, text = refusal(smtpd, uid, PASSWORD)
+    assert code == 535 and b"must be changed in the web admin" in text
+
+
+def refusal_or_none(smtpd: RunningSmtpd, uid: str) -> tuple[int, bytes] | None:
+    with smtpd.submission() as client:
+        try:
+            client.login(uid, PASSWORD)
+        except smtplib.SMTPAuthenticationError as refused:
+            return refused.smtp_code, refused.smtp_error
+    return None
