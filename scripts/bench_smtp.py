@@ -7,11 +7,15 @@ Method. A brand-new private slapd (durable mdb, free loopback port, state folder
 directory below var/) is initialised (password policy + unit tree) and given --users mailboxes in
 a unit of their own, each with a known password hashed as mailadmin hashes it (--scheme ssha512:
 generated initial passwords, {SSHA512}; argon2: passwords people chose, {ARGON2} argon2id with the
-configured cost). The SMTP service is `python -m mailadmin smtpd` in its own process, as deployed
-(8 directory worker threads, the read-only mail-server account), on free loopback ports, with the
-development flag that allows AUTH without TLS on loopback; --in-process runs it on an event loop
-thread of the benchmark instead, where it shares one GIL with the client threads. Every
-measurement sends --logins attempts from --concurrency client threads, users taken round-robin:
+configured cost). Their ppolicy must-change flag (pwdReset) is cleared so that they can log in:
+mailadmin refuses AUTH with a password it generated until its owner changed it, so {SSHA512}
+logins are a stress case production never sees (the cheapest bind slapd does). The SMTP service
+is `python -m mailadmin smtpd` in its own process, as deployed (8 directory worker threads per
+process, the read-only mail-server account), --workers processes sharing the ports (SO_REUSEPORT),
+on free loopback ports, with the development flag that allows AUTH without TLS on loopback;
+--in-process runs it on an event loop thread of the benchmark instead, where it shares one GIL
+with the client threads. Every measurement sends --logins attempts from --concurrency client
+threads, users taken round-robin:
 
   bare bind new   ldap3: new connection, simple bind as the user's DN, unbind; DNs known in advance
   bare bind kept  ldap3: simple bind as the user's DN on kept-open connections (one per client
@@ -21,12 +25,14 @@ measurement sends --logins attempts from --concurrency client threads, users tak
   AUTH TLS        smtplib: connect, EHLO, STARTTLS, EHLO, AUTH PLAIN, QUIT (what a mail client does)
 
 The service finds a login's DN by a search as the read-only account (cached for a minute: the
-warm-up fills it), then binds on a kept-open connection (BindChecker). Every attempt must succeed,
+warm-up fills it, in each worker it reaches), then binds on a kept-open connection with the
+password-policy control (BindChecker; "bare bind kept" sends the same control). Every attempt must succeed,
 else the run fails. Delivery: --messages messages of --size bytes to random users over
 --concurrency inbound connections (many messages per connection), each fsynced into
 <spool>/<uid>/new before the 250; against bare `maildir.deliver` of the same messages from the same
 number of threads. Exits non-zero only when a measurement fails, never on a missed target. The
-slapd and the smtpd process are stopped by their PIDs, the temporary folder removed.
+slapd and the smtpd process are stopped by their PIDs, the temporary folder removed. The load
+average is printed before the run (other work on the machine) and after it.
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mailadmin.directory.binder import BindChecker  # noqa: E402
+from mailadmin.directory.binder import Bind, BindChecker  # noqa: E402
 from mailadmin.directory.client import DirectoryClient  # noqa: E402
 from mailadmin.model import Unit, UnitKind  # noqa: E402
 from mailadmin.passwords import hash_chosen, hash_generated  # noqa: E402
@@ -63,7 +69,7 @@ from mailadmin.services.context import Services  # noqa: E402
 from mailadmin.services.mailboxes import NewMailbox  # noqa: E402
 from mailadmin.services.setup import initialise  # noqa: E402
 from mailadmin.settings import Settings, load_settings  # noqa: E402
-from mailadmin.slapd import PrivateSlapd  # noqa: E402
+from mailadmin.slapd import PrivateSlapd, SlapdPaths  # noqa: E402
 from mailadmin.smtp import maildir  # noqa: E402
 from mailadmin.smtp.config import mail_routing, smtp_config  # noqa: E402
 from mailadmin.smtp.server import Listening, ServiceThread, SmtpService  # noqa: E402
@@ -74,6 +80,9 @@ class Rate:
     name: str
     count: int
     seconds: float
+    slapd_cpu_ms: float | None = None  # CPU time per operation, user + system
+    smtpd_cpu_ms: float | None = None  # the smtpd process and its workers (not with --in-process)
+    client_cpu_ms: float | None = None  # this process: the client threads (and the service, --in-process)
 
     @property
     def per_second(self) -> float:
@@ -100,6 +109,29 @@ def timed(name: str, count: int, concurrency: int, attempt: Callable[[int], None
     return Rate(name, count, time.perf_counter() - start)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (/proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
 def make_users(services: Services, count: int, scheme: str) -> list[tuple[str, str, str]]:
     """(uid, dn, password) of `count` new mailboxes in a unit of their own."""
     unit = Unit(code="BENCH", name="Đơn vị đo hiệu năng", kind=UnitKind.AGENCY, path=("54", "BENCH"))
@@ -114,8 +146,10 @@ def make_users(services: Services, count: int, scheme: str) -> list[tuple[str, s
     failures = services.mailboxes.store.add_many((m, unit.path, h) for m, h in zip(prepared, hashes, strict=True))
     if failures:
         raise SystemExit(f"could not create the users: {failures[0]}")
-    return [(m.uid, services.mailboxes.store.dn_of(m, unit.path), p)
-            for m, p in zip(prepared, passwords, strict=True)]
+    users = [(m.uid, services.mailboxes.store.dn_of(m, unit.path), p) for m, p in zip(prepared, passwords, strict=True)]
+    for _, dn, _ in users:  # as if each had changed their password: smtpd refuses a must-change one
+        services.mailboxes.store.clear_password_reset(dn)
+    return users
 
 
 def bare_bind(check: Callable[[str, str], bool], users: list[tuple[str, str, str]]) -> Callable[[int], None]:
@@ -178,14 +212,19 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--size", type=int, default=4096, help="message body bytes")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1, help="smtpd processes (smtp.workers)")
     parser.add_argument("--scheme", choices=["ssha512", "argon2"], default="ssha512")
     parser.add_argument("--in-process", action="store_true",
                         help="run the service in this process (shares the clients' GIL) instead of `mailadmin smtpd`")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not (1 <= args.users <= 10000 and 1 <= args.logins <= 50000 and 1 <= args.messages <= 20000
-            and 1 <= args.concurrency <= 32):
-        raise SystemExit("out of bounds: users <= 10000, logins <= 50000, messages <= 20000, concurrency <= 32")
+            and 1 <= args.concurrency <= 32 and 1 <= args.workers <= 16):
+        raise SystemExit("out of bounds: users <= 10000, logins <= 50000, messages <= 20000, concurrency <= 32, "
+                         "workers <= 16")
+    if args.in_process and args.workers != 1:
+        raise SystemExit("--in-process runs one service on a thread: --workers 1 only")
+    load_before = os.getloadavg()
     (ROOT / "var").mkdir(exist_ok=True)
     state = Path(tempfile.mkdtemp(prefix="bench-smtp-", dir=ROOT / "var"))
     settings = load_settings({**os.environ, "MAILADMIN_STATE_DIR": str(state),
@@ -197,72 +236,78 @@ def main() -> None:
     finally:
         slapd.stop()
         shutil.rmtree(state, ignore_errors=True)
-    report(args, results)
+    report(args, results, load_before)
 
 
 @contextmanager
-def smtpd_process(settings: Settings, state: Path, concurrency: int) -> Iterator[tuple[Listening, Path]]:
-    """`python -m mailadmin smtpd` in its own process, as deployed; stopped by SIGTERM to its PID."""
+def smtpd_process(settings: Settings, state: Path, concurrency: int,
+                  workers: int) -> Iterator[tuple[Listening, Path, list[int]]]:
+    """`python -m mailadmin smtpd` in its own process(es), as deployed; stopped by SIGTERM to its PID."""
     ports = Listening(free_port(), free_port())
     spool = state / "mail"
     environ = {**os.environ, "MAILADMIN_STATE_DIR": str(state), "MAILADMIN_SLAPD_PORT": str(settings.slapd.port),
                "MAILADMIN_SMTP_PORT": str(ports.port), "MAILADMIN_SMTP_SUBMISSION_PORT": str(ports.submission_port),
                "MAILADMIN_SMTP_SPOOL_DIR": str(spool), "MAILADMIN_SMTP_PLAINTEXT_AUTH_ON_LOOPBACK": "1",
-               "MAILADMIN_SMTP_MAX_CONNECTIONS_PER_CLIENT": str(concurrency + 8)}
+               "MAILADMIN_SMTP_MAX_CONNECTIONS_PER_CLIENT": str(concurrency + 8),
+               "MAILADMIN_SMTP_WORKERS": str(workers)}
     process = subprocess.Popen([sys.executable, "-m", "mailadmin", "smtpd"], env=environ, cwd=ROOT,
-                               stdout=subprocess.DEVNULL)
+                               stdout=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while not _listening(ports.submission_port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("mailadmin smtpd did not start")
-            time.sleep(0.05)
-        yield ports, spool
+        assert process.stdout is not None
+        # The last line printed once every worker listens (the parent prints it after all are ready).
+        last = "Workers:" if workers > 1 else "Maildirs:"
+        if not any(line.startswith(last) for line in process.stdout):
+            raise SystemExit("mailadmin smtpd did not start")
+        yield ports, spool, [process.pid, *children(process.pid)]
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
 @contextmanager
-def smtpd_thread(settings: Settings, state: Path) -> Iterator[tuple[Listening, Path]]:
+def smtpd_thread(settings: Settings, state: Path) -> Iterator[tuple[Listening, Path, list[int]]]:
     """The service on an event loop thread of this process (--in-process: shares our GIL)."""
     config = replace(smtp_config(settings), port=0, submission_port=0, spool=state / "mail",
                      plaintext_auth_on_loopback=True)
     routing = mail_routing(settings)
     thread = ServiceThread(SmtpService(config, routing))
     try:
-        yield thread.start(), config.spool
+        yield thread.start(), config.spool, []
     finally:
         thread.stop()
         routing.close()
 
 
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def run(args: argparse.Namespace, settings: Settings, state: Path) -> dict[str, Rate]:
     services = Services(settings)
     initialise(services)
+    slapd_pid = int(SlapdPaths.of(settings).pid.read_text().split()[0])
     users = make_users(services, args.users, args.scheme)
     bare_client = DirectoryClient(services.client.config)
     kept = BindChecker(services.client.config, size=args.concurrency)
-    service = smtpd_thread(settings, state) if args.in_process else smtpd_process(settings, state, args.concurrency)
+
+    def kept_ok(dn: str, password: str) -> bool:
+        return kept.check(dn, password) is Bind.OK
+    service = (smtpd_thread(settings, state) if args.in_process
+               else smtpd_process(settings, state, args.concurrency, args.workers))
     results: dict[str, Rate] = {}
     try:
-        with service as (ports, spool):
+        with service as (ports, spool, smtpd_pids):
             warm = min(50, args.logins)
-            timed("warm-up", warm, args.concurrency, bare_bind(kept.check, users))
+            timed("warm-up", warm, args.concurrency, bare_bind(kept_ok, users))
             timed("warm-up", warm, args.concurrency, smtp_auth(ports.submission_port, users, tls=True))
             for name, attempt in (("bare bind new", bare_bind(bare_client.check_password, users)),
-                                  ("bare bind kept", bare_bind(kept.check, users)),
+                                  ("bare bind kept", bare_bind(kept_ok, users)),
                                   ("AUTH plain", smtp_auth(ports.submission_port, users, tls=False)),
                                   ("AUTH TLS", smtp_auth(ports.submission_port, users, tls=True))):
-                results[name] = timed(name, args.logins, args.concurrency, attempt)
+                slapd_before, smtpd_before = cpu_seconds([slapd_pid]), cpu_seconds(smtpd_pids)
+                client_before = time.process_time()
+                rate = timed(name, args.logins, args.concurrency, attempt)
+                rate.client_cpu_ms = (time.process_time() - client_before) * 1000 / rate.count
+                rate.slapd_cpu_ms = (cpu_seconds([slapd_pid]) - slapd_before) * 1000 / rate.count
+                if smtpd_pids and name.startswith("AUTH"):
+                    rate.smtpd_cpu_ms = (cpu_seconds(smtpd_pids) - smtpd_before) * 1000 / rate.count
+                results[name] = rate
             results["smtp delivery"] = deliveries(ports.port, users, args.messages, args.size, args.concurrency,
                                                   settings.organisation.mail_domain)
             found = delivered(spool, users)
@@ -276,21 +321,26 @@ def run(args: argparse.Namespace, settings: Settings, state: Path) -> dict[str, 
     return results
 
 
-def report(args: argparse.Namespace, results: dict[str, Rate]) -> None:
+def report(args: argparse.Namespace, results: dict[str, Rate], load_before: tuple[float, float, float]) -> None:
     bind = max(results["bare bind new"].per_second, results["bare bind kept"].per_second)
     ratios = {"AUTH plain / best bare bind": results["AUTH plain"].per_second / bind,
               "AUTH TLS / best bare bind": results["AUTH TLS"].per_second / bind,
               "smtp delivery / bare maildir": results["smtp delivery"].per_second
               / results["bare maildir"].per_second}
     if args.json:
-        print(json.dumps({"args": vars(args), "load": os.getloadavg(), "threads": threading.active_count(),
+        print(json.dumps({"args": vars(args), "load_before": load_before, "load_after": os.getloadavg(),
+                          "threads": threading.active_count(),
                           "results": {k: {**asdict(v), "per_second": v.per_second} for k, v in results.items()},
                           "ratios": ratios}, indent=2))
         return
-    print(f"# {platform.node()} load {os.getloadavg()[0]:.2f}; users {args.users} ({args.scheme}), "
-          f"concurrency {args.concurrency}")
+    print(f"# {platform.node()} load before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}; "
+          f"users {args.users} ({args.scheme}), concurrency {args.concurrency}, "
+          f"{'in-process' if args.in_process else f'smtpd workers {args.workers}'}")
     for rate in results.values():
-        print(f"{rate.name:15} {rate.count:6d} in {rate.seconds:7.2f} s = {rate.per_second:8.1f} /s")
+        cpu = "".join(f"  {who} {ms:.2f}" for who, ms in (("slapd", rate.slapd_cpu_ms), ("smtpd", rate.smtpd_cpu_ms),
+                                                         ("client", rate.client_cpu_ms)) if ms is not None)
+        cpu = f"  ms CPU/op:{cpu}" if cpu else ""
+        print(f"{rate.name:15} {rate.count:6d} in {rate.seconds:7.2f} s = {rate.per_second:8.1f} /s{cpu}")
     for name, value in ratios.items():
         print(f"{name:30} {value:.2f}")
     print("target: AUTH >= 0.80 x bare bind")
