@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,19 @@ def wait_for_port(port: int, process: subprocess.Popen[str]) -> None:
     raise AssertionError("mailadmin smtpd did not listen")
 
 
+@contextmanager
+def smtpd_process(environ: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """`mailadmin smtpd` as a child process, killed at the end if the test has not stopped it."""
+    process = subprocess.Popen([sys.executable, "-m", "mailadmin", "smtpd"], env=environ, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
 def smtpd_environ(directory: RunningDirectory, port: int, submission: int, tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "MAILADMIN_STATE_DIR": str(directory.settings.state_dir),
             "MAILADMIN_SLAPD_PORT": str(directory.settings.slapd.port), "MAILADMIN_SMTP_PORT": str(port),
@@ -44,18 +58,12 @@ def test_smtpd_command_serves_and_stops_on_a_signal(directory: RunningDirectory,
     port, submission = free_port(), free_port()
     environ = smtpd_environ(directory, port, submission, tmp_path)
     uid, mail = new_mailbox(services, unit, "Lục Văn Dòng Lệnh")
-    process = subprocess.Popen([sys.executable, "-m", "mailadmin", "smtpd"], env=environ, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
+    with smtpd_process(environ) as process:
         wait_for_port(submission, process)
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
             client.sendmail("ai@example.org", [mail], message("ai@example.org", mail))
         process.send_signal(stop_signal)
         out, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     assert process.returncode == 0, err
     assert f"127.0.0.1:{port}" in out and f"127.0.0.1:{submission}" in out and "Traceback" not in err
     assert len(list((tmp_path / "mail" / uid / "new").iterdir())) == 1
@@ -66,9 +74,7 @@ def test_two_workers_serve_a_dead_one_is_replaced_and_stopping_leaves_nothing(
     port, submission = free_port(), free_port()
     environ = {**smtpd_environ(directory, port, submission, tmp_path), "MAILADMIN_SMTP_WORKERS": "2"}
     uid, mail = new_mailbox(services, unit, "Lục Thị Hai Tiến Trình")
-    process = subprocess.Popen([sys.executable, "-m", "mailadmin", "smtpd"], env=environ, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
+    with smtpd_process(environ) as process:
         assert process.stdout is not None
         first = announced_workers(process)
         assert len(first) == 2 and sorted(workers_of(process.pid)) == first
@@ -87,10 +93,6 @@ def test_two_workers_serve_a_dead_one_is_replaced_and_stopping_leaves_nothing(
         assert set(second) <= set(family)
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     assert process.returncode == 0, err
     assert f"SMTP worker {first[0]} exited (signal SIGKILL): starting another" in err and "Traceback" not in err
     wait_until(lambda: not any(alive(pid) for pid in family))
@@ -99,17 +101,11 @@ def test_two_workers_serve_a_dead_one_is_replaced_and_stopping_leaves_nothing(
 
 def test_workers_stop_when_their_parent_is_killed(directory: RunningDirectory, tmp_path: Path) -> None:
     environ = {**smtpd_environ(directory, free_port(), free_port(), tmp_path), "MAILADMIN_SMTP_WORKERS": "2"}
-    process = subprocess.Popen([sys.executable, "-m", "mailadmin", "smtpd"], env=environ, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
+    with smtpd_process(environ) as process:
         workers = announced_workers(process)
         family = descendants(process.pid)
         process.kill()  # SIGKILL: no chance to stop them
         process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     assert len(workers) == 2 and set(workers) <= set(family)
     wait_until(lambda: not any(alive(pid) for pid in family))
 
