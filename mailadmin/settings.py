@@ -85,6 +85,7 @@ class Certificates:
     crl_files: tuple[str, ...]
     mail_policy: str
     expiring_days: int
+    reminder_days: tuple[int, ...]
     max_bundle_mib: int
 
 
@@ -252,7 +253,10 @@ def _convert(kind: Any, value: Any, name: str) -> Any:
             items = [] if value is None else value
             if isinstance(items, str) or not isinstance(items, list):
                 raise ValueError(value)
-            return tuple(str(item) for item in items)
+            item_kind = kind.__args__[0]
+            if item_kind is int and any(isinstance(item, bool) for item in items):
+                raise ValueError(value)
+            return tuple(item_kind(item) for item in items)
     except (TypeError, ValueError) as exc:
         raise ConfigError(t("Giá trị cấu hình {name} không hợp lệ: {value!r}",
                             "invalid value for config key {name}: {value!r}", name=name, value=value)

@@ -1,9 +1,23 @@
-"""Certificate-expiry reminder mails to the owner and their unit admins, through the mail notifier's templates."""
+"""Certificate-expiry reminder mails to the owner and their unit admins, through the mail notifier's templates.
+
+A reminder goes out once per stage: when a certificate comes within each of
+`certificates.reminder_days` (30, 14, 7, 1 days, and the report's horizon) of its expiry, and once
+after it has expired. What was sent is remembered in <state>/notify/cert-reminders.json, so the
+command can run every day without mailing anyone every day.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 
 from mailadmin.audit import AuditLog
 from mailadmin.certs.records import Expiring
@@ -11,6 +25,25 @@ from mailadmin.settings import Settings
 from mailadmin.smtp.notify import MailNotifier
 
 TEMPLATE = "cert-expiry"
+MEMORY_FILE = Path("notify", "cert-reminders.json")
+FORGET_AFTER = timedelta(days=400)  # a remembered stage older than this is dropped
+
+
+@dataclass(frozen=True)
+class Reminded:
+    """What happened to one expiring certificate in a reminder run."""
+
+    item: Expiring
+    stage: int | None  # days of the stage it is in (0: expired); None: not within any stage
+    recipients: tuple[str, ...]  # empty when nothing was sent
+
+
+def stage_of(days_left: int, stages: Sequence[int]) -> int | None:
+    """The smallest stage (days before expiry) the certificate is within; 0 once expired."""
+    if days_left <= 0:
+        return 0
+    within = [days for days in stages if days > 0 and days_left <= days]
+    return min(within) if within else None
 
 
 class CertificateReminders:
@@ -40,6 +73,46 @@ class CertificateReminders:
         message.set_content(body)
         message["Content-Language"] = language
         return message
+
+    def remind(self, found: Sequence[Expiring], unit_name: Callable[[str], str], language: str = "vi", *,
+               horizon: int | None = None, force: bool = False, now: datetime | None = None) -> list[Reminded]:
+        """Send the reminders that are due (one per certificate and stage); `force` sends them all."""
+        now = now or datetime.now(UTC)
+        stages = (*self.settings.certificates.reminder_days, *([horizon] if horizon else []))
+        outcome: list[Reminded] = []
+        with self._memory(now) as memory:
+            for item in found:
+                fingerprint, stage = item.certificate.info.fingerprint_sha256, stage_of(item.days_left, stages)
+                last = memory.get(fingerprint, {}).get("stage")
+                due = stage is not None and (last is None or stage < last)
+                if not (due or force):
+                    outcome.append(Reminded(item, stage, ()))
+                    continue
+                recipients = self.send(item, unit_name(item.unit_code), language)
+                if stage is not None:
+                    memory[fingerprint] = {"stage": stage, "sent": now.isoformat(timespec="seconds")}
+                outcome.append(Reminded(item, stage, tuple(recipients)))
+        return outcome
+
+    @contextmanager
+    def _memory(self, now: datetime) -> Iterator[dict[str, dict[str, object]]]:
+        """The remembered stages, locked against a concurrent run, written back atomically."""
+        path = self.settings.state_dir / MEMORY_FILE
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                memory = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+            except (OSError, ValueError):
+                memory = {}  # a damaged memory costs at most one repeated reminder per certificate
+            try:
+                yield memory
+            finally:
+                kept = {key: value for key, value in memory.items()
+                        if now - datetime.fromisoformat(str(value["sent"])) < FORGET_AFTER}
+                temporary = path.with_suffix(".tmp")
+                temporary.write_text(json.dumps(kept, indent=1, sort_keys=True), encoding="utf-8")
+                os.replace(temporary, path)
 
     def send(self, item: Expiring, unit_name: str, language: str = "vi") -> list[str]:
         """Compose and send one reminder; returns every recipient."""

@@ -107,14 +107,19 @@ def whois(services: Services, file: str, as_json: bool) -> None:
 @click.option("--notify", is_flag=True, help="Also mail a reminder to each owner and their unit admins.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of the reminder mails.")
+@click.option("--force", is_flag=True, help="With --notify: mail every one, even if already reminded at this stage.")
 @pass_services
 def expiring(services: Services, days: int | None, include_renewed: bool, as_json: bool, notify: bool,
-             lang: str) -> None:
-    """Bound certificates that expire within N days (or have expired), soonest first."""
+             lang: str, force: bool) -> None:
+    """Bound certificates that expire within N days (or have expired), soonest first.
+
+    With --notify, each owner (and their unit admins) gets one mail per stage: within
+    certificates.reminder_days (30, 14, 7, 1) and N days of expiry, and once expired.
+    """
     horizon = services.settings.certificates.expiring_days if days is None else days
     found = services.certificates.expiring(horizon, include_renewed=include_renewed)
     if notify:
-        _remind(services, found, lang)
+        _remind(services, found, lang, horizon, force)
     if as_json:
         print_json([item.record() for item in found])
         return
@@ -124,12 +129,16 @@ def expiring(services: Services, days: int | None, include_renewed: bool, as_jso
                   e.certificate.status, ", ".join(a.uid for a in e.admins)) for e in found])
 
 
-def _remind(services: Services, found: list[Expiring], language: str) -> None:
-    """One reminder mail per expiring certificate; the recipients go to stderr (stdout stays the report)."""
+def _remind(services: Services, found: list[Expiring], language: str, horizon: int, force: bool) -> None:
+    """The reminder mails that are due; what was sent or skipped goes to stderr (stdout stays the report)."""
     reminders = CertificateReminders(services.settings, services.notifier, services.audit)
-    for item in found:
-        sent = reminders.send(item, services.units.get(item.unit_code).name, language)
-        click.echo(f"→ {', '.join(sent)}", err=True)
+    for done in reminders.remind(found, lambda code: services.units.get(code).name, language, horizon=horizon,
+                                 force=force):
+        if done.recipients:
+            click.echo(f"→ {', '.join(done.recipients)}", err=True)
+        else:
+            click.echo(f"= {done.item.owner.uid}: đã nhắc ở mốc / already reminded at {done.stage} "
+                       "ngày / days", err=True)
 
 
 @cert.command("bind-folder")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mailadmin.certs.reminders import CertificateReminders
+from mailadmin.certs.reminders import CertificateReminders, stage_of
 from mailadmin.cli import main
 from mailadmin.model import Mailbox, Role, Unit, UnitKind
 from mailadmin.services.authz import Principal
@@ -99,3 +99,35 @@ def test_cert_expiring_notify_command(mail_sink: tuple[MailSink, int], fresh_dir
     assert "expires soon" in subject_of(handler.received[0][1])
     result = CliRunner().invoke(main, ["cert", "expiring", "--days", "30"], env=environ)
     assert result.exit_code == 0 and len(handler.received) == 1  # without --notify, no mail
+    again = CliRunner().invoke(main, ["cert", "expiring", "--days", "30", "--notify"], env=environ)
+    assert again.exit_code == 0 and len(handler.received) == 1  # the next day's run: already reminded
+    assert f"= {soon.uid}: " in again.stderr and "already reminded at 7" in again.stderr
+
+
+def test_reminder_stages() -> None:
+    stages = (30, 14, 7, 1)
+    assert [stage_of(days, stages) for days in (45, 30, 29, 14, 8, 7, 2, 1, 0, -5)] == \
+        [None, 30, 30, 14, 14, 7, 7, 1, 0, 0]
+    assert stage_of(45, (*stages, 60)) == 60  # the report's horizon is a stage too
+
+
+def test_a_daily_run_mails_each_certificate_once_per_stage(
+        mail_sink: tuple[MailSink, int], services: Services, certificates: CertificateService, gov: f.Hierarchy,
+        unit: Unit) -> None:
+    handler, port = mail_sink
+    owner = person(services, unit, "Trương Văn Mỗi Ngày")
+    issued = cert_for(gov.issuing, owner, not_after=f.NOW + timedelta(days=40))
+    certificates.bind(owner.uid, f.pem(issued.cert, gov.issuing.cert), now=f.NOW)
+    reminders = reminders_for(services, port)
+
+    def run_on(day: int, force: bool = False) -> list[int | None]:
+        """`cert expiring --days 30 --notify` as a daily cron job would run it `day` days from now."""
+        when = f.NOW + timedelta(days=day)
+        found = [item for item in certificates.expiring(30, now=when) if item.owner.uid == owner.uid]
+        return [done.stage for done in reminders.remind(found, lambda _code: unit.name, horizon=30, force=force,
+                                                        now=when) if done.recipients]
+    sent_on = {day: run_on(day) for day in range(0, 45)}
+    assert {day: stages for day, stages in sent_on.items() if stages} == \
+        {10: [30], 26: [14], 33: [7], 39: [1], 40: [0]}  # 40 days left on day 0: expires on day 40
+    assert len(handler.received) == 5
+    assert run_on(44, force=True) == [0] and len(handler.received) == 6
