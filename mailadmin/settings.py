@@ -33,6 +33,7 @@ class Ldap:
     receive_timeout: int
     page_size: int
     kept_lists: int
+    kept_list_seconds: int
 
 
 @dataclass(frozen=True)

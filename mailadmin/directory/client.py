@@ -74,6 +74,7 @@ class DirectoryConfig:
     receive_timeout: int = 10
     page_size: int = 500
     kept_lists: int = 16  # sorted lists the server keeps between page requests (0: none)
+    kept_list_seconds: int = 600  # and for at most this long
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class DirectoryClient:
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=POOL_SIZE)
         self._lock = threading.Lock()
         self._monitor_readable = True
-        self._views = SortedViews(max(config.kept_lists, 0), _quietly_unbind)
+        self._views = SortedViews(max(config.kept_lists, 0), _quietly_unbind, max_age=config.kept_list_seconds)
 
     @property
     def base_dn(self) -> str:
