@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from mailadmin.directory import dit, filters
 from mailadmin.directory.client import DirectoryClient, Entry
+from mailadmin.directory.mailboxes import IS_MAILBOX
 from mailadmin.model import Role
 
 ROLE_ATTRIBUTES = ("objectClass", "maRole", "maAdminOf")
@@ -38,8 +39,7 @@ class RoleStore:
 
     def holder(self, uid: str) -> RoleHolder | None:
         """A mailbox's name, status, roles and scopes in one search; None if there is no such mailbox."""
-        entries = self.client.search(self.base_dn, filters.all_of(filters.eq("objectClass", "maMailbox"),
-                                                                  filters.eq("uid", uid)),
+        entries = self.client.search(self.base_dn, filters.all_of(IS_MAILBOX, filters.eq("uid", uid)),
                                      attributes=HOLDER_ATTRIBUTES)
         if not entries:
             return None
