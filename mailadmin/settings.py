@@ -71,6 +71,8 @@ class Passwords:
 class Web:
     host: str
     port: int
+    threads: int
+    trusted_proxy: str
     session_minutes: int
 
 

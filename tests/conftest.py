@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import email
 import itertools
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import Message
 from pathlib import Path
 from typing import TypeVar
@@ -53,6 +57,39 @@ def eventually(check: Callable[[], T], *, seconds: float = 10.0) -> T:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def child_environ(directory: RunningDirectory, **settings: str) -> dict[str, str]:
+    """Environment of a `mailadmin` child process on `directory`, with MAILADMIN_<KEY> settings."""
+    return {**os.environ, "MAILADMIN_STATE_DIR": str(directory.settings.state_dir),
+            "MAILADMIN_SLAPD_PORT": str(directory.settings.slapd.port),
+            **{f"MAILADMIN_{key.upper()}": value for key, value in settings.items()}}
+
+
+@contextmanager
+def mailadmin_process(*args: str, environ: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """`python -m mailadmin ARGS` as a child process, killed at the end if the test has not stopped it."""
+    process = subprocess.Popen([sys.executable, "-m", "mailadmin", *args], env=environ, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def wait_for_port(port: int, process: subprocess.Popen[str]) -> None:
+    """Until something listens on the loopback port; the child's output if it exits first."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port}")
 
 
 class RunningDirectory:

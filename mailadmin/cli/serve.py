@@ -1,23 +1,62 @@
-"""`mailadmin serve`: the web admin."""
+"""`mailadmin serve`: the web admin under waitress (a production WSGI server: one process, threads)."""
 
 from __future__ import annotations
+
+import signal
+import sys
+from typing import Any
 
 import click
 
 from mailadmin.cli import Context, pass_context
+from mailadmin.errors import ConfigError
+from mailadmin.i18n import t
+from mailadmin.settings import Settings
 
 
 @click.command()
 @click.option("--host", default=None, help="Default: web.host from the config (127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Default: web.port (5000).")
+@click.option("--threads", type=click.IntRange(1, 256), default=None, help="Default: web.threads (8).")
 @pass_context
-def serve(context: Context, host: str | None, port: int | None) -> None:
-    """Run the web admin (Flask's threaded server, for loopback and small installations)."""
+def serve(context: Context, host: str | None, port: int | None, threads: int | None) -> None:
+    """Run the web admin until SIGTERM or Ctrl-C (then close its directory connections and exit 0)."""
+    from waitress.server import create_server
+
     from mailadmin import create_app
     from mailadmin.web import freeze_startup_heap
 
     settings = context.settings
     app = create_app(settings=settings)
+    try:
+        server = create_server(app, host=host or settings.web.host, port=port or settings.web.port,
+                               threads=threads or settings.web.threads, ident="mailadmin", **_proxy(settings))
+    except OSError as exc:
+        raise ConfigError(t("Không mở được cổng {host}:{port}: {e}", "cannot listen on {host}:{port}: {e}",
+                            host=host or settings.web.host, port=port or settings.web.port,
+                            e=exc.strerror or exc)) from exc
     freeze_startup_heap()
-    app.run(host=host or settings.web.host, port=port or settings.web.port, threaded=True,
-            use_reloader=False)
+    signal.signal(signal.SIGTERM, _interrupt)
+    click.echo(f"Web admin on http://{server.effective_host}:{server.effective_port}/ "
+               f"({threads or settings.web.threads} threads)", err=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        app.extensions["mailadmin"].close()
+    sys.exit(0)
+
+
+def _proxy(settings: Settings) -> dict[str, Any]:
+    """waitress options that make the proxy's X-Forwarded-For the client address (web.trusted_proxy)."""
+    if not settings.web.trusted_proxy:
+        return {}
+    return {"trusted_proxy": settings.web.trusted_proxy, "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+            "clear_untrusted_proxy_headers": True}
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt

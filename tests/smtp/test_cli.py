@@ -5,51 +5,28 @@ from __future__ import annotations
 import os
 import signal
 import smtplib
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
 from mailadmin.model import Unit
 from mailadmin.services.context import Services
-from tests.conftest import RunningDirectory, free_port
+from tests.conftest import RunningDirectory, child_environ, free_port, mailadmin_process, wait_for_port
 from tests.smtp.conftest import PASSWORD, client_tls, message, new_mailbox
 
 
-def wait_for_port(port: int, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("mailadmin smtpd did not listen")
-
-
-@contextmanager
-def smtpd_process(environ: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    """`mailadmin smtpd` as a child process, killed at the end if the test has not stopped it."""
-    process = subprocess.Popen([sys.executable, "-m", "mailadmin", "smtpd"], env=environ, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-
-
 def smtpd_environ(directory: RunningDirectory, port: int, submission: int, tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "MAILADMIN_STATE_DIR": str(directory.settings.state_dir),
-            "MAILADMIN_SLAPD_PORT": str(directory.settings.slapd.port), "MAILADMIN_SMTP_PORT": str(port),
-            "MAILADMIN_SMTP_SUBMISSION_PORT": str(submission), "MAILADMIN_SMTP_SPOOL_DIR": str(tmp_path / "mail")}
+    return child_environ(directory, smtp_port=str(port), smtp_submission_port=str(submission),
+                         smtp_spool_dir=str(tmp_path / "mail"))
+
+
+def smtpd_process(environ: dict[str, str]) -> AbstractContextManager[subprocess.Popen[str]]:
+    """`mailadmin smtpd` as a child process."""
+    return mailadmin_process("smtpd", environ=environ)
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
