@@ -56,6 +56,11 @@ class SlapdPaths:
         return self.root / "slapd.log"
 
     @property
+    def index_stamp(self) -> Path:
+        """The `index` lines the database's indexes were last built for."""
+        return self.root / "indexes"
+
+    @property
     def socket(self) -> Path:
         return self.root / "ldapi"
 
@@ -187,9 +192,28 @@ class PrivateSlapd:
         self.paths.secrets.chmod(0o700)
         root_password = read_or_create_secret(self.paths.root_password)
         service_password = read_or_create_secret(self.paths.service_password)
-        self.paths.config.write_text(self._render_config(root_password), encoding="utf-8")
+        config = self._render_config(root_password)
+        self.paths.config.write_text(config, encoding="utf-8")
+        indexes = _index_signature(config)
         if not (self.paths.data / "data.mdb").exists():
             self._load_skeleton(service_password)
+        elif _read(self.paths.index_stamp) != indexes:
+            self._reindex()
+        self.paths.index_stamp.write_text(indexes, encoding="utf-8")
+
+    def _reindex(self) -> None:
+        """Build the indexes an upgrade added (slapd.conf's `index` lines changed since the last start).
+
+        slapd does not build a new index over existing entries by itself: until slapindex has run,
+        a search on a newly indexed attribute silently finds nothing.
+        """
+        slapindex = Path(self.settings.slapd.binary).with_name("slapindex")
+        result = subprocess.run([str(slapindex), "-q", "-f", str(self.paths.config)],
+                                capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise DirectoryError(t("slapindex không dựng lại được chỉ mục: {e}",
+                                   "slapindex could not rebuild the indexes: {e}",
+                                   e=_last_lines(result.stderr + result.stdout)))
 
     def _render_config(self, root_password: str) -> str:
         base = self.base_dn
@@ -305,6 +329,19 @@ def _proc_state(pid: int) -> str:
         return Path(f"/proc/{pid}/status").read_text().split("State:", 1)[1].split("\n", 1)[0]
     except (OSError, IndexError):
         return ""
+
+
+def _index_signature(config: str) -> str:
+    """The `index` lines of a slapd.conf, normalised: what the database's indexes must match."""
+    lines = (" ".join(line.split()) for line in config.splitlines())
+    return "\n".join(sorted(line for line in lines if line.startswith("index "))) + "\n"
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
 
 
 def _last_lines(text: str, count: int = 5) -> str:

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from mailadmin.errors import ConfigError, DirectoryError
+from mailadmin.services.context import Services
 from mailadmin.slapd import PrivateSlapd
+from tests.certs.factory import der, root_ca
 from tests.conftest import make_settings
 
 
@@ -84,3 +86,36 @@ def test_broken_config_is_reported_with_slapds_reason(tmp_path: Path) -> None:
     with pytest.raises(DirectoryError, match="could not create the database|exited while starting") as caught:
         slapd.start()
     assert "no-schema" in str(caught.value)
+
+
+class OlderRelease(PrivateSlapd):
+    """The private directory as a release without the `pres` index on userCertificate wrote it."""
+
+    def _render_config(self, root_password: str) -> str:
+        config = super()._render_config(root_password)
+        assert "index userCertificate eq,pres\n" in config
+        return config.replace("index userCertificate eq,pres\n", "index userCertificate eq\n")
+
+
+def test_an_index_added_by_an_upgrade_is_built_over_existing_entries(tmp_path: Path) -> None:
+    """slapd never indexes existing entries itself: without slapindex the new index finds nothing."""
+    settings = make_settings(tmp_path / "state")
+    old = OlderRelease(settings)
+    old.start()
+    services = Services(settings)
+    try:
+        base = services.client.base_dn
+        services.client.add(f"ou=cert-holders,{base}", {"objectClass": ["organizationalUnit"], "ou": ["cert-holders"]})
+        services.client.add(f"uid=ctest,ou=cert-holders,{base}", {
+            "objectClass": ["inetOrgPerson"], "uid": ["ctest"], "cn": ["C Test"], "sn": ["Test"],
+            "userCertificate;binary": [der(root_ca().cert)]})
+        services.close()
+        old.stop()
+        upgraded = PrivateSlapd(settings)
+        upgraded.start()
+        found = services.client.search(base, "(userCertificate=*)", attributes=["uid"])
+        assert [entry.text("uid") for entry in found] == ["ctest"]
+        assert "index userCertificate eq,pres" in (settings.state_dir / "ldap" / "indexes").read_text()
+    finally:
+        services.close()
+        PrivateSlapd(settings).stop()

@@ -142,3 +142,13 @@ def test_without_kept_lists_every_page_is_sorted_afresh(fresh_directory: Running
         assert len(plain._views) == 0
     finally:
         plain.close()
+
+
+def test_an_empty_list_is_not_kept(services: Services, unit: Unit) -> None:
+    """slapd frees an empty sorted result at once; a kept context for it would only cost a second sort."""
+    kept = services.client._views
+    base = dit.unit_dn(unit.path, services.client.base_dn)
+    for _ in range(2):
+        assert services.mailboxes.store.window(base_dn=base, conditions=[filters.eq("maAccountStatus", "retired")],
+                                               full=False) == ([], 0)
+    assert not any(key[0] == base for key in kept._views)

@@ -332,7 +332,8 @@ class DirectoryClient:
         try:
             entries, response = self._vlv_page(connection, base, search_filter, sort_keys, offset, count,
                                                attributes, b"")
-            if keep is not None and response.context:
+            # An empty result is freed by slapd at once: its context leads nowhere.
+            if keep is not None and response.context and response.total:
                 self._views.keep(keep[0], connection, response.context, keep[1])
                 kept = True
             return entries, response.total
