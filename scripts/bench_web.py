@@ -17,6 +17,8 @@ the non-province units, built with MailboxService.prepare and the directory mapp
 - after a change: the same list page when the directory has just changed (an untimed write before
   each sample: a unit's description), so the kept list is dropped and slapd sorts everything again;
   its bare call is a client that keeps no list (every call sorts).
+- dashboard: GET / of the super admin against its ten counts (tier x status and certificate
+  holders, each a one-entry VLV window whose total is the count).
 
 Each pair runs --repeat times (default 30, page and bare alternated) after 3 warm-up calls; p50 and
 p95 are printed with the difference. Every slapd started here is stopped by its PID; temporary folders are removed.
@@ -154,10 +156,11 @@ def bench_size(count: int, repeat: int) -> list[tuple[str, float, float, float, 
                 services.client.window(base, search_filter, SORT_KEYS, offset, PAGE_SIZE, SUMMARY_ATTRIBUTES)
             page_ms, bare_ms = timed_pair(page_call, bare_call, repeat)
             rows.append((label, statistics.median(page_ms), p95(page_ms), statistics.median(bare_ms), p95(bare_ms)))
+        rows.append(dashboard_row(services, client, repeat))
         rss_kept = slapd_rss_mib(slapd)
         rows.append(changed_directory_row(services, client, base, repeat))
         print(f"{count:>9,} | slapd RSS {rss_before:.0f} MiB before the lists, {rss_kept:.0f} MiB holding them "
-              "(2 clients x 2 kept lists: all mailboxes, and the search)", flush=True)
+              "(page and bare client each: all mailboxes, the search, the dashboard's counts)", flush=True)
         app.extensions["mailadmin"].close()
         return rows
     finally:
@@ -172,6 +175,20 @@ def slapd_rss_mib(slapd: PrivateSlapd) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def dashboard_row(services: Services, client: object, repeat: int) -> tuple[str, float, float, float, float]:
+    """The dashboard of a super admin: its bare part is the ten counts (tier x status, certificate
+    holders), each a one-entry VLV window; per-unit counts are cached for a minute on both sides."""
+    def page_call() -> None:
+        response = client.get("/")  # type: ignore[attr-defined]
+        assert response.status_code == 200, response.status_code
+
+    def bare_call() -> None:
+        services.dashboard.overview()
+        services.dashboard.certificate_holders()
+    page_ms, bare_ms = timed_pair(page_call, bare_call, repeat)
+    return ("dashboard", statistics.median(page_ms), p95(page_ms), statistics.median(bare_ms), p95(bare_ms))
 
 
 def changed_directory_row(services: Services, client: object, base: str,
