@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from mailadmin.audit import AuditLog
 from mailadmin.certs.records import Expiring
+from mailadmin.durable import replace_file
 from mailadmin.settings import Settings
 from mailadmin.smtp.notify import MailNotifier
 
@@ -110,9 +110,7 @@ class CertificateReminders:
             finally:
                 kept = {key: value for key, value in memory.items()
                         if now - datetime.fromisoformat(str(value["sent"])) < FORGET_AFTER}
-                temporary = path.with_suffix(".tmp")
-                temporary.write_text(json.dumps(kept, indent=1, sort_keys=True), encoding="utf-8")
-                os.replace(temporary, path)
+                replace_file(path, json.dumps(kept, indent=1, sort_keys=True))
 
     def send(self, item: Expiring, unit_name: str, language: str = "vi") -> list[str]:
         """Compose and send one reminder; returns every recipient."""

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from mailadmin.durable import private_file, replace_file
 from mailadmin.errors import Conflict, NotFound
 from mailadmin.i18n import t
 from mailadmin.importer.plan import Action, Outcome, Plan
@@ -99,7 +100,7 @@ class Job:
         jobs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         job = cls(jobs_dir / new_job_id())
         job.folder.mkdir(mode=0o700)
-        with _private(job.folder / "plan.jsonl") as out:
+        with private_file(job.folder / "plan.jsonl") as out:
             for action in plan.actions:
                 out.write(json.dumps(action_data(action), ensure_ascii=False) + "\n")
         job.save({**meta, "id": job.id, "state": "planned", "counts": plan.counts(),
@@ -127,11 +128,7 @@ class Job:
 
     def save(self, meta: dict[str, Any]) -> None:
         """Replace job.json atomically."""
-        temporary = self.folder / "job.json.tmp"
-        with _private(temporary) as out:
-            json.dump(meta, out, ensure_ascii=False, indent=1)
-        os.replace(temporary, self.folder / "job.json")
-        _fsync_dir(self.folder)
+        replace_file(self.folder / "job.json", json.dumps(meta, ensure_ascii=False, indent=1))
 
     def set_state(self, state: str, **extra: Any) -> None:
         self.save({**self.meta(), "state": state, **extra})
@@ -168,7 +165,7 @@ class Job:
                 yield action_from_data(json.loads(line))
 
     def write_secrets(self, passwords: dict[int, str]) -> None:
-        with _private(self.folder / "secrets.jsonl") as out:
+        with private_file(self.folder / "secrets.jsonl") as out:
             for index, password in passwords.items():
                 out.write(json.dumps([index, password]) + "\n")
 
@@ -217,21 +214,3 @@ class OutcomeLog:
     def sync(self) -> None:
         self._handle.flush()
         os.fsync(self._handle.fileno())
-
-
-@contextmanager
-def _private(path: Path) -> Iterator[TextIO]:
-    """A new file only its owner can read, fsynced when closed."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        yield handle
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -8,6 +8,8 @@ import socket
 import time
 from pathlib import Path
 
+from mailadmin.durable import fsync_folder
+
 _counter = itertools.count()
 SUBFOLDERS = ("tmp", "new", "cur")
 
@@ -35,13 +37,5 @@ def deliver(root: Path, message: bytes) -> Path:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _fsync_folder(root / "new")
+    fsync_folder(root / "new")
     return final
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
