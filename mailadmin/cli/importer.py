@@ -38,8 +38,9 @@ def import_group() -> None:
 
     \b
     mailadmin import FILE|- [--dry-run] [--format csv|yaml] [--all-or-nothing]
-                            [--retire-missing UNIT] [--report OUT.csv] [--json]
+                            [--retire-missing UNIT] [--report OUT.csv] [--welcome vi|en] [--json]
     mailadmin import resume|undo|status JOB
+    mailadmin import welcome JOB [--lang vi|en]
     mailadmin import prune [--json]
     mailadmin import template [-o FILE]
     """
@@ -81,6 +82,8 @@ def _show(result: dict[str, Any], as_json: bool, extra: dict[str, Any] | None = 
             print_table(["Dòng / line", "Cột / column", "Lỗi", "Error"], problems[:SHOWN_ERRORS])
             if len(problems) > SHOWN_ERRORS:
                 click.echo(f"… {len(problems) - SHOWN_ERRORS} lỗi nữa / more errors (--report OUT.csv)")
+        if "welcome" in result:
+            _show_welcome(result["welcome"])
         for key, value in (extra or {}).items():
             click.echo(f"{key}: {value}")
     if result["errors"] or result.get("failed"):
@@ -96,10 +99,12 @@ def _show(result: dict[str, Any], as_json: bool, extra: dict[str, Any] | None = 
               help="Retire the people of UNIT (and below) that the file no longer lists.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Per-row results CSV (mode 0600; with initial passwords; never overwritten).")
+@click.option("--welcome", type=click.Choice(["vi", "en"]), default=None,
+              help="Then mail each created mailbox the welcome mail in this language.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_services
 def run(services: Services, file: str, dry_run: bool, file_format: str | None, all_or_nothing: bool,
-        retire_missing: str | None, report: Path | None, as_json: bool) -> None:
+        retire_missing: str | None, report: Path | None, welcome: str | None, as_json: bool) -> None:
     """Import FILE (- for standard input)."""
     if report is not None and report.exists():
         raise click.BadParameter(f"{report} đã có / exists", param_hint="--report")
@@ -110,7 +115,7 @@ def run(services: Services, file: str, dry_run: bool, file_format: str | None, a
             write_once(report, results_csv(result_rows(preview.plan.actions, None, {})))
         _show(preview.summary(), as_json, {"dry_run": True})
         return
-    job = services.imports.start(preview, all_or_nothing=all_or_nothing)
+    job = services.imports.start(preview, all_or_nothing=all_or_nothing, welcome=welcome)
     del preview  # the journal holds the plan now: do not keep two copies in memory while applying
     click.echo(f"Công việc / job: {job.id}", err=True)
     result = _apply(lambda progress: services.imports.apply(job, progress, report), job.id, as_json)
@@ -165,6 +170,29 @@ def status(services: Services, job_id: str, as_json: bool) -> None:
         return
     click.echo(f"{result['job']}: {result['state']} ({result['file']}, {result['created']})")
     print_table(["Kết quả / outcome", "Số dòng / rows"], [(k, v) for k, v in result["counts"].items()])
+
+
+def _show_welcome(welcome: dict[str, Any]) -> None:
+    click.echo(f"Thư chào mừng / welcome mails: {welcome['sent']} đã gửi / sent, "
+               f"{welcome['already']} đã có / sent before, {len(welcome['failed'])} lỗi / failed")
+    for failure in welcome["failed"][:SHOWN_ERRORS]:
+        click.echo(f"  {failure['uid']}: {failure['error']}")
+
+
+@import_group.command()
+@click.argument("job_id", metavar="JOB")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_services
+def welcome(services: Services, job_id: str, lang: str, as_json: bool) -> None:
+    """Welcome mails for a finished job's new mailboxes that have not had one (e.g. after an SMTP outage)."""
+    result = services.imports.send_welcome(job_id, lang)
+    if as_json:
+        print_json(result)
+    else:
+        _show_welcome(result)
+    if result["failed"]:
+        sys.exit(2)
 
 
 @import_group.command()

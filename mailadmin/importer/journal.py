@@ -7,6 +7,7 @@ Files (folder mode 0700, files 0600):
                  deleted once the results file is written
   done.log       "INDEX ok" / "INDEX failed REASON" per applied write (appended, fsynced per batch)
   undo.log       the same for an undo
+  welcome.log    uids sent their welcome mail (appended, fsynced per mail)
 """
 
 from __future__ import annotations
@@ -175,6 +176,18 @@ class Job:
             return {}
         with open(path, encoding="utf-8") as handle:
             return {int(index): password for index, password in map(json.loads, handle)}
+
+    def welcomed(self) -> set[str]:
+        """The mailboxes of this job that were sent their welcome mail."""
+        path = self.folder / "welcome.log"
+        return set(path.read_text(encoding="utf-8").split()) if path.exists() else set()
+
+    def record_welcome(self, uid: str) -> None:
+        """Remember (durably) that `uid` was sent its welcome mail."""
+        with open(self.folder / "welcome.log", "a", encoding="utf-8") as log:
+            log.write(uid + "\n")
+            log.flush()
+            os.fsync(log.fileno())
 
     def forget_secrets(self) -> None:
         (self.folder / "secrets.jsonl").unlink(missing_ok=True)

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from mailadmin.audit import AuditLog
-from mailadmin.errors import Conflict, InvalidInput
+from mailadmin.errors import ConfigError, Conflict, InvalidInput, MailadminError
 from mailadmin.i18n import t
 from mailadmin.importer.apply import Progress, Writer, apply_job, undo_job
 from mailadmin.importer.columns import FORMULA_STARTS
 from mailadmin.importer.journal import Job
 from mailadmin.importer.parse import FORMATS, guess_format, parse
-from mailadmin.importer.plan import Outcome, Plan, PlanOptions, make_plan
+from mailadmin.importer.plan import Action, Outcome, Plan, PlanOptions, make_plan
 from mailadmin.importer.report import result_rows, results_csv, summary, write_once
 from mailadmin.importer.snapshot import Snapshot
 from mailadmin.importer.validate import validate
@@ -27,6 +27,7 @@ from mailadmin.settings import Settings
 
 RESULTS_FILE = "results.csv"
 log = logging.getLogger(__name__)
+WelcomeSender = Callable[[str, str], object]  # (uid, language): sends one welcome mail or raises
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,12 @@ def _initial_password() -> str:
 class ImportService:
     """Bulk import and export of mailboxes."""
 
-    def __init__(self, settings: Settings, mailboxes: MailboxService, audit: AuditLog) -> None:
+    def __init__(self, settings: Settings, mailboxes: MailboxService, audit: AuditLog,
+                 welcome: WelcomeSender | None = None) -> None:
         self.settings = settings
         self.mailboxes = mailboxes
         self.audit = audit
+        self.welcome = welcome
         self.jobs_dir = settings.state_dir / "jobs"
 
     # -- pure part ---------------------------------------------------------------------------
@@ -91,8 +94,14 @@ class ImportService:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def start(self, preview: Preview, *, all_or_nothing: bool = False) -> Job:
-        """Journal the plan and the initial passwords; nothing is written to the directory yet."""
+    def start(self, preview: Preview, *, all_or_nothing: bool = False, welcome: str | None = None) -> Job:
+        """Journal the plan and the initial passwords; nothing is written to the directory yet.
+
+        `welcome` ("vi" or "en"): once applied, every mailbox the job created gets the welcome mail.
+        """
+        if welcome not in (None, "vi", "en"):
+            raise InvalidInput(t("Ngôn ngữ thư chào mừng phải là vi hoặc en", "the welcome mail language must "
+                                 "be vi or en"), "welcome")
         if all_or_nothing and preview.plan.errors:
             raise InvalidInput(t("Có {n} dòng lỗi: không nhập gì (--all-or-nothing)",
                                  "{n} rows have errors: nothing imported (--all-or-nothing)",
@@ -100,7 +109,7 @@ class ImportService:
         self.prune()
         job = Job.create(self.jobs_dir, preview.plan, {
             "file": preview.file_name, "format": preview.file_format, "all_or_nothing": all_or_nothing,
-            "retire_missing": preview.options.retire_missing})
+            "retire_missing": preview.options.retire_missing, "welcome": welcome})
         job.write_secrets({a.index: _initial_password() for a in preview.plan.actions
                            if a.outcome is Outcome.CREATE})
         return job
@@ -195,7 +204,39 @@ class ImportService:
         result = summary(job.id, actions, applied, "done")
         job.set_state("done", results=str(report or job.folder / RESULTS_FILE), final_counts=result["counts"])
         self.audit.record("import.apply", job.id, after={"file": job.meta().get("file"), **result["counts"]})
+        language = job.meta().get("welcome")
+        if language:
+            result["welcome"] = self._welcome(job, actions, applied, language)
         return result
+
+    def send_welcome(self, job_id: str, language: str = "vi") -> dict[str, Any]:
+        """Welcome mails for the mailboxes a finished job created that have not had one yet."""
+        job = self.job(job_id)
+        with job.locked():
+            if job.state != "done":
+                raise Conflict(t("Công việc {job} chưa xong ({state})", "job {job} is not finished ({state})",
+                                 job=job.id, state=job.state))
+            return self._welcome(job, list(job.actions()), job.outcomes(), language)
+
+    def _welcome(self, job: Job, actions: list[Action], applied: dict[int, str], language: str) -> dict[str, Any]:
+        """Send, skipping those already welcomed (welcome.log); an unsent mail never fails the import."""
+        if self.welcome is None:
+            raise ConfigError(t("Chưa cấu hình gửi thư", "no mail sender configured"))
+        created = [a.after.uid for a in actions
+                   if a.outcome is Outcome.CREATE and a.after is not None and applied.get(a.index) == "ok"]
+        done = job.welcomed()
+        sent, failed = [], []
+        for uid in created:
+            if uid in done:
+                continue
+            try:
+                self.welcome(uid, language)
+            except MailadminError as error:
+                failed.append({"uid": uid, "error": error.message.both()})
+                continue
+            job.record_welcome(uid)
+            sent.append(uid)
+        return {"sent": len(sent), "already": len([u for u in created if u in done]), "failed": failed}
 
     def _writer(self, progress: Progress | None) -> Writer:
         self.mailboxes.units.forget()

@@ -89,7 +89,8 @@ class Services:
 
     @cached_property
     def imports(self) -> ImportService:
-        return ImportService(self.settings, self.mailboxes, self.audit)
+        return ImportService(self.settings, self.mailboxes, self.audit,
+                             welcome=lambda uid, language: self.notifier.send("welcome", uid, language))
 
     @cached_property
     def roles(self) -> RoleStore:

@@ -107,6 +107,7 @@ def upload() -> Response | tuple[str, int]:
     scope = import_scope()
     upload_file = request.files.get("file")
     all_or_nothing = request.form.get("all_or_nothing") == "1"
+    welcome = request.form.get("welcome") or None
     try:
         preview = _preview(upload_file, scope)
         if all_or_nothing and preview.plan.errors:
@@ -114,7 +115,7 @@ def upload() -> Response | tuple[str, int]:
                         "{n} rows have errors: nothing imported (all or nothing)", n=len(preview.plan.errors))),
                   "error")
             return _render_preview(None, preview.plan.actions, preview.file_name), 400
-        job = services().imports.start(preview, all_or_nothing=all_or_nothing)
+        job = services().imports.start(preview, all_or_nothing=all_or_nothing, welcome=welcome)
     except MailadminError as error:
         flash(say(error.message), "error")
         return _upload_page(), 400
@@ -230,7 +231,8 @@ def _status(job: Job) -> dict[str, Any]:
     failure = _failures.get(job.id)
     return {"state": status["state"], "counts": counts, "total": total, "done": total - counts.get("pending", 0),
             "running": _running(job.id), "failure": say(failure) if failure else "",
-            "results": (job.folder / RESULTS_FILE).is_file(), "failed": status["failed"]}
+            "results": (job.folder / RESULTS_FILE).is_file(), "failed": status["failed"],
+            "welcomed": len(job.welcomed())}
 
 
 @bp.route("/<job_id>/status")

@@ -8,13 +8,16 @@ import itertools
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from flask import Flask
 from flask.testing import FlaskClient
 
+from mailadmin import create_app
 from mailadmin.importer.columns import header_labels
 from mailadmin.model import Role, Unit
 from mailadmin.services.context import Services
+from tests.conftest import MailSink, RunningDirectory
 from tests.web.conftest import csrf_token, login
 
 _numbers = itertools.count(1)
@@ -152,3 +155,28 @@ def test_refusals_auditor_other_person_oversized_and_missing_csrf(
     legacy = upload(admin_client, b"HR id,Full name,Unit\nNV1,Nguye\xe3n Th\xf2 B\xecnh,555\n")  # VNI
     assert legacy.status_code == 400 and "UTF-8" in legacy.get_data(as_text=True)
     assert by_hr_id(services, hr_ids) == {}
+
+
+def test_welcome_mail_chosen_on_upload_goes_to_each_new_mailbox(
+        mail_sink: tuple[MailSink, int], directory: RunningDirectory, person: Callable[..., str], unit: Unit,
+        services: Services) -> None:
+    handler, port = mail_sink
+    settings = replace(directory.settings, smtp=replace(directory.settings.smtp, send_host="127.0.0.1",
+                                                        send_port=port))
+    app = create_app({"TESTING": True}, settings=settings)
+    try:
+        client = app.test_client()
+        login(client, person("Quản Trị Chào Mừng", unit, Role.SUPERADMIN))
+        assert 'name="welcome"' in client.get("/imports").get_data(as_text=True)
+        assert upload(client, staff_csv(unit, "Kiều Văn Mới")[0], welcome="fr").status_code == 400
+        data, hr_ids = staff_csv(unit, "Kiều Thị Chào", "Kiều Văn Mừng")
+        job = upload(client, data, welcome="en").headers["Location"].rsplit("/", 1)[1]
+        token = csrf_token(client, f"/imports/{job}")
+        client.post(f"/imports/{job}/confirm", data={"csrf_token": token})
+        assert wait_done(client, job)["welcomed"] == 2
+        mails = {services.mailboxes.get(uid).mail for uid in by_hr_id(services, hr_ids).values()}
+        assert {envelope.rcpt_tos[0] for envelope, _ in handler.received} == mails
+        assert "Welcome mails sent: 2" in client.get("/lang/en?next=/imports/" + job, follow_redirects=True) \
+            .get_data(as_text=True)
+    finally:
+        app.extensions["mailadmin"].close()
