@@ -13,7 +13,7 @@ from mailadmin.directory.mailboxes import MailboxStore
 from mailadmin.model import Status, Tier, Unit
 from mailadmin.services.units import UnitService
 
-UNIT_COUNTS_TTL_SECONDS = 60.0
+UNIT_COUNTS_TTL_SECONDS = 60.0  # where the directory's write counters cannot be read
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class DashboardService:
         self.store = store
         self.units = units
         self.audit = audit
-        self._unit_counts: tuple[float, dict[str, int]] | None = None
+        self._unit_counts: tuple[str, float, dict[str, int]] | None = None
         self._lock = threading.Lock()
 
     def overview(self, unit: Unit | None = None) -> Overview:
@@ -65,11 +65,20 @@ class DashboardService:
         return totals
 
     def _direct_counts(self) -> dict[str, int]:
+        """Mailboxes directly in each unit: one search of every DN, reused until a client writes.
+
+        Kept as long as slapd's write counters stand still (at most ldap.kept_list_seconds, as the
+        kept sorted lists); a minute where they cannot be read.
+        """
+        client = self.store.client
         with self._lock:
-            if self._unit_counts and time.monotonic() - self._unit_counts[0] < UNIT_COUNTS_TTL_SECONDS:
-                return self._unit_counts[1]
+            stamp = client.change_stamp()
+            longest = client.config.kept_list_seconds if stamp else UNIT_COUNTS_TTL_SECONDS
+            if self._unit_counts and self._unit_counts[0] == stamp \
+                    and time.monotonic() - self._unit_counts[1] < longest:
+                return self._unit_counts[2]
             counts = self.store.count_by_unit()
-            self._unit_counts = (time.monotonic(), counts)
+            self._unit_counts = (stamp, time.monotonic(), counts)
             return counts
 
     def forget(self) -> None:

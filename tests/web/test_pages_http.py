@@ -100,3 +100,12 @@ def test_dashboard_counts_bound_certificates(unit_admin_client: FlaskClient, uni
     holder = services.mailboxes.store.find_entry(person("Có Chứng Thư", unit)).dn
     services.client.modify(holder, {"userCertificate;binary": ("add", [der(root_ca().cert)])})
     assert 'id="cert-holders">1<' in unit_admin_client.get("/").get_data(as_text=True)
+
+
+def test_per_unit_counts_follow_a_new_mailbox_at_once(services: Services, unit: Unit,
+                                                      person: Callable[..., str]) -> None:
+    """Cached until a client writes (slapd's counters), not for a fixed minute of stale numbers."""
+    person("Đếm Một", unit)
+    assert services.dashboard.unit_totals()[unit.code] == 1
+    person("Đếm Hai", unit)
+    assert services.dashboard.unit_totals()[unit.code] == 2
