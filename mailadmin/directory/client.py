@@ -295,9 +295,9 @@ class DirectoryClient:
                 return ""
             if connection.result["result"] != 0:
                 raise error_for_result(connection.result, MONITOR_OPERATIONS)
-            counters = [item for item in connection.response or [] if item.get("type") == "searchResEntry"]
-            return " ".join(sorted(f"{item['dn'].split(',')[0]}={item['raw_attributes']['monitorOpCompleted'][0]!r}"
-                                   for item in counters))
+            counters = {item["dn"].split(",")[0]: item["raw_attributes"]["monitorOpCompleted"][0].decode()
+                        for item in connection.response or [] if item.get("type") == "searchResEntry"}
+            return " ".join(f"{name}={count}" for name, count in sorted(counters.items()))
         return self._run(run, retry=True)
 
     def window(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
