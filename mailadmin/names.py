@@ -86,6 +86,16 @@ class PrefixIndex:
         return self._sorted[first:last]
 
 
+# Local parts starting with this belong to the unit lists (ds-<unit code>, ListService.create_unit_list):
+# a mailbox or custom list holding ds-558 would take unit 558's mail and block its list.
+UNIT_LIST_PREFIX = "ds-"
+
+
+def is_reserved(local: str, reserved: Iterable[str]) -> bool:
+    """True for a configured reserved name or a unit-list address, which nobody may claim by hand."""
+    return local in reserved or local.startswith(UNIT_LIST_PREFIX)
+
+
 class AddressAllocator:
     """Hands out local parts: base, base1, base2… never one that is reserved or taken.
 
@@ -113,7 +123,7 @@ class AddressAllocator:
 
     def claim(self, local: str) -> bool:
         """Reserve an exact local part asked for by the caller; False when it is not free."""
-        if local in self._reserved or local in self._given or local in self._taken(local):
+        if is_reserved(local, self._reserved) or local in self._given or local in self._taken(local):
             return False
         self._given.add(local)
         return True

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Iterable
 
-from passlib.hash import argon2, ldap_salted_sha512
+from passlib.hash import argon2, ldap_salted_sha1, ldap_salted_sha512
+from zxcvbn import zxcvbn
 
+from mailadmin.i18n import Text, t
+from mailadmin.names import fold
 from mailadmin.settings import Passwords
 
 # No look-alikes (0/O, 1/l/I) in passwords people copy from a sheet of paper.
@@ -41,3 +45,46 @@ def generate_password(length: int = 16) -> str:
         if any(c.isdigit() for c in password) and any(c.isupper() for c in password) \
                 and any(c.islower() for c in password):
             return password
+
+
+# Words a Vietnamese official reaches for that zxcvbn's English dictionaries do not know.
+LOCAL_WORDS = ("matkhau", "mat khau", "mk", "password", "thudientu", "congvu", "email", "ubnd", "tinh", "huyen",
+               "phuyen", "daklak", "daklac", "tuyhoa", "vietnam", "hanoi", "admin", "quantri")
+MAX_CHECKED_LENGTH = 100  # zxcvbn's cost grows with length; a longer password is long enough anyway
+PERSONAL_MIN_LENGTH = 4   # shorter parts ("An", "Văn", "Thị") are inside too many ordinary words to refuse
+
+
+def weakness(password: str, policy: Passwords, personal: Iterable[str] = ()) -> Text | None:
+    """Why a chosen password is too weak, or None: length, the owner's address or name, guessability."""
+    if len(password) < policy.min_length:
+        return t("Mật khẩu cần ít nhất {n} ký tự", "the password needs at least {n} characters", n=policy.min_length)
+    words = {fold(word) for word in personal} - {""}
+    folded = fold(password)
+    if any(len(word) >= PERSONAL_MIN_LENGTH and word in folded for word in words):
+        return t("Mật khẩu không được chứa tên hoặc địa chỉ thư của bạn",
+                 "the password must not contain your name or mail address")
+    result = zxcvbn(password[:MAX_CHECKED_LENGTH], user_inputs=[*words, *LOCAL_WORDS])
+    if result["score"] < policy.min_strength:
+        return t("Mật khẩu quá dễ đoán (độ mạnh {s}/4, cần {n}/4): dùng một câu dài vài từ, thêm chữ số hoặc ký hiệu",
+                 "the password is too easy to guess (strength {s}/4, {n}/4 needed): use a long phrase of several "
+                 "words with digits or symbols", s=result["score"], n=policy.min_strength)
+    return None
+
+
+def matches(password: str, stored: str) -> bool:
+    """True if `password` is the one behind a stored userPassword/pwdHistory value we know how to check.
+
+    slapd's own argon2 module leaves a NUL and a stray byte after hashes it made (FACTS.md): cut there.
+    """
+    stored = stored.split("\x00", 1)[0]
+    scheme, _, body = stored.partition("}")
+    try:
+        if scheme.upper() == "{ARGON2":
+            return bool(argon2.verify(password, body))
+        if scheme.upper() == "{SSHA512":
+            return bool(ldap_salted_sha512.verify(password, stored))
+        if scheme.upper() == "{SSHA":
+            return bool(ldap_salted_sha1.verify(password, stored))
+    except (ValueError, TypeError):
+        return False
+    return False

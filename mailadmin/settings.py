@@ -65,6 +65,8 @@ class Passwords:
     min_length: int
     max_failures: int
     lockout_seconds: int
+    min_strength: int
+    history: int
 
 
 @dataclass(frozen=True)

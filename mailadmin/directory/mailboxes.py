@@ -100,6 +100,14 @@ class MailboxStore:
             return False, ""
         return entry.text("pwdReset").upper() == "TRUE", entry.text("pwdAccountLockedTime")
 
+    def password_hashes(self, dn: str) -> list[str]:
+        """The current password hash and the earlier ones ppolicy keeps (pwdHistory: time#syntax#length#hash)."""
+        entry = self.client.get(dn, ["userPassword", "pwdHistory"])
+        if entry is None:
+            return []
+        earlier = [value.split(b"#", 3)[-1] for value in entry.raw("pwdHistory")]
+        return [value.decode("utf-8", "replace") for value in (*entry.raw("userPassword"), *earlier)]
+
     def add(self, mailbox: Mailbox, unit_path: tuple[str, ...], password_hash: str | None) -> str:
         """Create the entry; returns its DN."""
         dn = self.dn_of(mailbox, unit_path)

@@ -63,3 +63,9 @@ class RoleStore:
         if "maAdministrator" not in classes:
             changes = {"objectClass": ("add", ["maAdministrator"]), **changes}
         self.client.modify(dn, changes)
+
+    def holders(self) -> dict[str, tuple[frozenset[Role], tuple[tuple[str, ...], ...]]]:
+        """Every mailbox whose owner holds a role: uid -> (roles, administered unit paths), in one search."""
+        entries = self.client.search(self.base_dn, filters.all_of(IS_MAILBOX, filters.present("maRole")),
+                                     attributes=HOLDER_ATTRIBUTES)
+        return {entry.text("uid"): self._roles_of(entry) for entry in entries}

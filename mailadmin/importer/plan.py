@@ -13,6 +13,7 @@ from mailadmin.importer.snapshot import Snapshot
 from mailadmin.importer.validate import Person, RowError
 from mailadmin.model import Mailbox, Status, Unit
 from mailadmin.names import AddressAllocator, PrefixIndex, local_part
+from mailadmin.services.authz import wider_rights_message
 
 
 class Outcome(StrEnum):
@@ -36,6 +37,7 @@ class PlanOptions:
 
     retire_missing: str | None = None          # unit code: retire its people absent from the file
     scope: tuple[str, ...] | None = None       # unit codes the importer may touch (None: all)
+    protected: frozenset[str] = frozenset()    # uids of role holders whose rights reach beyond the importer's
     today: date = field(default_factory=date.today)
     retention_days: int = 365
 
@@ -102,7 +104,7 @@ def make_plan(people: list[Person], errors: list[RowError], snapshot: Snapshot,
     allocator = _allocator(people, snapshot)
     steps: list[tuple[int, Outcome, str, Mailbox | None, Mailbox | None, RowError | None]] = []
     for person in people:
-        problem = _out_of_scope(person, snapshot, options)
+        problem = _out_of_scope(person, snapshot, options) or _protected(person, options)
         if problem:
             steps.append((person.line, Outcome.ERROR, person.hr_id, None, None, problem))
         elif person.existing is None:
@@ -167,6 +169,12 @@ def _out_of_scope(person: Person, snapshot: Snapshot, options: PlanOptions) -> R
                                                "the unit {code} is outside the units you manage", code=outside))
 
 
+def _protected(person: Person, options: PlanOptions) -> RowError | None:
+    if person.existing is None or person.existing.uid not in options.protected:
+        return None
+    return RowError(person.line, "", "hr_id", wider_rights_message(person.existing.uid))
+
+
 def _retirements(people: list[Person], snapshot: Snapshot, options: PlanOptions,
                  ) -> list[tuple[int, Outcome, str, Mailbox | None, Mailbox | None, RowError | None]]:
     if not options.retire_missing:
@@ -178,6 +186,10 @@ def _retirements(people: list[Person], snapshot: Snapshot, options: PlanOptions,
         unit = snapshot.units.units.get(mailbox.unit_code)
         if unit is None or below.code not in unit.path or mailbox.uid in listed \
                 or mailbox.status is Status.RETIRED:
+            continue
+        if mailbox.uid in options.protected:
+            error = RowError(0, "", "hr_id", wider_rights_message(mailbox.uid))
+            steps.append((0, Outcome.ERROR, mailbox.hr_id, mailbox, None, error))
             continue
         after = replace(mailbox, status=Status.RETIRED,
                         retain_until=options.today + timedelta(days=options.retention_days))

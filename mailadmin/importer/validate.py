@@ -13,7 +13,7 @@ from mailadmin.importer.columns import COLUMNS
 from mailadmin.importer.parse import RawRow
 from mailadmin.importer.snapshot import Snapshot
 from mailadmin.model import Mailbox, PersonName, Status, Unit
-from mailadmin.names import fold, split_name
+from mailadmin.names import fold, is_reserved, split_name
 from mailadmin.validation import clean_address, clean_local_part, clean_phone, clean_text
 
 T = TypeVar("T")
@@ -159,7 +159,7 @@ def _check_addresses(person: Person, snapshot: Snapshot) -> None:
     wanted += [("aliases", a.split("@")[0]) for a in person.aliases]
     for field, local in wanted:
         owner = snapshot.owners.get(local)
-        if (owner is not None and owner != own) or (own is None and local in snapshot.reserved):
+        if (owner is not None and owner != own) or (owner is None and is_reserved(local, snapshot.reserved)):
             raise _Invalid(field, t("Địa chỉ {a} đã thuộc về người khác hoặc dành riêng",
                                     "the address {a} is taken by someone else or reserved",
                                     a=f"{local}@{snapshot.domain}"))

@@ -5,8 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mailadmin.errors import PermissionDenied
-from mailadmin.i18n import t
+from mailadmin.i18n import Text, t
 from mailadmin.model import Role, Unit
+
+UnitPath = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What a mailbox's owner may do in mailadmin: roles and the unit subtrees they hold them over."""
+
+    roles: frozenset[Role] = frozenset()
+    scopes: tuple[UnitPath, ...] = ()
+
+    @property
+    def any(self) -> bool:
+        """True if the owner holds any role at all."""
+        return bool(self.roles)
+
+
+NO_RIGHTS = Rights()
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,46 @@ class Principal:
     def may_import(self, unit: Unit) -> bool:
         """Run imports touching `unit`."""
         return self.may_manage(unit) or (self.has(Role.HR) and self.covers(unit))
+
+    def _covers_path(self, path: UnitPath) -> bool:
+        return Role.SUPERADMIN in self.roles or any(path[: len(scope)] == scope for scope in self.scopes)
+
+    def holds(self, rights: Rights) -> bool:
+        """True if every right in `rights` is inside this person's own (nobody acts on a wider holder).
+
+        Super admins hold everything; an auditor reads every unit, which only a super admin does too;
+        a unit admin's or HR officer's scopes must each lie inside a subtree this person manages (for
+        unit admins) or may import into (for HR officers).
+        """
+        if self.has(Role.SUPERADMIN):
+            return True
+        if rights.roles & {Role.SUPERADMIN, Role.AUDITOR}:
+            return False
+        needed = Role.UNITADMIN if Role.UNITADMIN in rights.roles else Role.HR
+        may = self.has(Role.UNITADMIN) or (needed is Role.HR and self.has(Role.HR))
+        return not rights.any or (may and all(self._covers_path(scope) for scope in rights.scopes))
+
+    def may_act_on(self, unit: Unit, rights: Rights) -> bool:
+        """Change a mailbox in `unit` whose owner holds `rights`: the unit AND the owner's roles count."""
+        return self.may_manage(unit) and self.holds(rights)
+
+    def may_import_over(self, unit: Unit, rights: Rights) -> bool:
+        """Let an import row change a mailbox in `unit` whose owner holds `rights`."""
+        return self.may_import(unit) and self.holds(rights)
+
+
+def wider_rights_message(uid: str) -> Text:
+    """Why a mailbox may not be touched: its owner holds rights this person does not."""
+    return t("Tài khoản {uid} giữ quyền quản trị rộng hơn quyền của bạn; chỉ người có quyền bao trùm mới được "
+             "thay đổi tài khoản này",
+             "the account {uid} holds administrative rights beyond yours; only someone whose rights cover them "
+             "may change it", uid=uid)
+
+
+def require_holds(person: Principal, uid: str, rights: Rights) -> None:
+    """Raise PermissionDenied unless `person` holds every right of the mailbox `uid`'s owner."""
+    if not person.holds(rights):
+        raise PermissionDenied(wider_rights_message(uid))
 
 
 def require(allowed: bool, unit: Unit | None = None) -> None:

@@ -12,6 +12,7 @@ from mailadmin.directory.mailboxes import MailboxStore
 from mailadmin.errors import Conflict, InvalidInput, NotFound
 from mailadmin.i18n import t
 from mailadmin.model import Mailbox, Status, Unit
+from mailadmin.names import UNIT_LIST_PREFIX
 from mailadmin.services.mailboxes import MailboxQuery, MailboxService
 from mailadmin.services.units import UnitService
 from mailadmin.validation import clean_local_part, clean_text
@@ -61,11 +62,13 @@ class ListService:
 
     def create(self, unit_code: str, name: str, description: str, member_uids: list[str]) -> DistributionList:
         """A custom list with at least one member; its address is <name>@domain."""
-        unit = self.units.get(unit_code)
-        local = clean_local_part(name, "name")
+        return self._create(self.units.get(unit_code), clean_local_part(name, "name"), description, member_uids)
+
+    def _create(self, unit: Unit, local: str, description: str, member_uids: list[str],
+                unit_list: bool = False) -> DistributionList:
         if not member_uids:
             raise InvalidInput(t("Danh sách cần ít nhất một thành viên", "a list needs at least one member"), "members")
-        if not self.mailboxes.allocator().claim(local):
+        if not self._free(local, unit_list):
             raise Conflict(t("Địa chỉ {mail} đã được dùng hoặc dành riêng", "the address {mail} is taken or reserved",
                              mail=f"{local}@{self.mailboxes.domain}"), "name")
         members = [self.store.find_entry(uid.strip().lower()).dn for uid in dict.fromkeys(member_uids)]
@@ -75,12 +78,17 @@ class ListService:
         self.audit.record("list.create", address, after={"unit": unit.code, "members": len(members)})
         return self.get(unit.code, local)
 
+    def _free(self, local: str, unit_list: bool) -> bool:
+        if unit_list:  # the one place a unit-list (ds-) address is handed out: reserved for everyone else
+            return local not in self.mailboxes.store.taken_local_parts(local, self.mailboxes.domain)
+        return self.mailboxes.allocator().claim(local)
+
     def create_unit_list(self, unit_code: str) -> DistributionList:
         """The list of every active mailbox in a unit's subtree, named ds-<code>."""
         unit = self.units.get(unit_code)
         staff = [m.uid for m in self.mailboxes.find(_active_in(unit_code))]
-        return self.create(unit.code, f"ds-{unit.code.lower()}",
-                           f"Toàn bộ cán bộ {unit.name} / all staff of {unit.name}", staff)
+        return self._create(unit, f"{UNIT_LIST_PREFIX}{unit.code.lower()}",
+                            f"Toàn bộ cán bộ {unit.name} / all staff of {unit.name}", staff, unit_list=True)
 
     def members(self, unit_code: str, name: str) -> list[Mailbox]:
         """The list's members as mailboxes (found by memberOf, whatever unit they are in now)."""

@@ -10,11 +10,13 @@ from mailadmin.audit import AuditLog
 from mailadmin.directory import dit, filters
 from mailadmin.directory.client import BulkFailure, DirectoryClient
 from mailadmin.directory.mailboxes import MailboxStore
+from mailadmin.directory.roles import RoleStore
 from mailadmin.errors import Conflict, InvalidInput
 from mailadmin.i18n import t
-from mailadmin.model import Mailbox, PersonName, Status, Tier
+from mailadmin.model import Mailbox, PersonName, Status, Tier, Unit
 from mailadmin.names import AddressAllocator, PrefixIndex, local_part, search_key, split_name
-from mailadmin.passwords import generate_password, hash_chosen, hash_generated
+from mailadmin.passwords import generate_password, hash_chosen, hash_generated, matches, weakness
+from mailadmin.services.authz import NO_RIGHTS, Principal, Rights, require, require_holds
 from mailadmin.services.units import UnitService
 from mailadmin.settings import Settings
 from mailadmin.validation import clean_address, clean_local_part, clean_phone, clean_text
@@ -70,8 +72,39 @@ class MailboxService:
         self.settings = settings
         self.audit = audit
         self.store = MailboxStore(client)
+        self.roles = RoleStore(client)
         self.units = units
         self.domain = settings.organisation.mail_domain
+
+    # -- who may act on a mailbox (the one rule for web, API, certificates and imports) --------
+
+    def rights(self, uid: str) -> Rights:
+        """The roles and administered units of a mailbox's owner: what acting on the mailbox would reach."""
+        holder = self.roles.holder(uid.strip().lower())
+        return Rights(holder.roles, holder.scopes) if holder else NO_RIGHTS
+
+    def authorize_change(self, person: Principal, mailbox: Mailbox) -> Unit:
+        """Raise PermissionDenied unless `person` manages the mailbox's unit AND holds its owner's rights."""
+        unit = self.units.get(mailbox.unit_code)
+        require(person.may_manage(unit), unit)
+        require_holds(person, mailbox.uid, self.rights(mailbox.uid))
+        return unit
+
+    def protected_from(self, person: Principal) -> frozenset[str]:
+        """uids of the role holders whose rights reach beyond `person`'s (imports may not touch them)."""
+        return frozenset(uid for uid, (roles, scopes) in self.roles.holders().items()
+                         if not person.holds(Rights(roles, scopes)))
+
+    def check_hr_id(self, hr_id: str, owner: str | None = None) -> None:
+        """Raise Conflict when another mailbox already carries this HR id (ids identify people in imports)."""
+        if not hr_id:
+            return
+        holders = [m.uid for m in self.store.search(conditions=[filters.eq("employeeNumber", hr_id)])]
+        taken = [uid for uid in holders if uid != owner]
+        if taken:
+            raise Conflict(t("Mã nhân sự {id} đã thuộc về hộp thư khác ({uid})",
+                             "the HR id {id} already belongs to another mailbox ({uid})", id=hr_id, uid=taken[0]),
+                           "hr_id")
 
     # -- addresses ---------------------------------------------------------------------------
 
@@ -102,7 +135,7 @@ class MailboxService:
             quota_mib=request.quota_mib or self.settings.mailboxes.default_quota_mib,
         )
         if request.password:
-            self._check_password(request.password)
+            self._check_password(request.password, mailbox)
         return mailbox, request.password
 
     def _pick_local_part(self, wanted: str, name: PersonName, allocator: AddressAllocator) -> str:
@@ -125,6 +158,7 @@ class MailboxService:
     def add(self, request: NewMailbox) -> Created:
         """Create one mailbox; a generated password is returned once, never stored in clear."""
         mailbox, password = self.prepare(request, self.allocator())
+        self.check_hr_id(mailbox.hr_id)
         unit = self.units.get(mailbox.unit_code)
         initial = None if password else generate_password()
         hashed = hash_chosen(password, self.settings.passwords) if password else hash_generated(initial or "")
@@ -222,7 +256,7 @@ class MailboxService:
         """Admin reset: the given password, or a generated one returned once; the owner must change it."""
         entry = self.store.find_entry(uid.strip().lower())
         if password:
-            self._check_password(password)
+            self._check_password(password, self.store.get(entry.text("uid")), entry.dn)
         initial = None if password else generate_password()
         hashed = hash_chosen(password, self.settings.passwords) if password else hash_generated(initial or "")
         self.store.set_password(entry.dn, hashed)
@@ -244,6 +278,8 @@ class MailboxService:
         after = replace(before, title=clean_text(title, "title"), phone=clean_phone(phone),
                         hr_id=clean_text(hr_id, "hr_id"), quota_mib=quota_mib or before.quota_mib,
                         aliases=tuple(wanted))
+        if after.hr_id != before.hr_id:
+            self.check_hr_id(after.hr_id, before.uid)
         self.store.update(self.store.find_entry(before.uid).dn, after)
         self.audit.record("mailbox.update", after.uid, mailbox_record(before), mailbox_record(after))
         return after
@@ -251,18 +287,23 @@ class MailboxService:
     def change_own_password(self, uid: str, old_password: str, new_password: str) -> None:
         """The owner sets a new password, bound as themselves (ppolicy then clears the reset flag)."""
         entry = self.store.find_entry(uid.strip().lower())
-        self._check_password(new_password)
         if new_password == old_password:
             raise InvalidInput(t("Mật khẩu mới phải khác mật khẩu cũ", "the new password must differ from the old one"),
                                "password")
+        self._check_password(new_password, self.store.get(entry.text("uid")), entry.dn)
         self.store.change_own_password(entry.dn, old_password, hash_chosen(new_password, self.settings.passwords))
         self.audit.record("mailbox.password_change", entry.text("uid"), after={"by": "owner"})
 
-    def _check_password(self, password: str) -> None:
-        minimum = self.settings.passwords.min_length
-        if len(password) < minimum:
-            raise InvalidInput(t("Mật khẩu cần ít nhất {n} ký tự", "the password needs at least {n} characters",
-                                 n=minimum), "password")
+    def _check_password(self, password: str, mailbox: Mailbox, dn: str | None = None) -> None:
+        """Refuse a weak chosen password, or (for an existing entry) one of its last passwords."""
+        name = mailbox.name
+        personal = (mailbox.uid, name.family, name.given, f"{name.family}{name.given}", f"{name.given}{name.family}")
+        problem = weakness(password, self.settings.passwords, personal)
+        if problem is not None:
+            raise InvalidInput(problem, "password")
+        if dn is not None and any(matches(password, stored) for stored in self.store.password_hashes(dn)):
+            raise InvalidInput(t("Bạn đã dùng mật khẩu này gần đây; hãy chọn mật khẩu khác",
+                                 "you used this password recently; choose another one"), "password")
 
     def move(self, uid: str, unit_code: str) -> Mailbox:
         """Move a mailbox to another unit; its tier follows the new unit."""

@@ -15,6 +15,7 @@ def apply_password_policy(services: Services) -> None:
         "pwdMaxFailure": ("replace", [str(policy.max_failures)]),
         "pwdLockoutDuration": ("replace", [str(policy.lockout_seconds)]),
         "pwdFailureCountInterval": ("replace", [str(policy.lockout_seconds)]),
+        "pwdInHistory": ("replace", [str(policy.history)]),
     })
 
 

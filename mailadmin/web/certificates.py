@@ -18,7 +18,7 @@ from mailadmin.model import Role
 from mailadmin.services.authz import require
 from mailadmin.services.certificates import BoundCertificate
 from mailadmin.web import services
-from mailadmin.web.guard import principal
+from mailadmin.web.guard import may_change_mailbox, principal
 from mailadmin.web.language import say
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
@@ -60,11 +60,7 @@ def bound_certificates(uid: str) -> list[BoundCertificate]:
 @bp.app_template_global()
 def may_manage_certificates(uid: str) -> bool:
     """Whether the person may upload to or unbind from this mailbox."""
-    person = principal()
-    if person.uid == uid:
-        return True
-    unit = services().units.get(services().mailboxes.get(uid).unit_code)
-    return person.may_manage(unit)
+    return principal().uid == uid or may_change_mailbox(services().mailboxes.get(uid))
 
 
 @bp.app_template_global()

@@ -123,10 +123,20 @@ def readable_mailbox(uid: str) -> Mailbox:
 
 
 def managed_mailbox(uid: str) -> Mailbox:
-    """A mailbox whose unit the person may change."""
+    """A mailbox the person may change: its unit is theirs AND its owner holds no rights beyond theirs."""
     mailbox = services().mailboxes.get(uid)
-    managed_unit(mailbox.unit_code)
+    unit_by_code(mailbox.unit_code)  # a unit another process just made is read before the check
+    services().mailboxes.authorize_change(principal(), mailbox)
     return mailbox
+
+
+def may_change_mailbox(mailbox: Mailbox) -> bool:
+    """Whether the page should offer changes to this mailbox (the same rule as managed_mailbox)."""
+    try:
+        services().mailboxes.authorize_change(principal(), mailbox)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def default_unit_code() -> str | None:

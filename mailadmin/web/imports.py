@@ -132,7 +132,8 @@ def _preview(upload_file: Any, scope: tuple[str, ...] | None) -> Preview:
     imports.check_size(len(data))
     if not data:
         raise _missing_file()
-    options = PlanOptions(scope=scope, retention_days=services().settings.mailboxes.retention_days)
+    options = PlanOptions(scope=scope, retention_days=services().settings.mailboxes.retention_days,
+                          protected=services().mailboxes.protected_from(principal()))
     return imports.preview(data, upload_file.filename, options=options)
 
 

@@ -15,6 +15,7 @@ from mailadmin.web.guard import (
     default_unit_code,
     managed_mailbox,
     managed_unit,
+    may_change_mailbox,
     principal,
     readable_mailbox,
     readable_unit,
@@ -132,7 +133,7 @@ def lines_of(text: str) -> tuple[str, ...]:
 def show(uid: str) -> str:
     mailbox = readable_mailbox(uid)
     unit = unit_by_code(mailbox.unit_code)
-    may_manage = principal().may_manage(unit)
+    may_manage = may_change_mailbox(mailbox)
     return render_template("mailboxes/show.html", mailbox=mailbox, unit=unit,
                            may_manage=may_manage, units=managed_units() if may_manage else [])
 

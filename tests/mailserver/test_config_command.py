@@ -82,11 +82,11 @@ def test_cleartext_ldap_to_another_host_is_warned_about() -> None:
 def test_an_account_that_cannot_read_pwdreset_is_warned_about(services: Services, unit: Unit) -> None:
     """Bound as a mailbox owner: pwdReset of others is hidden, as with an ACL copied from an older release."""
     created = services.mailboxes.add(NewMailbox(full_name="Không Đọc Cờ", unit_code=unit.code,
-                                                password="Khong-doc-co-2026"))
+                                                password="Song-Ba-ra-bien-2026"))
     dn = services.mailboxes.store.find_entry(created.mailbox.uid).dn
     services.mailboxes.store.clear_password_reset(dn)
     owner = DirectoryClient(DirectoryConfig(services.client.config.uris, services.client.base_dn, dn,
-                                            "Khong-doc-co-2026"))
+                                            "Song-Ba-ra-bien-2026"))
     try:
         [warning] = checks.reset_flag(owner, services.client)
     finally:

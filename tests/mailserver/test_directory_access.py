@@ -22,7 +22,8 @@ PASSWORD = "Mat-khau-rieng-2026"
 
 def person(services: Services, unit: Unit, name: str) -> tuple[str, str]:
     created = services.mailboxes.add(NewMailbox(full_name=name, unit_code=unit.code, password=PASSWORD,
-                                                title="Chuyên viên", phone="0257 3823 456", hr_id=f"NS-{name[-3:]}"))
+                                                title="Chuyên viên", phone="0257 3823 456",
+                                                hr_id=f"NS-{unit.code}-{name[-3:]}"))
     dn = services.mailboxes.store.find_entry(created.mailbox.uid).dn
     services.mailboxes.store.clear_password_reset(dn)
     return created.mailbox.uid, dn

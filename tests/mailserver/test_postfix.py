@@ -44,7 +44,7 @@ def test_postmap_resolves_mailbox_alias_list_and_sender_logins(postfix_dir: Path
 
 
 def test_retired_mailboxes_leave_the_maps(postfix_dir: Path, services: Services, unit: Unit) -> None:
-    uid, mail = new_mailbox(services, unit, "Quách Văn Đã Nghỉ")
+    uid, mail = new_mailbox(services, unit, "Quách Văn Đã Thôi")
     assert postmap(postfix_dir, "ldap-virtual-mailbox-maps.cf", mail) == f"{uid}/"
     services.mailboxes.retire(uid)
     assert postmap(postfix_dir, "ldap-virtual-mailbox-maps.cf", mail) is None

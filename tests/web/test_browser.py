@@ -99,7 +99,7 @@ def test_search_with_and_without_diacritics_then_suspend(page: object, base_url:
 
 def test_reset_password_then_first_login_forces_a_change(page: object, base_url: str, unit: Unit,
                                                          person: Callable[..., str], services: Services) -> None:
-    sign_in(page, base_url, person("Quản Trị Mật Khẩu", unit, Role.SUPERADMIN))
+    sign_in(page, base_url, person("Quản Trị Đặt Lại", unit, Role.SUPERADMIN))
     uid = person("Kiều Văn Quên", unit)
     page.goto(f"{base_url}/mailboxes/{uid}")
     page.click("#reset-password")
