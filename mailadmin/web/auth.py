@@ -13,7 +13,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from mailadmin.directory.mapping import LOCKED_FOREVER
-from mailadmin.errors import MailadminError, NotFound
+from mailadmin.errors import InvalidInput, MailadminError, NotFound
 from mailadmin.i18n import Text, t
 from mailadmin.web import services
 from mailadmin.web.language import say
@@ -116,8 +116,8 @@ def _find(name: str) -> str | None:
     mailboxes = services().mailboxes
     try:
         mailbox = mailboxes.store.find_by_address(name) if "@" in name else mailboxes.get(name)
-    except (NotFound, MailadminError):
-        return None
+    except (NotFound, InvalidInput):
+        return None  # an unreachable directory is not a wrong password: it answers 503
     return mailbox.uid if mailbox else None
 
 
