@@ -6,6 +6,7 @@ also proves that no password went out in clear.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import re
@@ -21,10 +22,24 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mailadmin.directory import dit
+from mailadmin.model import Role
+from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.services.setup import initialise
 from mailadmin.slapd import SlapdPaths
+from mailadmin.smtp.config import mail_routing, smtp_config
 from tests.certs.factory import Issued, new_key, root_ca
-from tests.conftest import RunningDirectory, child_environ, free_port, mailadmin_process, make_settings, wait_for_port
+from tests.conftest import (
+    RunningDirectory,
+    child_environ,
+    free_port,
+    mailadmin_process,
+    make_agency,
+    make_settings,
+    wait_for_port,
+)
+from tests.smtp.conftest import PASSWORD as SMTP_PASSWORD
+from tests.smtp.conftest import new_mailbox, start_smtpd
+from tests.web.conftest import PASSWORD
 from tests.web.test_serve import request
 
 NOW = datetime.now(UTC)
@@ -197,3 +212,39 @@ def test_the_web_answers_503_when_the_certificate_does_not_verify(tls_directory:
             "Content-Type": "application/x-www-form-urlencoded", "Cookie": headers["set-cookie"].split(";")[0]})
     assert status == 503, page
     assert "không xác minh được" in page or "does not verify" in page
+
+
+def test_the_web_logs_in_and_lists_over_starttls(tls_directory: RunningDirectory, material: Material) -> None:
+    services = tls_directory.services
+    created = services.mailboxes.add(NewMailbox(full_name="Quản Trị Mã Hoá", unit_code="555", password=PASSWORD))
+    uid = created.mailbox.uid
+    dn = services.mailboxes.store.find_entry(uid).dn
+    services.mailboxes.store.clear_password_reset(dn)
+    services.roles.set(dn, frozenset({Role.SUPERADMIN}), ())
+    port = free_port()
+    environ = child_environ(tls_directory, ldap_ca_file=str(material.ca), ldap_start_tls="true")
+    with mailadmin_process("serve", "--port", str(port), environ=environ) as process:
+        wait_for_port(port, process)
+        status, headers, page = request(port, "GET", "/login")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        status, headers, _ = request(port, "POST", "/login", f"username={uid}&password={PASSWORD}&csrf_token={token}", {
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": headers["set-cookie"].split(";")[0]})
+        assert status == 302, headers
+        cookie = headers["set-cookie"].split(";")[0]
+        status, _, page = request(port, "GET", "/mailboxes?unit=555", headers={"Cookie": cookie})
+    assert status == 200 and "Quản Trị Mã Hoá" in page
+
+
+def test_smtp_auth_checks_passwords_over_starttls(tls_directory: RunningDirectory, tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    config = dataclasses.replace(smtp_config(tls_directory.settings), port=0, submission_port=0, spool=spool,
+                                 tls_cert=tmp_path / "tls.crt", tls_key=tmp_path / "tls.key")
+    routing = mail_routing(tls_directory.settings)
+    thread, running = start_smtpd(config, routing)
+    try:
+        uid, _ = new_mailbox(tls_directory.services, make_agency(tls_directory.services, "S", "Thư TLS"), "Gửi Thư An")
+        with running.submission() as client:
+            assert client.login(uid, SMTP_PASSWORD)[0] == 235
+    finally:
+        thread.stop()
+        routing.close()
