@@ -4,8 +4,9 @@ ldap3's own default is CERT_NONE (encrypted, but to whoever answers), and with a
 name check is its own backport; here the standard library does both checks in the handshake
 (chain to `ldap.ca_file` or the system CAs, host name or IP address of the URI, TLS 1.2 or
 newer). With StartTLS on, TLS starts whenever a connection (re)opens, also when ldap3 reopens
-one by itself inside a bind, so no bind ever leaves in clear. A failure is remembered per thread
-so that the error the user sees names the certificate problem instead of ldap3's "no active server".
+one by itself inside a bind, so no bind ever leaves in clear. A handshake failure is kept on its
+connection so that the error the user sees names the certificate problem instead of ldap3's
+"no active server".
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ class VerifiedTls(Tls):
         super().__init__(validate=ssl.CERT_REQUIRED)
         self.context = _context(ca_file)
         self.start_tls_on_plain = start_tls  # ldap:// servers: StartTLS before anything else
-        self._failure = threading.local()
 
     def wrap_socket(self, connection: Connection, do_handshake: bool = False) -> None:
         """Wrap the connection's socket and shake hands; the certificate must verify for the URI's host."""
@@ -43,15 +43,10 @@ class VerifiedTls(Tls):
         try:
             wrapped.handshake()  # ldap3 always asks for it; never leave it to the first write
         except ssl.SSLError as exc:
-            self._failure.last = (f"{connection.server.host}:{connection.server.port}", exc)
+            if isinstance(connection, SecuredConnection):
+                connection.tls_failure = (f"{connection.server.host}:{connection.server.port}", exc)
             raise
         connection.socket = wrapped
-
-    def take_failure(self) -> tuple[str, ssl.SSLError] | None:
-        """The last handshake failure of this thread (then forgotten), if any."""
-        failure = getattr(self._failure, "last", None)
-        self._failure.last = None
-        return failure
 
 
 class SerialTlsSocket:
@@ -139,6 +134,7 @@ class SecuredConnection(Connection):
     """An ldap3 Connection that starts TLS right after every open when its servers ask for it."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.tls_failure: tuple[str, ssl.SSLError] | None = None  # (server, why) of a failed handshake
         super().__init__(*args, **kwargs)
         # ldap3 binds `open` to its strategy per instance and calls it from bind() on a closed
         # connection too: wrapping it here covers every (re)open.
@@ -178,12 +174,12 @@ def open_secured(connection: Connection, uris: Sequence[str]) -> None:
             connection.unbind()
         except ldap_errors.LDAPException:
             pass
-        raise connection_failure(connection.server.tls, uris, exc) from exc
+        raise connection_failure(connection, uris, exc) from exc
 
 
-def connection_failure(tls: Any, uris: Sequence[str], exc: Exception) -> DirectoryUnavailable:
+def connection_failure(connection: Connection, uris: Sequence[str], exc: Exception) -> DirectoryUnavailable:
     """The error for a connection that could not be opened: the certificate problem when there was one."""
-    failure = tls.take_failure() if isinstance(tls, VerifiedTls) else None
+    failure = getattr(connection, "tls_failure", None)
     if failure is not None:
         return DirectoryUnavailable(_handshake_text(*failure))
     if isinstance(exc, ldap_errors.LDAPStartTLSError):
