@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mailadmin.directory import dit
+from mailadmin.mailserver.generate import generate
 from mailadmin.model import Role
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.services.setup import initialise
@@ -37,6 +38,7 @@ from tests.conftest import (
     make_settings,
     wait_for_port,
 )
+from tests.mailserver.servers import POSTMAP, postmap
 from tests.smtp.conftest import PASSWORD as SMTP_PASSWORD
 from tests.smtp.conftest import new_mailbox, start_smtpd
 from tests.web.conftest import PASSWORD
@@ -248,3 +250,20 @@ def test_smtp_auth_checks_passwords_over_starttls(tls_directory: RunningDirector
     finally:
         thread.stop()
         routing.close()
+
+
+def test_postfix_looks_up_over_verified_starttls(tls_directory: RunningDirectory, material: Material,
+                                                 tmp_path: Path) -> None:
+    settings = dataclasses.replace(tls_directory.settings, smtp=dataclasses.replace(
+        tls_directory.settings.smtp, spool_dir=str(tmp_path / "mail")))
+    out = tmp_path / "postfix"
+    generate(settings, tls_directory.services.client, "postfix", out, mail_user="nobody")
+    assert "start_tls = yes" in (out / "ldap-virtual-mailbox-maps.cf").read_text()
+    uid, mail = new_mailbox(tls_directory.services, make_agency(tls_directory.services, "P", "Postfix TLS"),
+                            "Tra Cứu Mã Hoá")
+    assert postmap(out, "ldap-virtual-mailbox-maps.cf", mail) == f"{uid}/"
+    table = out / "ldap-virtual-mailbox-maps.cf"  # the same table trusting another CA: no answer, no fallback
+    table.write_text(table.read_text().replace(str(material.ca), str(material.other_ca)))
+    refused = subprocess.run([POSTMAP, "-c", str(out), "-q", mail, f"ldap:{table}"], capture_output=True, text=True,
+                             check=False)
+    assert refused.returncode != 0 and not refused.stdout and "Unable to set STARTTLS" in refused.stderr
