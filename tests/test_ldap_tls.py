@@ -7,9 +7,12 @@ also proves that no password went out in clear.
 from __future__ import annotations
 
 import dataclasses
+import imaplib
 import ipaddress
 import json
+import os
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,7 +41,7 @@ from tests.conftest import (
     make_settings,
     wait_for_port,
 )
-from tests.mailserver.servers import POSTMAP, postmap
+from tests.mailserver.servers import POSTMAP, PrivateDovecot, postmap, shared_folder
 from tests.smtp.conftest import PASSWORD as SMTP_PASSWORD
 from tests.smtp.conftest import new_mailbox, start_smtpd
 from tests.web.conftest import PASSWORD
@@ -267,3 +270,38 @@ def test_postfix_looks_up_over_verified_starttls(tls_directory: RunningDirectory
     refused = subprocess.run([POSTMAP, "-c", str(out), "-q", mail, f"ldap:{table}"], capture_output=True, text=True,
                              check=False)
     assert refused.returncode != 0 and not refused.stdout and "Unable to set STARTTLS" in refused.stderr
+
+
+@pytest.fixture
+def readable_folder() -> Iterator[Path]:
+    """A folder Dovecot's unprivileged processes may read (pytest's tmp folders are 0700)."""
+    if os.geteuid() != 0:
+        pytest.skip("the private Dovecot must run as root to switch to the mail user (CI runs as root)")
+    folder = shared_folder()
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_dovecot_logs_in_over_verified_starttls(tls_directory: RunningDirectory, material: Material,
+                                                readable_folder: Path) -> None:
+    ca = readable_folder / "ca.crt"
+    shutil.copy(material.ca, ca)
+    ca.chmod(0o644)
+    spool = readable_folder / "mail"
+    spool.mkdir(mode=0o1777)
+    spool.chmod(0o1777)
+    settings = dataclasses.replace(tls_directory.settings,
+                                   ldap=dataclasses.replace(tls_directory.settings.ldap, ca_file=str(ca)),
+                                   smtp=dataclasses.replace(tls_directory.settings.smtp, spool_dir=str(spool)))
+    generated = readable_folder / "dovecot-conf"
+    generate(settings, tls_directory.services.client, "dovecot", generated, mail_user="nobody")
+    uid, _ = new_mailbox(tls_directory.services, make_agency(tls_directory.services, "D", "Dovecot TLS"),
+                         "Đọc Thư Mã Hoá")
+    server = PrivateDovecot(readable_folder / "dovecot", generated)
+    server.start()
+    try:
+        with imaplib.IMAP4("127.0.0.1", server.port, timeout=20) as imap:
+            assert imap.login(uid, SMTP_PASSWORD)[0] == "OK", server.output()
+            imap.logout()
+    finally:
+        server.stop()
