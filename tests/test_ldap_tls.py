@@ -305,3 +305,11 @@ def test_dovecot_logs_in_over_verified_starttls(tls_directory: RunningDirectory,
             imap.logout()
     finally:
         server.stop()
+
+
+def test_tls_settings_are_checked(tls_directory: RunningDirectory, tmp_path: Path) -> None:
+    result = run(child_environ(tls_directory, ldap_start_tls="maybe"), "units", "list")
+    assert result.returncode == 8 and "ldap.start_tls" in result.stderr and "Traceback" not in result.stderr
+    alone = run({**child_environ(tls_directory), "MAILADMIN_STATE_DIR": str(tmp_path / "state"),
+                 "MAILADMIN_SLAPD_PORT": str(free_port()), "MAILADMIN_SLAPD_REQUIRE_TLS": "yes"}, "directory", "start")
+    assert alone.returncode == 8 and "slapd.tls_cert_file" in alone.stderr, alone.stderr
