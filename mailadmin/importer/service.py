@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,14 @@ class ImportService:
         snapshot = snapshot or self.snapshot()
         people, errors = validate(rows, snapshot)
         options = options or PlanOptions(retention_days=self.settings.mailboxes.retention_days)
-        return Preview(make_plan(people, errors, snapshot, options), file_name, chosen, options)
+        plan = make_plan(people, errors, snapshot, options)
+        return Preview(Plan([self._with_defaults(action) for action in plan.actions]), file_name, chosen, options)
+
+    def _with_defaults(self, action: Action) -> Action:
+        """A created mailbox gets what the mailbox service gives every new one (imported ones had no quota)."""
+        if action.outcome is not Outcome.CREATE or action.after is None:
+            return action
+        return replace(action, after=self.mailboxes.with_defaults(action.after))
 
     # -- writing -----------------------------------------------------------------------------
 
