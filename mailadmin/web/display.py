@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_babel import gettext, lazy_gettext
@@ -13,8 +14,12 @@ STATUS_NAMES = {"active": lazy_gettext("Đang hoạt động"), "suspended": laz
                 "retired": lazy_gettext("Đã thôi sử dụng")}
 
 
+# Officers work in Vietnam's time; the directory and the audit log keep UTC.
+LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
 def vndate(value: date | datetime | str | None) -> str:
-    """Vietnamese date format: 29/11/2026 (with 14:05 for times)."""
+    """Vietnamese date format: 29/11/2026; a time is shown in Vietnam's zone: 21:05 29/11/2026 (GMT+7)."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
@@ -23,7 +28,8 @@ def vndate(value: date | datetime | str | None) -> str:
         except ValueError:
             return value
     if isinstance(value, datetime):
-        return value.strftime("%H:%M %d/%m/%Y")
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)  # naive times are ours: UTC
+        return moment.astimezone(LOCAL_ZONE).strftime("%H:%M %d/%m/%Y (GMT+7)")
     return value.strftime("%d/%m/%Y")
 
 
