@@ -33,8 +33,35 @@ def vndate(value: date | datetime | str | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+# Field names of audit entries (before → after) as officers read them.
+FIELD_NAMES = {"full_name": lazy_gettext("Họ tên"), "title": lazy_gettext("Chức danh"),
+               "phone": lazy_gettext("Điện thoại"), "unit_code": lazy_gettext("Đơn vị"),
+               "tier": lazy_gettext("Cấp"), "status": lazy_gettext("Trạng thái"),
+               "aliases": lazy_gettext("Bí danh"), "hr_id": lazy_gettext("Mã nhân sự"),
+               "quota_mib": lazy_gettext("Hạn mức (MB)"), "retain_until": lazy_gettext("Giữ đến"),
+               "mail": lazy_gettext("Địa chỉ"), "uid": lazy_gettext("Tên đăng nhập"),
+               "certificates": lazy_gettext("Chứng thư số"), "import": lazy_gettext("Lần nhập"),
+               "name": lazy_gettext("Tên"), "parent": lazy_gettext("Đơn vị cha"), "unit": lazy_gettext("Đơn vị")}
+
+
+def field_name(key: str) -> str:
+    """An audit field in the page language (unknown fields as they are)."""
+    return gettext(str(FIELD_NAMES[key])) if key in FIELD_NAMES else key
+
+
+def shown_value(value: object) -> str:
+    """A value of an audit entry as people read it: nothing is '—', lists are comma-separated."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
 def init_app(app: Flask) -> None:
     """Template filters and names."""
     app.add_template_filter(vndate)
+    app.add_template_filter(field_name)
+    app.add_template_filter(shown_value)
     app.context_processor(lambda: {"tier_names": {k: gettext(str(v)) for k, v in TIER_NAMES.items()},
                                    "status_names": {k: gettext(str(v)) for k, v in STATUS_NAMES.items()}})
