@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from mailadmin.errors import MailadminError, PermissionDenied
 from mailadmin.i18n import t
+from mailadmin.importer.export import export_csv, export_xlsx, export_yaml
 from mailadmin.model import Role, Status, Tier, Unit
 from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
 from mailadmin.web import services
@@ -82,6 +83,26 @@ def index() -> str:
     return render_template("mailboxes/list.html", mailboxes=mailboxes, total=total, page=page, pages=pages,
                            query=query, units=readable_units(), tiers=list(Tier), statuses=list(Status),
                            may_manage=principal().is_admin, move_units=managed_units())
+
+
+EXPORTS = {"csv": (export_csv, "text/csv", "csv"), "yaml": (export_yaml, "application/yaml", "yaml"),
+           "xlsx": (export_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")}
+
+
+@bp.route("/export")
+@login_required
+@roles_required(*READERS)
+def export() -> Response:
+    """The listed mailboxes (same filters and scope as the page) as CSV, Excel or YAML that imports back."""
+    kind = request.args.get("format", "csv")
+    if kind not in EXPORTS:
+        abort(404)
+    query = _query()
+    render, mimetype, suffix = EXPORTS[kind]
+    data = render(services().mailboxes.find(query))
+    services().audit.record("mailbox.export", query.unit_code or "*", after={"format": kind, "q": query.text})
+    name = f"hop-thu-{query.unit_code or 'tat-ca'}.{suffix}"
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 @bp.route("/suggest")
