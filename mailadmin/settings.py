@@ -110,6 +110,18 @@ class Imports:
 
 
 @dataclass(frozen=True)
+class MailClients:
+    """What officials type into their mail program (shown on /me); hosts empty: mail.<mail_domain>."""
+
+    imap_host: str
+    imap_port: int
+    imap_security: str
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+
+
+@dataclass(frozen=True)
 class Smtp:
     host: str
     port: int
@@ -149,6 +161,7 @@ class Settings:
     certificates: Certificates
     imports: Imports
     smtp: Smtp
+    mail_clients: MailClients
     source: tuple[str, ...] = field(default=(), compare=False)
 
     @property

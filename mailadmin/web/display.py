@@ -58,10 +58,18 @@ def shown_value(value: object) -> str:
     return str(value)
 
 
+def megabytes(mib: int) -> str:
+    """A quota as officers say it: 500 MB, 2 GB, 1,5 GB (the directory keeps MiB)."""
+    if mib >= 1024:
+        return f"{mib / 1024:.1f}".rstrip("0").rstrip(".").replace(".", ",") + " GB"
+    return f"{mib} MB"
+
+
 def init_app(app: Flask) -> None:
     """Template filters and names."""
     app.add_template_filter(vndate)
     app.add_template_filter(field_name)
+    app.add_template_filter(megabytes)
     app.add_template_filter(shown_value)
     app.context_processor(lambda: {"tier_names": {k: gettext(str(v)) for k, v in TIER_NAMES.items()},
                                    "status_names": {k: gettext(str(v)) for k, v in STATUS_NAMES.items()}})

@@ -22,4 +22,4 @@ def test_an_imported_mailbox_has_the_default_quota_like_a_created_one(admin_clie
     default = services.settings.mailboxes.default_quota_mib
     assert imported.quota_mib == created.quota_mib == default > 0
     page = admin_client.get(f"/mailboxes/{imported.uid}").get_data(as_text=True)
-    assert "0 MiB" not in page
+    assert "2 GB" in page
