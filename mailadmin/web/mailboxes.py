@@ -27,6 +27,7 @@ from mailadmin.web.guard import (
 )
 from mailadmin.web.language import say
 from mailadmin.web.once import earlier_result, keep_once, new_submission, remember_result, take_once
+from mailadmin.web.redirects import safe_next
 
 bp = Blueprint("mailboxes", __name__, url_prefix="/mailboxes")
 PAGE_SIZE = 50
@@ -80,8 +81,10 @@ def index() -> str:
     page = _page_number()
     mailboxes, total = services().mailboxes.page(query, (page - 1) * PAGE_SIZE, PAGE_SIZE, full=False)
     pages = max(1, -(-total // PAGE_SIZE))
+    units = readable_units()
     return render_template("mailboxes/list.html", mailboxes=mailboxes, total=total, page=page, pages=pages,
-                           query=query, units=readable_units(), tiers=list(Tier), statuses=list(Status),
+                           query=query, units=units, unit_names={u.code: u.name for u in units},
+                           tiers=list(Tier), statuses=list(Status),
                            may_manage=principal().is_admin, move_units=managed_units())
 
 
@@ -248,7 +251,7 @@ def bulk() -> Response:
     uids = request.form.getlist("uid")[:PAGE_SIZE * 4]
     if action not in ("suspend", "resume", "move") or not uids:
         flash(say(t("Chọn hộp thư và thao tác.", "choose mailboxes and an action.")), "error")
-        return redirect(url_for("mailboxes.index"))
+        return redirect(safe_next(request.form.get("back"), url_for("mailboxes.index")))
     mailboxes = [managed_mailbox(uid) for uid in uids]
     target = managed_unit(request.form.get("unit", "")) if action == "move" else None
     for mailbox in mailboxes:
@@ -257,4 +260,4 @@ def bulk() -> Response:
         else:
             getattr(services().mailboxes, action)(mailbox.uid)
     flash(say(t("Đã xử lý {n} hộp thư.", "{n} mailboxes done.", n=len(mailboxes))), "info")
-    return redirect(url_for("mailboxes.index"))
+    return redirect(safe_next(request.form.get("back"), url_for("mailboxes.index")))  # the search stays
