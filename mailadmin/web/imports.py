@@ -7,9 +7,10 @@ import logging
 import threading
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
 
 from mailadmin.errors import InvalidInput, MailadminError, NotFound
 from mailadmin.i18n import Text, t

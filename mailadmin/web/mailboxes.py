@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -30,6 +31,7 @@ from mailadmin.web.once import earlier_result, keep_once, new_submission, rememb
 from mailadmin.web.redirects import safe_next
 
 bp = Blueprint("mailboxes", __name__, url_prefix="/mailboxes")
+Choice = TypeVar("Choice", Tier, Status)
 PAGE_SIZE = 50
 MAX_QUERY = 200
 ADMINS = (Role.SUPERADMIN, Role.UNITADMIN)
@@ -37,7 +39,7 @@ READERS = (Role.SUPERADMIN, Role.UNITADMIN, Role.AUDITOR)
 LIFECYCLE = {"suspend": "suspend", "resume": "resume", "retire": "retire"}
 
 
-def _enum(kind: type[Tier] | type[Status], value: str | None) -> Tier | Status | None:
+def _enum(kind: type[Choice], value: str | None) -> Choice | None:
     try:
         return kind(value) if value else None
     except ValueError:
