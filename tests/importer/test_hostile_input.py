@@ -110,7 +110,7 @@ def test_honorifics_and_bracketed_titles_are_stripped_with_a_warning(
     assert name in warning["warning_vi"] and name in warning["warning_en"]
     report = tmp_path / "plan.csv"
     done = mailadmin(directory, "import", str(tmp_path / "staff.csv"), "--dry-run", "--report", str(report))
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0 and "Cảnh báo" in done.stdout and "Warning" in done.stdout, done.stderr
     assert f",{name},{unit.code},{local}" in report.read_text("utf-8-sig")
     assert state_of(services, unit) == before
 
