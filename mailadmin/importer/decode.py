@@ -96,4 +96,9 @@ def mojibake_error(text: str, fixed: str) -> InvalidInput:
         "garbled text (mojibake): «{text}» was probably «{fixed}». The UTF-8 file was read as Windows-1252 "
         "and saved again (usually by opening the CSV in Excel and saving). Export it again from the HR "
         "software, or open it in Excel through Data › From Text/CSV with 65001: Unicode (UTF-8). {en}",
-        text=text, fixed=fixed, vi=SAVE_AS_UTF8.render("vi"), en=SAVE_AS_UTF8.render("en")))
+        text=_visible(text), fixed=fixed, vi=SAVE_AS_UTF8.render("vi"), en=SAVE_AS_UTF8.render("en")))
+
+
+def _visible(text: str) -> str:
+    """The garbled text as shown: its C1 control characters (bytes 0x81, 0x8D… of the UTF-8) as '�'."""
+    return "".join("\ufffd" if unicodedata.category(ch) == "Cc" else ch for ch in text)

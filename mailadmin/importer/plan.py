@@ -115,9 +115,9 @@ def make_plan(people: list[Person], errors: list[RowError], snapshot: Snapshot,
     steps += [(e.line, Outcome.ERROR, "", None, None, e) for e in errors]
     steps.sort(key=lambda step: step[0])
     steps += _retirements(people, snapshot, options)
-    warnings = {person.line: person.warnings for person in people if person.warnings}
+    warnings = {person.line: person.warnings for person in people}  # retirements have line 0: none
     return Plan([Action(i, outcome, line, hr_id, before, after, diff(before, after) if before and after else (),
-                        error, warnings.get(line, ()) if line else ())
+                        error, warnings.get(line, ()))
                  for i, (line, outcome, hr_id, before, after, error) in enumerate(steps)])
 
 
