@@ -56,6 +56,30 @@ def test_csv_files_raise_only_our_errors(cells: list[list[str]], delimiter: str)
     _pipeline(_csv(cells, delimiter), "csv")
 
 
+# Rows that get past the first checks (known units, HR ids), so names, addresses and the planner are reached.
+LETTERS = st.text(st.characters(categories=["L", "M"]) | st.sampled_from(" -.'’"), min_size=1, max_size=16)
+ROWS = st.lists(st.tuples(st.sampled_from(["NV1", "NV2", "NV3", "NV4", "", "NV5 "]), LETTERS | TEXT,
+                          st.sampled_from(["555", "STTTT", "54/555/22015", "54 > STTTT", "999"]),
+                          st.sampled_from(["", "Chuyên viên", "=SUM(A1)", "Trưởng\nphòng"]),
+                          st.sampled_from(["", "0905 123 456", "+84", "abc"]),
+                          st.sampled_from(["", "", "annv", "postmaster", "x@phuyen.gov.vn", "a..b", "x@other.vn"]),
+                          st.sampled_from(["", "", "a b", "annv;postmaster", "x@phuyen.gov.vn"]),
+                          st.sampled_from(["", "nghỉ", "suspended", "?"])).map(list), max_size=6)
+
+
+@BOUNDED
+@given(ROWS, st.sampled_from([",", ";"]))
+def test_plausible_rows_each_get_one_outcome(rows: list[list[str]], delimiter: str) -> None:
+    quoted = [['"' + cell.replace('"', '""') + '"' for cell in row] for row in rows]
+    try:
+        parsed = parse(_csv(quoted, delimiter), "csv", 200)
+        people, errors = validate(parsed, SNAPSHOT)
+    except MailadminError:
+        return
+    plan = make_plan(people, errors, SNAPSHOT)  # a row's problem is that row's error, never the file's
+    assert sorted(action.line for action in plan.actions) == [row.line for row in parsed]
+
+
 @BOUNDED
 @given(st.binary(max_size=600), st.sampled_from(["csv", "yaml"]))
 def test_arbitrary_bytes_raise_only_our_errors(data: bytes, file_format: str) -> None:
