@@ -19,7 +19,7 @@ from mailadmin.passwords import generate_password, hash_chosen, hash_generated, 
 from mailadmin.services.authz import NO_RIGHTS, Principal, Rights, require, require_holds
 from mailadmin.services.units import UnitService
 from mailadmin.settings import Settings
-from mailadmin.validation import clean_address, clean_local_part, clean_phone, clean_text
+from mailadmin.validation import clean_address, clean_local_part, clean_person_name, clean_phone, clean_text
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class MailboxService:
 
     def prepare(self, request: NewMailbox, allocator: AddressAllocator) -> tuple[Mailbox, str]:
         """Validate a request and pick its address; writes nothing. Returns the mailbox and password."""
-        name = split_name(clean_text(request.full_name, "full_name", required=True))
+        name = split_name(clean_person_name(request.full_name))
         unit = self.units.get(request.unit_code)
         uid = self._pick_local_part(request.mail, name, allocator)
         mailbox = Mailbox(

@@ -174,7 +174,8 @@ def _row(action: Action) -> dict[str, Any]:
             "name": mailbox.name.full if mailbox else "", "mail": mailbox.mail if mailbox else "",
             "unit": mailbox.unit_code if mailbox else "",
             "diff": [(name, _text(before.get(name)), _text(after.get(name))) for name in action.changes],
-            "column": error.column if error else "", "error": say(error.message) if error else ""}
+            "column": error.column if error else "", "error": say(error.message) if error else "",
+            "warnings": [say(warning.message) for warning in action.warnings]}
 
 
 def _text(value: object) -> str:
