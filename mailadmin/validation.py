@@ -66,6 +66,10 @@ def clean_address(value: str, domain: str, field: str = "mail") -> str:
     """A full address in our domain, or a bare local part to which the domain is added."""
     text = (value or "").strip().lower()
     local, at, address_domain = text.partition("@")
+    if at and ("@" in address_domain or not local):
+        raise InvalidInput(t("Địa chỉ {v} sai dạng: cần một tên, một @ và tên miền (ví dụ annv@{domain})",
+                             "address {v} is malformed: a name, one @ and the domain are needed (e.g. annv@{domain})",
+                             v=value, domain=domain), field)
     if at and address_domain != domain.lower():
         raise InvalidInput(t("Địa chỉ {v} không thuộc miền {domain}",
                              "address {v} is not in the domain {domain}", v=value, domain=domain), field)

@@ -68,7 +68,7 @@ def action_data(action: Action) -> dict[str, Any]:
 
 def _note_data(note: RowError) -> dict[str, Any]:
     return {"column": note.column, "field": note.field, "vi": note.message.render("vi"),
-            "en": note.message.render("en")}
+            "en": note.message.render("en"), "cells": note.cells}
 
 
 def action_from_data(data: dict[str, Any]) -> Action:
@@ -81,7 +81,8 @@ def action_from_data(data: dict[str, Any]) -> Action:
 
 
 def _note(line: int, data: dict[str, Any]) -> RowError:
-    return RowError(line, data["column"], data["field"], t(_literal(data["vi"]), _literal(data["en"])))
+    return RowError(line, data["column"], data["field"], t(_literal(data["vi"]), _literal(data["en"])),
+                    data.get("cells") or {})
 
 
 def _literal(text: str) -> str:

@@ -114,7 +114,7 @@ def make_plan(people: list[Person], errors: list[RowError], snapshot: Snapshot,
             after = _updated(person, options)
             outcome = _outcome(person.existing, after)
             steps.append((person.line, outcome, person.hr_id, person.existing, after, None))
-    steps += [(e.line, Outcome.ERROR, "", None, None, e) for e in errors]
+    steps += [(e.line, Outcome.ERROR, e.cells.get("hr_id", ""), None, None, e) for e in errors]
     steps.sort(key=lambda step: step[0])
     steps += _retirements(people, snapshot, options)
     warnings = {person.line: person.warnings for person in people}  # retirements have line 0: none

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import TypeVar
 
 from mailadmin.errors import MailadminError
@@ -52,6 +53,7 @@ class RowError:
     column: str
     field: str
     message: Text
+    cells: dict[str, str] = dataclass_field(default_factory=dict, compare=False)  # who the row was about, as written
 
     def record(self) -> dict[str, object]:
         """Plain data for JSON output."""
@@ -62,6 +64,14 @@ class RowError:
         """Plain data for JSON output, when the row is imported all the same."""
         return {"line": self.line, "column": self.column, "field": self.field,
                 "warning_vi": self.message.render("vi"), "warning_en": self.message.render("en")}
+
+
+SHOWN_CELLS = ("hr_id", "full_name", "unit", "mail")
+
+
+def _cells(row: RawRow) -> dict[str, str]:
+    """The cells that tell an officer whom a refused row was about (for the preview and the results file)."""
+    return {name: row.values.get(name, "").strip()[:200] for name in SHOWN_CELLS if row.values.get(name, "").strip()}
 
 
 class _Invalid(Exception):
@@ -84,7 +94,7 @@ def validate(rows: list[RawRow], snapshot: Snapshot) -> tuple[list[Person], list
             _unique_in_file(person, claimed, snapshot)
         except _Invalid as problem:
             column = row.columns.get(problem.field, "") if problem.field else row.extra
-            errors.append(RowError(row.line, column, problem.field, problem.message))
+            errors.append(RowError(row.line, column, problem.field, problem.message, _cells(row)))
             continue
         people.append(person)
     return people, errors

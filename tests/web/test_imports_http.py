@@ -88,7 +88,7 @@ def test_upload_preview_confirm_status_results_once(admin_client: FlaskClient, u
     results = admin_client.post(f"/imports/{job}/results", data={"csrf_token": token})
     rows = list(csv.reader(io.StringIO(results.get_data().decode("utf-8-sig"))))
     assert results.status_code == 200 and rows[0][-1].startswith("Mật khẩu")
-    created = [row for row in rows[1:] if row[5] == "create"]
+    created = [row for row in rows[1:] if row[5] == "Tạo mới (create)"]
     assert len(created) == 2 and all(len(row[-1]) >= 12 for row in created)
     assert admin_client.post(f"/imports/{job}/results", data={"csrf_token": token}).status_code == 409
     assert not admin_client.get(f"/imports/{job}/status").get_json()["results"]
