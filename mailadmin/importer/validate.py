@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from mailadmin.importer.decode import mojibake, mojibake_error
 from mailadmin.importer.parse import RawRow
 from mailadmin.importer.snapshot import Snapshot
 from mailadmin.model import Mailbox, PersonName, Status, Unit
-from mailadmin.names import fold, is_reserved, local_part, normalize, split_name, strip_titles
+from mailadmin.names import fold, is_reserved, local_part, normalize, search_key, split_name, strip_titles
 from mailadmin.validation import clean_address, clean_local_part, clean_person_name, clean_phone, clean_text
 
 T = TypeVar("T")
@@ -192,13 +193,31 @@ def _local_part(value: str, domain: str) -> str:
 
 
 def _unit(value: str, snapshot: Snapshot) -> Unit:
+    """A unit by code, by path of codes (54/555/22015) or by its exact name ("Sở Y tế")."""
     segments = [s for s in _PATH_SEPARATORS.split(value.strip()) if s]
     if not segments:
         raise _Invalid("unit", t("Thiếu đơn vị", "the unit is missing"))
     unit = snapshot.units.units.get(segments[-1])
-    if unit is None or tuple(segments) != unit.path[-len(segments):]:
-        raise _Invalid("unit", t("Không có đơn vị {v}", "no unit {v}", v=value.strip()))
-    return unit
+    if unit is not None and tuple(segments) == unit.path[-len(segments):]:
+        return unit
+    return _unit_by_name(value.strip(), snapshot)
+
+
+def _unit_by_name(value: str, snapshot: Snapshot) -> Unit:
+    named = snapshot.units.by_name.get(search_key(value), [])
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise _Invalid("unit", t("Có {n} đơn vị tên {v}; hãy ghi mã đơn vị: {codes}",
+                                 "{n} units are named {v}; write the unit code: {codes}", n=len(named), v=value,
+                                 codes=", ".join(sorted(unit.code for unit in named))))
+    near = difflib.get_close_matches(search_key(value), list(snapshot.units.by_name), n=1, cutoff=0.75)
+    if near:
+        unit = snapshot.units.by_name[near[0]][0]
+        raise _Invalid("unit", t("Không có đơn vị {v}; có phải {name} (mã {code})?",
+                                 "no unit {v}; did you mean {name} (code {code})?", v=value, name=unit.name,
+                                 code=unit.code))
+    raise _Invalid("unit", t("Không có đơn vị {v}", "no unit {v}", v=value))
 
 
 def _status(value: str) -> Status | None:

@@ -151,6 +151,8 @@ def show(job_id: str) -> str:
     job = owned_job(job_id)
     meta = job.meta()
     if meta["state"] == "planned" and not _running(job.id):
+        for note in meta.get("notes", []):
+            flash(say(t("{vi}", "{en}", vi=note["vi"], en=note["en"])), "info")
         return _render_preview(job, list(job.actions()), meta.get("file", ""))
     return render_template("imports/progress.html", job=job, meta=meta, status=_status(job))
 
