@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mailadmin.directory import dit
+from mailadmin.services.auth import decoy_entry
 from mailadmin.services.context import Services
 from mailadmin.services.units import SyncReport, load_units_file
 
@@ -18,8 +19,18 @@ def apply_password_policy(services: Services) -> None:
     })
 
 
+def ensure_login_decoy(services: Services) -> bool:
+    """Create the entry unknown logins bind as (services/auth.py), if missing; True if created."""
+    dn, attributes = decoy_entry(services.client.base_dn, services.settings.passwords)
+    if services.client.get(dn, ["cn"]) is not None:
+        return False
+    services.client.add(dn, attributes)
+    return True
+
+
 def initialise(services: Services) -> SyncReport:
-    """Apply the password policy and load the unit list (idempotent)."""
+    """Apply the password policy, make the login decoy and load the unit list (idempotent)."""
     apply_password_policy(services)
+    ensure_login_decoy(services)
     settings = services.settings
     return services.units.sync(load_units_file(settings.resolve(settings.organisation.units_file)))
