@@ -32,13 +32,15 @@ NEW_PASSWORD = "Mat-khau-rat-moi-2026"
 class Browser:
     """A cookie-keeping HTTP client of one web process."""
 
-    def __init__(self, port: int, cookie: str = "") -> None:
+    def __init__(self, port: int, cookie: str = "", source: str = "") -> None:
         self.port = port
         self.cookie = cookie
+        self.source = source  # a loopback address of 127/8 to come from (as another client would)
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
+                                                source_address=(self.source, 0) if self.source else None)
         sent = {**(headers or {}), **({"Cookie": self.cookie} if self.cookie else {})}
         body = urlencode(form) if form is not None else None
         if form is not None:
