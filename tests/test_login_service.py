@@ -1,0 +1,157 @@
+"""The one login service (services/auth.py) against the real slapd: same work for strangers, locks, outages."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mailadmin.model import Unit
+from mailadmin.services.auth import LoginService, LoginThrottle, Result, admin_logins, matches
+from mailadmin.services.context import Services
+from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.services.throttle import FailureLimiter
+from tests.conftest import RunningDirectory, child_environ, free_port, mailadmin_process, wait_for_port
+from tests.web.test_sessions_live import Browser
+
+PASSWORD = "Mat-khau-dang-nhap-2026"
+
+
+@pytest.fixture
+def logins(services: Services) -> Iterator[LoginService]:
+    service = admin_logins(services.roles, services.client.config, services.settings, None)
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def owner(services: Services, unit: Unit) -> str:
+    created = services.mailboxes.add(NewMailbox(full_name="Đăng Nhập Một", unit_code=unit.code, password=PASSWORD))
+    services.mailboxes.store.clear_password_reset(services.mailboxes.store.find_entry(created.mailbox.uid).dn)
+    return created.mailbox.uid
+
+
+def binds_completed(services: Services) -> int:
+    """slapd's count of finished binds (cn=Monitor)."""
+    entry = services.client.get("cn=Bind,cn=Operations,cn=Monitor", ["monitorOpCompleted"])
+    assert entry is not None
+    return int(entry.text("monitorOpCompleted"))
+
+
+def test_an_unknown_account_costs_one_bind_like_a_wrong_password(logins: LoginService, owner: str,
+                                                                 services: Services) -> None:
+    """The decoy entry (argon2id at the configured cost) is bound: the same work, the same answer."""
+    counts = []
+    for login in (owner, "khong-ton-tai", "ai@khong.phuyen.gov.vn"):
+        before = binds_completed(services)
+        assert logins.login(login, "sai-mat-khau", f"10.1.0.{len(counts)}").result is Result.REFUSED
+        counts.append(binds_completed(services) - before)
+    assert counts == [1, 1, 1]
+    decoy = services.client.search(services.client.base_dn, "(cn=login-decoy)", attributes=["1.1"])
+    assert len(decoy) == 1 and not services.client.get(decoy[0].dn, ["pwdFailureTime"]).raw("pwdFailureTime")
+
+
+def test_the_owner_of_a_locked_account_learns_when_it_ends(logins: LoginService, owner: str,
+                                                           services: Services) -> None:
+    dn = services.mailboxes.store.find_entry(owner).dn
+    for _ in range(services.settings.passwords.max_failures):
+        services.client.check_password(dn, "sai-mat-khau")
+    locked_at, _ = services.mailboxes.store.lock_state(dn)
+    assert locked_at
+    assert logins.login(owner, "sai-mat-khau", "10.2.0.1").result is Result.REFUSED  # a stranger: nothing
+    outcome = logins.login(owner, PASSWORD, "10.2.0.1")
+    started = datetime.strptime(locked_at[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    assert outcome.result is Result.LOCKED and outcome.account is None
+    assert outcome.locked_until == started + timedelta(seconds=services.settings.passwords.lockout_seconds)
+    services.mailboxes.unlock(owner)
+    assert logins.login(owner, PASSWORD, "10.2.0.1").result is Result.OK
+
+
+def test_a_suspended_account_is_explained_only_with_its_password(logins: LoginService, owner: str,
+                                                                 services: Services) -> None:
+    services.mailboxes.suspend(owner)
+    assert logins.login(owner, "sai-mat-khau", "10.3.0.1").result is Result.REFUSED
+    outcome = logins.login(owner, PASSWORD, "10.3.0.1")
+    assert outcome.result is Result.LOCKED and outcome.locked_until is None
+
+
+def test_a_generated_password_must_be_changed(logins: LoginService, services: Services, unit: Unit) -> None:
+    created = services.mailboxes.add(NewMailbox(full_name="Mới Tạo Xong", unit_code=unit.code))
+    outcome = logins.login(created.mailbox.uid, created.initial_password or "", "10.4.0.1")
+    assert outcome.result is Result.MUST_CHANGE and outcome.account is not None
+
+
+def test_argon2_hashes_made_by_slapd_verify_locally_after_the_nul(services: Services, owner: str) -> None:
+    """slapd's argon2 module stores a NUL and stray bytes after hashes it made (Password Modify)."""
+    dn = services.mailboxes.store.find_entry(owner).dn
+    services.client.change_own_password(dn, PASSWORD, "Mat-khau-slapd-bam-2026")
+    holder = services.roles.holder_for_login(owner)
+    assert holder is not None and holder.password_hash.startswith("{ARGON2}") and "\0" not in holder.password_hash
+    assert matches(holder.password_hash, "Mat-khau-slapd-bam-2026") and not matches(holder.password_hash, PASSWORD)
+
+
+def test_the_throttle_window_slides_with_the_clock(tmp_path: object) -> None:
+    now = [1000.0]
+    throttle = LoginThrottle(5, 900, None, "web", clock=lambda: now[0])
+    for _ in range(4):
+        throttle.fail("10.5.0.1", "annv")
+    assert throttle.blocked("10.5.0.1", "annv") and not throttle.blocked("10.5.0.2", "annv")
+    now[0] += 901
+    assert not throttle.blocked("10.5.0.1", "annv")
+
+
+def test_failures_are_shared_through_the_file(tmp_path: object) -> None:
+    path = tmp_path / "logins.sqlite3"  # type: ignore[operator]
+    first, second = FailureLimiter(2, 60, path), FailureLimiter(2, 60, path)
+    first.fail("k")
+    second.fail("k")
+    assert first.blocked("k") and second.count("k") == 2
+    second.clear("k")
+    assert not first.blocked("k")
+
+
+@pytest.mark.parametrize("outage", ["down", "hung"])
+def test_a_directory_outage_during_web_login_is_503_and_not_counted(fresh_directory: RunningDirectory,
+                                                                     outage: str) -> None:
+    services = fresh_directory.services
+    uid = services.mailboxes.add(NewMailbox(full_name="Chờ Thư Mục", unit_code="555", password=PASSWORD)).mailbox.uid
+    services.mailboxes.store.clear_password_reset(services.mailboxes.store.find_entry(uid).dn)
+    port = free_port()
+    environ = child_environ(fresh_directory, ldap_receive_timeout="2", ldap_connect_timeout="2")
+    with mailadmin_process("serve", "--port", str(port), environ=environ) as process:
+        wait_for_port(port, process)
+        browser = Browser(port)
+        assert browser.request("GET", "/login")[0] == 200
+        pid = fresh_directory.slapd.running_pid()
+        _interrupt(fresh_directory, outage, pid)
+        try:
+            for _ in range(services.settings.passwords.max_failures + 1):
+                status, _, page = browser.request("POST", "/login", {"username": uid, "password": "sai-mat-khau",
+                                                                     "csrf_token": _token(browser)})
+                assert status == 503 and "Thư mục tài khoản (LDAP) đang không phản hồi" in page
+        finally:
+            _resume(fresh_directory, outage, pid)
+        assert browser.login(uid, PASSWORD) == 302  # nothing was counted during the outage
+
+
+def _token(browser: Browser) -> str:
+    return browser.csrf("/login")
+
+
+def _interrupt(directory: RunningDirectory, outage: str, pid: int | None) -> None:
+    if outage == "down":
+        directory.slapd.stop()
+    else:
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)  # accepts connections (the kernel's backlog), never answers
+
+
+def _resume(directory: RunningDirectory, outage: str, pid: int | None) -> None:
+    if outage == "down":
+        directory.slapd.start()
+    else:
+        assert pid is not None
+        os.kill(pid, signal.SIGCONT)
