@@ -110,8 +110,9 @@ class MailboxStore:
         return ("", 0) if entry is None else (entry.text("pwdAccountLockedTime"), len(entry.raw("pwdFailureTime")))
 
     def unlock(self, dn: str) -> None:
-        """Lift a ppolicy lockout (ppolicy drops the failure times with it)."""
-        self.client.modify(dn, {"pwdAccountLockedTime": ("replace", [])})
+        """Lift a ppolicy lockout and forget the failures it counted (else the next typo locks again)."""
+        self.client.modify(dn, {"pwdAccountLockedTime": ("replace", []), "pwdFailureTime": ("replace", [])},
+                           relax=True)
 
     def add(self, mailbox: Mailbox, unit_path: tuple[str, ...], password_hash: str | None) -> str:
         """Create the entry; returns its DN."""

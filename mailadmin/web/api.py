@@ -16,6 +16,7 @@ from mailadmin.services.authz import Principal
 from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
 from mailadmin.services.tokens import Issued
 from mailadmin.web import STATUS_OF_ERROR, csrf, services
+from mailadmin.web.auth import LOCAL_TIME
 from mailadmin.web.guard import (
     default_unit_code,
     managed_mailbox,
@@ -129,7 +130,11 @@ def list_mailboxes() -> Response:
 @bp.get("/mailboxes/<uid>")
 @roles_required(*READERS)
 def get_mailbox(uid: str) -> Response:
-    return jsonify(mailbox_json(readable_mailbox(uid)))
+    mailbox = readable_mailbox(uid)
+    lock = services().mailboxes.lock_state(mailbox.uid)
+    until = lock.until.astimezone(LOCAL_TIME).isoformat() if lock.until else None
+    state = {"locked": lock.locked, "until": until, "failures": lock.failures}
+    return jsonify({**mailbox_json(mailbox), "lock": state})
 
 
 @bp.post("/mailboxes")

@@ -65,6 +65,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Vui lòng đăng nhập / please log in"
+    app.add_template_filter(local_time, "localtime")
     if app.testing:  # one state folder serves a whole test session: each test app counts its own failures
         app.extensions["mailadmin"].login_throttle_path = None
 

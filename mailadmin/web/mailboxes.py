@@ -133,8 +133,19 @@ def show(uid: str) -> str:
     mailbox = readable_mailbox(uid)
     unit = unit_by_code(mailbox.unit_code)
     may_manage = principal().may_manage(unit)
-    return render_template("mailboxes/show.html", mailbox=mailbox, unit=unit,
+    return render_template("mailboxes/show.html", mailbox=mailbox, unit=unit, lock=services().mailboxes.lock_state(uid),
                            may_manage=may_manage, units=managed_units() if may_manage else [])
+
+
+@bp.route("/<uid>/unlock", methods=["POST"])
+@login_required
+@roles_required(*ADMINS)
+def unlock(uid: str) -> Response:
+    """Lift a lockout after wrong passwords (audited); a suspension is lifted by reactivating instead."""
+    mailbox = managed_mailbox(uid)
+    services().mailboxes.unlock(mailbox.uid)
+    flash(say(t("Đã mở khóa: chủ hộp thư có thể đăng nhập lại.", "unlocked: the owner can log in again.")), "info")
+    return redirect(url_for("mailboxes.show", uid=mailbox.uid))
 
 
 @bp.route("/<uid>/edit", methods=["POST"])
