@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -172,9 +172,11 @@ class LoginService:
                 return _granted(result, cached)
             self._forget(key)  # a moved mailbox is found again below
         account = self.lookup(key) if 0 < len(key) <= MAX_LOGIN else None
-        if account is None:
+        if account is None or self._locked(account):
+            # slapd refuses a locked account without checking the password: bind the decoy instead,
+            # so that unknown, locked and wrong cost the same.
             self.binder.check(self.decoy, password)
-            return self._refused(None, password)
+            return self._refused(account, password)
         if cached is not None and cached.dn == account.dn:
             return self._refused(account, password)  # the same DN whose bind just failed
         result = self.binder.check(account.dn, password)
@@ -183,10 +185,17 @@ class LoginService:
         self._remember(key, account)
         return _granted(result, account)
 
+    def _locked(self, account: Account) -> bool:
+        """Locked now (an expired lock is lifted by slapd at the next bind: that bind must be made)."""
+        if not account.locked_at:
+            return False
+        end = lock_end(account.locked_at, self.lockout_seconds)
+        return end is None or end > datetime.now(UTC)
+
     def _refused(self, account: Account | None, password: str) -> LoginOutcome:
         if self.dummy_hash is None:
             return LoginOutcome(Result.REFUSED)
-        locked = account is not None and bool(account.locked_at)
+        locked = account is not None and self._locked(account)
         stored = account.password_hash if account is not None and locked else self.dummy_hash
         if matches(stored, password) and account is not None and locked:
             return LoginOutcome(Result.LOCKED, locked_until=lock_end(account.locked_at, self.lockout_seconds))

@@ -9,6 +9,7 @@ found. The mail-server account reads no hashes, so SMTP never explains a lock: 5
 from __future__ import annotations
 
 from mailadmin.directory.mailrouting import MailRoutingStore, MailUser
+from mailadmin.directory.mapping import LOCKED_FOREVER
 from mailadmin.services.auth import Account, LoginService, LoginThrottle, decoy_dn
 from mailadmin.smtp.config import SmtpConfig
 
@@ -21,9 +22,15 @@ def smtp_logins(routing: MailRoutingStore, config: SmtpConfig) -> LoginService:
     """The login service of `mailadmin smtpd`, throttled with the web admin's counts of the host."""
     throttle = LoginThrottle(config.max_failures, config.lockout_seconds, config.throttle_file, "smtp",
                              FAILURES_PER_SOURCE)
-    return LoginService(lambda login: _account(routing.user_for_login(login)), routing.binder,
+    return LoginService(lambda login: _account(routing, routing.user_for_login(login)), routing.binder,
                         decoy_dn(routing.base_dn), throttle, config.lockout_seconds, cache_seconds=CACHE_SECONDS)
 
 
-def _account(user: MailUser | None) -> Account | None:
-    return None if user is None else Account(user.dn, user.uid, user)
+def _account(routing: MailRoutingStore, user: MailUser | None) -> Account | None:
+    """The mailbox with its lock (suspended and retired ones are locked for good: ppolicy's value)."""
+    if user is None:
+        return None
+    if user.status != "active":
+        return Account(user.dn, user.uid, user, LOCKED_FOREVER)
+    entry = routing.client.get(user.dn, ["pwdAccountLockedTime"])
+    return Account(user.dn, user.uid, user, entry.text("pwdAccountLockedTime") if entry else "")
