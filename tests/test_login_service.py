@@ -155,3 +155,20 @@ def _resume(directory: RunningDirectory, outage: str, pid: int | None) -> None:
     else:
         assert pid is not None
         os.kill(pid, signal.SIGCONT)
+
+
+def test_a_locked_account_costs_the_same_one_bind(logins: LoginService, owner: str, services: Services) -> None:
+    """slapd refuses a locked account without checking the password: the decoy is bound instead."""
+    dn = services.mailboxes.store.find_entry(owner).dn
+    services.client.modify(dn, {"pwdAccountLockedTime": ("replace", [datetime.now(UTC).strftime("%Y%m%d%H%M%SZ")])})
+    before = binds_completed(services)
+    assert logins.login(owner, "sai-mat-khau", "10.6.0.1").result is Result.REFUSED
+    assert binds_completed(services) - before == 1
+
+
+def test_an_expired_lock_is_bound_so_that_slapd_lifts_it(logins: LoginService, owner: str,
+                                                         services: Services) -> None:
+    dn = services.mailboxes.store.find_entry(owner).dn
+    services.client.modify(dn, {"pwdAccountLockedTime": ("replace", ["20000101000000Z"])})
+    assert logins.login(owner, PASSWORD, "10.7.0.1").result is Result.OK
+    assert services.mailboxes.store.lock_state(dn)[0] == ""
