@@ -67,9 +67,14 @@ class FailureLimiter:
                 db.execute("DELETE FROM failures WHERE at <= ?", (now - self.window,))
 
     def clear(self, *keys: str) -> None:
-        """Forget the failures of keys (after a successful login)."""
-        with self._lock, self._connection() as db:
-            db.executemany("DELETE FROM failures WHERE key = ?", [(_digest(k),) for k in keys])
+        """Forget the failures of keys (after a successful login; no write when there are none)."""
+        with self._lock:
+            db = self._connection()
+            digests = [(digest,) for digest in map(_digest, keys)
+                       if db.execute("SELECT 1 FROM failures WHERE key = ? LIMIT 1", (digest,)).fetchone()]
+            if digests:
+                with db:
+                    db.executemany("DELETE FROM failures WHERE key = ?", digests)
 
 
 def _open(path: Path | None) -> sqlite3.Connection:
