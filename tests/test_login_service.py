@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ from mailadmin.services.auth import LoginService, LoginThrottle, Result, admin_l
 from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.services.throttle import FailureLimiter
+from mailadmin.smtp.auth import smtp_logins
+from mailadmin.smtp.config import mail_routing, smtp_config
 from tests.conftest import RunningDirectory, child_environ, free_port, mailadmin_process, wait_for_port
 from tests.web.test_sessions_live import Browser
 
@@ -172,3 +175,25 @@ def test_an_expired_lock_is_bound_so_that_slapd_lifts_it(logins: LoginService, o
     services.client.modify(dn, {"pwdAccountLockedTime": ("replace", ["20000101000000Z"])})
     assert logins.login(owner, PASSWORD, "10.7.0.1").result is Result.OK
     assert services.mailboxes.store.lock_state(dn)[0] == ""
+
+
+def test_smtp_logins_cost_one_bind_whatever_the_account(services: Services, owner: str, unit: Unit) -> None:
+    """The mail-server account's path: wrong password, unknown, suspended and locked bind once each."""
+    suspended = services.mailboxes.add(NewMailbox(full_name="Tạm Khóa Thư", unit_code=unit.code,
+                                                  password=PASSWORD)).mailbox.uid
+    services.mailboxes.suspend(suspended)
+    locked = services.mailboxes.add(NewMailbox(full_name="Khóa Thư Khác", unit_code=unit.code,
+                                               password=PASSWORD)).mailbox.uid
+    services.client.modify(services.mailboxes.store.find_entry(locked).dn, {
+        "pwdAccountLockedTime": ("replace", [datetime.now(UTC).strftime("%Y%m%d%H%M%SZ")])})
+    routing = mail_routing(services.settings)
+    logins = smtp_logins(routing, dataclasses.replace(smtp_config(services.settings), throttle_file=None))
+    try:
+        logins.login(owner, "khoi-dong", "10.8.9.9")  # the service's own connections bind once, first
+        for number, login in enumerate((owner, "khong-co-ai", suspended, locked)):
+            before = binds_completed(services)
+            assert logins.login(login, "sai-mat-khau", f"10.8.0.{number}").result is Result.REFUSED
+            assert binds_completed(services) - before == 1, login
+        assert logins.login(locked, PASSWORD, "10.8.1.1").result is Result.REFUSED  # never explained over SMTP
+    finally:
+        routing.close()
