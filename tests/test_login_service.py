@@ -197,3 +197,16 @@ def test_smtp_logins_cost_one_bind_whatever_the_account(services: Services, owne
         assert logins.login(locked, PASSWORD, "10.8.1.1").result is Result.REFUSED  # never explained over SMTP
     finally:
         routing.close()
+
+
+def test_every_address_of_an_account_shares_one_budget(logins: LoginService, services: Services,
+                                                       unit: Unit) -> None:
+    """Cycling through uid, address and aliases must not multiply the failures one source may make."""
+    created = services.mailboxes.add(NewMailbox(full_name="Nhiều Địa Chỉ", unit_code=unit.code, password=PASSWORD,
+                                                aliases=("nhieu.dia.chi@phuyen.gov.vn", "ndc@phuyen.gov.vn")))
+    mailbox = created.mailbox
+    names = [mailbox.uid, mailbox.mail, *mailbox.aliases, mailbox.uid.upper()]
+    results = [logins.login(names[n % len(names)], "sai-mat-khau", "10.10.0.1").result for n in range(12)]
+    below = services.settings.passwords.max_failures - 1
+    assert results == [Result.REFUSED] * below + [Result.THROTTLED] * (12 - below)
+    assert services.mailboxes.lock_state(mailbox.uid).locked is False

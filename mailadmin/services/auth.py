@@ -111,19 +111,19 @@ class LoginThrottle:
         self.per_source = FailureLimiter(per_source, self.window, path, clock)
         self.service = service  # per-source limits differ by service; per-login failures are one budget
 
-    def blocked(self, source: str, login: str) -> bool:
-        """True when this source may not try this login now."""
+    def blocked(self, source: str, account: str) -> bool:
+        """True when this source may not try this account (its DN, or the login of an unknown one) now."""
         return self.per_source.blocked(f"src:{self.service}:{source}") \
-            or self.per_login.blocked(f"login:{source}\0{login}")
+            or self.per_login.blocked(f"login:{source}\0{account}")
 
-    def fail(self, source: str, login: str) -> None:
+    def fail(self, source: str, account: str) -> None:
         """Count one refused password."""
         self.per_source.fail(f"src:{self.service}:{source}")
-        self.per_login.fail(f"login:{source}\0{login}")
+        self.per_login.fail(f"login:{source}\0{account}")
 
-    def clear(self, source: str, login: str) -> None:
-        """Forget this source's failures on this login (not its failures on others)."""
-        self.per_login.clear(f"login:{source}\0{login}")
+    def clear(self, source: str, account: str) -> None:
+        """Forget this source's failures on this account (not its failures on others)."""
+        self.per_login.clear(f"login:{source}\0{account}")
 
 
 def per_login_limit(max_failures: int) -> int:
@@ -151,39 +151,53 @@ class LoginService:
     def login(self, login: str, password: str, source: str) -> LoginOutcome:
         """Check a login from `source` (a client address); never raises for a directory failure."""
         key = login.strip().lower()
-        if self.throttle.blocked(source, key):
-            return LoginOutcome(Result.THROTTLED)
         try:
-            outcome = self._check(key, password)
-        except MailadminError as error:
+            return self._check(key, password, source)
+        except MailadminError as error:  # not counted: the password was never checked
             log.warning("login %r: the directory failed: %s", key, error.message.both())
             return LoginOutcome(Result.UNAVAILABLE)
-        if outcome.result is Result.REFUSED:
-            self.throttle.fail(source, key)
-        elif outcome.granted:
-            self.throttle.clear(source, key)
-        return outcome
 
-    def _check(self, key: str, password: str) -> LoginOutcome:
+    def _check(self, key: str, password: str, source: str) -> LoginOutcome:
+        # Failures count against the account (its DN), not the name typed: cycling through a
+        # person's uid, address and aliases must not multiply what one source may try.
         cached = self._cached(key)
-        if cached is not None:
-            result = self.binder.check(cached.dn, password)
-            if result is not Bind.REFUSED:
-                return _granted(result, cached)
-            self._forget(key)  # a moved mailbox is found again below
+        outcome = self._check_cached(key, cached, password, source) if cached else None
+        if outcome is not None:
+            return outcome
         account = self.lookup(key) if 0 < len(key) <= MAX_LOGIN else None
+        subject = account.dn.lower() if account else key
+        if cached is None and self.throttle.blocked(source, subject):
+            return LoginOutcome(Result.THROTTLED)
+        retried = cached is not None and account is not None and cached.dn == account.dn
+        outcome = None if retried else self._bind(key, account, password, source)  # retried: that bind failed
+        return outcome or self._refused(account, password, source, subject)
+
+    def _check_cached(self, key: str, cached: Account, password: str, source: str) -> LoginOutcome | None:
+        """The outcome on the cached DN; None when its bind failed (the login is then looked up again)."""
+        if self.throttle.blocked(source, cached.dn.lower()):
+            return LoginOutcome(Result.THROTTLED)
+        result = self.binder.check(cached.dn, password)
+        if result is not Bind.REFUSED:
+            return self._granted(result, cached, source)
+        self._forget(key)  # a moved mailbox is found again
+        return None
+
+    def _bind(self, key: str, account: Account | None, password: str, source: str) -> LoginOutcome | None:
+        """Bind as the account, or as the decoy when it is unknown or locked; the outcome when granted."""
         if account is None or self._locked(account):
-            # slapd refuses a locked account without checking the password: bind the decoy instead,
-            # so that unknown, locked and wrong cost the same.
+            # slapd refuses a locked account without checking the password: the decoy costs what
+            # a wrong password costs, so unknown, locked and wrong look the same.
             self.binder.check(self.decoy, password)
-            return self._refused(account, password)
-        if cached is not None and cached.dn == account.dn:
-            return self._refused(account, password)  # the same DN whose bind just failed
+            return None
         result = self.binder.check(account.dn, password)
         if result is Bind.REFUSED:
-            return self._refused(account, password)
+            return None
         self._remember(key, account)
-        return _granted(result, account)
+        return self._granted(result, account, source)
+
+    def _granted(self, result: Bind, account: Account, source: str) -> LoginOutcome:
+        self.throttle.clear(source, account.dn.lower())
+        return LoginOutcome(Result.OK if result is Bind.OK else Result.MUST_CHANGE, account)
 
     def _locked(self, account: Account) -> bool:
         """Locked now (an expired lock is lifted by slapd at the next bind: that bind must be made)."""
@@ -192,13 +206,14 @@ class LoginService:
         end = lock_end(account.locked_at, self.lockout_seconds)
         return end is None or end > datetime.now(UTC)
 
-    def _refused(self, account: Account | None, password: str) -> LoginOutcome:
-        if self.dummy_hash is None:
-            return LoginOutcome(Result.REFUSED)
+    def _refused(self, account: Account | None, password: str, source: str, subject: str) -> LoginOutcome:
+        """Refused, counted; with the password of a locked account proven locally: locked (not counted)."""
         locked = account is not None and self._locked(account)
-        stored = account.password_hash if account is not None and locked else self.dummy_hash
-        if matches(stored, password) and account is not None and locked:
-            return LoginOutcome(Result.LOCKED, locked_until=lock_end(account.locked_at, self.lockout_seconds))
+        if self.dummy_hash is not None:
+            stored = account.password_hash if account is not None and locked else self.dummy_hash
+            if matches(stored, password) and account is not None and locked:
+                return LoginOutcome(Result.LOCKED, locked_until=lock_end(account.locked_at, self.lockout_seconds))
+        self.throttle.fail(source, subject)
         return LoginOutcome(Result.REFUSED)
 
     def close(self) -> None:
@@ -221,10 +236,6 @@ class LoginService:
     def _forget(self, key: str) -> None:
         with self._lock:
             self._cache.pop(key, None)
-
-
-def _granted(result: Bind, account: Account) -> LoginOutcome:
-    return LoginOutcome(Result.OK if result is Bind.OK else Result.MUST_CHANGE, account)
 
 
 def matches(stored: str, password: str) -> bool:
