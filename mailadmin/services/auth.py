@@ -20,6 +20,7 @@ from __future__ import annotations
 import enum
 import logging
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -155,6 +156,9 @@ class LoginService:
             return self._check(key, password, source)
         except MailadminError as error:  # not counted: the password was never checked
             log.warning("login %r: the directory failed: %s", key, error.message.both())
+            return LoginOutcome(Result.UNAVAILABLE)
+        except sqlite3.Error as error:  # the throttle's file (disk full, unreadable): try again later
+            log.warning("login %r: the login throttle failed: %s", key, error)
             return LoginOutcome(Result.UNAVAILABLE)
 
     def _check(self, key: str, password: str, source: str) -> LoginOutcome:
