@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mailadmin.model import Unit
-from mailadmin.services.auth import LoginService, LoginThrottle, Result, admin_logins, matches
+from mailadmin.services.auth import LoginService, LoginThrottle, Result, admin_logins, decoy_dn, matches
 from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.services.throttle import FailureLimiter
@@ -53,8 +53,18 @@ def test_an_unknown_account_costs_one_bind_like_a_wrong_password(logins: LoginSe
         assert logins.login(login, "sai-mat-khau", f"10.1.0.{len(counts)}").result is Result.REFUSED
         counts.append(binds_completed(services) - before)
     assert counts == [1, 1, 1]
-    decoy = services.client.search(services.client.base_dn, "(cn=login-decoy)", attributes=["1.1"])
-    assert len(decoy) == 1 and not services.client.get(decoy[0].dn, ["pwdFailureTime"]).raw("pwdFailureTime")
+    decoy = services.client.get(decoy_dn(services.client.base_dn), ["pwdFailureTime", "pwdAccountLockedTime"])
+    assert decoy is not None and not decoy.raw("pwdAccountLockedTime")  # never locked (it would answer fast)
+
+
+def test_the_decoy_records_failures_like_a_person_but_never_locks(logins: LoginService, services: Services) -> None:
+    """Each failed bind of a person writes pwdFailureTime: the decoy's does too, kept to max_failures."""
+    dn = decoy_dn(services.client.base_dn)
+    for number in range(services.settings.passwords.max_failures + 3):
+        logins.login(f"khong-co-{number}", "sai-mat-khau", f"10.11.0.{number}")
+    decoy = services.client.get(dn, ["pwdFailureTime", "pwdAccountLockedTime"])
+    assert decoy is not None and not decoy.raw("pwdAccountLockedTime")
+    assert len(decoy.raw("pwdFailureTime")) == services.settings.passwords.max_failures
 
 
 def test_the_owner_of_a_locked_account_learns_when_it_ends(logins: LoginService, owner: str,

@@ -87,17 +87,27 @@ class LoginOutcome:
 
 
 def decoy_dn(base_dn: str) -> str:
-    """The entry unknown logins bind as (made by services/setup.py)."""
+    """The entry unknown and locked logins bind as (made by services/setup.py)."""
     return f"cn={DECOY_CN},ou={dit.SYSTEM_OU},{base_dn}"
 
 
+def decoy_policy(base_dn: str, policy: Passwords) -> tuple[str, dict[str, list[str]]]:
+    """The decoy's password policy: records failures as a person's does (one write per failed bind,
+    at most max_failures kept), and never locks (no pwdMaxFailure: a locked decoy would answer fast)."""
+    return f"cn={DECOY_CN},ou={dit.POLICIES_OU},{base_dn}", {
+        "objectClass": ["organizationalRole", "pwdPolicy"], "cn": [DECOY_CN], "pwdAttribute": ["userPassword"],
+        "pwdLockout": ["FALSE"], "pwdMaxRecordedFailure": [str(max(1, policy.max_failures))],
+        "pwdFailureCountInterval": [str(policy.lockout_seconds)],
+    }
+
+
 def decoy_entry(base_dn: str, policy: Passwords) -> tuple[str, dict[str, list[str]]]:
-    """The decoy: a random argon2id password nobody knows, under the service policy (never locked)."""
+    """The decoy: a random argon2id password nobody knows, at the cost of the passwords people choose."""
     return decoy_dn(base_dn), {
         "objectClass": ["applicationProcess", "simpleSecurityObject"], "cn": [DECOY_CN],
-        "description": ["bound by logins of unknown accounts: same work as a wrong password"],
+        "description": ["bound by logins of unknown or locked accounts: the work of a wrong password"],
         "userPassword": [hash_chosen(secrets.token_urlsafe(24), policy)],
-        "pwdPolicySubentry": [dit.service_policy_dn(base_dn)],
+        "pwdPolicySubentry": [decoy_policy(base_dn, policy)[0]],
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mailadmin.directory import dit
-from mailadmin.services.auth import decoy_entry
+from mailadmin.services.auth import decoy_entry, decoy_policy
 from mailadmin.services.context import Services
 from mailadmin.services.units import SyncReport, load_units_file
 
@@ -19,13 +19,17 @@ def apply_password_policy(services: Services) -> None:
     })
 
 
-def ensure_login_decoy(services: Services) -> bool:
-    """Create the entry unknown logins bind as (services/auth.py), if missing; True if created."""
-    dn, attributes = decoy_entry(services.client.base_dn, services.settings.passwords)
-    if services.client.get(dn, ["cn"]) is not None:
-        return False
-    services.client.add(dn, attributes)
-    return True
+def ensure_login_decoy(services: Services) -> None:
+    """Create or refresh the entry unknown and locked logins bind as, and its policy (services/auth.py)."""
+    client, policy = services.client, services.settings.passwords
+    policy_dn, policy_entry = decoy_policy(client.base_dn, policy)
+    dn, entry = decoy_entry(client.base_dn, policy)
+    for target, attributes in ((policy_dn, policy_entry), (dn, entry)):
+        if client.get(target, ["cn"]) is None:
+            client.add(target, attributes)
+    client.modify(policy_dn, {name: ("replace", values) for name, values in policy_entry.items()
+                              if name.startswith("pwd") and name != "pwdAttribute"})
+    client.modify(dn, {"pwdPolicySubentry": ("replace", entry["pwdPolicySubentry"])})
 
 
 def initialise(services: Services) -> SyncReport:
