@@ -44,14 +44,22 @@ def binds_completed(services: Services) -> int:
     return int(entry.text("monitorOpCompleted"))
 
 
+def binds_of(services: Services, logins: LoginService, login: str, source: str) -> int:
+    """Binds slapd completed during one refused login: the fewest over up to three tries (the pools of
+    the test's own clients may open, and bind, a connection meanwhile)."""
+    counts: list[int] = []
+    while len(counts) < 3 and 1 not in counts:
+        before = binds_completed(services)
+        assert logins.login(login, "sai-mat-khau", f"{source}.{len(counts)}").result is Result.REFUSED
+        counts.append(binds_completed(services) - before)
+    return min(counts)
+
+
 def test_an_unknown_account_costs_one_bind_like_a_wrong_password(logins: LoginService, owner: str,
                                                                  services: Services) -> None:
     """The decoy entry (argon2id at the configured cost) is bound: the same work, the same answer."""
-    counts = []
-    for login in (owner, "khong-ton-tai", "ai@khong.phuyen.gov.vn"):
-        before = binds_completed(services)
-        assert logins.login(login, "sai-mat-khau", f"10.1.0.{len(counts)}").result is Result.REFUSED
-        counts.append(binds_completed(services) - before)
+    counts = [binds_of(services, logins, login, f"10.1.{n}")
+              for n, login in enumerate((owner, "khong-ton-tai", "ai@khong.phuyen.gov.vn"))]
     assert counts == [1, 1, 1]
     decoy = services.client.get(decoy_dn(services.client.base_dn), ["pwdFailureTime", "pwdAccountLockedTime"])
     assert decoy is not None and not decoy.raw("pwdAccountLockedTime")  # never locked (it would answer fast)
@@ -174,9 +182,7 @@ def test_a_locked_account_costs_the_same_one_bind(logins: LoginService, owner: s
     """slapd refuses a locked account without checking the password: the decoy is bound instead."""
     dn = services.mailboxes.store.find_entry(owner).dn
     services.client.modify(dn, {"pwdAccountLockedTime": ("replace", [datetime.now(UTC).strftime("%Y%m%d%H%M%SZ")])})
-    before = binds_completed(services)
-    assert logins.login(owner, "sai-mat-khau", "10.6.0.1").result is Result.REFUSED
-    assert binds_completed(services) - before == 1
+    assert binds_of(services, logins, owner, "10.6.0") == 1
 
 
 def test_an_expired_lock_is_bound_so_that_slapd_lifts_it(logins: LoginService, owner: str,
@@ -201,9 +207,7 @@ def test_smtp_logins_cost_one_bind_whatever_the_account(services: Services, owne
     try:
         logins.login(owner, "khoi-dong", "10.8.9.9")  # the service's own connections bind once, first
         for number, login in enumerate((owner, "khong-co-ai", suspended, locked)):
-            before = binds_completed(services)
-            assert logins.login(login, "sai-mat-khau", f"10.8.0.{number}").result is Result.REFUSED
-            assert binds_completed(services) - before == 1, login
+            assert binds_of(services, logins, login, f"10.8.{number}") == 1, login
         assert logins.login(locked, PASSWORD, "10.8.1.1").result is Result.REFUSED  # never explained over SMTP
     finally:
         routing.close()
