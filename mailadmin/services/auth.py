@@ -92,8 +92,9 @@ def decoy_dn(base_dn: str) -> str:
 
 
 def decoy_policy(base_dn: str, policy: Passwords) -> tuple[str, dict[str, list[str]]]:
-    """The decoy's password policy: records failures as a person's does (one write per failed bind,
-    at most max_failures kept), and never locks (no pwdMaxFailure: a locked decoy would answer fast)."""
+    """The decoy's policy: failures recorded as a person's are (at most max_failures), never a lock."""
+    # No pwdMaxFailure: with it slapd sets pwdAccountLockedTime even under pwdLockout FALSE, and a
+    # locked decoy would answer fast. pwdMaxRecordedFailure alone records without locking.
     return f"cn={DECOY_CN},ou={dit.POLICIES_OU},{base_dn}", {
         "objectClass": ["organizationalRole", "pwdPolicy"], "cn": [DECOY_CN], "pwdAttribute": ["userPassword"],
         "pwdLockout": ["FALSE"], "pwdMaxRecordedFailure": [str(max(1, policy.max_failures))],
