@@ -13,7 +13,7 @@ import pytest
 from mailadmin.model import Unit
 from mailadmin.services.auth import LoginService, LoginThrottle, Result, admin_logins, decoy_dn, matches
 from mailadmin.services.context import Services
-from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.services.mailboxes import LockState, NewMailbox
 from mailadmin.services.throttle import FailureLimiter
 from mailadmin.smtp.auth import smtp_logins
 from mailadmin.smtp.config import mail_routing, smtp_config
@@ -118,7 +118,7 @@ def test_the_throttle_window_slides_with_the_clock(tmp_path: object) -> None:
     now = [1000.0]
     throttle = LoginThrottle(5, 900, None, "web", clock=lambda: now[0])
     for _ in range(4):
-        throttle.fail("10.5.0.1", "annv")
+        throttle.fail("10.5.0.1", "annv", None)
     assert throttle.blocked("10.5.0.1", "annv") and not throttle.blocked("10.5.0.2", "annv")
     now[0] += 901
     assert not throttle.blocked("10.5.0.1", "annv")
@@ -221,6 +221,19 @@ def test_every_address_of_an_account_shares_one_budget(logins: LoginService, ser
     mailbox = created.mailbox
     names = [mailbox.uid, mailbox.mail, *mailbox.aliases, mailbox.uid.upper()]
     results = [logins.login(names[n % len(names)], "sai-mat-khau", "10.10.0.1").result for n in range(12)]
+    assert results == [Result.REFUSED] * 10 + [Result.THROTTLED] * 2  # then the address's own limit (10)
     below = services.settings.passwords.max_failures - 1
-    assert results == [Result.REFUSED] * below + [Result.THROTTLED] * (12 - below)
-    assert services.mailboxes.lock_state(mailbox.uid).locked is False
+    assert services.mailboxes.lock_state(mailbox.uid) == LockState(False, None, below)  # the rest bound the decoy
+
+
+def test_the_throttle_tells_nobody_which_names_share_an_account(logins: LoginService, owner: str,
+                                                                services: Services) -> None:
+    """Past the limit on one name, another name of the same account answers as an unknown name would."""
+    mail = services.mailboxes.get(owner).mail
+    for _ in range(services.settings.passwords.max_failures - 1):
+        logins.login(owner, "sai-mat-khau", "10.12.0.1")
+    assert logins.login(owner, "sai-mat-khau", "10.12.0.1").result is Result.THROTTLED
+    assert logins.login(mail, "sai-mat-khau", "10.12.0.1").result is Result.REFUSED  # like any other name
+    assert logins.login(mail, PASSWORD, "10.12.0.1").result is Result.REFUSED  # shut to this address only
+    assert not services.mailboxes.lock_state(owner).locked
+    assert logins.login(mail, PASSWORD, "10.12.0.2").result is Result.OK

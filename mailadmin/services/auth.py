@@ -113,7 +113,13 @@ def decoy_entry(base_dn: str, policy: Passwords) -> tuple[str, dict[str, list[st
 
 
 class LoginThrottle:
-    """Failures per (source, login) and per source, shared by the processes of a host."""
+    """Failures per source, per (source, name typed) and per (source, account), shared by a host's processes.
+
+    The first two are told (429 / 454). The account's is silent: past it, a source's logins to
+    that account bind the decoy and are refused like a wrong password, so cycling through a
+    person's uid, address and aliases cannot reach the lockout, and the throttle never tells which
+    names belong to one account.
+    """
 
     def __init__(self, max_failures: int, lockout_seconds: int, path: Path | None, service: str,
                  per_source: int = FAILURES_PER_SOURCE, clock: Callable[[], float] = time.time) -> None:
@@ -123,19 +129,23 @@ class LoginThrottle:
         self.per_source = FailureLimiter(per_source, self.window, path, clock)
         self.service = service  # per-source limits differ by service; per-login failures are one budget
 
-    def blocked(self, source: str, account: str) -> bool:
-        """True when this source may not try this account (its DN, or the login of an unknown one) now."""
+    def blocked(self, source: str, name: str) -> bool:
+        """True when this source may not try this name now (said to the client)."""
         return self.per_source.blocked(f"src:{self.service}:{source}") \
-            or self.per_login.blocked(f"login:{source}\0{account}")
+            or self.per_login.blocked(f"name:{source}\0{name}")
 
-    def fail(self, source: str, account: str) -> None:
-        """Count one refused password."""
+    def silenced(self, source: str, dn: str) -> bool:
+        """True when this source's binds to this account would bring it near the lockout."""
+        return self.per_login.blocked(f"dn:{source}\0{dn.lower()}")
+
+    def fail(self, source: str, name: str, dn: str | None) -> None:
+        """Count one refused password (against the account only when its own bind failed)."""
         self.per_source.fail(f"src:{self.service}:{source}")
-        self.per_login.fail(f"login:{source}\0{account}")
+        self.per_login.fail(f"name:{source}\0{name}", *([f"dn:{source}\0{dn.lower()}"] if dn else []))
 
-    def clear(self, source: str, account: str) -> None:
-        """Forget this source's failures on this account (not its failures on others)."""
-        self.per_login.clear(f"login:{source}\0{account}")
+    def clear(self, source: str, name: str, dn: str) -> None:
+        """Forget this source's failures on this name and account (not its failures on others)."""
+        self.per_login.clear(f"name:{source}\0{name}", f"dn:{source}\0{dn.lower()}")
 
 
 def per_login_limit(max_failures: int) -> int:
@@ -164,6 +174,8 @@ class LoginService:
         """Check a login from `source` (a client address); never raises for a directory failure."""
         key = login.strip().lower()
         try:
+            if self.throttle.blocked(source, key):
+                return LoginOutcome(Result.THROTTLED)  # no bind at all
             return self._check(key, password, source)
         except MailadminError as error:  # not counted: the password was never checked
             log.warning("login %r: the directory failed: %s", key, error.message.both())
@@ -173,45 +185,36 @@ class LoginService:
             return LoginOutcome(Result.UNAVAILABLE)
 
     def _check(self, key: str, password: str, source: str) -> LoginOutcome:
-        # Failures count against the account (its DN), not the name typed: cycling through a
-        # person's uid, address and aliases must not multiply what one source may try.
-        cached = self._cached(key)
-        outcome = self._check_cached(key, cached, password, source) if cached else None
-        if outcome is not None:
-            return outcome
+        granted, tried = self._try_cached(key, password, source)
+        if granted is not None:
+            return granted
         account = self.lookup(key) if 0 < len(key) <= MAX_LOGIN else None
-        subject = account.dn.lower() if account else key
-        if cached is None and self.throttle.blocked(source, subject):
-            return LoginOutcome(Result.THROTTLED)
-        retried = cached is not None and account is not None and cached.dn == account.dn
-        outcome = None if retried else self._bind(key, account, password, source)  # retried: that bind failed
-        return outcome or self._refused(account, password, source, subject)
-
-    def _check_cached(self, key: str, cached: Account, password: str, source: str) -> LoginOutcome | None:
-        """The outcome on the cached DN; None when its bind failed (the login is then looked up again)."""
-        if self.throttle.blocked(source, cached.dn.lower()):
-            return LoginOutcome(Result.THROTTLED)
-        result = self.binder.check(cached.dn, password)
-        if result is not Bind.REFUSED:
-            return self._granted(result, cached, source)
-        self._forget(key)  # a moved mailbox is found again
-        return None
-
-    def _bind(self, key: str, account: Account | None, password: str, source: str) -> LoginOutcome | None:
-        """Bind as the account, or as the decoy when it is unknown or locked; the outcome when granted."""
-        if account is None or self._locked(account):
-            # slapd refuses a locked account without checking the password: the decoy costs what
-            # a wrong password costs, so unknown, locked and wrong look the same.
+        real = account is not None and not self._locked(account) and not self.throttle.silenced(source, account.dn)
+        if account is not None and account.dn == tried:  # that very bind just failed
+            return self._refused(account, password, source, key, counted=real)
+        if not real:  # unknown, locked or silenced: the decoy costs what a wrong password costs
             self.binder.check(self.decoy, password)
-            return None
+            return self._refused(account, password, source, key, counted=False)
+        assert account is not None
         result = self.binder.check(account.dn, password)
         if result is Bind.REFUSED:
-            return None
+            return self._refused(account, password, source, key, counted=True)
         self._remember(key, account)
-        return self._granted(result, account, source)
+        return self._granted(result, account, key, source)
 
-    def _granted(self, result: Bind, account: Account, source: str) -> LoginOutcome:
-        self.throttle.clear(source, account.dn.lower())
+    def _try_cached(self, key: str, password: str, source: str) -> tuple[LoginOutcome | None, str | None]:
+        """Bind as the DN cached for this login: (the outcome if granted, the DN whose bind failed)."""
+        cached = self._cached(key)
+        if cached is None or self.throttle.silenced(source, cached.dn):
+            return None, None
+        result = self.binder.check(cached.dn, password)
+        if result is not Bind.REFUSED:
+            return self._granted(result, cached, key, source), None
+        self._forget(key)  # a moved mailbox is found again by the lookup
+        return None, cached.dn
+
+    def _granted(self, result: Bind, account: Account, key: str, source: str) -> LoginOutcome:
+        self.throttle.clear(source, key, account.dn)
         return LoginOutcome(Result.OK if result is Bind.OK else Result.MUST_CHANGE, account)
 
     def _locked(self, account: Account) -> bool:
@@ -221,14 +224,16 @@ class LoginService:
         end = lock_end(account.locked_at, self.lockout_seconds)
         return end is None or end > datetime.now(UTC)
 
-    def _refused(self, account: Account | None, password: str, source: str, subject: str) -> LoginOutcome:
-        """Refused, counted; with the password of a locked account proven locally: locked (not counted)."""
+    def _refused(self, account: Account | None, password: str, source: str, key: str, *,
+                 counted: bool) -> LoginOutcome:
+        """Refused and counted (against the account when `counted`: its own bind failed); with the
+        password of a locked account proven locally: locked (not counted)."""
         locked = account is not None and self._locked(account)
         if self.dummy_hash is not None:
             stored = account.password_hash if account is not None and locked else self.dummy_hash
             if matches(stored, password) and account is not None and locked:
                 return LoginOutcome(Result.LOCKED, locked_until=lock_end(account.locked_at, self.lockout_seconds))
-        self.throttle.fail(source, subject)
+        self.throttle.fail(source, key, account.dn if account is not None and counted else None)
         return LoginOutcome(Result.REFUSED)
 
     def close(self) -> None:
