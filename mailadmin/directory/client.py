@@ -108,6 +108,10 @@ class BulkFailure:
     error: Exception
 
 
+# Relax Rules control: lets the service account (manage access) clear ppolicy's pwdFailureTime.
+RELAX_RULES_OID = "1.3.6.1.4.1.4203.666.5.12"
+
+
 class DirectoryClient:
     """Thread-safe access to the directory: a small pool of bound connections over a server pool."""
 
@@ -366,9 +370,10 @@ class DirectoryClient:
         """Create an entry; refusals become Conflict, InvalidInput, PermissionDenied…"""
         self._write(lambda c: c.add(dn, attributes=_clean(attributes)), dn)
 
-    def modify(self, dn: str, changes: Changes) -> None:
-        """Change attributes: {name: ("replace"|"add"|"delete", values)}."""
-        self._write(lambda c: c.modify(dn, _changes(changes)), dn)
+    def modify(self, dn: str, changes: Changes, *, relax: bool = False) -> None:
+        """Change attributes: {name: ("replace"|"add"|"delete", values)}; `relax`: operational ones too."""
+        controls = [(RELAX_RULES_OID, True, None)] if relax else None
+        self._write(lambda c: c.modify(dn, _changes(changes), controls=controls), dn)
 
     def delete(self, dn: str) -> None:
         """Remove a leaf entry."""

@@ -187,7 +187,19 @@ def show(uid: str) -> str:
     unit = unit_by_code(mailbox.unit_code)
     may_manage = may_change_mailbox(mailbox)
     return render_template("mailboxes/show.html", mailbox=mailbox, unit=unit, submission=new_submission(),
+                           lock=services().mailboxes.lock_state(uid),
                            may_manage=may_manage, units=managed_units() if may_manage else [])
+
+
+@bp.route("/<uid>/unlock", methods=["POST"])
+@login_required
+@roles_required(*ADMINS)
+def unlock(uid: str) -> Response:
+    """Lift a lockout after wrong passwords (audited); a suspension is lifted by reactivating instead."""
+    mailbox = managed_mailbox(uid)
+    services().mailboxes.unlock(mailbox.uid)
+    flash(say(t("Đã mở khóa: chủ hộp thư có thể đăng nhập lại.", "unlocked: the owner can log in again.")), "info")
+    return redirect(url_for("mailboxes.show", uid=mailbox.uid))
 
 
 @bp.route("/<uid>/edit", methods=["POST"])
