@@ -34,6 +34,8 @@ class Ldap:
     page_size: int
     kept_lists: int
     kept_list_seconds: int
+    ca_file: str
+    start_tls: bool
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class Slapd:
     host: str
     port: int
     start_timeout: int
+    tls_cert_file: str
+    tls_key_file: str
+    tls_port: int
+    require_tls: bool
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,11 @@ class Settings:
         """True when no external LDAP server is configured: the private slapd is used."""
         return not self.ldap.uris
 
+    @property
+    def ldap_ca_file(self) -> str:
+        """ldap.ca_file as an absolute path, or "" for the system's CAs."""
+        return str(self.resolve(self.ldap.ca_file)) if self.ldap.ca_file else ""
+
     def resolve(self, path: str | Path) -> Path:
         """A configured path: absolute as given, else relative to the project folder."""
         path = Path(path)
@@ -246,6 +257,8 @@ def _convert(kind: Any, value: Any, name: str) -> Any:
                                 "config key {name} must be a mapping", name=name))
         return _build(kind, value, name + ".")
     try:
+        if kind is bool:
+            return _boolean(value)
         if kind is int:
             if isinstance(value, bool):
                 raise ValueError(value)
@@ -267,3 +280,13 @@ def _convert(kind: Any, value: Any, name: str) -> Any:
                             "invalid value for config key {name}: {value!r}", name=name, value=value)
                           ) from exc
     return value
+
+
+def _boolean(value: Any) -> bool:
+    """true/false, yes/no, on/off or 1/0 (YAML or an environment variable); anything else is refused."""
+    if isinstance(value, bool):
+        return value
+    words = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+    if str(value).strip().lower() not in words:
+        raise ValueError(value)
+    return words[str(value).strip().lower()]

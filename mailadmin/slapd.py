@@ -111,6 +111,12 @@ class PrivateSlapd:
         return f"ldap://{self.settings.slapd.host}:{self.settings.slapd.port}"
 
     @property
+    def ldaps_uri(self) -> str:
+        """The ldaps:// listener ("" when slapd.tls_port is 0)."""
+        slapd = self.settings.slapd
+        return f"ldaps://{slapd.host}:{slapd.tls_port}" if slapd.tls_port else ""
+
+    @property
     def ldapi_uri(self) -> str:
         return "ldapi://" + quote(str(self.paths.socket), safe="")
 
@@ -137,11 +143,14 @@ class PrivateSlapd:
         if self.running_pid():
             return self.status()
         self._check_binary()
-        self._check_port_free()
+        self._check_tls()
+        for port in (self.settings.slapd.port, self.settings.slapd.tls_port):
+            if port:
+                self._check_port_free(port)
         self._prepare()
         self.paths.log.unlink(missing_ok=True)
-        command = [self.settings.slapd.binary, "-d", "0", "-f", str(self.paths.config),
-                   "-h", f"{self.uri} {self.ldapi_uri}"]
+        listeners = " ".join(uri for uri in (self.uri, self.ldaps_uri, self.ldapi_uri) if uri)
+        command = [self.settings.slapd.binary, "-d", "0", "-f", str(self.paths.config), "-h", listeners]
         with open(self.paths.root / "slapd.stderr", "wb") as stderr:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stderr,
                                        stderr=stderr, start_new_session=True)
@@ -174,8 +183,20 @@ class PrivateSlapd:
                 "slapd not found at {path}: install the Debian packages slapd and ldap-utils",
                 path=self.settings.slapd.binary))
 
-    def _check_port_free(self) -> None:
-        host, port = self.settings.slapd.host, self.settings.slapd.port
+    def _check_tls(self) -> None:
+        slapd = self.settings.slapd
+        if not slapd.tls_cert_file:
+            if slapd.require_tls or slapd.tls_port:
+                raise ConfigError(t("slapd.require_tls và slapd.tls_port cần slapd.tls_cert_file và tls_key_file",
+                                    "slapd.require_tls and slapd.tls_port need slapd.tls_cert_file and tls_key_file"))
+            return
+        for key, path in (("tls_cert_file", slapd.tls_cert_file), ("tls_key_file", slapd.tls_key_file)):
+            if not path or not os.access(self.settings.resolve(path), os.R_OK):
+                raise ConfigError(t("Không đọc được slapd.{key} ({path})", "cannot read slapd.{key} ({path})",
+                                    key=key, path=path))
+
+    def _check_port_free(self, port: int) -> None:
+        host = self.settings.slapd.host
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -247,8 +268,15 @@ class PrivateSlapd:
             map_size=MAP_SIZE, base_dn=base, root_dn=dit.root_dn(base),
             root_password_hash=hash_generated(root_password), data_dir=self.paths.data,
             no_sync=self.no_sync, service_dn=dit.service_dn(base),
-            default_policy_dn=dit.default_policy_dn(base),
+            default_policy_dn=dit.default_policy_dn(base), **self._tls_files(),
         )
+
+    def _tls_files(self) -> dict[str, object]:
+        slapd = self.settings.slapd
+        if not slapd.tls_cert_file:
+            return {"tls_cert_file": "", "tls_key_file": "", "require_tls": False}
+        return {"tls_cert_file": self.settings.resolve(slapd.tls_cert_file),
+                "tls_key_file": self.settings.resolve(slapd.tls_key_file), "require_tls": slapd.require_tls}
 
     def _load_skeleton(self, service_password: str) -> None:
         ldif = "".join(write_ldif(skeleton_entries(self.settings, service_password)))

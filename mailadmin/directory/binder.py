@@ -6,13 +6,12 @@ import enum
 import queue
 from typing import Any
 
-from ldap3 import FIRST as POOL_FIRST
-from ldap3 import NONE as NO_INFO
-from ldap3 import Connection, Server, ServerPool
+from ldap3 import Connection
 from ldap3.core import exceptions as ldap_errors
 
 from mailadmin.directory.client import DirectoryConfig
 from mailadmin.directory.results import error_for_result
+from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured, server_pool
 from mailadmin.errors import DirectoryError, unreachable
 from mailadmin.i18n import t
 
@@ -44,8 +43,8 @@ class BindChecker:
 
     def __init__(self, config: DirectoryConfig, size: int = 8) -> None:
         self.config = config
-        self._servers = ServerPool([Server(uri, connect_timeout=config.connect_timeout, get_info=NO_INFO)
-                                    for uri in config.uris], POOL_FIRST, active=1, exhaust=False)
+        self._servers = server_pool(config.uris, VerifiedTls(config.ca_file, config.start_tls),
+                                    config.connect_timeout)
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=size)
 
     def check(self, dn: str, password: str) -> Bind:
@@ -86,13 +85,9 @@ class BindChecker:
         try:
             return self._idle.get_nowait()
         except queue.Empty:
-            connection = Connection(self._servers, raise_exceptions=False, auto_referrals=False,
-                                    receive_timeout=self.config.receive_timeout)
-            try:
-                connection.open()
-            except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError,
-                    ldap_errors.LDAPSocketOpenError) as exc:
-                raise unreachable(", ".join(self.config.uris), str(exc) or type(exc).__name__) from exc
+            connection = SecuredConnection(self._servers, raise_exceptions=False, auto_referrals=False,
+                                           receive_timeout=self.config.receive_timeout)
+            open_secured(connection, self.config.uris)
             return connection
 
     def _give_back(self, connection: Connection) -> None:

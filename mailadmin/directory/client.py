@@ -14,12 +14,10 @@ from typing import Any, TypeVar
 from ldap3 import (
     ASYNC,
     BASE,
-    FIRST,
     LEVEL,
     MODIFY_ADD,
     MODIFY_DELETE,
     MODIFY_REPLACE,
-    NONE,
     SUBTREE,
     SYNC,
     Connection,
@@ -42,6 +40,7 @@ from mailadmin.directory.controls import (
 )
 from mailadmin.directory.results import error_for_result
 from mailadmin.directory.sorted_views import SortedViews
+from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured, server_pool
 from mailadmin.errors import DirectoryError, MailadminError, unreachable
 from mailadmin.i18n import t
 
@@ -75,6 +74,8 @@ class DirectoryConfig:
     page_size: int = 500
     kept_lists: int = 16  # sorted lists the server keeps between page requests (0: none)
     kept_list_seconds: int = 600  # and for at most this long
+    ca_file: str = ""  # PEM CA certificates for TLS ("": the system's)
+    start_tls: bool = False  # StartTLS on ldap:// URIs before anything else is sent
 
 
 @dataclass(frozen=True)
@@ -111,10 +112,8 @@ class DirectoryClient:
 
     def __init__(self, config: DirectoryConfig) -> None:
         self.config = config
-        self._servers = ServerPool(
-            [Server(uri, connect_timeout=config.connect_timeout, get_info=NONE) for uri in config.uris],
-            FIRST, active=1, exhaust=False,
-        )
+        self._servers = server_pool(config.uris, VerifiedTls(config.ca_file, config.start_tls),
+                                    config.connect_timeout)
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=POOL_SIZE)
         self._lock = threading.Lock()
         self._monitor_readable = True
@@ -128,7 +127,7 @@ class DirectoryClient:
 
     def _open(self, strategy: str = SYNC, user: str | None = None, password: str | None = None,
               servers: ServerPool | Server | None = None) -> Connection:
-        connection = Connection(
+        connection = SecuredConnection(
             servers or self._servers, user=user or self.config.bind_dn,
             password=password if user else self.config.password, client_strategy=strategy,
             # ldap3's ASYNC receiver thread spins forever on a closed socket when a receive
@@ -136,6 +135,7 @@ class DirectoryClient:
             raise_exceptions=False, receive_timeout=None if strategy == ASYNC else self.config.receive_timeout,
             auto_referrals=False, return_empty_attributes=False,
         )
+        open_secured(connection, self.config.uris)
         try:
             if not connection.bind():
                 _quietly_unbind(connection)
@@ -435,9 +435,10 @@ class DirectoryClient:
         """True if `password` binds as `dn` (a fresh connection; the pool is not touched)."""
         if not password:
             return False  # an empty password would be an unauthenticated bind: never a login
-        connection = Connection(self._servers, user=dn, password=password, raise_exceptions=False,
-                                receive_timeout=self.config.receive_timeout, auto_referrals=False)
+        connection = SecuredConnection(self._servers, user=dn, password=password, raise_exceptions=False,
+                                       receive_timeout=self.config.receive_timeout, auto_referrals=False)
         try:
+            open_secured(connection, self.config.uris)
             ok = bool(connection.bind())
             if not ok and connection.result["result"] not in (49, 50, 53):
                 raise error_for_result(connection.result, dn)
@@ -454,9 +455,10 @@ class DirectoryClient:
         """
         if not old_password:
             raise error_for_result({"result": 49, "description": "invalidCredentials", "message": ""}, dn)
-        connection = Connection(self._servers, user=dn, password=old_password, raise_exceptions=False,
-                                receive_timeout=self.config.receive_timeout, auto_referrals=False)
+        connection = SecuredConnection(self._servers, user=dn, password=old_password, raise_exceptions=False,
+                                       receive_timeout=self.config.receive_timeout, auto_referrals=False)
         try:
+            open_secured(connection, self.config.uris)
             if not connection.bind():
                 raise error_for_result(connection.result, dn)
             connection.modify(dn, _changes({"userPassword": ("replace", [new_hash])}))

@@ -16,14 +16,16 @@ DOVECOT_SCHEMES = frozenset({"SSHA", "SSHA256", "SSHA512", "SHA", "SHA256", "SHA
                              "SHA256-CRYPT", "SHA512-CRYPT", "PBKDF2", "ARGON2I", "ARGON2ID", "PLAIN"})
 
 
-def cleartext_uris(uris: tuple[str, ...]) -> list[Text]:
-    """ldap:// to another machine carries users' passwords in clear (auth_bind sends them)."""
+def cleartext_uris(uris: tuple[str, ...], start_tls: bool = False) -> list[Text]:
+    """ldap:// to another machine without StartTLS carries users' passwords in clear (auth_bind sends them)."""
     warnings = []
-    for uri in uris:
+    for uri in () if start_tls else uris:
         parts = urlsplit(uri)
         if parts.scheme == "ldap" and not _loopback(parts.hostname or ""):
-            warnings.append(t("{uri} không mã hoá: mật khẩu người dùng đi qua mạng ở dạng rõ; dùng ldaps://",
-                              "{uri} is not encrypted: users' passwords cross the network in clear; use ldaps://",
+            warnings.append(t("{uri} không mã hoá: mật khẩu người dùng đi qua mạng ở dạng rõ; dùng ldaps:// "
+                              "hoặc ldap.start_tls",
+                              "{uri} is not encrypted: users' passwords cross the network in clear; use ldaps:// "
+                              "or ldap.start_tls",
                               uri=uri))
     return warnings
 

@@ -44,7 +44,8 @@ def compatibility(settings: Settings, admin: DirectoryClient, kind: str, auth_bi
     try:
         routing = MailRoutingStore(mailserver)
         total = MailRoutingStore(admin).count_mailboxes()
-        warnings = checks.cleartext_uris(mailserver.config.uris) + checks.size_limit(mailserver, total)
+        warnings = checks.cleartext_uris(mailserver.config.uris, mailserver.config.start_tls)
+        warnings += checks.size_limit(mailserver, total)
         if kind == "dovecot":
             warnings += checks.reset_flag(mailserver, admin)
         if kind == "dovecot" and not auth_bind:

@@ -49,7 +49,8 @@ def directory_config(settings: Settings) -> DirectoryConfig:
                            password=_read_secret(password_file),
                            connect_timeout=ldap.connect_timeout,
                            receive_timeout=ldap.receive_timeout, page_size=ldap.page_size,
-                           kept_lists=ldap.kept_lists, kept_list_seconds=ldap.kept_list_seconds)
+                           kept_lists=ldap.kept_lists, kept_list_seconds=ldap.kept_list_seconds,
+                           ca_file=settings.ldap_ca_file, start_tls=ldap.start_tls)
 
 
 def _read_secret(path: Path) -> str:

@@ -102,7 +102,8 @@ def mailserver_directory(settings: Settings) -> DirectoryConfig:
                                 path=password_file, e=exc.strerror)) from exc
     return DirectoryConfig(uris=tuple(uris), base_dn=settings.organisation.base_dn, bind_dn=bind_dn,
                            password=password, connect_timeout=ldap.connect_timeout,
-                           receive_timeout=ldap.receive_timeout, page_size=ldap.page_size)
+                           receive_timeout=ldap.receive_timeout, page_size=ldap.page_size,
+                           ca_file=settings.ldap_ca_file, start_tls=ldap.start_tls)
 
 
 def mail_routing(settings: Settings) -> MailRoutingStore:

@@ -13,11 +13,12 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from mailadmin.directory.mapping import LOCKED_FOREVER
-from mailadmin.errors import MailadminError, NotFound
+from mailadmin.errors import InvalidInput, MailadminError, NotFound
 from mailadmin.i18n import Text, t
 from mailadmin.web import services
 from mailadmin.web.language import say
 from mailadmin.web.ratelimit import FailureLimiter
+from mailadmin.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -72,18 +73,18 @@ def _limiter() -> FailureLimiter:
 def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if not form.validate_on_submit():
-        return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 401
+        return _login_page(form, 200 if request.method == "GET" else 401)
     name = (form.username.data or "").strip().lower()
     keys = (f"user:{name}", f"ip:{request.remote_addr}")
     if _limiter().blocked(*keys):
         flash(say(t("Quá nhiều lần đăng nhập sai; vui lòng thử lại sau {m} phút.",
                 "too many failed logins; try again in {m} minutes.", m=LOGIN_WINDOW_SECONDS // 60)), "error")
-        return render_template("auth/login.html", form=form), 429
+        return _login_page(form, 429)
     user = authenticate(name, form.password.data or "")
     if user is None:
         _limiter().fail(*keys)
         flash(say(_failure_reason(name)), "error")
-        return render_template("auth/login.html", form=form), 401
+        return _login_page(form, 401)
     _limiter().clear(*keys)
     must_change, _ = services().mailboxes.store.password_state(_dn_of(user.uid))
     session.clear()
@@ -94,7 +95,16 @@ def login() -> str | Response | tuple[str, int]:
         flash(say(t("Mật khẩu của bạn vừa được đặt lại: hãy đặt mật khẩu mới trước khi tiếp tục.",
                 "your password was reset: set a new one before going on.")), "info")
         return redirect(url_for("auth.change_password"))
-    return redirect(url_for("home.index"))
+    return redirect(_next_page())
+
+
+def _next_page() -> str:
+    """Where flask-login's `next` asked to go after the login (a local path), else home."""
+    return safe_next(request.args.get("next"), url_for("home.index"))
+
+
+def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
+    return render_template("auth/login.html", form=form, next_page=_next_page()), status
 
 
 def _dn_of(uid: str) -> str:
@@ -106,8 +116,8 @@ def _find(name: str) -> str | None:
     mailboxes = services().mailboxes
     try:
         mailbox = mailboxes.store.find_by_address(name) if "@" in name else mailboxes.get(name)
-    except (NotFound, MailadminError):
-        return None
+    except (NotFound, InvalidInput):
+        return None  # an unreachable directory is not a wrong password: it answers 503
     return mailbox.uid if mailbox else None
 
 

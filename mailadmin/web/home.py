@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -11,6 +11,7 @@ from mailadmin.services.authz import require
 from mailadmin.web import services
 from mailadmin.web.display import TIER_NAMES
 from mailadmin.web.guard import principal, unit_by_code
+from mailadmin.web.once import keep_once, take_once
 
 bp = Blueprint("home", __name__)
 GLOBAL_READERS = (Role.SUPERADMIN, Role.AUDITOR)
@@ -49,10 +50,14 @@ def me() -> str:
                            person=principal())
 
 
-@bp.route("/me/token", methods=["POST"])
+@bp.route("/me/token", methods=["GET", "POST"])
 @login_required
-def api_token() -> str:
-    """A new API token for people with a role, shown once (the previous one stops working)."""
+def api_token() -> str | Response:
+    """A new API token for people with a role (POST), shown once on the page it redirects to."""
     person = principal()
     require(bool(person.roles))
-    return render_template("home/token.html", token=services().tokens.issue(person.uid))
+    if request.method == "POST":
+        keep_once(f"token:{person.uid}", services().tokens.issue(person.uid), created=True)
+        return redirect(url_for("home.api_token"))
+    kept = take_once(f"token:{person.uid}")
+    return render_template("home/token.html", token=kept[0] if kept else None)

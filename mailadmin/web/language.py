@@ -17,6 +17,7 @@ from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
 from mailadmin.i18n import DEFAULT_LANGUAGE, LANGUAGES, Text
+from mailadmin.web.redirects import safe_next
 
 CATALOGS = Path(__file__).resolve().parent.parent / "translations"
 bp = Blueprint("language", __name__)
@@ -64,7 +65,4 @@ def choose(code: str) -> Response:
     """Remember the chosen language and go back to the page (local paths only)."""
     if code in LANGUAGES:
         session["lang"] = code
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = "/"
-    return redirect(target)
+    return redirect(safe_next(request.args.get("next"), "/"))

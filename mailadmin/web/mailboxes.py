@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
@@ -23,6 +25,7 @@ from mailadmin.web.guard import (
     unit_by_code,
 )
 from mailadmin.web.language import say
+from mailadmin.web.once import earlier_result, keep_once, new_submission, remember_result, take_once
 
 bp = Blueprint("mailboxes", __name__, url_prefix="/mailboxes")
 PAGE_SIZE = 50
@@ -96,23 +99,46 @@ def suggest() -> Response:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 @roles_required(*ADMINS)
-def create() -> str | tuple[str, int]:
+def create() -> str | tuple[str, int] | Response:
+    """The form; a POST creates once and redirects to the result (F5 and resubmits create nothing more)."""
     form = request.form
-    if request.method == "POST":
-        try:
-            managed_unit(form.get("unit", ""))
-            created = services().mailboxes.add(NewMailbox(
-                full_name=form.get("full_name", ""), unit_code=form.get("unit", ""), mail=form.get("mail", ""),
-                title=form.get("title", ""), phone=form.get("phone", ""), hr_id=form.get("hr_id", ""),
-                quota_mib=_int(form.get("quota_mib")), aliases=lines_of(form.get("aliases", ""))))
-        except MailadminError as error:
-            if isinstance(error, PermissionDenied):
-                raise
-            flash(say(error.message), "error")
-            return render_template("mailboxes/new.html", form=form, units=managed_units()), 400
-        return render_template("mailboxes/password_once.html", mailbox=created.mailbox,
-                               password=created.initial_password, created=True)
+    if request.method == "GET":
+        return _new_form({"submission": new_submission()})
+    earlier = earlier_result(form.get("submission", ""))
+    if earlier:
+        flash(say(t("Biểu mẫu này đã được gửi: hộp thư đã được tạo.", "this form was already sent: the mailbox "
+                    "exists.")), "info")
+        return redirect(url_for("mailboxes.show", uid=earlier))
+    try:
+        managed_unit(form.get("unit", ""))
+        created = services().mailboxes.add(NewMailbox(
+            full_name=form.get("full_name", ""), unit_code=form.get("unit", ""), mail=form.get("mail", ""),
+            title=form.get("title", ""), phone=form.get("phone", ""), hr_id=form.get("hr_id", ""),
+            quota_mib=_int(form.get("quota_mib")), aliases=lines_of(form.get("aliases", ""))))
+    except MailadminError as error:
+        if isinstance(error, PermissionDenied):
+            raise
+        flash(say(error.message), "error")
+        return _new_form(form), 400
+    remember_result(form.get("submission", ""), created.mailbox.uid)
+    keep_once(created.mailbox.uid, created.initial_password, created=True)
+    return redirect(url_for("mailboxes.shown_once", uid=created.mailbox.uid))
+
+
+def _new_form(form: Mapping[str, str]) -> str:
     return render_template("mailboxes/new.html", form=form, units=managed_units())
+
+
+@bp.route("/<uid>/once")
+@login_required
+@roles_required(*ADMINS)
+def shown_once(uid: str) -> str:
+    """The result of a create or reset: the one-time password, shown on the first visit only."""
+    mailbox = managed_mailbox(uid)
+    kept = take_once(mailbox.uid)
+    password, created = kept if kept else (None, False)
+    return render_template("mailboxes/password_once.html", mailbox=mailbox, password=password, created=created,
+                           already_shown=kept is None)
 
 
 def _int(value: str | None) -> int:
@@ -134,7 +160,7 @@ def show(uid: str) -> str:
     mailbox = readable_mailbox(uid)
     unit = unit_by_code(mailbox.unit_code)
     may_manage = may_change_mailbox(mailbox)
-    return render_template("mailboxes/show.html", mailbox=mailbox, unit=unit,
+    return render_template("mailboxes/show.html", mailbox=mailbox, unit=unit, submission=new_submission(),
                            may_manage=may_manage, units=managed_units() if may_manage else [])
 
 
@@ -182,11 +208,14 @@ def move(uid: str) -> Response:
 @bp.route("/<uid>/password", methods=["POST"])
 @login_required
 @roles_required(*ADMINS)
-def reset_password(uid: str) -> str:
-    """A random one-time password, shown once; the owner must change it at the next login."""
+def reset_password(uid: str) -> Response:
+    """A random one-time password, shown once on the next page; the owner must change it at the next login."""
     mailbox = managed_mailbox(uid)
-    password = services().mailboxes.reset_password(mailbox.uid)
-    return render_template("mailboxes/password_once.html", mailbox=mailbox, password=password, created=False)
+    submission = request.form.get("submission", "")
+    if earlier_result(submission) is None:
+        keep_once(mailbox.uid, services().mailboxes.reset_password(mailbox.uid), created=False)
+        remember_result(submission, mailbox.uid)
+    return redirect(url_for("mailboxes.shown_once", uid=mailbox.uid))
 
 
 @bp.route("/bulk", methods=["POST"])

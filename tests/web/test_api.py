@@ -24,8 +24,11 @@ def test_token_from_the_self_service_page_works_once_shown(app: Flask, person: C
                                                            unit: Unit) -> None:
     client = app.test_client()
     login(client, person("Lập Trình Viên", unit, Role.AUDITOR))
-    page = client.post("/me/token", data={"csrf_token": csrf_token(client, "/me")}).get_data(as_text=True)
+    page = client.post("/me/token", data={"csrf_token": csrf_token(client, "/me")},
+                       follow_redirects=True).get_data(as_text=True)
     token = page.split('id="token">')[1].split("<")[0]
+    assert f"Authorization: Bearer <span id=\"token\">{token}</span>" in page  # the header, token included
+    assert 'id="token"' not in client.get("/me/token").get_data(as_text=True)  # F5: shown once
     api = app.test_client()
     assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()["roles"] == ["auditor"]
     assert api.get("/api/v1/me", headers={"Authorization": "Bearer ma_sai"}).status_code == 401

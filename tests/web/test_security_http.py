@@ -61,7 +61,7 @@ def test_every_post_without_csrf_token_is_refused(admin_client: FlaskClient, tar
 
 def test_reset_forces_a_new_password_before_anything_else(
         app: Flask, admin_client: FlaskClient, target: str, services: Services) -> None:
-    page = admin_client.post(f"/mailboxes/{target}/password",
+    page = admin_client.post(f"/mailboxes/{target}/password", follow_redirects=True,
                              data={"csrf_token": csrf_token(admin_client, "/mailboxes")}).get_data(as_text=True)
     one_time = page.split('id="one-time-password">')[1].split("<")[0]
     client = app.test_client()
