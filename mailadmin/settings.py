@@ -82,6 +82,7 @@ class Web:
     threads: int
     trusted_proxy: str
     session_minutes: int
+    metrics_allow: tuple[str, ...]
 
 
 @dataclass(frozen=True)
