@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -127,3 +129,25 @@ def test_an_archive_escaping_the_state_folder_is_refused(tmp_path: Path, directo
     result = run(directory, "directory", "restore", str(evil), "--force")
     assert result.returncode == 2 and "is not a mailadmin backup" in result.stderr
     assert not (directory.settings.state_dir.parent.parent / "escaped").exists()
+
+
+def test_an_external_directory_is_exported_through_the_service_account(directory: RunningDirectory,
+                                                                       tmp_path: Path) -> None:
+    paths = SlapdPaths.of(directory.settings)
+    environ = {**os.environ, "MAILADMIN_STATE_DIR": str(tmp_path / "state"),
+               "MAILADMIN_LDAP_URIS": directory.slapd.uri, "MAILADMIN_LDAP_BIND_DN": directory.slapd.status().bind_dn,
+               "MAILADMIN_LDAP_BIND_PASSWORD_FILE": str(paths.service_password)}
+    archive = tmp_path / "external.tar.gz"
+    made = subprocess.run([sys.executable, "-m", "mailadmin", "directory", "backup", "-o", str(archive), "--json"],
+                          capture_output=True, text=True, env=environ, timeout=120)
+    assert made.returncode == 0, made.stderr
+    report = json.loads(made.stdout)
+    client = directory.services.client
+    assert report["source"] == "external"
+    assert report["entries"] == client.count(client.base_dn, "(objectClass=*)")
+    with tarfile.open(archive) as tar:
+        ldif = tar.extractfile("data.ldif").read().decode()  # type: ignore[union-attr]
+    assert f"dn: {client.base_dn}\n" in ldif and "entryCSN" not in ldif
+    refused = subprocess.run([sys.executable, "-m", "mailadmin", "directory", "restore", str(archive)],
+                             capture_output=True, text=True, env={**environ, "MAILADMIN_LDAP_URIS": ""}, timeout=60)
+    assert refused.returncode == 2 and "is an export of an external LDAP server" in refused.stderr

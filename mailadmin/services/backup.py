@@ -84,9 +84,17 @@ def _export_external(client: DirectoryClient, ldif: Path) -> None:
             handle.write(entry_ldif(entry.dn, _stored_attributes(entry.attributes)))
 
 
-def _stored_attributes(attributes: dict[str, list[bytes]]) -> dict[str, list[bytes]]:
-    """The values as the server stores them (the client also files `x;binary` values under `x`)."""
-    return {name: values for name, values in attributes.items() if f"{name};binary" not in attributes}
+def _stored_attributes(attributes: dict[str, list[bytes]]) -> dict[str, list[str | bytes]]:
+    """The values as the server stores them (the client also files `x;binary` values under `x`), text as text."""
+    return {name: [_text_or_bytes(value) for value in values] for name, values in attributes.items()
+            if f"{name};binary" not in attributes}
+
+
+def _text_or_bytes(value: bytes) -> str | bytes:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value
 
 
 def _count_entries(ldif: Path) -> int:
