@@ -22,6 +22,8 @@ class Organisation:
     base_dn: str
     mail_domain: str
     units_file: str
+    name: str
+    name_en: str
 
 
 @dataclass(frozen=True)
