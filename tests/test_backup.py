@@ -151,3 +151,15 @@ def test_an_external_directory_is_exported_through_the_service_account(directory
     refused = subprocess.run([sys.executable, "-m", "mailadmin", "directory", "restore", str(archive)],
                              capture_output=True, text=True, env={**environ, "MAILADMIN_LDAP_URIS": ""}, timeout=60)
     assert refused.returncode == 2 and "is an export of an external LDAP server" in refused.stderr
+
+
+def test_backup_errors_are_clean(tmp_path: Path, directory: RunningDirectory) -> None:
+    empty = {**os.environ, "MAILADMIN_STATE_DIR": str(tmp_path / "nothing-here")}
+    missing = subprocess.run([sys.executable, "-m", "mailadmin", "directory", "backup", "-o", str(tmp_path / "b.tgz")],
+                             capture_output=True, text=True, env=empty, timeout=60)
+    assert missing.returncode == 3 and "Error: there is no directory in " in missing.stderr
+    unwritable = run(directory, "directory", "backup", "-o", "/proc/mailadmin-backup.tar.gz")
+    assert unwritable.returncode == 2 and "Error: cannot write /proc/mailadmin-backup.tar.gz" in unwritable.stderr
+    for result in (missing, unwritable):
+        assert result.stderr.startswith("Lỗi: ") and "Traceback" not in result.stderr
+    assert not (tmp_path / "b.tgz").exists()

@@ -109,21 +109,28 @@ def _manifest(report: BackupReport) -> dict[str, object]:
 
 def _write_archive(output: Path, files: list[Path], state_dir: Path) -> None:
     """The tar.gz, written beside `output` under another name and renamed when complete (never half a file)."""
-    output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
     try:
-        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as raw:
-            with tarfile.open(fileobj=raw, mode="w:gz") as archive:
-                for path in files:
-                    archive.add(path, arcname=path.name)
-                for folder in FOLDERS:
-                    if (state_dir / folder).is_dir():
-                        archive.add(state_dir / folder, arcname=folder, filter=_regular_only)
-            raw.flush()
-            os.fsync(raw.fileno())
+        output.parent.mkdir(parents=True, exist_ok=True)
+        _pack(partial, files, state_dir)
         os.replace(partial, output)
+    except OSError as exc:
+        raise InvalidInput(t("Không ghi được {path}: {e}", "cannot write {path}: {e}", path=output,
+                             e=exc.strerror or exc), "output") from exc
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _pack(path: Path, files: list[Path], state_dir: Path) -> None:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as raw:
+        with tarfile.open(fileobj=raw, mode="w:gz") as archive:
+            for file in files:
+                archive.add(file, arcname=file.name)
+            for folder in FOLDERS:
+                if (state_dir / folder).is_dir():
+                    archive.add(state_dir / folder, arcname=folder, filter=_regular_only)
+        raw.flush()
+        os.fsync(raw.fileno())
 
 
 def _regular_only(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
