@@ -12,7 +12,7 @@ import getpass
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
@@ -55,6 +55,37 @@ class AuditEntry:
     at: str = ""                     # ISO 8601, UTC
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
+    unit: str = ""                   # the mailbox's unit, kept even when the change is not about it
+
+
+Change = tuple[str, str, "dict[str, Any] | None", "dict[str, Any] | None"]  # action, target, before, after
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters of the audit log; empty ones match everything. Dates are ISO days, compared in UTC."""
+
+    action: str = ""       # substring: "mailbox." or "mailbox.suspend"
+    actor: str = ""        # substring: "web:quantri", "import"
+    target: str = ""       # substring of the target
+    subject: str = ""      # exact target (a mailbox's history)
+    unit: str = ""         # a unit code: entries about it or about mailboxes in it (before or after)
+    since: str = ""        # first day, YYYY-MM-DD
+    until: str = ""        # last day, YYYY-MM-DD
+
+    def matches(self, entry: AuditEntry) -> bool:
+        """True if the entry passes every filter."""
+        return (self.action in entry.action.lower() and self.actor in entry.actor.lower()
+                and self.target in entry.target.lower() and (not self.subject or entry.target == self.subject)
+                and (not self.since or entry.at[:10] >= self.since) and (not self.until or entry.at[:10] <= self.until)
+                and (not self.unit or self.unit in _units_of(entry)))
+
+
+def _units_of(entry: AuditEntry) -> set[str]:
+    """The unit codes an entry is about: its target when a unit changed, the mailbox's unit before and after."""
+    codes = {str(side.get(key)) for side in (entry.before, entry.after) for key in ("unit_code", "unit", "parent")
+             if side.get(key)}
+    return codes | ({entry.target} if entry.action.startswith("unit.") else set()) | ({entry.unit} - {""})
 
 
 class AuditLog:
@@ -67,16 +98,28 @@ class AuditLog:
     def record(self, action: str, target: str, before: dict[str, Any] | None = None,
                after: dict[str, Any] | None = None) -> AuditEntry:
         """Append one entry (the actor and time are filled in here)."""
-        old, new = _changed(before or {}, after or {})
-        entry = AuditEntry(action, target, current_actor(), datetime.now(UTC).isoformat(timespec="seconds"), old, new)
-        line = json.dumps(asdict(entry), ensure_ascii=False, default=str) + "\n"
+        return self.record_many([(action, target, before, after)])[0]
+
+    def record_many(self, changes: Iterable[Change]) -> list[AuditEntry]:
+        """Append several entries with one write and one fsync (an import's thousands of rows)."""
+        actor, at = current_actor(), datetime.now(UTC).isoformat(timespec="seconds")
+        entries = [AuditEntry(action, target, actor, at, *_changed(before or {}, after or {}),
+                              unit=str((after or {}).get("unit_code") or (before or {}).get("unit_code") or ""))
+                   for action, target, before, after in changes]
+        text = "".join(json.dumps(asdict(entry), ensure_ascii=False, default=str) + "\n" for entry in entries)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.path, "a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)  # several processes (web, CLI) may append
-            handle.write(line)
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        return entry
+        return entries
+
+    def search(self, query: AuditQuery) -> list[AuditEntry]:
+        """The entries matching every filter of `query`, newest first."""
+        found = [entry for entry in self.entries() if query.matches(entry)]
+        found.reverse()
+        return found
 
     def entries(self) -> Iterator[AuditEntry]:
         """Every entry, oldest first."""

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, cast, get_type_hints
 
 import yaml
 
@@ -113,6 +113,18 @@ class Imports:
 
 
 @dataclass(frozen=True)
+class MailClients:
+    """What officials type into their mail program (shown on /me); hosts empty: mail.<mail_domain>."""
+
+    imap_host: str
+    imap_port: int
+    imap_security: str
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+
+
+@dataclass(frozen=True)
 class Smtp:
     host: str
     port: int
@@ -152,6 +164,7 @@ class Settings:
     certificates: Certificates
     imports: Imports
     smtp: Smtp
+    mail_clients: MailClients
     source: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -258,7 +271,7 @@ def _convert(kind: Any, value: Any, name: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(t("Khóa cấu hình {name} phải là một bảng",
                                 "config key {name} must be a mapping", name=name))
-        return _build(kind, value, name + ".")
+        return _build(cast(type, kind), value, name + ".")
     try:
         if kind is bool:
             return _boolean(value)

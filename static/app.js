@@ -31,6 +31,17 @@
       if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
     });
   });
+  // "Copy" buttons put a table's label: value lines on the clipboard (mail-client settings on /me).
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var rows = document.querySelectorAll("#" + button.dataset.copy + " tr");
+      var text = Array.prototype.map.call(rows, function (row) {
+        return row.cells[0].textContent.trim() + ": " + row.cells[1].textContent.trim();
+      }).join("\n");
+      if (navigator.clipboard) { navigator.clipboard.writeText(text); }
+      button.dataset.copied = "1";
+    });
+  });
   // A form that creates something is sent once: a double click does not send it twice.
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

@@ -82,6 +82,9 @@ def _show(result: dict[str, Any], as_json: bool, extra: dict[str, Any] | None = 
             print_table(["Dòng / line", "Cột / column", "Lỗi", "Error"], problems[:SHOWN_ERRORS])
             if len(problems) > SHOWN_ERRORS:
                 click.echo(f"… {len(problems) - SHOWN_ERRORS} lỗi nữa / more errors (--report OUT.csv)")
+        warnings = [(w["line"], w["column"], w["warning_vi"], w["warning_en"]) for w in result.get("warnings", [])]
+        if warnings:
+            print_table(["Dòng / line", "Cột / column", "Cảnh báo", "Warning"], warnings[:SHOWN_ERRORS])
         if "welcome" in result:
             _show_welcome(result["welcome"])
         for key, value in (extra or {}).items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from ldap3.core.exceptions import LDAPCommunicationError, LDAPServerPoolExhaustedError
 
@@ -147,18 +148,18 @@ class MailboxStore:
         updates = [write for write in batch if write.mailbox is not None and write.new_unit_path is None]
         outcomes: dict[str, Exception | None] = {}
         if updates:
-            error = self._attempt(lambda: self._update_all(updates))
+            error = self._attempt(partial(self._update_all, updates))
             if error is None:
                 outcomes.update((write.dn, None) for write in updates)
             else:  # nothing of the transaction was written: find the bad one(s)
-                outcomes.update((w.dn, self._attempt(lambda w=w: self._update_all([w]))) for w in updates)
+                outcomes.update((w.dn, self._attempt(partial(self._update_all, [w]))) for w in updates)
         for write in batch:
             if write.dn not in outcomes:
-                outcomes[write.dn] = self._attempt(lambda w=write: self._move_or_delete(w))
+                outcomes[write.dn] = self._attempt(partial(self._move_or_delete, write))
         for write in batch:
             if on_result:
                 on_result(write.dn, outcomes[write.dn])
-        return [BulkFailure(w.dn, error) for w in batch if (error := outcomes[w.dn]) is not None]
+        return [BulkFailure(w.dn, refusal) for w in batch if (refusal := outcomes[w.dn]) is not None]
 
     def _attempt(self, step: Callable[[], None]) -> MailadminError | None:
         """Run one step; a refusal is returned, a lost directory raised."""

@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from typing import Any
 
 import yaml
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from mailadmin.importer.columns import COLUMNS, header_labels, neutralise
 from mailadmin.model import Mailbox
@@ -28,6 +31,26 @@ def export_csv(mailboxes: Iterable[Mailbox]) -> bytes:
         row = mailbox_row(mailbox)
         writer.writerow([neutralise(row[name]) for name in COLUMNS])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def export_xlsx(mailboxes: Iterable[Mailbox]) -> bytes:
+    """An Excel workbook with the template headers; every cell is text (never a formula, a date or a number)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Hộp thư")
+    sheet.append([_text_cell(sheet, label) for label in header_labels()])
+    for mailbox in mailboxes:
+        row = mailbox_row(mailbox)
+        sheet.append([_text_cell(sheet, neutralise(row[name])) for name in COLUMNS])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _text_cell(sheet: Any, value: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"  # openpyxl would store "=…" as a formula and "0257…" may be read as a number
+    cell.number_format = "@"
+    return cell
 
 
 def export_yaml(mailboxes: Iterable[Mailbox]) -> bytes:

@@ -19,6 +19,9 @@ from mailadmin.importer.columns import field_of, map_headers, restore
 from mailadmin.importer.decode import decode
 
 FORMATS = ("csv", "yaml")
+# The deepest import file is units: {CODE: [{key: [alias, ...]}]}; PyYAML composes nodes recursively,
+# so a file of 400 "[" would end in a RecursionError without a bound.
+MAX_YAML_DEPTH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,15 +100,27 @@ def _csv_row(line: int, cells: list[str], mapping: dict[int, str], columns: dict
 # -- YAML --------------------------------------------------------------------------------------
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, composing nodes only, refusing aliases (no 'billion laughs')."""
+    """PyYAML's safe loader, composing nodes only, refusing aliases (no 'billion laughs') and deep nesting."""
+
+    depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
             raise InvalidInput(t("Dòng {line}: YAML có bí danh (*{name}); tệp nhập không được dùng bí danh",
                                  "line {line}: YAML alias (*{name}) is not allowed in import files",
                                  line=event.start_mark.line + 1, name=event.anchor))
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_YAML_DEPTH:
+            raise InvalidInput(t("Dòng {line}: YAML lồng nhau quá {n} tầng; tệp nhập chỉ cần danh sách người "
+                                 "(hoặc đơn vị: danh sách người)",
+                                 "line {line}: YAML nested more than {n} levels deep; an import file needs only a "
+                                 "list of people (or unit: list of people)", line=event.start_mark.line + 1,
+                                 n=MAX_YAML_DEPTH))
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def parse_yaml(text: str) -> Iterator[RawRow]:

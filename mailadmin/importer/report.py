@@ -21,7 +21,7 @@ RESULT_HEADERS = ("Dòng (Line)", "Mã nhân sự (HR id)", "Họ tên (Full nam
 
 def final_outcome(action: Action, applied: dict[int, str] | None) -> tuple[str, str]:
     """(outcome, details): the plan's, or 'failed' with the directory's reason."""
-    details = describe(action).both() if action.error or action.changes else ""
+    details = describe(action).both() if action.error or action.changes or action.warnings else ""
     if applied is None or action.outcome not in WRITES:
         return action.outcome.value, details
     result = applied.get(action.index)
@@ -75,6 +75,8 @@ def summary(job_id: str | None, actions: list[Action], applied: dict[int, str] |
             state: str) -> dict[str, Any]:
     """The machine-readable summary (`--json`): counts by outcome, errors with rows."""
     errors = [a.error.record() for a in actions if a.error is not None]
+    warnings = [w.warning() for a in actions for w in a.warnings]
     failed = [{"line": a.line, "hr_id": a.hr_id, "uid": a.uid, "error": final_outcome(a, applied)[1]}
               for a in actions if final_outcome(a, applied)[0] == "failed"]
-    return {"job": job_id, "state": state, "counts": counts(actions, applied), "errors": errors, "failed": failed}
+    return {"job": job_id, "state": state, "counts": counts(actions, applied), "errors": errors, "warnings": warnings,
+            "failed": failed}

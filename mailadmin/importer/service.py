@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from mailadmin.audit import AuditLog
+from mailadmin.audit import AuditLog, Change
 from mailadmin.errors import ConfigError, Conflict, InvalidInput, MailadminError
 from mailadmin.i18n import t
 from mailadmin.importer.apply import Progress, Writer, apply_job, undo_job
 from mailadmin.importer.columns import FORMULA_STARTS
 from mailadmin.importer.journal import Job
 from mailadmin.importer.parse import FORMATS, guess_format, parse
-from mailadmin.importer.plan import Action, Outcome, Plan, PlanOptions, make_plan
+from mailadmin.importer.plan import WRITES, Action, Outcome, Plan, PlanOptions, make_plan
 from mailadmin.importer.report import result_rows, results_csv, summary, write_once
 from mailadmin.importer.snapshot import Snapshot
 from mailadmin.importer.validate import validate
 from mailadmin.model import Mailbox
 from mailadmin.passwords import generate_password
-from mailadmin.services.mailboxes import MailboxQuery, MailboxService
+from mailadmin.services.mailboxes import MailboxQuery, MailboxService, mailbox_record
 from mailadmin.settings import Settings
 
 RESULTS_FILE = "results.csv"
@@ -50,6 +50,15 @@ def _initial_password() -> str:
         password = generate_password()
         if not password.startswith(FORMULA_STARTS):
             return password
+
+
+def _row_changes(job_id: str, actions: list[Action], applied: dict[int, str]) -> Iterator[Change]:
+    """One audit entry per mailbox the job changed, so that each mailbox's history shows the import."""
+    for action in actions:
+        if action.outcome in WRITES and applied.get(action.index) == "ok" and action.after is not None:
+            before = mailbox_record(action.before) if action.before else None
+            yield (f"mailbox.{action.outcome.value}", action.after.uid, before,
+                   {**mailbox_record(action.after), "import": job_id})
 
 
 class ImportService:
@@ -90,7 +99,14 @@ class ImportService:
         snapshot = snapshot or self.snapshot()
         people, errors = validate(rows, snapshot)
         options = options or PlanOptions(retention_days=self.settings.mailboxes.retention_days)
-        return Preview(make_plan(people, errors, snapshot, options), file_name, chosen, options)
+        plan = make_plan(people, errors, snapshot, options)
+        return Preview(Plan([self._with_defaults(action) for action in plan.actions]), file_name, chosen, options)
+
+    def _with_defaults(self, action: Action) -> Action:
+        """A created mailbox gets what the mailbox service gives every new one (imported ones had no quota)."""
+        if action.outcome is not Outcome.CREATE or action.after is None:
+            return action
+        return replace(action, after=self.mailboxes.with_defaults(action.after))
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -203,7 +219,8 @@ class ImportService:
         job.forget_secrets()
         result = summary(job.id, actions, applied, "done")
         job.set_state("done", results=str(report or job.folder / RESULTS_FILE), final_counts=result["counts"])
-        self.audit.record("import.apply", job.id, after={"file": job.meta().get("file"), **result["counts"]})
+        self.audit.record_many([*_row_changes(job.id, actions, applied),
+                                ("import.apply", job.id, None, {"file": job.meta().get("file"), **result["counts"]})])
         language = job.meta().get("welcome")
         if language:
             result["welcome"] = self._welcome(job, actions, applied, language)

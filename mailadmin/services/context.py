@@ -30,6 +30,8 @@ def directory_config(settings: Settings) -> DirectoryConfig:
     """The private slapd of the state folder, unless the config names external servers."""
     ldap = settings.ldap
     base = settings.organisation.base_dn
+    uris: tuple[str, ...]
+    password_file: Path | None
     if settings.embedded_directory:
         uris = (PrivateSlapd(settings).uri,)
         bind_dn = dit.service_dn(base)

@@ -19,7 +19,7 @@ from mailadmin.passwords import generate_password, hash_chosen, hash_generated, 
 from mailadmin.services.authz import NO_RIGHTS, Principal, Rights, require, require_holds
 from mailadmin.services.units import UnitService
 from mailadmin.settings import Settings
-from mailadmin.validation import clean_address, clean_local_part, clean_phone, clean_text
+from mailadmin.validation import clean_address, clean_local_part, clean_person_name, clean_phone, clean_text
 
 
 @dataclass(frozen=True)
@@ -124,16 +124,16 @@ class MailboxService:
 
     def prepare(self, request: NewMailbox, allocator: AddressAllocator) -> tuple[Mailbox, str]:
         """Validate a request and pick its address; writes nothing. Returns the mailbox and password."""
-        name = split_name(clean_text(request.full_name, "full_name", required=True))
+        name = split_name(clean_person_name(request.full_name))
         unit = self.units.get(request.unit_code)
         uid = self._pick_local_part(request.mail, name, allocator)
         mailbox = Mailbox(
             uid=uid, name=name, mail=f"{uid}@{self.domain}", unit_code=unit.code, tier=unit.tier,
             title=clean_text(request.title, "title"), phone=clean_phone(request.phone),
             hr_id=clean_text(request.hr_id, "hr_id"),
-            aliases=self._claim_aliases(request.aliases, allocator),
-            quota_mib=request.quota_mib or self.settings.mailboxes.default_quota_mib,
+            aliases=self._claim_aliases(request.aliases, allocator), quota_mib=request.quota_mib,
         )
+        mailbox = self.with_defaults(mailbox)
         if request.password:
             self._check_password(request.password, mailbox)
         return mailbox, request.password
@@ -154,6 +154,10 @@ class MailboxService:
                 raise Conflict(t("Bí danh {mail} đã được dùng hoặc dành riêng",
                                  "the alias {mail} is taken or reserved", mail=address), "aliases")
         return tuple(addresses)
+
+    def with_defaults(self, mailbox: Mailbox) -> Mailbox:
+        """A new mailbox as every creation path writes it (web, API, CLI, import): the default quota."""
+        return replace(mailbox, quota_mib=mailbox.quota_mib or self.settings.mailboxes.default_quota_mib)
 
     def add(self, request: NewMailbox) -> Created:
         """Create one mailbox; a generated password is returned once, never stored in clear."""

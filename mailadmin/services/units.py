@@ -158,7 +158,7 @@ def _collect(items: list[Any], parent: tuple[str, ...], out: list[Unit], path: P
             raise InvalidInput(t("{path}: mã {code} dành riêng cho hệ thống",
                                  "{path}: the code {code} is reserved", path=path, code=code))
         try:
-            kind = UnitKind(item.get("kind"))
+            kind = UnitKind(str(item.get("kind")))
         except ValueError:
             raise InvalidInput(t("{path}: đơn vị {code} có loại không hợp lệ: {kind}",
                                  "{path}: unit {code} has an invalid kind: {kind}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.wrappers import Response
@@ -24,6 +24,7 @@ from mailadmin.web.guard import (
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+Choice = TypeVar("Choice", Tier, Status)
 ADMINS = (Role.SUPERADMIN, Role.UNITADMIN)
 READERS = (Role.SUPERADMIN, Role.UNITADMIN, Role.AUDITOR)
 MAX_LIMIT = 500
@@ -82,7 +83,7 @@ def _number(name: str, default: int, high: int) -> int:
         raise InvalidInput(t("{n} phải là số", "{n} must be a number", n=name), name) from None
 
 
-def _choice(kind: type[Tier] | type[Status], name: str) -> Tier | Status | None:
+def _choice(kind: type[Choice], name: str) -> Choice | None:
     value = request.args.get(name)
     try:
         return kind(value) if value else None

@@ -28,11 +28,25 @@ SECURITY_HEADERS = {
 }
 
 
+# Which roles reach each menu entry (the views check the same roles; the menu only hides dead ends).
+MENU_ROLES = {"readers": (Role.SUPERADMIN, Role.UNITADMIN, Role.AUDITOR), "audit": (Role.SUPERADMIN, Role.AUDITOR)}
+
+
 def init_app(app: Flask) -> None:
     """Attach the per-request hooks."""
     app.before_request(_enter_request)
     app.teardown_request(_leave_request)
     app.after_request(_security_headers)
+    app.context_processor(lambda: {"menu_shows": menu_shows})
+
+
+def menu_shows(entry: str) -> bool:
+    """Whether the menu offers `entry` ("readers", "audit", "roles") to the logged-in person."""
+    try:
+        person = principal()
+    except (PermissionDenied, NotFound):
+        return False
+    return bool(person.roles) if entry == "roles" else person.has(*MENU_ROLES[entry])
 
 
 def _enter_request() -> Response | None:

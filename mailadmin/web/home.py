@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -47,7 +48,19 @@ def me() -> str:
     """Self-service: one's own details and certificates; the password is changed at /password."""
     mailbox = services().mailboxes.get(principal().uid)
     return render_template("home/me.html", mailbox=mailbox, unit=unit_by_code(mailbox.unit_code),
-                           person=principal())
+                           person=principal(), client=mail_client_settings(mailbox.mail))
+
+
+def mail_client_settings(address: str) -> list[tuple[str, str]]:
+    """(label, value) rows of a mail program's account settings for this address."""
+    settings = services().settings
+    clients, default_host = settings.mail_clients, f"mail.{settings.organisation.mail_domain}"
+    return [(gettext("Địa chỉ thư"), address), (gettext("Tên đăng nhập"), address),
+            (gettext("Máy chủ nhận thư (IMAP)"), clients.imap_host or default_host),
+            (gettext("Cổng IMAP"), str(clients.imap_port)), (gettext("Bảo mật IMAP"), clients.imap_security),
+            (gettext("Máy chủ gửi thư (SMTP)"), clients.smtp_host or default_host),
+            (gettext("Cổng SMTP"), str(clients.smtp_port)), (gettext("Bảo mật SMTP"), clients.smtp_security),
+            (gettext("Xác thực"), gettext("Mật khẩu thường (tên đăng nhập là địa chỉ thư)"))]
 
 
 @bp.route("/me/token", methods=["GET", "POST"])

@@ -7,9 +7,10 @@ import logging
 import threading
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
 
 from mailadmin.errors import InvalidInput, MailadminError, NotFound
 from mailadmin.i18n import Text, t
@@ -173,7 +174,8 @@ def _row(action: Action) -> dict[str, Any]:
             "name": mailbox.name.full if mailbox else "", "mail": mailbox.mail if mailbox else "",
             "unit": mailbox.unit_code if mailbox else "",
             "diff": [(name, _text(before.get(name)), _text(after.get(name))) for name in action.changes],
-            "column": error.column if error else "", "error": say(error.message) if error else ""}
+            "column": error.column if error else "", "error": say(error.message) if error else "",
+            "warnings": [say(warning.message) for warning in action.warnings]}
 
 
 def _text(value: object) -> str:

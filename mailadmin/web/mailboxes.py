@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -10,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from mailadmin.errors import MailadminError, PermissionDenied
 from mailadmin.i18n import t
+from mailadmin.importer.export import export_csv, export_xlsx, export_yaml
 from mailadmin.model import Role, Status, Tier, Unit
 from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
 from mailadmin.web import services
@@ -26,8 +28,10 @@ from mailadmin.web.guard import (
 )
 from mailadmin.web.language import say
 from mailadmin.web.once import earlier_result, keep_once, new_submission, remember_result, take_once
+from mailadmin.web.redirects import safe_next
 
 bp = Blueprint("mailboxes", __name__, url_prefix="/mailboxes")
+Choice = TypeVar("Choice", Tier, Status)
 PAGE_SIZE = 50
 MAX_QUERY = 200
 ADMINS = (Role.SUPERADMIN, Role.UNITADMIN)
@@ -35,7 +39,7 @@ READERS = (Role.SUPERADMIN, Role.UNITADMIN, Role.AUDITOR)
 LIFECYCLE = {"suspend": "suspend", "resume": "resume", "retire": "retire"}
 
 
-def _enum(kind: type[Tier] | type[Status], value: str | None) -> Tier | Status | None:
+def _enum(kind: type[Choice], value: str | None) -> Choice | None:
     try:
         return kind(value) if value else None
     except ValueError:
@@ -79,9 +83,31 @@ def index() -> str:
     page = _page_number()
     mailboxes, total = services().mailboxes.page(query, (page - 1) * PAGE_SIZE, PAGE_SIZE, full=False)
     pages = max(1, -(-total // PAGE_SIZE))
+    units = readable_units()
     return render_template("mailboxes/list.html", mailboxes=mailboxes, total=total, page=page, pages=pages,
-                           query=query, units=readable_units(), tiers=list(Tier), statuses=list(Status),
+                           query=query, units=units, unit_names={u.code: u.name for u in units},
+                           tiers=list(Tier), statuses=list(Status),
                            may_manage=principal().is_admin, move_units=managed_units())
+
+
+EXPORTS = {"csv": (export_csv, "text/csv", "csv"), "yaml": (export_yaml, "application/yaml", "yaml"),
+           "xlsx": (export_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")}
+
+
+@bp.route("/export")
+@login_required
+@roles_required(*READERS)
+def export() -> Response:
+    """The listed mailboxes (same filters and scope as the page) as CSV, Excel or YAML that imports back."""
+    kind = request.args.get("format", "csv")
+    if kind not in EXPORTS:
+        abort(404)
+    query = _query()
+    render, mimetype, suffix = EXPORTS[kind]
+    data = render(services().mailboxes.find(query))
+    services().audit.record("mailbox.export", query.unit_code or "*", after={"format": kind, "q": query.text})
+    name = f"hop-thu-{query.unit_code or 'tat-ca'}.{suffix}"
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 @bp.route("/suggest")
@@ -227,7 +253,7 @@ def bulk() -> Response:
     uids = request.form.getlist("uid")[:PAGE_SIZE * 4]
     if action not in ("suspend", "resume", "move") or not uids:
         flash(say(t("Chọn hộp thư và thao tác.", "choose mailboxes and an action.")), "error")
-        return redirect(url_for("mailboxes.index"))
+        return redirect(safe_next(request.form.get("back"), url_for("mailboxes.index")))
     mailboxes = [managed_mailbox(uid) for uid in uids]
     target = managed_unit(request.form.get("unit", "")) if action == "move" else None
     for mailbox in mailboxes:
@@ -236,4 +262,4 @@ def bulk() -> Response:
         else:
             getattr(services().mailboxes, action)(mailbox.uid)
     flash(say(t("Đã xử lý {n} hộp thư.", "{n} mailboxes done.", n=len(mailboxes))), "info")
-    return redirect(url_for("mailboxes.index"))
+    return redirect(safe_next(request.form.get("back"), url_for("mailboxes.index")))  # the search stays

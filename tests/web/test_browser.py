@@ -92,9 +92,17 @@ def test_search_with_and_without_diacritics_then_suspend(page: object, base_url:
         page.click("#search")
         assert "Đỗ Thị Thu Hường" in page.inner_text("#mailboxes"), text
     page.click(f"#mailboxes a[href$='/mailboxes/{uid}']")
+    assert page.locator("#resume").count() == 0  # nothing to reactivate on an active mailbox
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.click("#suspend")  # asked first; "no" changes nothing
+    assert questions and "Tạm khóa hộp thư này?" in questions[0]
+    assert services.mailboxes.get(uid).status is Status.ACTIVE
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("#suspend")
     assert "tạm khóa" in page.inner_text("#status")
     assert services.mailboxes.get(uid).status is Status.SUSPENDED
+    assert page.locator("#suspend").count() == 0 and page.locator("#resume").count() == 1
 
 
 def test_reset_password_then_first_login_forces_a_change(page: object, base_url: str, unit: Unit,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask import Flask
@@ -58,3 +59,22 @@ def test_owner_without_a_role_reaches_only_self_service(app: Flask, person: Call
         data = {"csrf_token": token, "uid": "annv", "unit": "555", "action": "suspend", "name": "x"}
         response = client.open(url, method=method, data=data if method == "POST" else None)
         assert response.status_code == 403, (endpoint, method, response.status_code)
+
+
+def test_the_menu_offers_each_person_only_what_they_may_open(app: Flask, person: Callable[..., str],
+                                                            unit: Unit) -> None:
+    """Plain staff saw the whole admin menu and got 403 on each item (issue #12)."""
+    from mailadmin.model import Role
+
+    expected = {None: set(), Role.HR: {"nav-home", "nav-imports"},
+                Role.AUDITOR: {"nav-home", "nav-mailboxes", "nav-units", "nav-lists", "nav-audit"},
+                Role.UNITADMIN: {"nav-home", "nav-mailboxes", "nav-units", "nav-lists", "nav-imports"}}
+    for role, entries in expected.items():
+        client = app.test_client()
+        login(client, person("Người Xem Thực Đơn", unit, role, (unit,) if role else ()))
+        page = client.get("/me").get_data(as_text=True)
+        shown = set(re.findall(r'id="(nav-[a-z]+)"', page))
+        assert shown == entries, role
+        for entry in shown:
+            link = re.search(rf'href="([^"]+)" id="{entry}"', page)
+            assert link and client.get(link.group(1)).status_code == 200, (role, entry)

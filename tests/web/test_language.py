@@ -33,5 +33,13 @@ def test_catalogs_compile_from_po_on_a_clean_checkout(tmp_path: Path) -> None:
 
 def test_dates_are_written_the_vietnamese_way() -> None:
     assert vndate(date(2026, 9, 2)) == "02/09/2026"
-    assert vndate(datetime(2026, 11, 29, 14, 5)) == "14:05 29/11/2026"
-    assert vndate("2026-11-29T07:30:00+00:00") == "07:30 29/11/2026"
+    # Officers work in Asia/Ho_Chi_Minh: UTC times from the directory and the audit log are shown in it.
+    assert vndate(datetime(2026, 11, 29, 14, 5)) == "21:05 29/11/2026 (GMT+7)"
+    assert vndate("2026-11-29T07:30:00+00:00") == "14:30 29/11/2026 (GMT+7)"
+    assert vndate("2026-11-29T20:30:00+00:00") == "03:30 30/11/2026 (GMT+7)"
+
+
+def test_the_audit_log_shows_vietnams_time(admin_client: FlaskClient) -> None:
+    """Times were UTC without a zone; officers read them as local time, seven hours off (issue #12)."""
+    page = admin_client.get("/audit").get_data(as_text=True)
+    assert "(GMT+7)" in page

@@ -89,3 +89,29 @@ def test_unit_admin_is_kept_inside_their_unit(unit_admin_client: FlaskClient, pe
     assert services.mailboxes.get(mine).status is Status.ACTIVE  # the bulk run changed nothing
     assert services.mailboxes.get(mine).unit_code == unit.code
     assert next(services.mailboxes.store.search(conditions=["(cn=Kẻ Lạ)"]), None) is None
+
+
+def test_a_bulk_action_keeps_the_search(admin_client: FlaskClient, person: Callable[..., str], unit: Unit,
+                                        services: Services) -> None:
+    """The list came back unfiltered after a bulk action (issue #12); an outside `back` is ignored."""
+    uid = person("Mạc Văn Giữ Lọc", unit)
+    listed = f"/mailboxes?q=mac+van&unit={unit.code}"
+    token = csrf_token(admin_client, listed)
+    answer = admin_client.post("/mailboxes/bulk", data={"csrf_token": token, "action": "suspend", "uid": uid,
+                                                        "back": listed})
+    assert answer.headers["Location"] == listed
+    answer = admin_client.post("/mailboxes/bulk", data={"csrf_token": token, "action": "resume", "uid": uid,
+                                                        "back": "//evil.example/"})
+    assert answer.headers["Location"] == "/mailboxes"
+
+
+def test_the_list_names_units_and_the_page_offers_only_possible_changes(
+        admin_client: FlaskClient, person: Callable[..., str], unit: Unit, services: Services) -> None:
+    uid = person("Mạc Văn Đơn Vị", unit)
+    listing = admin_client.get(f"/mailboxes?unit={unit.code}").get_data(as_text=True)
+    assert f"<td>{unit.name}</td>" in listing and "Mã NS" not in listing
+    page = admin_client.get(f"/mailboxes/{uid}").get_data(as_text=True)
+    assert 'id="resume"' not in page and 'id="suspend"' in page and 'data-confirm="Cho hộp thư này thôi' in page
+    services.mailboxes.retire(uid)
+    page = admin_client.get(f"/mailboxes/{uid}").get_data(as_text=True)
+    assert 'id="resume"' in page and 'id="retire"' not in page and "kept until" not in page

@@ -109,3 +109,17 @@ def test_per_unit_counts_follow_a_new_mailbox_at_once(services: Services, unit: 
     assert services.dashboard.unit_totals()[unit.code] == 1
     person("Đếm Hai", unit)
     assert services.dashboard.unit_totals()[unit.code] == 2
+
+
+def test_me_shows_the_mail_program_settings_with_a_copy_button(app, person, unit) -> None:
+    """An official sets up Outlook from /me: address, IMAP and SMTP hosts, ports and security (issue #12)."""
+    from tests.web.conftest import login
+
+    client = app.test_client()
+    uid = person("Trịnh Văn Cài Đặt", unit)
+    login(client, uid)
+    page = client.get("/me").get_data(as_text=True)
+    table = page.split('id="mail-client"')[1].split("</table>")[0]
+    for value in (f"{uid}@phuyen.gov.vn", "mail.phuyen.gov.vn", "993", "SSL/TLS", "587", "STARTTLS"):
+        assert f">{value}<" in table, value
+    assert 'data-copy="mail-client"' in page and "2 GB" in page
