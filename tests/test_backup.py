@@ -25,6 +25,7 @@ OPERATIONAL = {"entrycsn", "modifytimestamp", "modifiersname", "createtimestamp"
                "entryuuid", "structuralobjectclass", "contextcsn"}
 GIVEN = ["An", "Bình", "Cúc", "Dũng", "Đào", "Hùng", "Hưng", "Lan", "Minh", "Thảo"]
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ"]
+MIDDLE = ["Văn", "Thị", "Hữu", "Ngọc", "Minh"]
 
 
 def dump(directory: RunningDirectory) -> dict[str, list[str]]:
@@ -47,7 +48,7 @@ def _decoded(line: str) -> str:
 
 def populate(services: Services, unit_code: str = "555", count: int = 300) -> str:
     """A few hundred mailboxes, one suspended super admin with an alias; that admin's uid."""
-    names = [f"{FAMILY[i % 6]} Văn {GIVEN[(i // 6) % 10]} {i}" for i in range(count)]
+    names = [f"{FAMILY[i % 6]} {MIDDLE[(i // 60) % 5]} {GIVEN[(i // 6) % 10]}" for i in range(count)]
     assert not services.mailboxes.add_many([NewMailbox(full_name=n, unit_code=unit_code) for n in names])
     admin = services.mailboxes.add(NewMailbox(full_name="Trương Thị Sao Lưu", unit_code="STC",
                                               aliases=("saoluu@phuyen.gov.vn",))).mailbox.uid
