@@ -42,6 +42,7 @@ from mailadmin.directory.counts import OperationCounts, counted
 from mailadmin.directory.results import error_for_result
 from mailadmin.directory.sorted_views import SortedViews
 from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured, server_pool
+from mailadmin.directory.wire import send_add
 from mailadmin.errors import DirectoryError, MailadminError, unreachable
 from mailadmin.i18n import t
 
@@ -556,7 +557,7 @@ def _pipeline(connection: Connection, batch: Batch, controls: list[Any] | None) 
     results: list[dict[str, Any]] = []
     pending: deque[int] = deque()
     for dn, attributes in batch:
-        pending.append(connection.add(dn, attributes=_clean(attributes), controls=controls))
+        pending.append(send_add(connection, dn, _clean(attributes), controls))  # wire.py: why not ldap3's add
         if len(pending) >= PIPELINE_WINDOW:
             results.append(_wait(connection, pending.popleft()))
     results.extend(_wait(connection, message_id) for message_id in pending)
