@@ -60,7 +60,6 @@ def show(services: Services, uid: str, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    data.pop("name")
     print_table(["Trường / field", "Giá trị / value"], [(k, v) for k, v in data.items()])
 
 
