@@ -29,6 +29,7 @@ from ldap3.utils.config import set_config_parameter
 
 from mailadmin.directory.controls import (
     SORT_REQUEST,
+    VLV_ERROR,
     VLV_REQUEST,
     VLV_RESPONSE,
     VlvResponse,
@@ -362,6 +363,10 @@ class DirectoryClient:
         result = connection.result
         if result["result"] == 32:
             return [], VlvResponse(0, 0, b"")
+        if result["result"] == VLV_ERROR and offset:
+            # Past the end: an empty page, with the total read from a view of the first entry.
+            _, response = self._vlv_page(connection, base, search_filter, sort_keys, 0, 1, ("1.1",), context)
+            return [], response
         if result["result"] != 0:
             raise error_for_result(result, base)
         entries = [_entry(item) for item in connection.response or [] if item.get("type") == "searchResEntry"]

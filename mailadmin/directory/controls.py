@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ldap3.core.results import RESULT_CODES
 from pyasn1.codec.ber import decoder as ber_decoder
 
 SORT_REQUEST = "1.2.840.113556.1.4.473"
 VLV_REQUEST = "2.16.840.1.113730.3.4.9"
 VLV_RESPONSE = "2.16.840.1.113730.3.4.10"
+VLV_ERROR = 76  # slapd's answer to an offset past the end of the list
+# ldap3 does not know this result code and raises KeyError while decoding the answer.
+RESULT_CODES.setdefault(VLV_ERROR, "virtualListViewError")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from mailadmin.errors import MailadminError, PermissionDenied
 from mailadmin.i18n import t
 from mailadmin.importer.export import export_csv, export_xlsx, export_yaml
-from mailadmin.model import Role, Status, Tier, Unit
+from mailadmin.model import Mailbox, Role, Status, Tier, Unit
 from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
 from mailadmin.web import services
 from mailadmin.web.guard import (
@@ -75,14 +75,23 @@ def readable_units() -> list[Unit]:
     return [unit for unit in services().units.index().walk() if person.may_read(unit)]
 
 
+def _page_of(query: MailboxQuery, page: int) -> tuple[list[Mailbox], int]:
+    """One page of the list (1-based) and the total."""
+    mailboxes, total = services().mailboxes.page(query, (page - 1) * PAGE_SIZE, PAGE_SIZE, full=False)
+    return mailboxes, total
+
+
 @bp.route("")
 @login_required
 @roles_required(*READERS)
 def index() -> str:
     query = _query()
     page = _page_number()
-    mailboxes, total = services().mailboxes.page(query, (page - 1) * PAGE_SIZE, PAGE_SIZE, full=False)
+    mailboxes, total = _page_of(query, page)
     pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:  # past the end (an old link, a typed URL): show the last page instead
+        page = pages
+        mailboxes, total = _page_of(query, page)
     units = readable_units()
     return render_template("mailboxes/list.html", mailboxes=mailboxes, total=total, page=page, pages=pages,
                            query=query, units=units, unit_names={u.code: u.name for u in units},
