@@ -9,7 +9,7 @@ from typing import Any
 from ldap3 import Connection
 from ldap3.core import exceptions as ldap_errors
 
-from mailadmin.directory.client import DirectoryConfig
+from mailadmin.directory.client import DirectoryConfig, bindable
 from mailadmin.directory.results import error_for_result
 from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured, server_pool
 from mailadmin.errors import DirectoryError, unreachable
@@ -49,8 +49,8 @@ class BindChecker:
 
     def check(self, dn: str, password: str) -> Bind:
         """Whether `password` binds as `dn` and may be used; a dead server is retried once on a new connection."""
-        if not password:
-            return Bind.REFUSED  # an empty password would be an unauthenticated bind: never a login
+        if not bindable(password):
+            return Bind.REFUSED
         for attempt in range(2):
             connection = self._take()
             try:

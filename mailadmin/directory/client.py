@@ -25,6 +25,7 @@ from ldap3 import (
     ServerPool,
 )
 from ldap3.core import exceptions as ldap_errors
+from ldap3.protocol.sasl.sasl import validate_simple_password
 from ldap3.utils.config import set_config_parameter
 
 from mailadmin.directory.controls import (
@@ -448,8 +449,8 @@ class DirectoryClient:
 
     def check_password(self, dn: str, password: str) -> bool:
         """True if `password` binds as `dn` (a fresh connection; the pool is not touched)."""
-        if not password:
-            return False  # an empty password would be an unauthenticated bind: never a login
+        if not bindable(password):
+            return False
         connection = SecuredConnection(self._servers, user=dn, password=password, raise_exceptions=False,
                                        receive_timeout=self.config.receive_timeout, auto_referrals=False)
         try:
@@ -468,7 +469,7 @@ class DirectoryClient:
 
         Refusals (wrong old password, locked account, quality) raise the directory's reason.
         """
-        if not old_password:
+        if not bindable(old_password):
             raise error_for_result({"result": 49, "description": "invalidCredentials", "message": ""}, dn)
         connection = SecuredConnection(self._servers, user=dn, password=old_password, raise_exceptions=False,
                                        receive_timeout=self.config.receive_timeout, auto_referrals=False)
@@ -615,6 +616,21 @@ def _clean(attributes: Mapping[str, Values]) -> dict[str, list[str | bytes]]:
 
 def _changes(changes: Changes) -> dict[str, list[tuple[Any, list[str | bytes]]]]:
     return {name: [(MODIFY_OPS[op], list(values))] for name, (op, values) in changes.items()}
+
+
+def bindable(password: str) -> bool:
+    """Whether a password can be a simple bind's: not empty, and accepted by SASLprep (RFC 4013).
+
+    An empty one would be an unauthenticated bind; one SASLprep refuses (a control character) makes
+    ldap3 raise before sending. Neither can match a stored password: both are simply wrong passwords.
+    """
+    if not password:
+        return False
+    try:
+        validate_simple_password(password)
+    except ldap_errors.LDAPSASLPrepError:
+        return False
+    return True
 
 
 def _reason(exc: Exception) -> str:

@@ -132,6 +132,17 @@ class LdapSMTP(SMTP):
         self._peer_host = None
         super().connection_lost(error)
 
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """aiosmtpd's address parsing, with a truncated address (`<`, `<a@`) a malformed one (553).
+
+        The stdlib parser behind it raises IndexError on those, and aiosmtpd catches only
+        HeaderParseError: the client got `500 Error: (IndexError)` and the log a traceback.
+        """
+        try:
+            return super()._getaddr(arg)
+        except IndexError:
+            return None, None
+
     def _authenticate(self, mechanism: str, auth_data: Any) -> AuthResult:
         self._credentials = auth_data  # checked asynchronously in _verify
         return AuthResult(success=False, handled=False)
