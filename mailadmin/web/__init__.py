@@ -9,21 +9,14 @@ from typing import Any
 from flask import Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from mailadmin.errors import (
-    Conflict,
-    DirectoryUnavailable,
-    InvalidInput,
-    MailadminError,
-    NotFound,
-    PermissionDenied,
-)
 from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.services.context import Services
 from mailadmin.settings import Settings
+from mailadmin.web import error_pages
+from mailadmin.web.error_pages import STATUS_OF_ERROR
 
 csrf = CSRFProtect()
-STATUS_OF_ERROR = {NotFound: 404, Conflict: 409, InvalidInput: 400, PermissionDenied: 403,
-                   DirectoryUnavailable: 503}
+__all__ = ["STATUS_OF_ERROR", "csrf", "init_app", "services"]
 
 
 def services() -> Services:
@@ -84,20 +77,9 @@ def _loopback(host: str) -> bool:
 
 
 def _register_error_pages(app: Flask) -> None:
-    @app.errorhandler(MailadminError)
-    def domain_error(error: MailadminError) -> tuple[str, int]:
-        status = next((code for kind, code in STATUS_OF_ERROR.items() if isinstance(error, kind)), 500)
-        return render_template("errors/error.html", status=status, message=error.message), status
+    error_pages.init_app(app)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         return render_template("errors/error.html", status=400, message=None,
                                reason="csrf"), 400
-
-    @app.errorhandler(404)
-    def not_found(error: Exception) -> tuple[str, int]:
-        return render_template("errors/error.html", status=404, message=None), 404
-
-    @app.errorhandler(500)
-    def server_error(error: Exception) -> tuple[str, int]:
-        return render_template("errors/error.html", status=500, message=None), 500

@@ -9,14 +9,15 @@ from werkzeug.wrappers import Response
 
 from mailadmin.audit import acting_as
 from mailadmin.directory.roles import RoleHolder
-from mailadmin.errors import InvalidInput, MailadminError
+from mailadmin.errors import InvalidInput
 from mailadmin.i18n import Text, t
 from mailadmin.model import Mailbox, Role, Status, Tier, Unit
 from mailadmin.services.authz import Principal
 from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
 from mailadmin.services.tokens import Issued
-from mailadmin.web import STATUS_OF_ERROR, csrf, services
+from mailadmin.web import csrf, services
 from mailadmin.web.auth import LOCAL_TIME
+from mailadmin.web.error_pages import json_error
 from mailadmin.web.guard import (
     default_unit_code,
     managed_mailbox,
@@ -74,17 +75,7 @@ def _token_refusal(holder: RoleHolder | None, issued: Issued | None) -> tuple[in
 
 
 def _refused(status: int, message: Text) -> tuple[Response, int]:
-    return jsonify(error=message.render("en"), error_vi=message.render("vi"), status=status), status
-
-
-def _error(status: int, message: str) -> tuple[Response, int]:
-    return jsonify(error=message, status=status), status
-
-
-@bp.errorhandler(MailadminError)
-def _domain_error(error: MailadminError) -> tuple[Response, int]:
-    status = next((code for kind, code in STATUS_OF_ERROR.items() if isinstance(error, kind)), 500)
-    return jsonify(error=error.message.render("en"), error_vi=error.message.render("vi"), status=status), status
+    return json_error(status, message)
 
 
 def mailbox_json(mailbox: Mailbox) -> dict[str, Any]:
@@ -163,7 +154,7 @@ def change_mailbox(uid: str, action: str) -> Response | tuple[Response, int]:
         return jsonify(mailbox_json(services().mailboxes.move(mailbox.uid, target.code)))
     if action == "password":
         return jsonify(initial_password=services().mailboxes.reset_password(mailbox.uid))
-    return _error(404, "unknown action")
+    return json_error(404, t("Không có thao tác {a}", "unknown action {a}", a=action))
 
 
 @bp.get("/units")
