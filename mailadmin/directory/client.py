@@ -61,6 +61,11 @@ WRITE_COUNTERS = "(|(cn=Add)(cn=Delete)(cn=Modify)(cn=Modrdn)(cn=Extended))"
 # ldap3 sleeps this long after a pool cycle in which no server answered, even the last
 # cycle (default 10 s): with every server down the user would wait for nothing.
 set_config_parameter("POOLING_LOOP_TIMEOUT", 0)
+# What ldap3 raises for a server that is gone, dying or silent: always "directory unavailable".
+OUTAGES = (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError,
+           ldap_errors.LDAPResponseTimeoutError, ldap_errors.LDAPMaximumRetriesError)
+RESPONSE_POLL_SECONDS = 0.5  # how often a wait for a pipelined answer looks whether the server is gone
+RESPONSE_WAIT_SECONDS = 20.0  # a server that answers nothing for this long is taken for gone
 Values = Sequence[str | bytes]
 Changes = Mapping[str, tuple[str, Values]]
 
@@ -190,7 +195,7 @@ class DirectoryClient:
             try:
                 with self._connection() as connection:
                     return operation(connection)
-            except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
+            except OUTAGES as exc:
                 self._drain()
                 if attempt == attempts - 1:
                     raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
@@ -237,7 +242,7 @@ class DirectoryClient:
                     return
                 page, cookie = self._search_page(connection, base, search_filter, scope, attributes,
                                                  size_limit, cookie)
-        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
+        except OUTAGES as exc:
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             # A search left half-read (caller stopped early, error) is not handed to anyone else.
@@ -255,7 +260,7 @@ class DirectoryClient:
             except MailadminError:
                 self._release(connection, True)
                 raise
-            except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
+            except OUTAGES as exc:
                 self._release(connection, False)
                 self._drain()
                 if attempt == 1:
@@ -348,7 +353,7 @@ class DirectoryClient:
                 self._views.keep(keep[0], connection, response.context, keep[1])
                 kept = True
             return entries, response.total
-        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
+        except OUTAGES as exc:
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             if not kept:
@@ -424,7 +429,7 @@ class DirectoryClient:
                         failures.append(BulkFailure(dn, error))
                     if on_result:
                         on_result(dn, error)
-        except ldap_errors.LDAPCommunicationError as exc:
+        except OUTAGES as exc:
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             _quietly_unbind(connection)
@@ -433,17 +438,14 @@ class DirectoryClient:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """An LDAP transaction (RFC 5805): every write inside commits together or not at all."""
-        with self._connection() as connection:
-            connection.extended(TXN_START)
-            if connection.result["result"] != 0:
-                raise error_for_result(connection.result, self.base_dn)
-            txn = Transaction(connection, connection.result["responseValue"])
-            try:
-                yield txn
-            except BaseException:
-                txn.end(commit=False)
-                raise
-            txn.end(commit=True)
+        try:
+            with self._connection() as connection:
+                connection.extended(TXN_START)
+                if connection.result["result"] != 0:
+                    raise error_for_result(connection.result, self.base_dn)
+                yield from _in_transaction(Transaction(connection, connection.result["responseValue"]))
+        except OUTAGES as exc:
+            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
 
     # -- authentication ----------------------------------------------------------------------
 
@@ -459,7 +461,7 @@ class DirectoryClient:
             if not ok and connection.result["result"] not in (49, 50, 53):
                 raise error_for_result(connection.result, dn)
             return ok
-        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
+        except OUTAGES as exc:
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             _quietly_unbind(connection)
@@ -480,7 +482,7 @@ class DirectoryClient:
             connection.modify(dn, _changes({"userPassword": ("replace", [new_hash])}))
             if connection.result["result"] != 0:
                 raise error_for_result(connection.result, dn)
-        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
+        except OUTAGES as exc:
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             _quietly_unbind(connection)
@@ -558,9 +560,33 @@ def _chunks(entries: Iterable[tuple[str, Mapping[str, Values]]], size: int) -> I
         yield batch
 
 
+def _in_transaction(txn: Transaction) -> Iterator[Transaction]:
+    """Yield the transaction; commit after the caller's block, abort if it raised."""
+    try:
+        yield txn
+    except BaseException:
+        _quietly(lambda: txn.end(commit=False))  # the caller's error matters, not the abort's
+        raise
+    txn.end(commit=True)
+
+
 def _wait(connection: Connection, message_id: int) -> dict[str, Any]:
-    _, result = connection.get_response(message_id, get_request=False)
-    return result
+    """The result of a pipelined request, or the outage: a closed connection is seen at once.
+
+    ldap3's receiver thread stops when the server closes the socket, but get_response waits
+    out its whole timeout anyway: it is asked in short steps, looking at the connection between.
+    """
+    waited = 0.0
+    while True:
+        try:
+            _, result = connection.get_response(message_id, timeout=RESPONSE_POLL_SECONDS, get_request=False)
+            return result
+        except ldap_errors.LDAPResponseTimeoutError:
+            waited += RESPONSE_POLL_SECONDS
+            if connection.closed:
+                raise ldap_errors.LDAPSessionTerminatedByServerError("the server closed the connection") from None
+            if waited >= RESPONSE_WAIT_SECONDS:
+                raise
 
 
 def _pipeline(connection: Connection, batch: Batch, controls: list[Any] | None) -> list[dict[str, Any]]:
@@ -638,7 +664,11 @@ def _reason(exc: Exception) -> str:
 
 
 def _quietly_unbind(connection: Connection) -> None:
+    _quietly(connection.unbind)
+
+
+def _quietly(action: Callable[[], Any]) -> None:
     try:
-        connection.unbind()
+        action()
     except Exception:
         pass

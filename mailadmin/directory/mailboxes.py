@@ -7,10 +7,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from ldap3.core.exceptions import LDAPCommunicationError, LDAPServerPoolExhaustedError
-
 from mailadmin.directory import dit, filters
-from mailadmin.directory.client import BATCH_SIZE, BulkFailure, DirectoryClient, Entry, Values
+from mailadmin.directory.client import BATCH_SIZE, OUTAGES, BulkFailure, DirectoryClient, Entry, Values
 from mailadmin.directory.mapping import (
     LOCKED_FOREVER,
     MAILBOX_ATTRIBUTES,
@@ -183,7 +181,7 @@ class MailboxStore:
             raise
         except MailadminError as error:
             return error
-        except (LDAPCommunicationError, LDAPServerPoolExhaustedError) as exc:
+        except OUTAGES as exc:
             raise unreachable(", ".join(self.client.config.uris), str(exc) or type(exc).__name__) from exc
         return None
 
