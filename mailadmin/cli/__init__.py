@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import update_wrapper
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from mailadmin.cli.failures import fail, fail_unexpected
 from mailadmin.errors import MailadminError
 from mailadmin.services.context import Services, open_services
 from mailadmin.settings import Settings, load_settings
@@ -39,6 +41,10 @@ class Context:
         if self._services is not None:
             self._services.close()
 
+    def state_dir(self) -> Path | None:
+        """The state folder, if the settings loaded (for the error log)."""
+        return self._settings.state_dir if self._settings is not None else None
+
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
 
@@ -51,15 +57,11 @@ def pass_services(function: F) -> F:
     return update_wrapper(wrapper, function)  # type: ignore[return-value]
 
 
-def fail(error: MailadminError) -> None:
-    """Print a domain error in Vietnamese and English and exit with its code."""
-    click.echo(f"Lỗi: {error.message.render('vi')}", err=True)
-    click.echo(f"Error: {error.message.render('en')}", err=True)
-    sys.exit(error.exit_code)
+__all__ = ["Context", "MailadminGroup", "fail", "main", "pass_context", "pass_services"]
 
 
 class MailadminGroup(click.Group):
-    """A group that turns domain errors into clean messages, never tracebacks."""
+    """A group that turns every error into a bilingual line and an exit code, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -69,6 +71,11 @@ class MailadminGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Đã dừng (interrupted)", err=True)
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # usage errors: click prints them itself
+        except Exception as error:
+            context = ctx.find_object(Context)
+            fail_unexpected(error, context.state_dir() if context is not None else None)
         finally:
             context = ctx.find_object(Context)
             if context is not None:

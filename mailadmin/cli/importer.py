@@ -14,13 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from mailadmin.cli import pass_services
 from mailadmin.cli.output import print_json, print_table
-from mailadmin.errors import DirectoryUnavailable
+from mailadmin.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from mailadmin.importer.export import export_csv, export_yaml, template_csv
 from mailadmin.importer.plan import PlanOptions
 from mailadmin.importer.report import result_rows, results_csv, write_once
 from mailadmin.services.context import Services
 
 SHOWN_ERRORS = 30
+REFUSALS = (NotFound, InvalidInput, Conflict, PermissionDenied)  # an unknown or finished job, a busy one
 
 
 class ImportGroup(click.Group):
@@ -132,8 +133,9 @@ def _apply(step: Callable[[Callable[[int, int], None] | None], dict[str, Any]], 
     try:
         with _progress_bar(not as_json and sys.stderr.isatty()) as progress:
             return step(progress)
-    except (KeyboardInterrupt, DirectoryUnavailable):
-        click.echo(f"Tiếp tục bằng / resume with: mailadmin import resume {job_id}", err=True)
+    except (KeyboardInterrupt, Exception) as error:
+        if not isinstance(error, REFUSALS):  # refused before writing anything: nothing to resume
+            click.echo(f"Tiếp tục bằng / resume with: mailadmin import resume {job_id}", err=True)
         raise
 
 
