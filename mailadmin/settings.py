@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, cast, get_type_hints
@@ -15,6 +16,13 @@ from mailadmin.i18n import t
 from mailadmin.resources import project_path, project_root
 
 ENV_PREFIX = "MAILADMIN_"
+# MAILADMIN_ variables that are not MAILADMIN_<SECTION>_<KEY> settings, read elsewhere on purpose.
+NON_KEY_VARIABLES = frozenset({
+    "MAILADMIN_CONFIG",  # an override file (load_settings)
+    "MAILADMIN_LANG",  # the terminal's language (i18n.current_language)
+    "MAILADMIN_TRUST_ANCHORS",  # certificate trust anchors (services/certificates.py)
+    "MAILADMIN_PYTHON",  # the interpreter scripts/lib.sh builds the venv with
+})
 
 
 @dataclass(frozen=True)
@@ -193,7 +201,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if override:
         _merge(data, _read_yaml(Path(override)), Path(override))
         sources.append(override)
-    _apply_environment(data, environ)
+    _refuse_unknown_variables(environ, set(_apply_environment(data, environ)))
     settings = _build(Settings, data, "")
     state_dir = settings.resolve(settings.state_dir)
     return _replace(settings, state_dir=state_dir, source=tuple(sources))
@@ -240,17 +248,30 @@ def _merge(base: dict[str, Any], override: dict[str, Any], origin: Path | str, p
             base[key] = value
 
 
-def _apply_environment(data: dict[str, Any], environ: Mapping[str, str], prefix: str = "") -> None:
+def _apply_environment(data: dict[str, Any], environ: Mapping[str, str], prefix: str = "") -> Iterator[str]:
+    """Put MAILADMIN_<SECTION>_<KEY> values into `data`; yields every variable name a key has."""
     for key, value in data.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            _apply_environment(value, environ, name + "_")
+            yield from _apply_environment(value, environ, name + "_")
             continue
         variable = ENV_PREFIX + name.upper()
+        yield variable
         if variable in environ:
             raw = environ[variable]
             data[key] = [item.strip() for item in raw.split(",") if item.strip()] \
                 if isinstance(value, list) else raw
+
+
+def _refuse_unknown_variables(environ: Mapping[str, str], known: set[str]) -> None:
+    """A misspelt variable would be ignored silently: refuse it, as an unknown config-file key is."""
+    for variable in sorted(environ):
+        if variable.startswith(ENV_PREFIX) and variable not in known and variable not in NON_KEY_VARIABLES:
+            close = difflib.get_close_matches(variable, sorted(known | NON_KEY_VARIABLES), n=1)
+            hint = t(" (có phải {v}?)", " (did you mean {v}?)", v=close[0]) if close else t("", "")
+            raise ConfigError(t("Biến cấu hình không biết: {name} (trong biến môi trường){hint}",
+                                "unknown config variable {name} (in the environment){hint_en}", name=variable,
+                                hint=hint.render("vi"), hint_en=hint.render("en")))
 
 
 def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
