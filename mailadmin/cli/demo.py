@@ -16,8 +16,9 @@ def demo() -> None:
 
 
 @demo.command()
+@click.option("--force", is_flag=True, help="Replace an earlier demo (refused if anything else is there).")
 @pass_context
-def seed(context: Context) -> None:
+def seed(context: Context, force: bool) -> None:
     """Load the unit tree and 6,888 synthetic mailboxes (only into a directory without mailboxes)."""
     settings = context.settings
     if settings.embedded_directory:
@@ -28,9 +29,10 @@ def seed(context: Context) -> None:
     with Progress(*columns, transient=True) as progress:
         task = progress.add_task("Tạo hộp thư / creating mailboxes", total=total)
         report = seed_demo(context.services, password,
-                           lambda done: progress.update(task, completed=done + 1))
+                           lambda done: progress.update(task, completed=done + 1), force=force)
     if report.skipped:
-        click.echo("Thư mục đã có hộp thư: bỏ qua / the directory already has mailboxes: skipped")
+        click.echo("Thư mục đã có dữ liệu mẫu: bỏ qua (--force để nạp lại) / "
+                   "the directory already holds the demo: skipped (--force to seed again)")
     else:
         click.echo(f"Đơn vị mới / units created: {report.units_created}; hộp thư / mailboxes: "
                    f"{report.mailboxes_created}; lỗi / failures: {report.failures}")

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailadmin.directory import dit
-from mailadmin.model import Role, Tier, Unit, UnitKind
+from mailadmin.errors import Conflict
+from mailadmin.i18n import t
+from mailadmin.model import Mailbox, Role, Tier, Unit, UnitKind
 from mailadmin.passwords import hash_chosen
 from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.services.context import Services
@@ -66,16 +68,40 @@ def demo_admin_password(settings: Settings) -> str:
     return read_or_create_secret(path)
 
 
-def seed_demo(services: Services, admin_password: str,
-              progress: Callable[[int], None] | None = None) -> SeedReport:
-    """Load the unit tree and, if the directory has no mailbox yet, the synthetic staff."""
+def demo_people(settings: Settings, units: list[Unit]) -> dict[str, str]:
+    """HR id → full name of every mailbox the demo creates (the same for the same demo.seed).
+
+    This is how demo entries are recognised: the generator is deterministic, and an entry whose
+    HR id and full name are a pair it produces was made by it. Nothing else is ever touched.
+    """
+    requests = [admin_request(settings.demo.admin_uid, ""), *demo_requests(units, settings.demo.seed)]
+    return {request.hr_id: request.full_name for request in requests}
+
+
+def is_demo(mailbox: Mailbox, people: dict[str, str]) -> bool:
+    """Whether the demo created this mailbox."""
+    return bool(mailbox.hr_id) and people.get(mailbox.hr_id) == mailbox.name.full
+
+
+def seed_demo(services: Services, admin_password: str, progress: Callable[[int], None] | None = None,
+              *, force: bool = False) -> SeedReport:
+    """Load the unit tree and the synthetic staff into a directory without mailboxes.
+
+    A directory holding an earlier demo is skipped (force: that demo is deleted and seeded again);
+    one holding any mailbox the demo did not create is refused before anything is written.
+    """
     settings = services.settings
     units = load_units_file(settings.resolve(settings.organisation.units_file))
+    people = demo_people(settings, units)
+    demo, foreign = _existing(services, people)
+    if foreign and (force or not demo):
+        raise _refusal(foreign, force)
+    if demo and not force:
+        grant_demo_roles(services, people)
+        return SeedReport(0, 0, 0, skipped=True)
+    _delete(services, demo)
     created_units = services.units.sync(units).created
     mailboxes = services.mailboxes
-    if next(mailboxes.store.search(size_limit=1), None) is not None:
-        grant_demo_roles(services)
-        return SeedReport(created_units, 0, 0, skipped=True)
     admin = mailboxes.add(admin_request(settings.demo.admin_uid, admin_password)).mailbox
     admin_dn = mailboxes.store.find_entry(admin.uid).dn
     mailboxes.store.clear_password_reset(admin_dn)
@@ -83,8 +109,36 @@ def seed_demo(services: Services, admin_password: str,
     requests = demo_requests(units, settings.demo.seed)
     requests.pop(_first_in_unit(requests, ADMIN_UNIT))  # the admin is one of the 2,508
     failures = mailboxes.add_many(requests, progress)
-    grant_demo_roles(services)
+    grant_demo_roles(services, people)
     return SeedReport(created_units, len(requests) + 1 - len(failures), len(failures))
+
+
+def _existing(services: Services, people: dict[str, str]) -> tuple[list[Mailbox], list[Mailbox]]:
+    """The directory's mailboxes: (made by the demo, not made by it)."""
+    demo: list[Mailbox] = []
+    foreign: list[Mailbox] = []
+    for mailbox in services.mailboxes.store.search():
+        (demo if is_demo(mailbox, people) else foreign).append(mailbox)
+    return demo, foreign
+
+
+def _refusal(foreign: list[Mailbox], force: bool) -> Conflict:
+    why = t("--force chỉ thay dữ liệu mẫu cũ", "--force only replaces an earlier demo") if force else \
+        t("dữ liệu mẫu chỉ nạp vào thư mục chưa có hộp thư", "demo data only goes into a directory without mailboxes")
+    return Conflict(t("Thư mục đã có {n} hộp thư không do dữ liệu mẫu tạo (ví dụ {uid}); {why}: không thay đổi gì",
+                      "the directory already holds {n} mailbox(es) the demo did not create (e.g. {uid}); {why_en}: "
+                      "nothing changed", n=len(foreign), uid=foreign[0].uid, why=why.render("vi"),
+                      why_en=why.render("en")))
+
+
+def _delete(services: Services, demo: list[Mailbox]) -> None:
+    """Delete an earlier demo's mailboxes (only ever called with entries the demo made)."""
+    store = services.mailboxes.store
+    paths = {code: unit.path for code, unit in services.units.index().units.items()}
+    for mailbox in demo:
+        services.client.delete(store.dn_of(mailbox, paths[mailbox.unit_code]))
+    if demo:
+        services.audit.record("demo.delete", "demo", after={"mailboxes": len(demo)})
 
 
 # Existing synthetic staff given a role in the demo: (role, their unit, the unit they administer).
@@ -96,15 +150,25 @@ def demo_role_password_path(settings: Settings, role: Role) -> Path:
     return settings.state_dir / "secrets" / f"demo-{role.value}.password"
 
 
-def grant_demo_roles(services: Services) -> dict[Role, str]:
-    """Give the demo roles to existing staff with known passwords (idempotent); returns their uids."""
+def grant_demo_roles(services: Services, people: dict[str, str] | None = None) -> dict[Role, str]:
+    """Give the demo roles to demo staff with known passwords (idempotent); returns their uids.
+
+    Only mailboxes the demo created are chosen (`people`, demo_people()); a unit without one
+    gets no demo role holder.
+    """
     mailboxes = services.mailboxes
+    if people is None:
+        settings = services.settings
+        people = demo_people(settings, load_units_file(settings.resolve(settings.organisation.units_file)))
     granted: dict[Role, str] = {}
     for role, unit_code, scope in DEMO_ROLES:
         unit = services.units.get(unit_code)
         base = dit.unit_dn(unit.path, mailboxes.store.base_dn)
         taken = {services.settings.demo.admin_uid, *granted.values()}
-        person = next(m for m in mailboxes.store.search(base_dn=base, size_limit=20) if m.uid not in taken)
+        person = next((m for m in mailboxes.store.search(base_dn=base) if m.uid not in taken
+                       and is_demo(m, people)), None)
+        if person is None:
+            continue
         dn = mailboxes.store.find_entry(person.uid).dn
         path = demo_role_password_path(services.settings, role)
         path.parent.mkdir(parents=True, exist_ok=True)
