@@ -6,8 +6,8 @@ import gc
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app, render_template
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask import Flask, current_app
+from flask_wtf.csrf import CSRFProtect
 
 from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.services.context import Services
@@ -58,7 +58,7 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     health_checks.init_app(app, settings)
     for command in (directory.directory, mailbox.mailbox, units.units, stats.stats):
         app.cli.add_command(command)
-    _register_error_pages(app)
+    error_pages.init_app(app)
 
 
 def freeze_startup_heap() -> None:
@@ -74,12 +74,3 @@ def freeze_startup_heap() -> None:
 
 def _loopback(host: str) -> bool:
     return host in ("127.0.0.1", "::1", "localhost")
-
-
-def _register_error_pages(app: Flask) -> None:
-    error_pages.init_app(app)
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError) -> tuple[str, int]:
-        return render_template("errors/error.html", status=400, message=None,
-                               reason="csrf"), 400

@@ -13,6 +13,7 @@ import logging
 import uuid
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -46,7 +47,8 @@ Answer = tuple[Response | str, int] | Response
 
 
 def init_app(app: Flask) -> None:
-    """Route every exception through this module (CSRF and upload-size pages keep their own)."""
+    """Route every exception through this module (the import upload-size page keeps its own)."""
+    app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(MailadminError, domain_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
@@ -88,13 +90,18 @@ def json_error(status: int, message: Text, correlation: str | None = None) -> tu
                    correlation_id=correlation or new_correlation_id()), status
 
 
-def respond(status: int, message: Text | None, correlation: str) -> Answer:
+def respond(status: int, message: Text | None, correlation: str, reason: str | None = None) -> Answer:
     """An error answer in the form the client reads: JSON for the API, a page otherwise."""
     if _wants_json():
         return json_error(status, message or HTTP_TEXTS.get(status, UNEXPECTED), correlation)
     if status >= 500:
         return _plain(status, message or UNEXPECTED, correlation)
-    return _full_page(status, message, correlation)
+    return _full_page(status, message, correlation, reason)
+
+
+def csrf_error(error: HTTPException) -> Answer:
+    """An expired or missing form token: the page says to reload the form."""
+    return respond(400, None, _correlation(400, error), reason="csrf")
 
 
 def new_correlation_id() -> str:
@@ -121,10 +128,10 @@ def _correlation(status: int, error: Exception) -> str:
     return correlation
 
 
-def _full_page(status: int, message: Text | None, correlation: str) -> Answer:
+def _full_page(status: int, message: Text | None, correlation: str, reason: str | None) -> Answer:
     """The error page inside the site's layout; the plain one if the layout itself fails."""
     try:
-        return render_template("errors/error.html", status=status, message=message,
+        return render_template("errors/error.html", status=status, message=message, reason=reason,
                                correlation=correlation), status
     except DirectoryUnavailable as error:
         return _failure(503, DIRECTORY_DOWN, error, traceback=False)
