@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from typing import Any
@@ -27,6 +28,7 @@ def serve(context: Context, host: str | None, port: int | None, threads: int | N
     from mailadmin.web import freeze_startup_heap
 
     settings = context.settings
+    _log_to_stderr()
     app = create_app(settings=settings)
     try:
         server = create_server(app, host=host or settings.web.host, port=port or settings.web.port,
@@ -47,6 +49,12 @@ def serve(context: Context, host: str | None, port: int | None, threads: int | N
         server.close()
         app.extensions["mailadmin"].close()
     sys.exit(0)
+
+
+def _log_to_stderr() -> None:
+    """Time-stamped log lines on standard error (error pages' correlation ids, with tracebacks)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _proxy(settings: Settings) -> dict[str, Any]:
