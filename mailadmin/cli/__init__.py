@@ -40,6 +40,7 @@ class Context:
     def close(self) -> None:
         if self._services is not None:
             self._services.close()
+            self._services = None
 
     def state_dir(self) -> Path | None:
         """The state folder, if the settings loaded (for the error log)."""
@@ -57,29 +58,41 @@ def pass_services(function: F) -> F:
     return update_wrapper(wrapper, function)  # type: ignore[return-value]
 
 
-__all__ = ["Context", "MailadminGroup", "fail", "main", "pass_context", "pass_services"]
+__all__ = ["Context", "MailadminCommand", "MailadminGroup", "fail", "main", "pass_context", "pass_services"]
+
+
+def run_guarded(ctx: click.Context, call: Callable[[], Any]) -> Any:
+    """Run a command: every error becomes a bilingual line and an exit code, never a traceback."""
+    try:
+        return call()
+    except MailadminError as error:
+        fail(error)
+    except KeyboardInterrupt:
+        click.echo("Đã dừng (interrupted)", err=True)
+        sys.exit(130)
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise  # usage errors: click prints them itself
+    except Exception as error:
+        context = ctx.find_object(Context)
+        fail_unexpected(error, context.state_dir() if context is not None else None)
+    finally:
+        context = ctx.find_object(Context)
+        if context is not None:
+            context.close()
 
 
 class MailadminGroup(click.Group):
-    """A group that turns every error into a bilingual line and an exit code, never a traceback."""
+    """A group whose commands end in a bilingual line and an exit code (also under `flask --app mailadmin`)."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except MailadminError as error:
-            fail(error)
-        except KeyboardInterrupt:
-            click.echo("Đã dừng (interrupted)", err=True)
-            sys.exit(130)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise  # usage errors: click prints them itself
-        except Exception as error:
-            context = ctx.find_object(Context)
-            fail_unexpected(error, context.state_dir() if context is not None else None)
-        finally:
-            context = ctx.find_object(Context)
-            if context is not None:
-                context.close()
+        return run_guarded(ctx, lambda: super(MailadminGroup, self).invoke(ctx))
+
+
+class MailadminCommand(click.Command):
+    """A stand-alone command with the same error handling (for Flask's CLI, which has none of ours)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return run_guarded(ctx, lambda: super(MailadminCommand, self).invoke(ctx))
 
 
 @click.group(cls=MailadminGroup)

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from mailadmin.cli import Context, pass_context
+from mailadmin.cli import Context, MailadminGroup, pass_context
 from mailadmin.cli.output import print_json
 from mailadmin.services.backup import BackupReport, backup, restore
 from mailadmin.services.setup import initialise
 from mailadmin.slapd import PrivateSlapd
 
 
-@click.group()
+@click.group(cls=MailadminGroup)
 def directory() -> None:
     """Thư mục LDAP riêng / the private LDAP directory."""
 

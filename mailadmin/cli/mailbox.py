@@ -6,14 +6,14 @@ import sys
 
 import click
 
-from mailadmin.cli import pass_services
+from mailadmin.cli import MailadminGroup, pass_services
 from mailadmin.cli.output import print_json, print_secret, print_table
 from mailadmin.model import Status, Tier
 from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import MailboxQuery, NewMailbox, mailbox_record
 
 
-@click.group()
+@click.group(cls=MailadminGroup)
 def mailbox() -> None:
     """Hộp thư / mailboxes."""
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from mailadmin.cli import pass_services
+from mailadmin.cli import MailadminCommand, pass_services
 from mailadmin.cli.output import print_json, print_table
 from mailadmin.services.context import Services
 from mailadmin.services.stats import mailbox_stats
 
 
-@click.command()
+@click.command(cls=MailadminCommand)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_services
 def stats(services: Services, as_json: bool) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from mailadmin.cli import pass_services
+from mailadmin.cli import MailadminGroup, pass_services
 from mailadmin.cli.output import print_json, print_table
 from mailadmin.services.context import Services
 
 
-@click.group()
+@click.group(cls=MailadminGroup)
 def units() -> None:
     """Đơn vị / units."""
 
