@@ -63,7 +63,7 @@ def domain_error(error: MailadminError) -> Answer:
     """A domain error: its own message for 4xx, the directory page for 503, else unexpected."""
     status = status_of(error)
     if status == 503:
-        return _failure(503, DIRECTORY_DOWN, error, traceback=False)
+        return _failure(503, DIRECTORY_DOWN, error, traceback=False, detail=error.message)
     if status >= 500:
         return _failure(500, UNEXPECTED, error, traceback=True)
     return respond(status, error.message, _correlation(status, error))
@@ -90,12 +90,16 @@ def json_error(status: int, message: Text, correlation: str | None = None) -> tu
                    correlation_id=correlation or new_correlation_id()), status
 
 
-def respond(status: int, message: Text | None, correlation: str, reason: str | None = None) -> Answer:
-    """An error answer in the form the client reads: JSON for the API, a page otherwise."""
+def respond(status: int, message: Text | None, correlation: str, reason: str | None = None,
+            detail: Text | None = None) -> Answer:
+    """An error answer in the form the client reads: JSON for the API, a page otherwise.
+
+    `detail` is the precise cause under a general message (which server, what TLS refused).
+    """
     if _wants_json():
-        return json_error(status, message or HTTP_TEXTS.get(status, UNEXPECTED), correlation)
+        return json_error(status, detail or message or HTTP_TEXTS.get(status, UNEXPECTED), correlation)
     if status >= 500:
-        return _plain(status, message or UNEXPECTED, correlation)
+        return _plain(status, message or UNEXPECTED, correlation, detail)
     return _full_page(status, message, correlation, reason)
 
 
@@ -109,12 +113,12 @@ def new_correlation_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def _failure(status: int, message: Text, error: Exception, *, traceback: bool) -> Answer:
+def _failure(status: int, message: Text, error: Exception, *, traceback: bool, detail: Text | None = None) -> Answer:
     correlation = new_correlation_id()
-    detail = error.message.both() if isinstance(error, MailadminError) else type(error).__name__
+    cause = error.message.both() if isinstance(error, MailadminError) else type(error).__name__
     log.log(logging.ERROR if traceback else logging.WARNING, "error %s: %s %s → %d: %s", correlation,
-            request.method, request.path, status, detail, exc_info=error if traceback else None)
-    answer = respond(status, message, correlation)
+            request.method, request.path, status, cause, exc_info=error if traceback else None)
+    answer = respond(status, message, correlation, detail=detail)
     if status == 503:
         response = answer[0] if isinstance(answer, tuple) else answer
         if isinstance(response, Response):
@@ -134,16 +138,16 @@ def _full_page(status: int, message: Text | None, correlation: str, reason: str 
         return render_template("errors/error.html", status=status, message=message, reason=reason,
                                correlation=correlation), status
     except DirectoryUnavailable as error:
-        return _failure(503, DIRECTORY_DOWN, error, traceback=False)
+        return _failure(503, DIRECTORY_DOWN, error, traceback=False, detail=error.message)
     except Exception as error:  # the layout failed: the plain page still answers
         return _failure(500, UNEXPECTED, error, traceback=True)
 
 
-def _plain(status: int, message: Text, correlation: str) -> tuple[Response, int]:
+def _plain(status: int, message: Text, correlation: str, detail: Text | None) -> tuple[Response, int]:
     # Straight from the environment: render_template runs the context processors, and
     # flask-login's loads the logged-in person from the directory.
     template = current_app.jinja_env.get_template("errors/plain.html")
-    page = template.render(status=status, message=message, correlation=correlation)
+    page = template.render(status=status, message=message, detail=detail, correlation=correlation)
     return Response(page, status=status, mimetype="text/html"), status
 
 
