@@ -313,3 +313,19 @@ def test_tls_settings_are_checked(tls_directory: RunningDirectory, tmp_path: Pat
     alone = run({**child_environ(tls_directory), "MAILADMIN_STATE_DIR": str(tmp_path / "state"),
                  "MAILADMIN_SLAPD_PORT": str(free_port()), "MAILADMIN_SLAPD_REQUIRE_TLS": "yes"}, "directory", "start")
     assert alone.returncode == 8 and "slapd.tls_cert_file" in alone.stderr, alone.stderr
+
+
+def test_large_pipelined_writes_over_starttls_never_stall(tls_directory: RunningDirectory) -> None:
+    """Thousands of big adds pipelined over one TLS connection: the reader never waits for the sender.
+
+    The reader used to take the sender's lock to answer TLS records; a sender blocked on a full TCP
+    window (the server waiting for us to read its answers) then held the reader until the receive
+    timeout: the whole batch failed with 'no response from server' (twice in full suite runs).
+    """
+    client = tls_directory.services.client
+    base = f"ou=stall,{client.base_dn}"
+    client.add(base, {"objectClass": ["organizationalUnit"], "ou": ["stall"]})
+    entries = [(f"cn=s{n},{base}", {"objectClass": ["organizationalRole"], "cn": [f"s{n}"],
+                                    "description": [f"{n} " + "ư" * 6000]}) for n in range(1500)]
+    assert client.add_many(entries, batch_size=500) == []
+    assert client.count(base, "(objectClass=organizationalRole)") == 1500

@@ -92,7 +92,7 @@ class SerialTlsSocket:
                     pass
                 except ssl.SSLZeroReturnError:
                     return b""
-            self._flush()  # reading may have produced TLS records to answer (key updates)
+            self._try_flush()  # reading may have produced TLS records to answer (key updates)
             if not self._fill():
                 return b""
 
@@ -122,6 +122,19 @@ class SerialTlsSocket:
     def _flush(self) -> None:
         with self._send_lock:
             self._send_pending()
+
+    def _try_flush(self) -> None:
+        """Send what TLS produced, unless a sender is at it (it sends every pending record anyway).
+
+        The reader must never wait for the sender: a sender blocked on a full TCP window waits for the
+        server, which waits for us to read its answers — with pipelined writes (wire.py) that deadlocked
+        until the receive timeout.
+        """
+        if self._send_lock.acquire(blocking=False):
+            try:
+                self._send_pending()
+            finally:
+                self._send_lock.release()
 
     def _send_pending(self) -> None:
         with self._lock:
