@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -52,7 +53,8 @@ def init_app(app: Flask) -> None:
     """Attach flask-login and the login throttle."""
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Vui lòng đăng nhập / please log in"
+    login_manager.login_message = "Vui lòng đăng nhập để mở trang này."
+    login_manager.localize_callback = gettext
     app.extensions["mailadmin.login_limiter"] = FailureLimiter(LOGIN_FAILURES_PER_WINDOW, LOGIN_WINDOW_SECONDS)
 
 

@@ -34,7 +34,7 @@ def test_upload_preview_confirm_progress_and_results(page: object, base_url: str
     with page.expect_response(lambda response: response.url.endswith("/status")) as polled:
         page.reload()  # the progress page is rebuilt from the journal and polls the status (CSP allows imports.js)
     assert polled.value.json()["state"] == "done"
-    expect(page.locator("#state")).to_have_text("done")
+    expect(page.locator("#state")).to_have_text("Đã xong")
     assert set(by_hr_id(services, hr_ids)) == set(hr_ids)
 
     with page.expect_download() as download:

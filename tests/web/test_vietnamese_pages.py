@@ -19,7 +19,7 @@ from tests.web.page_tour import ROLES, TOUR_PASSWORD, World, build_world, stops
 ALLOWED = {"csv", "yaml", "yml", "excel", "xlsx", "api", "imap", "smtp", "ssl", "tls", "starttls", "ldap", "pem",
            "der", "pkcs", "sha", "gmt", "url", "email", "e-mail", "mailadmin", "english", "token", "bearer", "id",
            "uid", "hr", "pdf", "ok", "cccd", "mb", "gb", "ca", "vn", "gov", "http", "https", "sim", "etoken",
-           "jrai", "niê", "kpă", "ê", "đê", "m'nông"}
+           "jrai", "outlook", "thunderbird", "eabar", "eabia", "eatrol", "ealy"}
 # A possible Vietnamese syllable written without diacritics: initial consonant, vowels, final consonant.
 SYLLABLE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(ch|ng|nh|[cmnpt])?")
 # English words that happen to be spelt like Vietnamese syllables.
@@ -55,7 +55,7 @@ def visible_text(html: str) -> str:
 
 def is_identifier(token: str) -> bool:
     """Addresses, uids with digits, codes such as mailbox.create, DNs, times, file names."""
-    return bool(re.search(r"[@.:=_/\d]", token.strip(".,;:()«»\"'!?…·→")))
+    return bool(re.search(r"[@.:=_/\d]", token.lstrip("(«\"'").rstrip(".,;:)»\"'!?…")))
 
 
 def english_words(text: str, uids: frozenset[str] = frozenset()) -> list[str]:
@@ -110,6 +110,6 @@ def test_every_page_is_in_vietnamese(tour_app: tuple[Flask, World], role: str | 
         if words:
             offenders[stop.path] = sorted(set(words))
     assert opened, role
-    if role == "superadmin":
-        assert len(opened) == len(stops(app, world)) - 1, opened  # every page but the login form
+    if role == "superadmin":  # a real tour: the super admin opens every page
+        assert set(opened) == {stop.endpoint for stop in stops(app, world)}
     assert offenders == {}, "\n".join(f"{path}: {words}" for path, words in offenders.items())
