@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -62,16 +63,19 @@ def sign_in(page: Page, base_url: str, uid: str) -> None:
     page.click("button[type=submit]")
 
 
-def shoot(page: Page, base_url: str, stop: Stop, target: Path) -> int | None:
+def shoot(page: Page, base_url: str, stop: Stop, target: Path, full_page: bool = True) -> int | None:
     """A full-page screenshot when the page opens (200, HTML); its overflow in pixels, None if not opened."""
     response = page.goto(f"{base_url}{stop.path}")
     if response is None or response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
         return None
-    page.screenshot(path=str(target), full_page=True)
+    if urlsplit(page.url).path != urlsplit(stop.path).path:  # sent elsewhere (an owner's / is /me)
+        return None
+    page.screenshot(path=str(target), full_page=full_page)
     return int(page.evaluate(OVERFLOW))
 
 
-def tour(page: Page, base_url: str, world: World, role: str | None, pages: list[Stop], folder: Path) -> list[str]:
+def tour(page: Page, base_url: str, world: World, role: str | None, pages: list[Stop], folder: Path,
+         full_page: bool = True) -> list[str]:
     """Screenshots of the pages `role` can open (anonymous: None); the overflowing ones."""
     page.context.clear_cookies()
     if role is not None:
@@ -81,7 +85,7 @@ def tour(page: Page, base_url: str, world: World, role: str | None, pages: list[
         if (role is None) != (stop.endpoint == "auth.login"):
             continue
         name = f"{stop.name}--{role or 'anonymous'}"
-        extra = shoot(page, base_url, stop, folder / f"{name}.png")
+        extra = shoot(page, base_url, stop, folder / f"{name}.png", full_page)
         if extra:
             found.append(f"{folder.name} px  {name}  {stop.path}  +{extra} px")
     return found
@@ -92,6 +96,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--widths", type=int, nargs="+", default=[1366, 390])
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "screenshots")
+    parser.add_argument("--only", default="", help="pages whose name contains this text (default: all)")
+    parser.add_argument("--roles", nargs="+", choices=ROLES, default=list(ROLES))
+    parser.add_argument("--screen", action="store_true", help="the first screen only, not the full page")
     options = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     state = Path(tempfile.mkdtemp(prefix="mailadmin-screenshots-"))
@@ -103,8 +110,9 @@ def main() -> int:
                 folder = options.out / str(width)
                 folder.mkdir(parents=True, exist_ok=True)
                 page = browser.new_context(viewport={"width": width, "height": 844}, locale="vi-VN").new_page()
-                for role in (None, *ROLES):
-                    overflowing += tour(page, base_url, world, role, pages, folder)
+                chosen = [stop for stop in pages if options.only in stop.name]
+                for role in (None, *options.roles):
+                    overflowing += tour(page, base_url, world, role, chosen, folder, not options.screen)
                 page.context.close()
             browser.close()
     finally:

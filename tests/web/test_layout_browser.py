@@ -68,3 +68,16 @@ def test_the_header_leaves_most_of_a_phone_screen_to_the_page(page: object, base
     page.goto(f"{base_url}/mailboxes")
     assert page.evaluate(HEADER_SHARE) <= 0.25
     assert page.locator("#nav-mailboxes").is_visible() or page.locator("header details summary").is_visible()
+
+
+def test_the_one_time_token_and_password_boxes_fit_a_phone(page: object, base_url: str,  # noqa: F811
+                                                           world: World) -> None:
+    """The API token box ran off the screen (issue #12); the one-time password box is the same kind."""
+    page.set_viewport_size(PHONE)
+    sign_in(page, base_url, world.people["superadmin"], TOUR_PASSWORD)
+    page.goto(f"{base_url}/me")
+    page.click("#api-token")
+    assert page.locator("#token").inner_text() and page.evaluate(OVERFLOW) <= 0
+    page.goto(f"{base_url}/mailboxes/{world.staff[5]}")
+    page.click("#reset-password")
+    assert page.locator("#one-time-password").inner_text() and page.evaluate(OVERFLOW) <= 0
