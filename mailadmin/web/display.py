@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from flask_babel import gettext, lazy_gettext
+from flask_babel import get_locale, gettext, lazy_gettext, lazy_pgettext
 
 TIER_NAMES = {"province": lazy_gettext("Cấp tỉnh"), "district": lazy_gettext("Cấp huyện"),
               "commune": lazy_gettext("Cấp xã")}
 STATUS_NAMES = {"active": lazy_gettext("Đang hoạt động"), "suspended": lazy_gettext("Đang tạm khóa"),
                 "retired": lazy_gettext("Đã thôi sử dụng")}
-ROLE_NAMES = {"superadmin": lazy_gettext("Quản trị tỉnh"), "unitadmin": lazy_gettext("Quản trị đơn vị"),
-              "hr": lazy_gettext("Nhân sự"), "auditor": lazy_gettext("Kiểm tra")}
+ROLE_NAMES = {"superadmin": lazy_pgettext("vai trò", "Quản trị tỉnh"),
+              "unitadmin": lazy_pgettext("vai trò", "Quản trị đơn vị"),
+              "hr": lazy_pgettext("vai trò", "Nhân sự"), "auditor": lazy_pgettext("vai trò", "Kiểm tra")}
 KIND_NAMES = {"province": lazy_gettext("Tỉnh"), "agency": lazy_gettext("Cơ quan cấp tỉnh"),
               "district": lazy_gettext("Đơn vị cấp huyện"), "commune": lazy_gettext("Đơn vị cấp xã")}
 KEY_USAGE_NAMES = {"digitalSignature": lazy_gettext("Ký số"), "nonRepudiation": lazy_gettext("Chống chối bỏ"),
@@ -36,15 +39,15 @@ VALUE_NAMES = {"status": {**STATUS_NAMES, **CERTIFICATE_STATUS_NAMES},
 
 def code_name(code: str, names: dict[str, object]) -> str:
     """A code by its name in the page language (unknown codes as they are)."""
-    return gettext(str(names[code])) if code in names else code
+    return str(names[code]) if code in names else code
 
 
-def role_names(roles: object) -> str:
+def role_names(roles: Iterable[object]) -> str:
     """Roles (values or enum members) as officers say them: Quản trị tỉnh, Kiểm tra."""
     return ", ".join(code_name(str(getattr(role, "value", role)), ROLE_NAMES) for role in roles) or "—"
 
 
-def key_usage_names(usages: object) -> str:
+def key_usage_names(usages: Iterable[str]) -> str:
     """Key usages of a certificate in the page language."""
     return ", ".join(code_name(usage, KEY_USAGE_NAMES) for usage in usages)
 
@@ -59,19 +62,16 @@ def job_state_name(state: str) -> str:
     return code_name(state, JOB_STATE_NAMES)
 
 
-def bilingual(text: str) -> str:
-    """The page language's half of a stored 'Vietnamese / English' text (descriptions, messages)."""
-    if " / " not in text:
+# A unit list's description is stored in both languages (ListService.create_unit_list).
+UNIT_LIST_DESCRIPTION = re.compile(r"(Toàn bộ cán bộ .+) / (all staff of .+)")
+
+
+def list_description(text: str) -> str:
+    """A list's description; a unit list's stored 'Vietnamese / English' text in the page language only."""
+    match = UNIT_LIST_DESCRIPTION.fullmatch(text or "")
+    if not match:
         return text
-    vietnamese, english = text.split(" / ", 1)
-    return english if get_locale_code() == "en" else vietnamese
-
-
-def get_locale_code() -> str:
-    """The page language's code."""
-    from flask_babel import get_locale
-
-    return str(get_locale() or "vi")[:2]
+    return match.group(2).capitalize() if str(get_locale() or "vi")[:2] == "en" else match.group(1)
 
 
 # Officers work in Vietnam's time; the directory and the audit log keep UTC.
@@ -148,7 +148,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(field_name)
     app.add_template_filter(megabytes)
     app.add_template_filter(shown_value)
-    for named in (role_names, key_usage_names, kind_name, job_state_name, bilingual):
+    for named in (role_names, key_usage_names, kind_name, job_state_name, list_description):
         app.add_template_filter(named)
     app.context_processor(lambda: {"tier_names": {k: gettext(str(v)) for k, v in TIER_NAMES.items()},
                                    "status_names": {k: gettext(str(v)) for k, v in STATUS_NAMES.items()},

@@ -31,6 +31,8 @@ ROLES = ("superadmin", "unitadmin", "hr", "auditor", "owner")
 # GET endpoints that are not pages: files, JSON, redirects.
 NOT_PAGES = {"static", "language.choose", "audit.export", "imports.template", "imports.status",
              "mailboxes.export", "mailboxes.suggest"}
+# Pages that would list the whole directory or log are shown for the world's unit (deterministic in tests).
+UNIT_FILTERED = {"audit.index", "mailboxes.index", "lists.index"}
 LONG_UNIT_NAME = "Trung tâm Công nghệ thông tin và Truyền thông, Sở Thông tin và Truyền thông"
 
 
@@ -155,5 +157,7 @@ def stops(app: Flask, world: World) -> list[Stop]:
         path = rule.rule
         for argument in rule.arguments:
             path = path.replace(f"<{argument}>", values[argument])
+        if rule.endpoint in UNIT_FILTERED:
+            path += f"?unit={world.unit.code}"
         found.append(Stop(rule.endpoint, rule.endpoint.replace(".", "-").replace("_", "-"), path))
     return sorted(found, key=lambda stop: stop.name)

@@ -113,3 +113,16 @@ def test_every_page_is_in_vietnamese(tour_app: tuple[Flask, World], role: str | 
     if role == "superadmin":  # a real tour: the super admin opens every page
         assert set(opened) == {stop.endpoint for stop in stops(app, world)}
     assert offenders == {}, "\n".join(f"{path}: {words}" for path, words in offenders.items())
+
+
+def test_codes_are_shown_by_name_in_both_languages(tour_app: tuple[Flask, World]) -> None:
+    """Role names, key usages and unit kinds were raw codes ('superadmin', 'digitalSignature', 'agency')."""
+    app, world = tour_app
+    client = client_as(app, world, "superadmin")
+    me = visible_text(client.get("/me").get_data(as_text=True))
+    unit = visible_text(client.get(f"/units/{world.unit.code}").get_data(as_text=True))
+    assert "Quản trị tỉnh" in me and "superadmin" not in me and "Cơ quan cấp tỉnh" in unit
+    client.get("/lang/en?next=/me")
+    me = visible_text(client.get("/me").get_data(as_text=True))
+    owner = visible_text(client.get(f"/mailboxes/{world.people['owner']}").get_data(as_text=True))
+    assert "Province administrator" in me and "Digital signature" in owner and "Non-repudiation" in owner
