@@ -45,6 +45,7 @@ class World:
     staff: list[str] = field(default_factory=list)
     fingerprint: str = ""
     job_id: str = ""
+    planned_job_id: str = ""
     list_name: str = ""
     once_uid: str = ""
 
@@ -99,19 +100,26 @@ def _bind_certificate(services: Services, uid: str) -> str:
     return fingerprint_sha256(issued.cert)
 
 
-def _import_job(services: Services, unit: Unit, owner: str) -> str:
-    """An applied import job of a few new people and one bad row, owned by `owner`."""
+def _staff_file(unit: Unit, first: int, names: tuple[str, ...]) -> bytes:
+    """An HR file of new people in the unit and one row with an unknown unit."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header_labels())
-    for number, name in enumerate(("Lương Thị Bích Ngọc", "Kpă Y Thuận", "Tôn Nữ Diễm Phương"), start=1):
+    for number, name in enumerate(names, start=first):
         writer.writerow([f"TOUR{unit.code}-{number}", name, unit.code, "Chuyên viên", "", "", "", ""])
-    writer.writerow([f"TOUR{unit.code}-9", "Trần Văn Sai", "KHONG-CO", "", "", "", "", ""])
-    preview = services.imports.preview(buffer.getvalue().encode("utf-8"), "nhan-su.csv",
-                                       options=PlanOptions(scope=None))
+    writer.writerow([f"TOUR{unit.code}-{first + 90}", "Trần Văn Sai", "KHONG-CO", "", "", "", "", ""])
+    if first > 1:  # a change to someone the first file created
+        writer.writerow([f"TOUR{unit.code}-1", "Lương Thị Bích Ngọc", unit.code, "Trưởng phòng", "", "", "", ""])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _import_job(services: Services, data: bytes, owner: str, *, apply: bool) -> str:
+    """An import job of the file, owned by `owner`: applied, or waiting for confirmation."""
+    preview = services.imports.preview(data, "nhan-su.csv", options=PlanOptions(scope=None))
     job = services.imports.start(preview)
     job.save({**job.meta(), "owner": owner})
-    services.imports.apply(job)
+    if apply:
+        services.imports.apply(job)
     return job.id
 
 
@@ -135,7 +143,10 @@ def build_world(services: Services, code: str = "TOUR") -> World:
     world.staff = _staff(services, world.unit, 30)
     world.fingerprint = _bind_certificate(services, world.people["owner"])
     world.list_name = services.lists.create_unit_list(world.unit.code).name
-    world.job_id = _import_job(services, world.unit, world.people["hr"])
+    applied = _staff_file(world.unit, 1, ("Lương Thị Bích Ngọc", "Kpă Y Thuận", "Tôn Nữ Diễm Phương"))
+    world.job_id = _import_job(services, applied, world.people["hr"], apply=True)
+    planned = _staff_file(world.unit, 4, ("Hồ Thị Thanh Trúc", "Y Moan Niê"))
+    world.planned_job_id = _import_job(services, planned, world.people["hr"], apply=False)
     _history(services, world)
     world.once_uid = world.staff[3]
     return world
@@ -160,4 +171,12 @@ def stops(app: Flask, world: World) -> list[Stop]:
         if rule.endpoint in UNIT_FILTERED:
             path += f"?unit={world.unit.code}"
         found.append(Stop(rule.endpoint, rule.endpoint.replace(".", "-").replace("_", "-"), path))
-    return sorted(found, key=lambda stop: stop.name)
+    return sorted(found + variants(world), key=lambda stop: stop.name)
+
+
+def variants(world: World) -> list[Stop]:
+    """Second looks at pages whose content depends on state: a retired and a suspended mailbox, a plan."""
+    suspended, retired = world.staff[1], world.staff[2]
+    return [Stop("mailboxes.show", "mailboxes-show-suspended", f"/mailboxes/{suspended}"),
+            Stop("mailboxes.show", "mailboxes-show-retired", f"/mailboxes/{retired}"),
+            Stop("imports.show", "imports-show-planned", f"/imports/{world.planned_job_id}")]
