@@ -27,11 +27,9 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from mailadmin import create_app  # noqa: E402
 from tests.conftest import RunningDirectory, free_port, make_settings  # noqa: E402
+from tests.web.conftest import ARGS, CHROMIUM  # noqa: E402
 from tests.web.page_tour import ROLES, TOUR_PASSWORD, Stop, World, build_world, stops  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
 
 
@@ -105,7 +103,7 @@ def main() -> int:
     overflowing: list[str] = []
     try:
         with served_world(state / "state") as (base_url, world, pages), sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
             for width in options.widths:
                 folder = options.out / str(width)
                 folder.mkdir(parents=True, exist_ok=True)

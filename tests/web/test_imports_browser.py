@@ -9,11 +9,12 @@ from pathlib import Path
 
 from mailadmin.model import Role, Unit
 from mailadmin.services.context import Services
-from tests.web.test_browser import base_url, browser, page, playwright_api, pytestmark, sign_in  # noqa: F401
+from tests.web.conftest import sign_in
+from tests.web.test_browser import playwright_api, pytestmark  # noqa: F401
 from tests.web.test_imports_http import by_hr_id, staff_csv
 
 
-def test_upload_preview_confirm_progress_and_results(page: object, base_url: str, unit: Unit,  # noqa: F811
+def test_upload_preview_confirm_progress_and_results(page: object, base_url: str, unit: Unit,
                                                      person: Callable[..., str], services: Services) -> None:
     expect = playwright_api.expect
     script_errors: list[str] = []

@@ -8,9 +8,10 @@ import pytest
 
 from mailadmin import create_app
 from tests.conftest import RunningDirectory
+from tests.web.conftest import CHROMIUM, sign_in
 from tests.web.page_tour import TOUR_PASSWORD, Stop, World, build_world, stops
-from tests.web.test_browser import base_url, browser, page, pytestmark, sign_in  # noqa: F401
 
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian package chromium not installed")
 PHONE = {"width": 390, "height": 844}
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
 HEADER_SHARE = "document.querySelector('header').getBoundingClientRect().height / window.innerHeight"
@@ -31,7 +32,7 @@ def tour(directory: RunningDirectory, world: World) -> Iterator[list[Stop]]:
     app.extensions["mailadmin"].close()
 
 
-def overflowing(page: object, base_url: str, paths: list[str]) -> dict[str, int]:  # noqa: F811
+def overflowing(page: object, base_url: str, paths: list[str]) -> dict[str, int]:
     """Pages wider than the screen, with the number of pixels too many."""
     found = {}
     for path in paths:
@@ -43,7 +44,7 @@ def overflowing(page: object, base_url: str, paths: list[str]) -> dict[str, int]
     return found
 
 
-def test_no_page_is_wider_than_a_phone_for_the_super_admin(page: object, base_url: str,  # noqa: F811
+def test_no_page_is_wider_than_a_phone_for_the_super_admin(page: object, base_url: str,
                                                            world: World, tour: list[Stop]) -> None:
     page.set_viewport_size(PHONE)
     sign_in(page, base_url, world.people["superadmin"], TOUR_PASSWORD)
@@ -51,7 +52,7 @@ def test_no_page_is_wider_than_a_phone_for_the_super_admin(page: object, base_ur
     assert overflowing(page, base_url, paths) == {}
 
 
-def test_the_owner_pages_and_the_login_fit_a_phone(page: object, base_url: str, world: World,  # noqa: F811
+def test_the_owner_pages_and_the_login_fit_a_phone(page: object, base_url: str, world: World,
                                                    tour: list[Stop]) -> None:
     page.set_viewport_size(PHONE)
     assert overflowing(page, base_url, ["/login"]) == {}
@@ -60,7 +61,7 @@ def test_the_owner_pages_and_the_login_fit_a_phone(page: object, base_url: str, 
     assert len(paths) == len(OWNER_PAGES) and overflowing(page, base_url, paths) == {}
 
 
-def test_the_header_leaves_most_of_a_phone_screen_to_the_page(page: object, base_url: str,  # noqa: F811
+def test_the_header_leaves_most_of_a_phone_screen_to_the_page(page: object, base_url: str,
                                                               world: World) -> None:
     """At 390 px the header took half the screen (issue #12)."""
     page.set_viewport_size(PHONE)
@@ -70,7 +71,7 @@ def test_the_header_leaves_most_of_a_phone_screen_to_the_page(page: object, base
     assert page.locator("#nav-mailboxes").is_visible() or page.locator("header details summary").is_visible()
 
 
-def test_the_one_time_token_and_password_boxes_fit_a_phone(page: object, base_url: str,  # noqa: F811
+def test_the_one_time_token_and_password_boxes_fit_a_phone(page: object, base_url: str,
                                                            world: World) -> None:
     """The API token box ran off the screen (issue #12); the one-time password box is the same kind."""
     page.set_viewport_size(PHONE)
