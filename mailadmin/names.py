@@ -17,6 +17,12 @@ _NOT_ADDRESS_CHAR = re.compile(r"[^a-z0-9]")
 # đ/Đ have no Unicode decomposition: NFD leaves them whole, so map them first.
 _NO_DECOMPOSITION = str.maketrans({"đ": "d", "Đ": "D"})
 PATTERN_FIELDS = ("given", "family", "middle", "initials", "family_initial", "middle_initials")
+# Forms of address and academic titles HR lists put before a name, case-insensitive, dots optional:
+# Ông, Bà, Anh, Chị, Đ/c, Đồng chí; TS., ThS. / Th.S, PGS., GS., BS., KS., CN., and chains (PGS.TS.).
+_DEGREE = r"(?:p?gs|t(?:h\.?)?s|bs|ks|cn)\.?"
+_HONORIFIC = re.compile(rf"(?:ông|bà|anh|chị|đ/c|đồng chí|{_DEGREE}(?:\s*{_DEGREE})*)(?=[\s.]|$)\.?\s*", re.I)
+_BRACKETED = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])\s*$")
+MIN_WORDS_AFTER_HONORIFIC = 2  # "Anh" is also a given name: Nguyễn Thị Anh, Anh Tuấn keep it
 
 
 def normalize(text: str) -> str:
@@ -39,6 +45,33 @@ def split_name(full_name: str) -> PersonName:
     if len(words) == 1:
         return PersonName(family="", middle="", given=words[0])
     return PersonName(family=words[0], middle=" ".join(words[1:-1]), given=words[-1])
+
+
+def strip_titles(full_name: str) -> tuple[str, tuple[str, ...]]:
+    """The name without leading honorifics and trailing bracketed notes, and what was removed.
+
+    'Đ/c TS. Nguyễn Văn An (Phó phòng)' -> ('Nguyễn Văn An', ('Đ/c', 'TS.', '(Phó phòng)')). A leading
+    word is removed only while at least MIN_WORDS_AFTER_HONORIFIC words of the name remain after it.
+    """
+    name, notes = _strip_notes(normalize(full_name))
+    name, titles = _strip_honorifics(name)
+    return name, titles + notes
+
+
+def _strip_notes(name: str) -> tuple[str, tuple[str, ...]]:
+    notes: list[str] = []
+    while (note := _BRACKETED.search(name)) and note.start() > 0:
+        notes.insert(0, note.group().strip())
+        name = name[: note.start()]
+    return name, tuple(notes)
+
+
+def _strip_honorifics(name: str) -> tuple[str, tuple[str, ...]]:
+    titles: list[str] = []
+    while (title := _HONORIFIC.match(name)) and len(name[title.end():].split()) >= MIN_WORDS_AFTER_HONORIFIC:
+        titles.append(title.group().strip())
+        name = name[title.end():]
+    return name, tuple(titles)
 
 
 def check_pattern(pattern: str) -> None:

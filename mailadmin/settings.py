@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, cast, get_type_hints
 
 import yaml
 
@@ -268,7 +268,7 @@ def _convert(kind: Any, value: Any, name: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(t("Khóa cấu hình {name} phải là một bảng",
                                 "config key {name} must be a mapping", name=name))
-        return _build(kind, value, name + ".")
+        return _build(cast(type, kind), value, name + ".")
     try:
         if kind is bool:
             return _boolean(value)

@@ -66,6 +66,10 @@ def clean_address(value: str, domain: str, field: str = "mail") -> str:
     """A full address in our domain, or a bare local part to which the domain is added."""
     text = (value or "").strip().lower()
     local, at, address_domain = text.partition("@")
+    if at and ("@" in address_domain or not local):
+        raise InvalidInput(t("Địa chỉ {v} sai dạng: cần một tên, một @ và tên miền (ví dụ annv@{domain})",
+                             "address {v} is malformed: a name, one @ and the domain are needed (e.g. annv@{domain})",
+                             v=value, domain=domain), field)
     if at and address_domain != domain.lower():
         raise InvalidInput(t("Địa chỉ {v} không thuộc miền {domain}",
                              "address {v} is not in the domain {domain}", v=value, domain=domain), field)
@@ -78,3 +82,32 @@ def clean_unit_code(value: str) -> str:
     if not UNIT_CODE.match(code):
         raise InvalidInput(t("Mã đơn vị không hợp lệ: {v}", "invalid unit code: {v}", v=value), "unit")
     return code
+
+
+# Beyond letters and combining marks, a person's name holds only these (’ and ʼ as in H’Hen Niê).
+NAME_PUNCTUATION = frozenset(" -\u2010'\u2019\u02bc.")
+
+
+def clean_person_name(value: str, field: str = "full_name") -> str:
+    """A person's name: letters of any script with their marks, spaces, hyphens, apostrophes and dots."""
+    text = clean_text(value, field, required=True)
+    wrong = next((ch for ch in text if not _name_char(ch)), None)
+    if wrong is not None:
+        raise InvalidInput(t(
+            "Họ tên chứa ký tự {c} không có trong tên người (chỉ dùng chữ cái, khoảng trắng, dấu gạch nối, "
+            "dấu nháy đơn và dấu chấm)",
+            "the name contains {c}, which a person's name does not hold (use letters, spaces, hyphens, "
+            "apostrophes and dots)", c=_shown(wrong)), field)
+    if not unicodedata.category(text[0]).startswith("L"):
+        raise InvalidInput(t("Họ tên phải bắt đầu bằng chữ cái: {v}", "the name must begin with a letter: {v}",
+                             v=text), field)
+    return text
+
+
+def _name_char(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LM" or char in NAME_PUNCTUATION
+
+
+def _shown(char: str) -> str:
+    """'«*» (U+002A)': the character and its code point (some look like others or like nothing)."""
+    return f"«{char}» (U+{ord(char):04X})"

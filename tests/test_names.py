@@ -16,7 +16,9 @@ from mailadmin.names import (
     search_key,
     sort_key,
     split_name,
+    strip_titles,
 )
+from mailadmin.validation import clean_person_name
 
 
 @pytest.mark.parametrize(("full_name", "expected"), [
@@ -102,3 +104,32 @@ def test_sort_key_follows_the_vietnamese_alphabet() -> None:
     assert ordered == ["Lê Văn An", "Nguyễn Văn An", "Trần Thị Anh", "Lê Thị Ánh", "Phạm Thị Ân", "Lê Văn Dũng",
                        "Võ Văn Đức", "Hồ Thị Yến"]
     assert sort_key(split_name("Lê Văn An")).isascii()
+
+
+@pytest.mark.parametrize(("written", "name", "removed"), [
+    ("Đ/c Nguyễn Văn Bình", "Nguyễn Văn Bình", ("Đ/c",)),
+    ("ĐỒNG CHÍ  Lê Văn Ba", "Lê Văn Ba", ("ĐỒNG CHÍ",)),
+    ("TS.Nguyễn Văn An", "Nguyễn Văn An", ("TS.",)),
+    ("Đ/c TS. Nguyễn Văn An (Phó phòng) [Đảng ủy]", "Nguyễn Văn An", ("Đ/c", "TS.", "(Phó phòng)", "[Đảng ủy]")),
+    (unicodedata.normalize("NFD", "Bà Trần Thị Hà"), "Trần Thị Hà", ("Bà",)),
+    ("Nguyễn Thị Anh", "Nguyễn Thị Anh", ()),
+    ("Anh Tuấn", "Anh Tuấn", ()),
+    ("Tsân Văn A", "Tsân Văn A", ()),
+    ("(Phó phòng)", "(Phó phòng)", ()),
+])
+def test_strip_titles(written: str, name: str, removed: tuple[str, ...]) -> None:
+    assert strip_titles(written) == (name, removed)
+
+
+@pytest.mark.parametrize("name", ["Y Moan Niê", "H’Hen Niê", "Hʼ Mai", "Nguyễn Thị Minh-Khai", "J. R. Smith",
+                                  unicodedata.normalize("NFD", "Đặng Thị Đào"), "Ωμέγα Αλφα"])
+def test_person_names_accepted(name: str) -> None:
+    assert clean_person_name(name) == unicodedata.normalize("NFC", name)
+
+
+@pytest.mark.parametrize(("name", "shown"), [("*)(objectClass=*", "«*» (U+002A)"), ("Lê 2", "«2» (U+0032)"),
+                                             ("a=b", "«=» (U+003D)"), ("An\u00a0<b>", "«<» (U+003C)")])
+def test_person_names_refused_with_the_character(name: str, shown: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        clean_person_name(name)
+    assert shown in refused.value.message.render("en") and shown in refused.value.message.render("vi")

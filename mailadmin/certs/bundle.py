@@ -14,6 +14,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from mailadmin.certs.parse import MAX_CERTIFICATE_BYTES
@@ -131,7 +132,7 @@ def _folder_members(root: Path, limits: BundleLimits) -> Iterator[tuple[str, Sou
             elif path.is_symlink() or not path.is_file():
                 yield label, _link_refused()
             else:
-                yield label, lambda size, p=path: _read_file(p, size)
+                yield label, partial(_read_file, path)
 
 
 def _read_file(path: Path, size: int) -> bytes:
@@ -168,7 +169,7 @@ def _zip_members(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
             yield label, None
             continue
         problem = _zip_member_problem(info, limits)
-        yield label, problem or (lambda size, i=info: _read_zip_member(archive, i, size))
+        yield label, problem or partial(_read_zip_member, archive, info)
 
 
 def _read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int) -> bytes:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from cryptography.utils import CryptographyDeprecationWarning
 
 from mailadmin.certs.chain import is_ca, issued_by
@@ -28,6 +28,10 @@ from mailadmin.errors import InvalidInput
 from mailadmin.i18n import t
 
 MAX_CERTIFICATE_BYTES = 256 * 1024
+# One real certificate is 1-3 KiB with a few SANs; far larger ones only cost every later reader
+# (whois, LDAP, reminders) time and memory, so the sizes we keep and walk are bounded.
+MAX_DER_BYTES = 16 * 1024
+MAX_SAN_ENTRIES = 100
 CERTIFICATE = Kind("chứng thư số", "certificate", "PEM, DER, PKCS#7")
 _CERTIFICATE_LABELS = {"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"}
 _PKCS7_LABELS = {"PKCS7", "PKCS #7 SIGNED DATA", "CMS"}
@@ -176,3 +180,31 @@ def _check_readable(cert: x509.Certificate, index: int) -> None:
         ) from None
     if cert.serial_number <= 0:
         raise _nonconforming()
+    _check_bounds(cert, index)
+
+
+def _check_bounds(cert: x509.Certificate, index: int) -> None:
+    """Refuse a certificate naming more than MAX_SAN_ENTRIES alternative names or larger than MAX_DER_BYTES."""
+    _check_san_count(cert, index)
+    _check_size(cert, index)
+
+
+def _check_san_count(cert: x509.Certificate, index: int) -> None:
+    try:
+        names = len(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+    except x509.ExtensionNotFound:
+        names = 0
+    if names > MAX_SAN_ENTRIES:
+        raise InvalidInput(t(
+            "Chứng thư số thứ {index} có {n} tên thay thế (SAN); chỉ nhận tối đa {limit}.",
+            "Certificate {index} has {n} subject alternative names (SAN); at most {limit} are accepted.",
+            index=index, n=names, limit=MAX_SAN_ENTRIES))
+
+
+def _check_size(cert: x509.Certificate, index: int) -> None:
+    size = len(cert.public_bytes(Encoding.DER))
+    if size > MAX_DER_BYTES:
+        raise InvalidInput(t(
+            "Chứng thư số thứ {index} dài {size} byte, lớn hơn {limit} KiB: không phải chứng thư số thông thường.",
+            "Certificate {index} is {size} bytes long, larger than {limit} KiB: not an ordinary certificate.",
+            index=index, size=size, limit=MAX_DER_BYTES // 1024))

@@ -83,7 +83,7 @@ class CertificateReminders:
         with self._memory(now) as memory:
             for item in found:
                 fingerprint, stage = item.certificate.info.fingerprint_sha256, stage_of(item.days_left, stages)
-                last = memory.get(fingerprint, {}).get("stage")
+                last = _stage(memory.get(fingerprint, {}).get("stage"))
                 due = stage is not None and (last is None or stage < last)
                 if not (due or force):
                     outcome.append(Reminded(item, stage, ()))
@@ -121,3 +121,8 @@ class CertificateReminders:
                           after={"to": recipients, "fingerprint": item.certificate.info.fingerprint_sha256,
                                  "language": language})
         return recipients
+
+
+def _stage(value: object) -> int | None:
+    """A remembered stage (days) from the reminder memory file, None when absent or not a number."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

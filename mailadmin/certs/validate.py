@@ -13,6 +13,7 @@ from mailadmin.certs.chain import build_chain, check_issuers, is_ca
 from mailadmin.certs.crl import check_revocation, load_crl
 from mailadmin.certs.info import certificate_emails, name_label, require_aware
 from mailadmin.certs.result import ValidationResult
+from mailadmin.certs.strength import check_key_strength
 from mailadmin.certs.when import when
 from mailadmin.errors import InvalidInput
 from mailadmin.i18n import t
@@ -51,11 +52,13 @@ def validate(
     _check_dates(leaf, now, report)
     _check_end_entity(leaf, report)
     _check_key_usage(leaf, report)
+    check_key_strength(leaf, report)
     _check_mail(leaf, mailbox_addresses, mail_policy, report)
     report.chain = build_chain(leaf, intermediates, anchors, report)
     check_issuers(report.chain, report)
     for ca in report.chain[1:]:
         _check_dates(ca, now, report)
+        check_key_strength(ca, report)
     check_revocation(report.chain, crls, now, report)
     return report
 

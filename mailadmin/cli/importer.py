@@ -82,6 +82,11 @@ def _show(result: dict[str, Any], as_json: bool, extra: dict[str, Any] | None = 
             print_table(["Dòng / line", "Cột / column", "Lỗi", "Error"], problems[:SHOWN_ERRORS])
             if len(problems) > SHOWN_ERRORS:
                 click.echo(f"… {len(problems) - SHOWN_ERRORS} lỗi nữa / more errors (--report OUT.csv)")
+        for note in result.get("notes", []):
+            click.echo(f"Cảnh báo: {note['vi']} / Warning: {note['en']}")
+        warnings = [(w["line"], w["column"], w["warning_vi"], w["warning_en"]) for w in result.get("warnings", [])]
+        if warnings:
+            print_table(["Dòng / line", "Cột / column", "Cảnh báo", "Warning"], warnings[:SHOWN_ERRORS])
         if "welcome" in result:
             _show_welcome(result["welcome"])
         for key, value in (extra or {}).items():
@@ -93,7 +98,7 @@ def _show(result: dict[str, Any], as_json: bool, extra: dict[str, Any] | None = 
 @import_group.command("run", hidden=True)
 @click.argument("file")
 @click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
-@click.option("--format", "file_format", type=click.Choice(["csv", "yaml"]), default=None)
+@click.option("--format", "file_format", type=click.Choice(["csv", "yaml", "xlsx"]), default=None)
 @click.option("--all-or-nothing", is_flag=True, help="Import nothing if any row has an error.")
 @click.option("--retire-missing", "retire_missing", metavar="UNIT", default=None,
               help="Retire the people of UNIT (and below) that the file no longer lists.")
@@ -221,7 +226,7 @@ def template(output: BinaryIO | None) -> None:
 
 @click.command("export")
 @click.option("--unit", "unit_code", default=None, help="Only this unit and the units below it.")
-@click.option("--format", "file_format", type=click.Choice(["csv", "yaml"]), default="csv", show_default=True)
+@click.option("--format", "file_format", type=click.Choice(["csv", "yaml", "xlsx"]), default="csv", show_default=True)
 @click.option("-o", "output", type=click.File("wb"), default=None, help="File (default: standard output).")
 @pass_services
 def export(services: Services, unit_code: str | None, file_format: str, output: BinaryIO | None) -> None:

@@ -41,6 +41,7 @@ from mailadmin.directory.controls import (
 from mailadmin.directory.results import error_for_result
 from mailadmin.directory.sorted_views import SortedViews
 from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured, server_pool
+from mailadmin.directory.wire import send_add
 from mailadmin.errors import DirectoryError, MailadminError, unreachable
 from mailadmin.i18n import t
 
@@ -105,6 +106,10 @@ class BulkFailure:
 
     dn: str
     error: Exception
+
+
+# Relax Rules control: lets the service account (manage access) clear ppolicy's pwdFailureTime.
+RELAX_RULES_OID = "1.3.6.1.4.1.4203.666.5.12"
 
 
 class DirectoryClient:
@@ -365,9 +370,10 @@ class DirectoryClient:
         """Create an entry; refusals become Conflict, InvalidInput, PermissionDenied…"""
         self._write(lambda c: c.add(dn, attributes=_clean(attributes)), dn)
 
-    def modify(self, dn: str, changes: Changes) -> None:
-        """Change attributes: {name: ("replace"|"add"|"delete", values)}."""
-        self._write(lambda c: c.modify(dn, _changes(changes)), dn)
+    def modify(self, dn: str, changes: Changes, *, relax: bool = False) -> None:
+        """Change attributes: {name: ("replace"|"add"|"delete", values)}; `relax`: operational ones too."""
+        controls = [(RELAX_RULES_OID, True, None)] if relax else None
+        self._write(lambda c: c.modify(dn, _changes(changes), controls=controls), dn)
 
     def delete(self, dn: str) -> None:
         """Remove a leaf entry."""
@@ -540,7 +546,7 @@ def _pipeline(connection: Connection, batch: Batch, controls: list[Any] | None) 
     results: list[dict[str, Any]] = []
     pending: deque[int] = deque()
     for dn, attributes in batch:
-        pending.append(connection.add(dn, attributes=_clean(attributes), controls=controls))
+        pending.append(send_add(connection, dn, _clean(attributes), controls))  # wire.py: why not ldap3's add
         if len(pending) >= PIPELINE_WINDOW:
             results.append(_wait(connection, pending.popleft()))
     results.extend(_wait(connection, message_id) for message_id in pending)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from ldap3.core.exceptions import LDAPCommunicationError, LDAPServerPoolExhaustedError
 
@@ -21,6 +23,9 @@ from mailadmin.i18n import t
 from mailadmin.model import Mailbox, Status, Tier
 
 IS_MAILBOX = filters.eq("objectClass", "maMailbox")
+# Every web session and API token carries the epoch its person had when it began; a write that
+# must end them all (status, password, logout) replaces it, so no caller can forget it.
+EPOCH = "maSessionEpoch"
 ALIAS_PROBES = 50
 
 
@@ -108,6 +113,16 @@ class MailboxStore:
         earlier = [value.split(b"#", 3)[-1] for value in entry.raw("pwdHistory")]
         return [value.decode("utf-8", "replace") for value in (*entry.raw("userPassword"), *earlier)]
 
+    def lock_state(self, dn: str) -> tuple[str, int]:
+        """(ppolicy lock time or '', failed binds ppolicy still counts) of an entry."""
+        entry = self.client.get(dn, ["pwdAccountLockedTime", "pwdFailureTime"])
+        return ("", 0) if entry is None else (entry.text("pwdAccountLockedTime"), len(entry.raw("pwdFailureTime")))
+
+    def unlock(self, dn: str) -> None:
+        """Lift a ppolicy lockout and forget the failures it counted (else the next typo locks again)."""
+        self.client.modify(dn, {"pwdAccountLockedTime": ("replace", []), "pwdFailureTime": ("replace", [])},
+                           relax=True)
+
     def add(self, mailbox: Mailbox, unit_path: tuple[str, ...], password_hash: str | None) -> str:
         """Create the entry; returns its DN."""
         dn = self.dn_of(mailbox, unit_path)
@@ -147,18 +162,18 @@ class MailboxStore:
         updates = [write for write in batch if write.mailbox is not None and write.new_unit_path is None]
         outcomes: dict[str, Exception | None] = {}
         if updates:
-            error = self._attempt(lambda: self._update_all(updates))
+            error = self._attempt(partial(self._update_all, updates))
             if error is None:
                 outcomes.update((write.dn, None) for write in updates)
             else:  # nothing of the transaction was written: find the bad one(s)
-                outcomes.update((w.dn, self._attempt(lambda w=w: self._update_all([w]))) for w in updates)
+                outcomes.update((w.dn, self._attempt(partial(self._update_all, [w]))) for w in updates)
         for write in batch:
             if write.dn not in outcomes:
-                outcomes[write.dn] = self._attempt(lambda w=write: self._move_or_delete(w))
+                outcomes[write.dn] = self._attempt(partial(self._move_or_delete, write))
         for write in batch:
             if on_result:
                 on_result(write.dn, outcomes[write.dn])
-        return [BulkFailure(w.dn, error) for w in batch if (error := outcomes[w.dn]) is not None]
+        return [BulkFailure(w.dn, refusal) for w in batch if (refusal := outcomes[w.dn]) is not None]
 
     def _attempt(self, step: Callable[[], None]) -> MailadminError | None:
         """Run one step; a refusal is returned, a lost directory raised."""
@@ -203,15 +218,22 @@ class MailboxStore:
         locked = [] if status is Status.ACTIVE else [LOCKED_FOREVER]
         changes["pwdAccountLockedTime"] = ("replace", locked)
         changes["maRetainUntil"] = ("replace", [retain_until] if retain_until else [])
-        self.client.modify(dn, changes)
+        self.client.modify(dn, {**changes, **_new_epoch()})
 
     def set_password(self, dn: str, password_hash: str) -> None:
         """Replace the password (ppolicy marks it reset: the owner must change it)."""
-        self.client.modify(dn, {"userPassword": ("replace", [password_hash])})
+        self.client.modify(dn, {"userPassword": ("replace", [password_hash]), **_new_epoch()})
 
-    def change_own_password(self, dn: str, old_password: str, new_hash: str) -> None:
-        """The owner replaces their password, bound as themselves."""
+    def change_own_password(self, dn: str, old_password: str, new_hash: str) -> str:
+        """The owner replaces their password, bound as themselves; returns the new session epoch."""
         self.client.change_own_password(dn, old_password, new_hash)
+        return self.end_sessions(dn)
+
+    def end_sessions(self, dn: str) -> str:
+        """Move the person's session epoch (every session and token ends); returns the new one."""
+        changes = _new_epoch()
+        self.client.modify(dn, changes)
+        return changes[EPOCH][1][0]
 
     def clear_password_reset(self, dn: str) -> None:
         """Drop ppolicy's must-change flag (for accounts whose password the admin chose)."""
@@ -277,7 +299,12 @@ def _write_changes(write: MailboxWrite) -> dict[str, tuple[str, Values]]:
     changes = {name: ("replace", values) for name, values in mailbox_changes(write.mailbox).items()}
     if write.status_changed:
         changes["pwdAccountLockedTime"] = ("replace", [] if write.mailbox.status is Status.ACTIVE else [LOCKED_FOREVER])
+        changes.update(_new_epoch())
     return changes
+
+
+def _new_epoch() -> dict[str, tuple[str, Values]]:
+    return {EPOCH: ("replace", [secrets.token_hex(8)])}
 
 
 def _with_password(attributes: dict[str, Values], password_hash: str | None) -> dict[str, Values]:

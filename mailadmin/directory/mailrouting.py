@@ -108,7 +108,7 @@ class MailRoutingStore:
 
     def expand(self, list_dn: str) -> list[MailUser]:
         """Deliverable mailboxes of a list, nested lists included, each once."""
-        seen_lists, found = {list_dn.lower()}, {}
+        seen_lists, found = {list_dn.lower()}, dict[str, MailUser]()
         pending = [list_dn]
         for _ in range(MAX_LIST_DEPTH):
             if not pending:

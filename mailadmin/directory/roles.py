@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mailadmin.directory import dit, filters
 from mailadmin.directory.client import DirectoryClient, Entry
-from mailadmin.directory.mailboxes import IS_MAILBOX
+from mailadmin.directory.mailboxes import EPOCH, IS_MAILBOX
 from mailadmin.model import Role
 
 ROLE_ATTRIBUTES = ("objectClass", "maRole", "maAdminOf")
-HOLDER_ATTRIBUTES = ("uid", "cn", "maAccountStatus", "maRole", "maAdminOf")
+HOLDER_ATTRIBUTES = ("uid", "cn", "maAccountStatus", "maRole", "maAdminOf", EPOCH, "pwdReset")
+# A login also reads the lock and the hash: a locked account's password is checked locally, so
+# the lock is explained only to someone who proved the password (only the service account may).
+LOGIN_ATTRIBUTES = (*HOLDER_ATTRIBUTES, "pwdAccountLockedTime", "userPassword")
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,10 @@ class RoleHolder:
     status: str
     roles: frozenset[Role]
     scopes: tuple[tuple[str, ...], ...]
+    epoch: str = ""  # maSessionEpoch: sessions and tokens begun under another value are over
+    must_change: bool = False  # pwdReset: the password was set by an administrator
+    locked_at: str = ""  # pwdAccountLockedTime (read for logins only)
+    password_hash: str = field(default="", repr=False)  # userPassword (read for logins only)
 
 
 class RoleStore:
@@ -38,15 +45,27 @@ class RoleStore:
         return (frozenset(), ()) if entry is None else self._roles_of(entry)
 
     def holder(self, uid: str) -> RoleHolder | None:
-        """A mailbox's name, status, roles and scopes in one search; None if there is no such mailbox."""
-        entries = self.client.search(self.base_dn, filters.all_of(IS_MAILBOX, filters.eq("uid", uid)),
-                                     attributes=HOLDER_ATTRIBUTES)
-        if not entries:
+        """A mailbox's name, status, roles, scopes and session epoch in one search; None if there is none."""
+        return self._holder(filters.eq("uid", uid), HOLDER_ATTRIBUTES)
+
+    def holder_for_login(self, login: str) -> RoleHolder | None:
+        """The mailbox a login names (uid, address or alias), with its lock time and password hash."""
+        login = login.strip().lower()
+        if not login or len(login) > 256:
+            return None
+        named = filters.any_of(filters.eq("mail", login), filters.eq("mailLocalAddress", login)) \
+            if "@" in login else filters.eq("uid", login)
+        return self._holder(named, LOGIN_ATTRIBUTES)
+
+    def _holder(self, condition: str, attributes: tuple[str, ...]) -> RoleHolder | None:
+        entries = self.client.search(self.base_dn, filters.all_of(IS_MAILBOX, condition), attributes=attributes)
+        if len(entries) != 1:
             return None
         entry = entries[0]
         roles, scopes = self._roles_of(entry)
         return RoleHolder(entry.text("uid"), entry.dn, entry.text("cn"), entry.text("maAccountStatus", "active"),
-                          roles, scopes)
+                          roles, scopes, entry.text(EPOCH), entry.text("pwdReset").upper() == "TRUE",
+                          entry.text("pwdAccountLockedTime"), _hash_of(entry))
 
     def _roles_of(self, entry: Entry) -> tuple[frozenset[Role], tuple[tuple[str, ...], ...]]:
         known = {role.value for role in Role}
@@ -69,3 +88,9 @@ class RoleStore:
         entries = self.client.search(self.base_dn, filters.all_of(IS_MAILBOX, filters.present("maRole")),
                                      attributes=HOLDER_ATTRIBUTES)
         return {entry.text("uid"): self._roles_of(entry) for entry in entries}
+
+
+def _hash_of(entry: Entry) -> str:
+    """The stored password hash; slapd's argon2 module leaves a NUL and stray bytes after its own."""
+    values = entry.raw("userPassword")
+    return values[0].split(b"\0", 1)[0].decode("ascii", "replace") if values else ""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ldap3 import FIRST, NONE, Connection, Server, ServerPool, Tls
@@ -138,7 +138,7 @@ class SecuredConnection(Connection):
         super().__init__(*args, **kwargs)
         # ldap3 binds `open` to its strategy per instance and calls it from bind() on a closed
         # connection too: wrapping it here covers every (re)open.
-        self._strategy_open = self.open
+        self._strategy_open: Callable[..., Any] = getattr(self, "open")  # noqa: B009 (ldap3 is untyped)
         self.open = self._open_secured
 
     def _open_secured(self, reset_usage: bool = True, read_server_info: bool = True) -> None:

@@ -50,18 +50,20 @@ def field_of(header: str) -> str | None:
     return None
 
 
-def map_headers(headers: list[str]) -> dict[int, str]:
-    """Column index -> field; unknown, duplicate or missing columns are refused with their names."""
+def map_headers(headers: list[str], ignored: list[str] | None = None) -> dict[int, str]:
+    """Column index -> field; duplicate or missing columns are refused with their names.
+
+    HR exports carry columns of their own ("STT", "Ngày sinh"): an unknown column is left out and
+    named in `ignored` (the preview warns about it) instead of refusing the whole file.
+    """
     mapping: dict[int, str] = {}
     for index, header in enumerate(headers):
         if not header.strip():
             continue
         field = field_of(header)
         if field is None:
-            raise InvalidInput(t(
-                "Cột {column} ({name}) không rõ nghĩa; các cột dùng được: {known}",
-                "column {column} ({name}) is unknown; known columns: {known}",
-                column=index + 1, name=header, known=", ".join(header_labels())), header)
+            (ignored if ignored is not None else []).append(f"{index + 1} ({header.strip()})")
+            continue
         if field in mapping.values():
             raise InvalidInput(t("Cột {name} lặp lại", "the column {name} appears twice", name=header), header)
         mapping[index] = field

@@ -11,6 +11,9 @@ from __future__ import annotations
 import codecs
 import unicodedata
 
+import ftfy
+from ftfy.badness import is_bad
+
 from mailadmin.errors import InvalidInput
 from mailadmin.i18n import t
 
@@ -70,3 +73,32 @@ def _verdict(cp1258: int, vni: int, tcvn3: int) -> str:
     if best == 0:
         return t("không rõ (8-bit)", "unknown 8-bit").render("en")
     return " / ".join(name for name, score in scores.items() if score == best)
+
+
+def mojibake(text: str) -> str | None:
+    """What a cell said before UTF-8 was read as Windows-1252 and saved again ('Nguyá»…n' -> 'Nguyễn'), or None.
+
+    Both ftfy's tests must agree: the text looks bad and re-decoding it changes it. Either alone
+    flags some legitimate text (curly quotes, rare letter pairs).
+    """
+    if not is_bad(text):
+        return None
+    fixed = ftfy.fix_encoding(text)
+    return fixed if fixed != text else None
+
+
+def mojibake_error(text: str, fixed: str) -> InvalidInput:
+    """The row's (or the file's) refusal: what happened and how to export the file again."""
+    return InvalidInput(t(
+        "Chữ bị hỏng bảng mã: «{text}» có lẽ là «{fixed}». Tệp UTF-8 đã bị mở như Windows-1252 rồi lưu lại "
+        "(thường do mở tệp CSV bằng Excel rồi lưu). Hãy xuất lại từ phần mềm nhân sự, hoặc mở bằng Excel qua "
+        "Dữ liệu › Từ văn bản/CSV với mã 65001: Unicode (UTF-8). {vi}",
+        "garbled text (mojibake): «{text}» was probably «{fixed}». The UTF-8 file was read as Windows-1252 "
+        "and saved again (usually by opening the CSV in Excel and saving). Export it again from the HR "
+        "software, or open it in Excel through Data › From Text/CSV with 65001: Unicode (UTF-8). {en}",
+        text=_visible(text), fixed=fixed, vi=SAVE_AS_UTF8.render("vi"), en=SAVE_AS_UTF8.render("en")))
+
+
+def _visible(text: str) -> str:
+    """The garbled text as shown: its C1 control characters (bytes 0x81, 0x8D… of the UTF-8) as '�'."""
+    return "".join("\ufffd" if unicodedata.category(ch) == "Cc" else ch for ch in text)

@@ -62,18 +62,27 @@ def action_data(action: Action) -> dict[str, Any]:
     return {"index": action.index, "outcome": action.outcome.value, "line": action.line, "hr_id": action.hr_id,
             "before": mailbox_data(action.before), "after": mailbox_data(action.after),
             "changes": list(action.changes),
-            "error": {"column": error.column, "field": error.field, "vi": error.message.render("vi"),
-                      "en": error.message.render("en")} if error else None}
+            "error": _note_data(error) if error else None,
+            "warnings": [_note_data(warning) for warning in action.warnings]}
+
+
+def _note_data(note: RowError) -> dict[str, Any]:
+    return {"column": note.column, "field": note.field, "vi": note.message.render("vi"),
+            "en": note.message.render("en"), "cells": note.cells}
 
 
 def action_from_data(data: dict[str, Any]) -> Action:
-    """The inverse of action_data."""
+    """The inverse of action_data (journals written before warnings existed have none)."""
     error = data["error"]
-    row_error = RowError(data["line"], error["column"], error["field"],
-                         t(_literal(error["vi"]), _literal(error["en"]))) if error else None
     return Action(data["index"], Outcome(data["outcome"]), data["line"], data["hr_id"],
                   mailbox_from_data(data["before"]), mailbox_from_data(data["after"]), tuple(data["changes"]),
-                  row_error)
+                  _note(data["line"], error) if error else None,
+                  tuple(_note(data["line"], warning) for warning in data.get("warnings", ())))
+
+
+def _note(line: int, data: dict[str, Any]) -> RowError:
+    return RowError(line, data["column"], data["field"], t(_literal(data["vi"]), _literal(data["en"])),
+                    data.get("cells") or {})
 
 
 def _literal(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Import files -> raw rows: CSV (comma or semicolon, quoted, Excel's exports) and YAML (flat or by unit).
+"""Import files -> raw rows: CSV (comma or semicolon, quoted, Excel's exports), Excel .xlsx and YAML.
 
 Pure: bytes in, rows out. Every value is text (YAML scalars are not converted: a phone
 number 0905… keeps its leading zero, `no` stays `no`), and every row keeps its line.
@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import yaml
+from openpyxl import load_workbook
 
 from mailadmin.errors import InvalidInput
 from mailadmin.i18n import t
 from mailadmin.importer.columns import field_of, map_headers, restore
 from mailadmin.importer.decode import decode
 
-FORMATS = ("csv", "yaml")
+FORMATS = ("csv", "yaml", "xlsx")
+# The deepest import file is units: {CODE: [{key: [alias, ...]}]}; PyYAML composes nodes recursively,
+# so a file of 400 "[" would end in a RecursionError without a bound.
+MAX_YAML_DEPTH = 16
+MAX_XLSX_UNPACKED = 200 * 10**6  # an .xlsx is a zip: its parts are bounded before openpyxl reads them
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,24 +38,43 @@ class RawRow:
     extra: str = ""  # a cell beyond the header row's columns, if any (an error)
 
 
+@dataclass(frozen=True)
+class ParsedFile:
+    """The rows of a file, and the columns left out because they mean nothing to the import."""
+
+    rows: list[RawRow]
+    ignored_columns: tuple[str, ...] = ()
+
+
 def parse(data: bytes, file_format: str, max_rows: int) -> list[RawRow]:
-    """The rows of a CSV or YAML file; the whole file is refused when unreadable or too long."""
-    text = decode(data)
-    rows = parse_csv(text) if file_format == "csv" else parse_yaml(text)
+    """The rows of a CSV, Excel or YAML file; the whole file is refused when unreadable or too long."""
+    return parse_file(data, file_format, max_rows).rows
+
+
+def parse_file(data: bytes, file_format: str, max_rows: int) -> ParsedFile:
+    """The rows of a file and its ignored columns; the whole file is refused when unreadable or too long."""
+    ignored: list[str] = []
+    if file_format == "xlsx":
+        rows = parse_table(read_xlsx(data), ignored)
+    else:
+        text = decode(data)
+        rows = parse_csv(text, ignored) if file_format == "csv" else parse_yaml(text)
     result: list[RawRow] = []
     for row in rows:
         result.append(row)
         if len(result) > max_rows:
             raise InvalidInput(t("Tệp có hơn {n} dòng dữ liệu (giới hạn imports.max_rows); hãy chia nhỏ tệp",
                                  "the file has more than {n} data rows (imports.max_rows); split it", n=max_rows))
-    return result
+    return ParsedFile(result, tuple(ignored))
 
 
 def guess_format(name: str, data: bytes) -> str:
-    """yaml for .yaml/.yml names, csv for other names; for stdin, YAML if it starts like YAML."""
+    """yaml for .yaml/.yml, xlsx for Excel workbooks, else csv; for stdin, YAML if it starts like YAML."""
     lowered = name.lower()
     if lowered.endswith((".yaml", ".yml")):
         return "yaml"
+    if lowered.endswith(".xlsx") or data.startswith(b"PK\x03\x04"):  # a zip: what Excel saves
+        return "xlsx"
     if name not in ("", "-", "<stdin>"):
         return "csv"
     head = data.lstrip(b"\xef\xbb\xbf \r\n")[:20]
@@ -57,7 +83,7 @@ def guess_format(name: str, data: bytes) -> str:
 
 # -- CSV ---------------------------------------------------------------------------------------
 
-def parse_csv(text: str) -> Iterator[RawRow]:
+def parse_csv(text: str, ignored: list[str] | None = None) -> Iterator[RawRow]:
     """Rows of a CSV text; the delimiter (, ; or tab) is taken from the header line."""
     lines = io.StringIO(text, newline="")
     first = lines.readline()
@@ -69,7 +95,7 @@ def parse_csv(text: str) -> Iterator[RawRow]:
     else:
         delimiter = _delimiter(first)
     header = next(csv.reader([first], delimiter=delimiter), [])
-    mapping = map_headers(header)
+    mapping = map_headers(header, ignored)
     reader = csv.reader(lines, delimiter=delimiter)
     columns = {name: str(index + 1) for index, name in mapping.items()}  # shared by every row
     start = offset + 1
@@ -77,7 +103,7 @@ def parse_csv(text: str) -> Iterator[RawRow]:
         for cells in reader:
             line, start = start, offset + reader.line_num + 1
             if any(cell.strip() for cell in cells):
-                yield _csv_row(line, cells, mapping, columns)
+                yield _csv_row(line, cells, mapping, columns, len(header))
     except csv.Error as exc:
         raise InvalidInput(t("Dòng {line}: CSV hỏng ({e})", "line {line}: malformed CSV ({e})",
                              line=start, e=exc)) from None
@@ -88,24 +114,98 @@ def _delimiter(header: str) -> str:
     return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
-def _csv_row(line: int, cells: list[str], mapping: dict[int, str], columns: dict[str, str]) -> RawRow:
+def _csv_row(line: int, cells: list[str], mapping: dict[int, str], columns: dict[str, str], width: int) -> RawRow:
     values = {name: restore(cells[index].strip()) if index < len(cells) else "" for index, name in mapping.items()}
-    extra = next((str(i + 1) for i, cell in enumerate(cells) if i not in mapping and cell.strip()), "")
+    extra = next((str(i + 1) for i, cell in enumerate(cells[width:], start=width) if cell.strip()), "")
     return RawRow(line, values, columns, extra)
+
+
+# -- Excel -------------------------------------------------------------------------------------
+
+def read_xlsx(data: bytes) -> list[list[str]]:
+    """The first sheet of an .xlsx workbook as text cells (numbers as Excel shows them, dates as dd/mm/yyyy)."""
+    _check_unpacked_size(data)
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InvalidInput(t("Tệp Excel không đọc được ({e}); hãy lưu lại dạng .xlsx hoặc CSV UTF-8",
+                             "the Excel file cannot be read ({e}); save it again as .xlsx or CSV UTF-8",
+                             e=type(exc).__name__)) from None
+    try:
+        sheet = book.worksheets[0]
+        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """Refuse a workbook that would unpack to more than MAX_XLSX_UNPACKED bytes (a zip bomb)."""
+    try:
+        unpacked = sum(item.file_size for item in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise InvalidInput(t("Tệp không phải tệp Excel .xlsx hợp lệ",
+                             "the file is not a valid Excel .xlsx file")) from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise InvalidInput(t("Tệp Excel giải nén ra hơn {n} MB; hãy chia nhỏ tệp",
+                             "the Excel file unpacks to more than {n} MB; split it", n=MAX_XLSX_UNPACKED // 10**6))
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a phone or HR id typed as a number
+    if isinstance(value, datetime | date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def parse_table(table: list[list[str]], ignored: list[str] | None = None) -> Iterator[RawRow]:
+    """Rows of a sheet read as text; the first non-empty row is the header (line numbers as Excel shows)."""
+    start = next((i for i, cells in enumerate(table) if any(cell.strip() for cell in cells)), len(table))
+    if start == len(table):
+        return
+    header = table[start]
+    mapping = map_headers(header, ignored)
+    columns = {name: _column_letter(index) for index, name in mapping.items()}
+    for number, cells in enumerate(table[start + 1:], start=start + 2):
+        if any(cell.strip() for cell in cells):
+            yield _csv_row(number, cells, mapping, columns, len(header))
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
 # -- YAML --------------------------------------------------------------------------------------
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, composing nodes only, refusing aliases (no 'billion laughs')."""
+    """PyYAML's safe loader, composing nodes only, refusing aliases (no 'billion laughs') and deep nesting."""
+
+    depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
             raise InvalidInput(t("Dòng {line}: YAML có bí danh (*{name}); tệp nhập không được dùng bí danh",
                                  "line {line}: YAML alias (*{name}) is not allowed in import files",
                                  line=event.start_mark.line + 1, name=event.anchor))
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_YAML_DEPTH:
+            raise InvalidInput(t("Dòng {line}: YAML lồng nhau quá {n} tầng; tệp nhập chỉ cần danh sách người "
+                                 "(hoặc đơn vị: danh sách người)",
+                                 "line {line}: YAML nested more than {n} levels deep; an import file needs only a "
+                                 "list of people (or unit: list of people)", line=event.start_mark.line + 1,
+                                 n=MAX_YAML_DEPTH))
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def parse_yaml(text: str) -> Iterator[RawRow]:

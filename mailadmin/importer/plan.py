@@ -54,6 +54,7 @@ class Action:
     after: Mailbox | None = None
     changes: tuple[str, ...] = ()
     error: RowError | None = None
+    warnings: tuple[RowError, ...] = ()
 
     @property
     def uid(self) -> str:
@@ -113,11 +114,13 @@ def make_plan(people: list[Person], errors: list[RowError], snapshot: Snapshot,
             after = _updated(person, options)
             outcome = _outcome(person.existing, after)
             steps.append((person.line, outcome, person.hr_id, person.existing, after, None))
-    steps += [(e.line, Outcome.ERROR, "", None, None, e) for e in errors]
+    steps += [(e.line, Outcome.ERROR, e.cells.get("hr_id", ""), None, None, e) for e in errors]
     steps.sort(key=lambda step: step[0])
     steps += _retirements(people, snapshot, options)
+    warnings = {person.line: person.warnings for person in people}  # retirements have line 0: none
     return Plan([Action(i, outcome, line, hr_id, before, after, diff(before, after) if before and after else (),
-                        error) for i, (line, outcome, hr_id, before, after, error) in enumerate(steps)])
+                        error, warnings.get(line, ()))
+                 for i, (line, outcome, hr_id, before, after, error) in enumerate(steps)])
 
 
 def _allocator(people: list[Person], snapshot: Snapshot) -> AddressAllocator:
@@ -201,7 +204,6 @@ def describe(action: Action) -> Text:
     """A short bilingual note for the results file: the error, or the fields that change."""
     if action.error is not None:
         return action.error.message
-    if action.changes:
-        names = ", ".join(action.changes)
-        return t("thay đổi: {f}", "changes: {f}", f=names)
-    return t("", "")
+    notes = [t("thay đổi: {f}", "changes: {f}", f=", ".join(action.changes))] if action.changes else []
+    notes += [warning.message for warning in action.warnings]
+    return t("{vi}", "{en}", vi="; ".join(n.render("vi") for n in notes), en="; ".join(n.render("en") for n in notes))

@@ -15,13 +15,16 @@ from mailadmin.i18n import t
 from mailadmin.importer.columns import neutralise
 from mailadmin.importer.plan import WRITES, Action, Plan, describe
 
+OUTCOME_NAMES = {"create": "Tạo mới (create)", "update": "Cập nhật (update)", "move": "Chuyển đơn vị (move)",
+                 "retire": "Thôi sử dụng (retire)", "unchanged": "Không đổi (unchanged)", "error": "Lỗi (error)",
+                 "failed": "Thất bại (failed)", "pending": "Chưa làm (pending)"}
 RESULT_HEADERS = ("Dòng (Line)", "Mã nhân sự (HR id)", "Họ tên (Full name)", "Đơn vị (Unit)",
                   "Thư điện tử (Mail)", "Kết quả (Outcome)", "Ghi chú (Details)", "Mật khẩu ban đầu (Initial password)")
 
 
 def final_outcome(action: Action, applied: dict[int, str] | None) -> tuple[str, str]:
     """(outcome, details): the plan's, or 'failed' with the directory's reason."""
-    details = describe(action).both() if action.error or action.changes else ""
+    details = describe(action).both() if action.error or action.changes or action.warnings else ""
     if applied is None or action.outcome not in WRITES:
         return action.outcome.value, details
     result = applied.get(action.index)
@@ -43,11 +46,19 @@ def result_rows(actions: Iterable[Action], applied: dict[int, str] | None,
                 passwords: dict[int, str]) -> Iterable[list[str]]:
     """One row per action, passwords only for people created now."""
     for action in actions:
-        mailbox = action.after or action.before
         outcome, details = final_outcome(action, applied)
         password = passwords.get(action.index, "") if outcome == "create" and applied is not None else ""
-        yield [str(action.line or ""), action.hr_id, mailbox.name.full if mailbox else "",
-               mailbox.unit_code if mailbox else "", mailbox.mail if mailbox else "", outcome, details, password]
+        yield [str(action.line or ""), action.hr_id, *who(action), OUTCOME_NAMES.get(outcome, outcome), details,
+               password]
+
+
+def who(action: Action) -> list[str]:
+    """Name, unit and mail of the row's person: the mailbox, or what the refused row said."""
+    mailbox = action.after or action.before
+    if mailbox is not None:
+        return [mailbox.name.full, mailbox.unit_code, mailbox.mail]
+    cells = action.error.cells if action.error else {}
+    return [cells.get("full_name", ""), cells.get("unit", ""), cells.get("mail", "")]
 
 
 def results_csv(rows: Iterable[list[str]]) -> bytes:
@@ -75,6 +86,8 @@ def summary(job_id: str | None, actions: list[Action], applied: dict[int, str] |
             state: str) -> dict[str, Any]:
     """The machine-readable summary (`--json`): counts by outcome, errors with rows."""
     errors = [a.error.record() for a in actions if a.error is not None]
+    warnings = [w.warning() for a in actions for w in a.warnings]
     failed = [{"line": a.line, "hr_id": a.hr_id, "uid": a.uid, "error": final_outcome(a, applied)[1]}
               for a in actions if final_outcome(a, applied)[0] == "failed"]
-    return {"job": job_id, "state": state, "counts": counts(actions, applied), "errors": errors, "failed": failed}
+    return {"job": job_id, "state": state, "counts": counts(actions, applied), "errors": errors, "warnings": warnings,
+            "failed": failed}

@@ -11,11 +11,11 @@ from typing import Any
 
 from mailadmin.audit import AuditLog, Change
 from mailadmin.errors import ConfigError, Conflict, InvalidInput, MailadminError
-from mailadmin.i18n import t
+from mailadmin.i18n import Text, t
 from mailadmin.importer.apply import Progress, Writer, apply_job, undo_job
 from mailadmin.importer.columns import FORMULA_STARTS
 from mailadmin.importer.journal import Job
-from mailadmin.importer.parse import FORMATS, guess_format, parse
+from mailadmin.importer.parse import FORMATS, guess_format, parse_file
 from mailadmin.importer.plan import WRITES, Action, Outcome, Plan, PlanOptions, make_plan
 from mailadmin.importer.report import result_rows, results_csv, summary, write_once
 from mailadmin.importer.snapshot import Snapshot
@@ -38,10 +38,20 @@ class Preview:
     file_name: str
     file_format: str
     options: PlanOptions = field(default_factory=PlanOptions)
+    notes: tuple[Text, ...] = ()  # about the whole file (columns left out)
 
     def summary(self) -> dict[str, Any]:
         """Counts by outcome and errors with rows (no job yet)."""
-        return summary(None, self.plan.actions, None, "preview")
+        return {**summary(None, self.plan.actions, None, "preview"),
+                "notes": [{"vi": note.render("vi"), "en": note.render("en")} for note in self.notes]}
+
+
+def _file_notes(ignored_columns: tuple[str, ...]) -> tuple[Text, ...]:
+    """A warning naming the columns the import left out, if any."""
+    if not ignored_columns:
+        return ()
+    return (t("Bỏ qua các cột không dùng cho nhập: {c}", "columns not used by the import were left out: {c}",
+              c=", ".join(ignored_columns)),)
 
 
 def _initial_password() -> str:
@@ -95,12 +105,13 @@ class ImportService:
         chosen = file_format or guess_format(file_name, data)
         if chosen not in FORMATS:
             raise InvalidInput(t("Định dạng không hỗ trợ: {f}", "unsupported format: {f}", f=chosen), "format")
-        rows = parse(data, chosen, self.settings.imports.max_rows)
+        parsed = parse_file(data, chosen, self.settings.imports.max_rows)
         snapshot = snapshot or self.snapshot()
-        people, errors = validate(rows, snapshot)
+        people, errors = validate(parsed.rows, snapshot)
         options = options or PlanOptions(retention_days=self.settings.mailboxes.retention_days)
         plan = make_plan(people, errors, snapshot, options)
-        return Preview(Plan([self._with_defaults(action) for action in plan.actions]), file_name, chosen, options)
+        return Preview(Plan([self._with_defaults(action) for action in plan.actions]), file_name, chosen, options,
+                       _file_notes(parsed.ignored_columns))
 
     def _with_defaults(self, action: Action) -> Action:
         """A created mailbox gets what the mailbox service gives every new one (imported ones had no quota)."""
@@ -125,6 +136,7 @@ class ImportService:
         self.prune()
         job = Job.create(self.jobs_dir, preview.plan, {
             "file": preview.file_name, "format": preview.file_format, "all_or_nothing": all_or_nothing,
+            "notes": preview.summary()["notes"],
             "retire_missing": preview.options.retire_missing, "welcome": welcome})
         job.write_secrets({a.index: _initial_password() for a in preview.plan.actions
                            if a.outcome is Outcome.CREATE})

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import TypeVar
 
 from mailadmin.errors import MailadminError
 from mailadmin.i18n import Text, t
 from mailadmin.importer.columns import COLUMNS
+from mailadmin.importer.decode import mojibake, mojibake_error
 from mailadmin.importer.parse import RawRow
 from mailadmin.importer.snapshot import Snapshot
 from mailadmin.model import Mailbox, PersonName, Status, Unit
-from mailadmin.names import fold, is_reserved, split_name
-from mailadmin.validation import clean_address, clean_local_part, clean_phone, clean_text
+from mailadmin.names import fold, is_reserved, local_part, normalize, search_key, split_name, strip_titles
+from mailadmin.validation import clean_address, clean_local_part, clean_person_name, clean_phone, clean_text
 
 T = TypeVar("T")
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -40,6 +43,7 @@ class Person:
     aliases: tuple[str, ...]   # full addresses, sorted
     status: Status | None      # None: keep (new people: active)
     existing: Mailbox | None
+    warnings: tuple[RowError, ...] = ()  # what the import changed in the row on its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +54,25 @@ class RowError:
     column: str
     field: str
     message: Text
+    cells: dict[str, str] = dataclass_field(default_factory=dict, compare=False)  # who the row was about, as written
 
     def record(self) -> dict[str, object]:
         """Plain data for JSON output."""
         return {"line": self.line, "column": self.column, "field": self.field,
                 "error_vi": self.message.render("vi"), "error_en": self.message.render("en")}
+
+    def warning(self) -> dict[str, object]:
+        """Plain data for JSON output, when the row is imported all the same."""
+        return {"line": self.line, "column": self.column, "field": self.field,
+                "warning_vi": self.message.render("vi"), "warning_en": self.message.render("en")}
+
+
+SHOWN_CELLS = ("hr_id", "full_name", "unit", "mail")
+
+
+def _cells(row: RawRow) -> dict[str, str]:
+    """The cells that tell an officer whom a refused row was about (for the preview and the results file)."""
+    return {name: row.values.get(name, "").strip()[:200] for name in SHOWN_CELLS if row.values.get(name, "").strip()}
 
 
 class _Invalid(Exception):
@@ -65,17 +83,19 @@ class _Invalid(Exception):
 
 def validate(rows: list[RawRow], snapshot: Snapshot) -> tuple[list[Person], list[RowError]]:
     """Check every row against the rules, the directory snapshot and the rest of the file."""
+    _refuse_mojibake_file(rows)
+    repeated = _repeated_hr_ids(rows)
     people: list[Person] = []
     errors: list[RowError] = []
-    hr_lines: dict[str, int] = {}
     claimed: dict[str, int] = {}
     for row in rows:
         try:
+            _single_hr_id(row, repeated)
             person = _person(row, snapshot)
-            _unique_in_file(person, hr_lines, claimed, snapshot)
+            _unique_in_file(person, claimed, snapshot)
         except _Invalid as problem:
             column = row.columns.get(problem.field, "") if problem.field else row.extra
-            errors.append(RowError(row.line, column, problem.field, problem.message))
+            errors.append(RowError(row.line, column, problem.field, problem.message, _cells(row)))
             continue
         people.append(person)
     return people, errors
@@ -87,22 +107,75 @@ def _person(row: RawRow, snapshot: Snapshot) -> Person:
                              c=row.extra))
     values = row.values
     hr_id = _field("hr_id", lambda: clean_text(values.get("hr_id", ""), "hr_id"))
-    name = _field("full_name", lambda: split_name(clean_text(values.get("full_name", ""), "full_name",
-                                                             required=True)))
+    name, removed = _name(values.get("full_name", ""))
     unit = _unit(values.get("unit", ""), snapshot)
     mail = _field("mail", lambda: _local_part(values.get("mail", ""), snapshot.domain))
     existing = _match(hr_id, mail, snapshot)
     if not hr_id and existing is None:  # only a mailbox that has no HR id yet may be named by its mail
         raise _Invalid("hr_id", t("Thiếu mã nhân sự", "the HR id is missing"))
+    if not mail and existing is None:
+        _field("full_name", lambda: local_part(name, snapshot.pattern))
     aliases = _field("aliases", lambda: tuple(sorted({clean_address(a, snapshot.domain, "aliases")
                                                       for a in _SEPARATORS.split(values.get("aliases", "")) if a})))
     person = Person(
         line=row.line, hr_id=hr_id, name=name, unit=unit,
-        title=_field("title", lambda: clean_text(values.get("title", ""), "title")),
+        title=_field("title", lambda: clean_text(_readable(values.get("title", ""), "title"), "title")),
         phone=_field("phone", lambda: clean_phone(values.get("phone", ""))),
-        mail=mail, aliases=aliases, status=_status(values.get("status", "")), existing=existing)
+        mail=mail, aliases=aliases, status=_status(values.get("status", "")), existing=existing,
+        warnings=_stripped_warning(row, name, removed))
     _check_addresses(person, snapshot)
     return person
+
+
+def _name(value: str) -> tuple[PersonName, tuple[str, ...]]:
+    """The person's name without honorifics and bracketed notes (and what was removed), or _Invalid."""
+    text = _field("full_name", lambda: clean_text(_readable(value, "full_name"), "full_name", required=True))
+    bare, removed = strip_titles(text)
+    return _field("full_name", lambda: split_name(clean_person_name(bare))), removed
+
+
+def _readable(value: str, field: str) -> str:
+    """The cell, unless it is mojibake (checked before anything else: it holds C1 control characters)."""
+    fixed = mojibake(value)
+    if fixed is not None:
+        raise _Invalid(field, mojibake_error(value, fixed).message)
+    return value
+
+
+def _stripped_warning(row: RawRow, name: PersonName, removed: tuple[str, ...]) -> tuple[RowError, ...]:
+    if not removed:
+        return ()
+    return (RowError(row.line, row.columns.get("full_name", ""), "full_name", t(
+        "Đã bỏ {removed} khỏi họ tên: lưu là «{name}», địa chỉ tạo từ tên này",
+        "removed {removed} from the name: stored as «{name}», the address is made from it",
+        removed=", ".join(f"«{r}»" for r in removed), name=name.full)),)
+
+
+def _refuse_mojibake_file(rows: list[RawRow]) -> None:
+    """Most names garbled: the whole file was saved in the wrong encoding, refuse it as one."""
+    garbled = [(row.values.get("full_name", ""), fixed) for row in rows
+               if (fixed := mojibake(row.values.get("full_name", ""))) is not None]
+    if garbled and len(garbled) * 2 > len(rows):
+        raise mojibake_error(*garbled[0])
+
+
+def _repeated_hr_ids(rows: list[RawRow]) -> dict[str, list[int]]:
+    """HR id -> its lines, for the ids on more than one line of the file."""
+    lines: dict[str, list[int]] = {}
+    for row in rows:
+        key = normalize(row.values.get("hr_id", ""))
+        if key:
+            lines.setdefault(key, []).append(row.line)
+    return {key: found for key, found in lines.items() if len(found) > 1}
+
+
+def _single_hr_id(row: RawRow, repeated: dict[str, list[int]]) -> None:
+    key = normalize(row.values.get("hr_id", ""))
+    if key in repeated:
+        raise _Invalid("hr_id", t(
+            "Mã nhân sự {id} có ở nhiều dòng ({lines}): không rõ dòng nào đúng, không nhập dòng nào trong số đó",
+            "HR id {id} is on several lines ({lines}): the file is ambiguous, none of them is imported",
+            id=key, lines=", ".join(map(str, repeated[key]))))
 
 
 def _field(name: str, check: Callable[[], T]) -> T:
@@ -120,13 +193,31 @@ def _local_part(value: str, domain: str) -> str:
 
 
 def _unit(value: str, snapshot: Snapshot) -> Unit:
+    """A unit by code, by path of codes (54/555/22015) or by its exact name ("Sở Y tế")."""
     segments = [s for s in _PATH_SEPARATORS.split(value.strip()) if s]
     if not segments:
         raise _Invalid("unit", t("Thiếu đơn vị", "the unit is missing"))
     unit = snapshot.units.units.get(segments[-1])
-    if unit is None or tuple(segments) != unit.path[-len(segments):]:
-        raise _Invalid("unit", t("Không có đơn vị {v}", "no unit {v}", v=value.strip()))
-    return unit
+    if unit is not None and tuple(segments) == unit.path[-len(segments):]:
+        return unit
+    return _unit_by_name(value.strip(), snapshot)
+
+
+def _unit_by_name(value: str, snapshot: Snapshot) -> Unit:
+    named = snapshot.units.by_name.get(search_key(value), [])
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise _Invalid("unit", t("Có {n} đơn vị tên {v}; hãy ghi mã đơn vị: {codes}",
+                                 "{n} units are named {v}; write the unit code: {codes}", n=len(named), v=value,
+                                 codes=", ".join(sorted(unit.code for unit in named))))
+    near = difflib.get_close_matches(search_key(value), list(snapshot.units.by_name), n=1, cutoff=0.75)
+    if near:
+        unit = snapshot.units.by_name[near[0]][0]
+        raise _Invalid("unit", t("Không có đơn vị {v}; có phải {name} (mã {code})?",
+                                 "no unit {v}; did you mean {name} (code {code})?", v=value, name=unit.name,
+                                 code=unit.code))
+    raise _Invalid("unit", t("Không có đơn vị {v}", "no unit {v}", v=value))
 
 
 def _status(value: str) -> Status | None:
@@ -165,17 +256,12 @@ def _check_addresses(person: Person, snapshot: Snapshot) -> None:
                                     a=f"{local}@{snapshot.domain}"))
 
 
-def _unique_in_file(person: Person, hr_lines: dict[str, int], claimed: dict[str, int], snapshot: Snapshot) -> None:
-    if person.hr_id and person.hr_id in hr_lines:
-        raise _Invalid("hr_id", t("Mã nhân sự {id} trùng với dòng {line}", "HR id {id} repeats line {line}",
-                                  id=person.hr_id, line=hr_lines[person.hr_id]))
+def _unique_in_file(person: Person, claimed: dict[str, int], snapshot: Snapshot) -> None:
     locals_ = ([person.mail] if person.mail else []) + [a.split("@")[0] for a in person.aliases]
     for local in locals_:
         if local in claimed:
             raise _Invalid("mail", t("Địa chỉ {a} đã dùng ở dòng {line}", "the address {a} is used on line {line}",
                                      a=f"{local}@{snapshot.domain}", line=claimed[local]))
-    if person.hr_id:
-        hr_lines[person.hr_id] = person.line
     claimed.update(dict.fromkeys(locals_, person.line))
 
 

@@ -13,6 +13,7 @@ from mailadmin.directory.roles import RoleStore
 from mailadmin.errors import ConfigError, DirectoryUnavailable
 from mailadmin.i18n import t
 from mailadmin.importer.service import ImportService
+from mailadmin.services.auth import LoginService, admin_logins, throttle_file
 from mailadmin.services.authz import Principal
 from mailadmin.services.certificates import CertificateService
 from mailadmin.services.dashboard import DashboardService
@@ -30,6 +31,8 @@ def directory_config(settings: Settings) -> DirectoryConfig:
     """The private slapd of the state folder, unless the config names external servers."""
     ldap = settings.ldap
     base = settings.organisation.base_dn
+    uris: tuple[str, ...]
+    password_file: Path | None
     if settings.embedded_directory:
         uris = (PrivateSlapd(settings).uri,)
         bind_dn = dit.service_dn(base)
@@ -67,6 +70,7 @@ class Services:
     def __init__(self, settings: Settings, client: DirectoryClient | None = None) -> None:
         self.settings = settings
         self._client = client
+        self.login_throttle_path: Path | None = throttle_file(settings)  # None: counted in this process only
 
     @cached_property
     def client(self) -> DirectoryClient:
@@ -110,8 +114,17 @@ class Services:
         return ListService(GroupStore(self.client), self.mailboxes, self.units, self.audit)
 
     @cached_property
+    def logins(self) -> LoginService:
+        """The web admin's logins (the service account reads locks, hashes and session epochs)."""
+        return admin_logins(self.roles, self.client.config, self.settings, self.login_throttle_path)
+
+    @cached_property
     def tokens(self) -> TokenService:
-        return TokenService(self.settings.state_dir / "secrets" / "api-tokens.json", self.audit)
+        return TokenService(self.settings.state_dir / "secrets" / "api-tokens.json", self.audit, self._epoch_of)
+
+    def _epoch_of(self, uid: str) -> str:
+        holder = self.roles.holder(uid)
+        return holder.epoch if holder else "\0"
 
     @cached_property
     def unit_admin(self) -> UnitAdminService:
@@ -125,6 +138,8 @@ class Services:
 
     def close(self) -> None:
         """Release directory connections."""
+        if "logins" in self.__dict__:
+            self.logins.close()
         if "client" in self.__dict__:
             self.client.close()
 

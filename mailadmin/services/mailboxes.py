@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from mailadmin.audit import AuditLog
 from mailadmin.directory import dit, filters
 from mailadmin.directory.client import BulkFailure, DirectoryClient
 from mailadmin.directory.mailboxes import MailboxStore
+from mailadmin.directory.mapping import LOCKED_FOREVER
 from mailadmin.directory.roles import RoleStore
 from mailadmin.errors import Conflict, InvalidInput
 from mailadmin.i18n import t
@@ -19,7 +20,7 @@ from mailadmin.passwords import generate_password, hash_chosen, hash_generated, 
 from mailadmin.services.authz import NO_RIGHTS, Principal, Rights, require, require_holds
 from mailadmin.services.units import UnitService
 from mailadmin.settings import Settings
-from mailadmin.validation import clean_address, clean_local_part, clean_phone, clean_text
+from mailadmin.validation import clean_address, clean_local_part, clean_person_name, clean_phone, clean_text
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class MailboxService:
 
     def prepare(self, request: NewMailbox, allocator: AddressAllocator) -> tuple[Mailbox, str]:
         """Validate a request and pick its address; writes nothing. Returns the mailbox and password."""
-        name = split_name(clean_text(request.full_name, "full_name", required=True))
+        name = split_name(clean_person_name(request.full_name))
         unit = self.units.get(request.unit_code)
         uid = self._pick_local_part(request.mail, name, allocator)
         mailbox = Mailbox(
@@ -319,3 +320,49 @@ class MailboxService:
         moved = replace(mailbox, unit_code=unit.code, tier=unit.tier)
         self.audit.record("mailbox.move", mailbox.uid, mailbox_record(mailbox), mailbox_record(moved))
         return moved
+
+    # -- logins: lock state, unlock, end of sessions (services/auth.py) --------------------------
+
+    def lock_state(self, uid: str) -> LockState:
+        """Whether ppolicy locked the account after wrong passwords, until when, and the failures it counts."""
+        mailbox, dn = self.store.find(uid.strip().lower())
+        locked_at, failures = self.store.lock_state(dn)
+        if locked_at == LOCKED_FOREVER or mailbox.status is not Status.ACTIVE:
+            return LockState(False, None, failures)  # suspended or retired: the status says it
+        return LockState(bool(locked_at), lock_end(locked_at, self.settings.passwords.lockout_seconds), failures)
+
+    def unlock(self, uid: str) -> Mailbox:
+        """Lift a lockout after wrong passwords (never a suspension: resume does that); audited."""
+        mailbox, dn = self.store.find(uid.strip().lower())
+        if mailbox.status is not Status.ACTIVE:
+            raise InvalidInput(t("Hộp thư đang tạm khóa hoặc đã thôi sử dụng: hãy kích hoạt lại thay vì mở khóa",
+                                 "the mailbox is suspended or retired: reactivate it instead of unlocking"))
+        before = self.lock_state(mailbox.uid)
+        self.store.unlock(dn)
+        self.audit.record("mailbox.unlock", mailbox.uid, before={"locked": before.locked, "failures": before.failures},
+                          after={"locked": False, "failures": 0})
+        return mailbox
+
+    def end_sessions(self, uid: str) -> None:
+        """End every web session and API token of a person (logout)."""
+        self.store.end_sessions(self.store.find_entry(uid.strip().lower()).dn)
+
+
+@dataclass(frozen=True)
+class LockState:
+    """A mailbox's lockout after wrong passwords, as administrators see it."""
+
+    locked: bool
+    until: datetime | None  # None while locked: until an administrator unlocks
+    failures: int
+
+
+def lock_end(locked_at: str, lockout_seconds: int) -> datetime | None:
+    """When a ppolicy lock set at `locked_at` ends; None: only an administrator ends it."""
+    if not locked_at or locked_at == LOCKED_FOREVER or not lockout_seconds:
+        return None
+    try:
+        start = datetime.strptime(locked_at[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return start + timedelta(seconds=lockout_seconds)

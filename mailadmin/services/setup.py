@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mailadmin.directory import dit
+from mailadmin.services.auth import decoy_entry, decoy_policy
 from mailadmin.services.context import Services
 from mailadmin.services.units import SyncReport, load_units_file
 
@@ -19,8 +20,22 @@ def apply_password_policy(services: Services) -> None:
     })
 
 
+def ensure_login_decoy(services: Services) -> None:
+    """Create or refresh the entry unknown and locked logins bind as, and its policy (services/auth.py)."""
+    client, policy = services.client, services.settings.passwords
+    policy_dn, policy_entry = decoy_policy(client.base_dn, policy)
+    dn, entry = decoy_entry(client.base_dn, policy)
+    for target, attributes in ((policy_dn, policy_entry), (dn, entry)):
+        if client.get(target, ["cn"]) is None:
+            client.add(target, attributes)
+    client.modify(policy_dn, {name: ("replace", values) for name, values in policy_entry.items()
+                              if name.startswith("pwd") and name != "pwdAttribute"})
+    client.modify(dn, {"pwdPolicySubentry": ("replace", entry["pwdPolicySubentry"])})
+
+
 def initialise(services: Services) -> SyncReport:
-    """Apply the password policy and load the unit list (idempotent)."""
+    """Apply the password policy, make the login decoy and load the unit list (idempotent)."""
     apply_password_policy(services)
+    ensure_login_decoy(services)
     settings = services.settings
     return services.units.sync(load_units_file(settings.resolve(settings.organisation.units_file)))

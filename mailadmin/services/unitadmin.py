@@ -26,7 +26,7 @@ class UnitAdminService:
     def create(self, code: str, name: str, kind: UnitKind, parent_code: str) -> Unit:
         """A new unit below an existing one."""
         code = clean_unit_code(code)
-        if code in dit.RESERVED_UNIT_CODES:
+        if code.casefold() in dit.RESERVED_UNIT_CODES:  # the tree's ou=system / ou=policies, in any case
             raise InvalidInput(t("Mã {code} dành riêng cho hệ thống", "the code {code} is reserved", code=code), "code")
         if code in self.units.index().units:
             raise Conflict(t("Đã có đơn vị mã {code}", "a unit with code {code} exists", code=code), "code")

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from mailadmin.directory.units import UnitStore
 from mailadmin.errors import InvalidInput, NotFound
 from mailadmin.i18n import t
 from mailadmin.model import Unit, UnitKind
-from mailadmin.names import normalize
+from mailadmin.names import normalize, search_key
 from mailadmin.validation import clean_unit_code
 
 INDEX_TTL_SECONDS = 30.0
@@ -42,6 +43,14 @@ class UnitIndex:
         for siblings in children.values():  # a stable order, whatever order the directory returns
             siblings.sort(key=lambda unit: (KIND_ORDER.index(unit.kind), unit.code))
         return cls(by_code, children)
+
+    @cached_property
+    def by_name(self) -> dict[str, list[Unit]]:
+        """Units by name as people type it (diacritics and case ignored); several where names repeat."""
+        found: dict[str, list[Unit]] = {}
+        for unit in self.units.values():
+            found.setdefault(search_key(unit.name), []).append(unit)
+        return found
 
     def get(self, code: str) -> Unit:
         """The unit with this code, or NotFound."""
@@ -158,7 +167,7 @@ def _collect(items: list[Any], parent: tuple[str, ...], out: list[Unit], path: P
             raise InvalidInput(t("{path}: mã {code} dành riêng cho hệ thống",
                                  "{path}: the code {code} is reserved", path=path, code=code))
         try:
-            kind = UnitKind(item.get("kind"))
+            kind = UnitKind(str(item.get("kind")))
         except ValueError:
             raise InvalidInput(t("{path}: đơn vị {code} có loại không hợp lệ: {kind}",
                                  "{path}: unit {code} has an invalid kind: {kind}",

@@ -1,74 +1,36 @@
-"""SMTP AUTH credentials checked by an LDAP bind, with the login -> DN lookup cached briefly."""
+"""SMTP AUTH through the one login service (services/auth.py): a cached lookup, then an LDAP bind.
+
+The login -> DN lookup is cached for a minute so a login costs one bind, not a search and a bind.
+A cache hit only saves the search: the bind still decides (a locked or suspended account fails
+there), and a failed bind drops the entry and looks the login up again, so a moved mailbox is
+found. The mail-server account reads no hashes, so SMTP never explains a lock: 535 for all.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass
-
-from mailadmin.directory.binder import Bind
 from mailadmin.directory.mailrouting import MailRoutingStore, MailUser
+from mailadmin.directory.mapping import LOCKED_FOREVER
+from mailadmin.services.auth import Account, LoginService, LoginThrottle, decoy_dn
+from mailadmin.smtp.config import SmtpConfig
 
 CACHE_SECONDS = 60.0
-CACHE_SIZE = 20000
+# One NAT may hold a whole office whose phones retry a stale password: more room than the web's.
+FAILURES_PER_SOURCE = 30
 
 
-@dataclass(frozen=True)
-class Login:
-    """The outcome of a login: the mailbox only when the password may be used."""
-
-    result: Bind
-    user: MailUser | None = None
-
-
-REFUSED = Login(Bind.REFUSED)
-
-class LoginChecker:
-    """Finds the mailbox a login names and binds as it.
-
-    The lookup is cached for a minute so a login costs one bind, not a search and a bind. A cache
-    hit only saves the search: the bind still decides (a locked or suspended account fails there),
-    and a failed bind drops the entry and looks the login up again, so a moved mailbox is found. A
-    password that must be changed first (admin reset, expired) is the right one: its entry stays.
-    """
-
-    def __init__(self, routing: MailRoutingStore) -> None:
-        self.routing = routing
-        self._cache: dict[str, tuple[MailUser, float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, login: str, password: str) -> Login:
-        """Bind as the mailbox the login names; directory failures raise."""
-        key = login.strip().lower()
-        cached = self._cached(key)
-        if cached is not None:
-            result = self.routing.check_password(cached.dn, password)
-            if result is not Bind.REFUSED:
-                return _login(result, cached)
-        self._forget(key)
-        user = self.routing.user_for_login(key)
-        if user is None or (cached is not None and cached.dn == user.dn):
-            return REFUSED  # unknown, or the same DN whose bind just failed
-        result = self.routing.check_password(user.dn, password)
-        if result is not Bind.REFUSED:
-            self._remember(key, user)
-        return _login(result, user)
-
-    def _cached(self, key: str) -> MailUser | None:
-        with self._lock:
-            found = self._cache.get(key)
-        return found[0] if found and found[1] > time.monotonic() else None
-
-    def _remember(self, key: str, user: MailUser) -> None:
-        with self._lock:
-            if len(self._cache) >= CACHE_SIZE:
-                self._cache.clear()
-            self._cache[key] = (user, time.monotonic() + CACHE_SECONDS)
-
-    def _forget(self, key: str) -> None:
-        with self._lock:
-            self._cache.pop(key, None)
+def smtp_logins(routing: MailRoutingStore, config: SmtpConfig) -> LoginService:
+    """The login service of `mailadmin smtpd`, throttled with the web admin's counts of the host."""
+    throttle = LoginThrottle(config.max_failures, config.lockout_seconds, config.throttle_file, "smtp",
+                             FAILURES_PER_SOURCE)
+    return LoginService(lambda login: _account(routing, routing.user_for_login(login)), routing.binder,
+                        decoy_dn(routing.base_dn), throttle, config.lockout_seconds, cache_seconds=CACHE_SECONDS)
 
 
-def _login(result: Bind, user: MailUser) -> Login:
-    return Login(Bind.OK, user) if result is Bind.OK else Login(result)
+def _account(routing: MailRoutingStore, user: MailUser | None) -> Account | None:
+    """The mailbox with its lock (suspended and retired ones are locked for good: ppolicy's value)."""
+    if user is None:
+        return None
+    if user.status != "active":
+        return Account(user.dn, user.uid, user, LOCKED_FOREVER)
+    entry = routing.client.get(user.dn, ["pwdAccountLockedTime"])
+    return Account(user.dn, user.uid, user, entry.text("pwdAccountLockedTime") if entry else "")

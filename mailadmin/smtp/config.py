@@ -38,6 +38,9 @@ class SmtpConfig:
     relay_host: str
     relay_port: int
     workers: int = 1
+    max_failures: int = 5  # ppolicy's lockout threshold (passwords.max_failures): AUTH throttling stays below it
+    lockout_seconds: int = 900  # and its failure-count window (passwords.lockout_seconds)
+    throttle_file: Path | None = None  # failed logins counted with the web admin's (None: this process only)
 
     @property
     def outbound(self) -> Path:
@@ -65,6 +68,8 @@ def smtp_config(settings: Settings) -> SmtpConfig:
         max_message_bytes=smtp.max_message_bytes, max_recipients=smtp.max_recipients,
         max_connections_per_client=smtp.max_connections_per_client, timeout_seconds=smtp.timeout_seconds,
         relay_host=smtp.relay_host, relay_port=smtp.relay_port, workers=smtp.workers,
+        max_failures=settings.passwords.max_failures, lockout_seconds=settings.passwords.lockout_seconds,
+        throttle_file=settings.state_dir / "throttle" / "logins.sqlite3",
     )
 
 

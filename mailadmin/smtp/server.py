@@ -15,10 +15,9 @@ from typing import Any, AnyStr, ClassVar
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-from mailadmin.directory.binder import Bind
 from mailadmin.directory.mailrouting import MailRoutingStore
-from mailadmin.errors import MailadminError
-from mailadmin.smtp.auth import LoginChecker
+from mailadmin.services.auth import LoginService, Result
+from mailadmin.smtp.auth import smtp_logins
 from mailadmin.smtp.config import SmtpConfig
 from mailadmin.smtp.handler import MailHandler
 from mailadmin.smtp.tls import ensure_self_signed, server_context
@@ -35,9 +34,12 @@ class _NoLoginDataWarning(logging.Filter):
 
 logging.getLogger("mail.log").addFilter(_NoLoginDataWarning())
 AUTH_TEMPFAIL = "454 4.7.0 Temporary authentication failure, try again later"
+AUTH_THROTTLED = "454 4.7.0 Too many failed logins from your address, try again later"
 AUTH_INVALID = "535 5.7.8 Authentication credentials invalid"
 AUTH_MUST_CHANGE = ("535 5.7.8 Password must be changed in the web admin first "
                     "(Hay doi mat khau tren trang quan tri truoc)")
+AUTH_REFUSALS = {Result.MUST_CHANGE: AUTH_MUST_CHANGE, Result.THROTTLED: AUTH_THROTTLED,
+                 Result.UNAVAILABLE: AUTH_TEMPFAIL}
 MAX_CREDENTIAL = 1024
 SCANNED_PREFIXES = ("auth_", "smtp_")  # what aiosmtpd looks up by name (LdapSMTP.__dir__)
 # Commands per connection: a bad client is cut off after 100 of anything (bad commands too); an MTA
@@ -69,7 +71,7 @@ class LdapSMTP(SMTP):
 
     _scanned: ClassVar[dict[type, list[str]]] = {}
 
-    def __init__(self, handler: MailHandler, *, logins: LoginChecker, limit: PeerLimit, plaintext_loopback: bool,
+    def __init__(self, handler: MailHandler, *, logins: LoginService, limit: PeerLimit, plaintext_loopback: bool,
                  **kwargs: Any) -> None:
         super().__init__(handler, **kwargs)
         self.mail_handler = handler
@@ -151,15 +153,10 @@ class LdapSMTP(SMTP):
             return AuthResult(success=False, handled=False, message=AUTH_INVALID)
         if not login or not password or len(login) + len(password) > MAX_CREDENTIAL:
             return AuthResult(success=False, handled=False, message=AUTH_INVALID)
-        try:
-            outcome = await self.mail_handler.blocking(self.logins.check, login, password)
-        except MailadminError as error:
-            log.warning("AUTH for %r failed on the directory: %s", login, error.message.both())
-            return AuthResult(success=False, handled=False, message=AUTH_TEMPFAIL)
-        if outcome.user is None:
-            refusal = AUTH_MUST_CHANGE if outcome.result is Bind.MUST_CHANGE else AUTH_INVALID
-            return AuthResult(success=False, handled=False, message=refusal)
-        return AuthResult(success=True, auth_data=outcome.user)
+        outcome = await self.mail_handler.blocking(self.logins.login, login, password, self._peer_host or "")
+        if outcome.result is Result.OK and outcome.account is not None:
+            return AuthResult(success=True, auth_data=outcome.account.user)
+        return AuthResult(success=False, handled=False, message=AUTH_REFUSALS.get(outcome.result, AUTH_INVALID))
 
 
 def _is_loopback(host: str) -> bool:
@@ -188,7 +185,7 @@ class SmtpService:
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="smtpd-ldap")
         self.handler = MailHandler(config, routing, self.executor)
         self.limit = PeerLimit(config.max_connections_per_client)
-        self.logins = LoginChecker(routing)
+        self.logins = smtp_logins(routing, config)
         self._servers: list[asyncio.Server] = []
 
     def _factory(self, *, submission: bool) -> Any:

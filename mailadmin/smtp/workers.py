@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, cast
 
 from mailadmin.errors import ConfigError
 from mailadmin.i18n import t
@@ -127,7 +127,7 @@ class Supervisor:
                     self._drain_wakeups()
                 elif event in starting:
                     _receive_ready(starting[event])
-                elif (code := self._replace(running[event])) != 0:
+                elif (code := self._replace(running[cast(int, event)])) != 0:
                     return code
         return 0
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.wrappers import Response
 
 from mailadmin.audit import acting_as
+from mailadmin.directory.roles import RoleHolder
 from mailadmin.errors import InvalidInput, MailadminError
-from mailadmin.i18n import t
+from mailadmin.i18n import Text, t
 from mailadmin.model import Mailbox, Role, Status, Tier, Unit
+from mailadmin.services.authz import Principal
 from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
+from mailadmin.services.tokens import Issued
 from mailadmin.web import STATUS_OF_ERROR, csrf, services
+from mailadmin.web.auth import LOCAL_TIME
 from mailadmin.web.guard import (
     default_unit_code,
     managed_mailbox,
@@ -24,6 +28,7 @@ from mailadmin.web.guard import (
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+Choice = TypeVar("Choice", Tier, Status)
 ADMINS = (Role.SUPERADMIN, Role.UNITADMIN)
 READERS = (Role.SUPERADMIN, Role.UNITADMIN, Role.AUDITOR)
 MAX_LIMIT = 500
@@ -39,16 +44,37 @@ def init_app(app: Flask) -> None:
 @bp.before_request
 def _authenticate() -> tuple[Response, int] | None:
     header = request.headers.get("Authorization", "")
-    uid = services().tokens.resolve(header[7:].strip()) if header.startswith("Bearer ") else None
-    if uid is None:
-        return _error(401, t("Cần mã truy cập API hợp lệ (Authorization: Bearer …)",
-                             "a valid API token is required (Authorization: Bearer …)").render("en"))
-    g.principal = services().principal(uid)
+    issued = services().tokens.resolve(header[7:].strip()) if header.startswith("Bearer ") else None
+    holder = services().roles.holder(issued.uid) if issued else None
+    refusal = _token_refusal(holder, issued)
+    if refusal is not None:
+        return _refused(*refusal)
+    assert holder is not None
+    g.principal = Principal(holder.uid, holder.name, holder.roles, holder.scopes)
     if "acting" in g:
         g.acting.__exit__(None, None, None)
-    g.acting = acting_as(f"api:{uid}")
+    g.acting = acting_as(f"api:{holder.uid}")
     g.acting.__enter__()
     return None
+
+
+def _token_refusal(holder: RoleHolder | None, issued: Issued | None) -> tuple[int, Text] | None:
+    """Why a token may not act (401: unknown or ended with its person's sessions; 403: account state)."""
+    if holder is None or issued is None or holder.epoch != issued.epoch:
+        return 401, t("Cần mã truy cập API hợp lệ (Authorization: Bearer …); mã cũ hết hiệu lực khi đăng xuất, "
+                      "đổi mật khẩu hoặc tạm khóa tài khoản",
+                      "a valid API token is required (Authorization: Bearer …); a token ends at logout, "
+                      "a password change or reset, or a suspension")
+    if holder.status != "active":
+        return 403, t("Tài khoản không còn hoạt động", "the account is no longer active")
+    if holder.must_change:
+        return 403, t("Mật khẩu đã được đặt lại: hãy đổi mật khẩu trên trang quản trị trước",
+                      "the password was reset: change it in the web admin first")
+    return None
+
+
+def _refused(status: int, message: Text) -> tuple[Response, int]:
+    return jsonify(error=message.render("en"), error_vi=message.render("vi"), status=status), status
 
 
 def _error(status: int, message: str) -> tuple[Response, int]:
@@ -82,7 +108,7 @@ def _number(name: str, default: int, high: int) -> int:
         raise InvalidInput(t("{n} phải là số", "{n} must be a number", n=name), name) from None
 
 
-def _choice(kind: type[Tier] | type[Status], name: str) -> Tier | Status | None:
+def _choice(kind: type[Choice], name: str) -> Choice | None:
     value = request.args.get(name)
     try:
         return kind(value) if value else None
@@ -105,7 +131,11 @@ def list_mailboxes() -> Response:
 @bp.get("/mailboxes/<uid>")
 @roles_required(*READERS)
 def get_mailbox(uid: str) -> Response:
-    return jsonify(mailbox_json(readable_mailbox(uid)))
+    mailbox = readable_mailbox(uid)
+    lock = services().mailboxes.lock_state(mailbox.uid)
+    until = lock.until.astimezone(LOCAL_TIME).isoformat() if lock.until else None
+    state = {"locked": lock.locked, "until": until, "failures": lock.failures}
+    return jsonify({**mailbox_json(mailbox), "lock": state})
 
 
 @bp.post("/mailboxes")

@@ -1,11 +1,17 @@
-"""Login by LDAP bind of the person's own entry, throttled; forced password change; logout."""
+"""Login through the one login service (services/auth.py); forced password change; logout.
+
+A session carries the person's session epoch (maSessionEpoch) from the login on; every request
+compares it with the directory's (web/guard.py), so logout, a password change or reset, a
+suspension or a retirement ends every session of that person in every web process.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -13,18 +19,25 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from mailadmin.directory.mapping import LOCKED_FOREVER
-from mailadmin.errors import InvalidInput, MailadminError, NotFound
+from mailadmin.errors import MailadminError
 from mailadmin.i18n import Text, t
+from mailadmin.services.auth import (
+    Account,
+    LoginOutcome,
+    LoginService,
+    Result,
+)
 from mailadmin.web import services
 from mailadmin.web.language import say
-from mailadmin.web.ratelimit import FailureLimiter
 from mailadmin.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
-LOGIN_FAILURES_PER_WINDOW = 10
-LOGIN_WINDOW_SECONDS = 300
+LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
+UNAVAILABLE = t("Thư mục tài khoản (LDAP) đang không phản hồi nên chưa kiểm tra được mật khẩu; vui lòng thử lại "
+                "sau ít phút. Lần thử này không bị tính là sai.",
+                "the account directory (LDAP) is not answering, so the password could not be checked; try again "
+                "in a few minutes. This attempt does not count as a failure.")
 
 
 @dataclass
@@ -50,25 +63,27 @@ class PasswordForm(FlaskForm):
 
 
 def init_app(app: Flask) -> None:
-    """Attach flask-login and the login throttle."""
+    """Attach flask-login; the login throttle is counted in the state folder (in memory for the test client)."""
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Vui lòng đăng nhập để mở trang này."
     login_manager.localize_callback = gettext
-    app.extensions["mailadmin.login_limiter"] = FailureLimiter(LOGIN_FAILURES_PER_WINDOW, LOGIN_WINDOW_SECONDS)
+    app.add_template_filter(local_time, "localtime")
+    if app.testing:  # one state folder serves a whole test session: each test app counts its own failures
+        app.extensions["mailadmin"].login_throttle_path = None
 
 
 @login_manager.user_loader
 def load_user(uid: str) -> User | None:
-    """The session's person, if their mailbox still exists and is active."""
+    """The session's person, if their mailbox is still active and the session's epoch still current."""
     from mailadmin.web.guard import load_principal
 
-    person = load_principal(uid)
+    person = load_principal(uid, session.get("epoch"))
     return User(person.uid, person.full_name) if person else None
 
 
-def _limiter() -> FailureLimiter:
-    return current_app.extensions["mailadmin.login_limiter"]
+def _logins() -> LoginService:
+    return services().logins
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -76,23 +91,10 @@ def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if not form.validate_on_submit():
         return _login_page(form, 200 if request.method == "GET" else 401)
-    name = (form.username.data or "").strip().lower()
-    keys = (f"user:{name}", f"ip:{request.remote_addr}")
-    if _limiter().blocked(*keys):
-        flash(say(t("Quá nhiều lần đăng nhập sai; vui lòng thử lại sau {m} phút.",
-                "too many failed logins; try again in {m} minutes.", m=LOGIN_WINDOW_SECONDS // 60)), "error")
-        return _login_page(form, 429)
-    user = authenticate(name, form.password.data or "")
-    if user is None:
-        _limiter().fail(*keys)
-        flash(say(_failure_reason(name)), "error")
-        return _login_page(form, 401)
-    _limiter().clear(*keys)
-    must_change, _ = services().mailboxes.store.password_state(_dn_of(user.uid))
-    session.clear()
-    session.permanent = True
-    login_user(user)
-    session["must_change"] = must_change
+    outcome = _logins().login(form.username.data or "", form.password.data or "", request.remote_addr or "")
+    if outcome.account is None:
+        return _refused(form, outcome)
+    must_change = _start_session(outcome.account, outcome.result is Result.MUST_CHANGE)
     if must_change:
         flash(say(t("Mật khẩu của bạn vừa được đặt lại: hãy đặt mật khẩu mới trước khi tiếp tục.",
                 "your password was reset: set a new one before going on.")), "info")
@@ -109,55 +111,45 @@ def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
     return render_template("auth/login.html", form=form, next_page=_next_page()), status
 
 
-def _dn_of(uid: str) -> str:
-    return services().mailboxes.store.find_entry(uid).dn
+def _start_session(account: Account, must_change: bool) -> bool:
+    """A new session for the person, carrying their current session epoch; True if they must change the password."""
+    holder = account.user
+    session.clear()
+    session.permanent = True
+    login_user(User(holder.uid, holder.name))
+    session["epoch"] = account.epoch
+    session["must_change"] = must_change or holder.must_change
+    return session["must_change"]
 
 
-def _find(name: str) -> str | None:
-    """The uid behind a user name or address, or None."""
-    mailboxes = services().mailboxes
-    try:
-        mailbox = mailboxes.store.find_by_address(name) if "@" in name else mailboxes.get(name)
-    except (NotFound, InvalidInput):
-        return None  # an unreachable directory is not a wrong password: it answers 503
-    return mailbox.uid if mailbox else None
+def _refused(form: LoginForm, outcome: LoginOutcome) -> tuple[str, int]:
+    """The login page with what may be said about the refusal, and its status."""
+    if outcome.result is Result.UNAVAILABLE:
+        return render_template("errors/error.html", status=503, message=UNAVAILABLE), 503
+    message, status = _reason(outcome)
+    flash(say(message), "error")
+    return _login_page(form, status)
 
 
-def authenticate(username: str, password: str) -> User | None:
-    """The user whose own entry binds with this password (uid or address), else None."""
-    uid = _find(username.strip().lower())
-    if uid is None:
-        return None
-    if not services().client.check_password(_dn_of(uid), password):
-        return None
-    mailbox = services().mailboxes.get(uid)
-    return User(mailbox.uid, mailbox.name.full)
-
-
-def _failure_reason(name: str) -> Text:
-    """Why a login failed, as far as it may be told: locked accounts are explained."""
-    generic = t("Sai tên đăng nhập hoặc mật khẩu.", "wrong user name or password.")
-    uid = _find(name)
-    if uid is None:
-        return generic
-    _, locked = services().mailboxes.store.password_state(_dn_of(uid))
-    if locked == LOCKED_FOREVER:
+def _reason(outcome: LoginOutcome) -> tuple[Text, int]:
+    if outcome.result is Result.THROTTLED:
+        minutes = _logins().throttle.window // 60
+        return t("Quá nhiều lần đăng nhập sai; vui lòng thử lại sau {m} phút.",
+                 "too many failed logins; try again in {m} minutes.", m=minutes), 429
+    if outcome.result is Result.LOCKED and outcome.locked_until is None:
         return t("Tài khoản đang bị tạm khóa hoặc đã thôi sử dụng; liên hệ quản trị đơn vị.",
-                 "the account is suspended or retired; contact your unit's administrator.")
-    if locked:
-        minutes = services().settings.passwords.lockout_seconds // 60 or 1
-        return t("Tài khoản bị khóa tạm thời do nhập sai mật khẩu nhiều lần; thử lại sau khoảng {m} phút "
-                 "(lúc {at} UTC) hoặc liên hệ quản trị.",
-                 "the account is locked after too many wrong passwords; try again in about {m} minutes "
-                 "(locked at {at} UTC) or contact an administrator.", m=minutes, at=_when(locked))
-    return generic
+                 "the account is suspended or retired; contact your unit's administrator."), 401
+    if outcome.result is Result.LOCKED:
+        return t("Tài khoản bị khóa tạm thời do nhập sai mật khẩu nhiều lần; thử lại sau {at} (giờ Việt Nam) "
+                 "hoặc liên hệ quản trị để mở khóa.",
+                 "the account is locked after too many wrong passwords; try again after {at} (Vietnam time) "
+                 "or ask an administrator to unlock it.", at=local_time(outcome.locked_until)), 401
+    return t("Sai tên đăng nhập hoặc mật khẩu.", "wrong user name or password."), 401
 
 
-def _when(generalized: str) -> str:
-    try:
-        return datetime.strptime(generalized[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC).strftime("%H:%M %d/%m/%Y")
-    except ValueError:
-        return generalized
+def local_time(moment: datetime | None) -> str:
+    """A moment as people in the province read it (Asia/Ho_Chi_Minh)."""
+    return moment.astimezone(LOCAL_TIME).strftime("%H:%M %d/%m/%Y") if moment else ""
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -172,8 +164,12 @@ def change_password() -> str | Response | tuple[str, int]:
         except MailadminError as error:
             flash(say(error.message), "error")
             return render_template("auth/password.html", form=form), 400
+        # The change moved the session epoch (every other session and token has ended); this one goes on.
+        holder = services().roles.holder(current_user.uid)
+        session["epoch"] = holder.epoch if holder else None
         session["must_change"] = False
-        flash(say(t("Đã đổi mật khẩu.", "password changed.")), "info")
+        flash(say(t("Đã đổi mật khẩu; mọi phiên đăng nhập và mã API khác của bạn đã kết thúc.",
+                    "password changed; every other session and API token of yours has ended.")), "info")
         return redirect(url_for("home.index"))
     if request.method == "POST":
         flash(say(t("Hai mật khẩu mới không khớp hoặc thiếu thông tin.",
@@ -185,6 +181,9 @@ def change_password() -> str | Response | tuple[str, int]:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
+    """End the session here and, by moving the session epoch, every copy of its cookie and every token."""
+    uid = current_user.uid
     logout_user()
     session.clear()
+    services().mailboxes.end_sessions(uid)
     return redirect(url_for("auth.login"))

@@ -86,7 +86,7 @@ def vndate(value: date | datetime | str | None) -> str:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)  # naive times are ours: UTC
         return moment.astimezone(LOCAL_ZONE).strftime("%H:%M %d/%m/%Y (GMT+7)")

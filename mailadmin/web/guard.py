@@ -71,15 +71,16 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def load_principal(uid: str) -> Principal | None:
+def load_principal(uid: str, epoch: str | None) -> Principal | None:
     """The person behind a session with roles and scopes (one directory read, once per request).
 
-    None when the mailbox is gone or no longer active: a suspended person's open session ends too.
+    None when the mailbox is gone, no longer active, or its session epoch moved since `epoch` was
+    taken (logout, password change or reset, suspension): the session ends in every web process.
     """
     if "principal" in g and g.principal.uid == uid:
         return g.principal
     holder = services().roles.holder(uid)
-    if holder is None or holder.status != "active":
+    if holder is None or holder.status != "active" or epoch is None or holder.epoch != epoch:
         return None
     g.principal = Principal(holder.uid, holder.name, holder.roles, holder.scopes)
     return g.principal
@@ -88,7 +89,7 @@ def load_principal(uid: str) -> Principal | None:
 def principal() -> Principal:
     """The logged-in person with roles and scopes, read from the directory once per request."""
     if "principal" not in g:
-        found = load_principal(current_user.uid)
+        found = load_principal(current_user.uid, session.get("epoch"))
         if found is None:
             raise PermissionDenied(t("Tài khoản không còn hoạt động", "the account is no longer active"))
     return g.principal

@@ -7,15 +7,17 @@ import logging
 import threading
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
 
 from mailadmin.errors import InvalidInput, MailadminError, NotFound
 from mailadmin.i18n import Text, t
 from mailadmin.importer.export import template_csv
 from mailadmin.importer.journal import Job
 from mailadmin.importer.plan import WRITES, Action, Outcome, PlanOptions, comparable
+from mailadmin.importer.report import who
 from mailadmin.importer.service import RESULTS_FILE, Preview
 from mailadmin.model import Role
 from mailadmin.services.authz import require
@@ -149,6 +151,8 @@ def show(job_id: str) -> str:
     job = owned_job(job_id)
     meta = job.meta()
     if meta["state"] == "planned" and not _running(job.id):
+        for note in meta.get("notes", []):
+            flash(say(t("{vi}", "{en}", vi=note["vi"], en=note["en"])), "info")
         return _render_preview(job, list(job.actions()), meta.get("file", ""))
     return render_template("imports/progress.html", job=job, meta=meta, status=_status(job))
 
@@ -165,15 +169,15 @@ def _render_preview(job: Job | None, actions: list[Action], file_name: str) -> s
 
 def _row(action: Action) -> dict[str, Any]:
     """One plan row for the page: who, what happens, the field diff or the error in the page language."""
-    mailbox = action.after or action.before
     before = comparable(action.before) if action.before else {}
     after = comparable(action.after) if action.after else {}
     error = action.error
+    name, unit, mail = who(action)
     return {"line": action.line or "", "hr_id": action.hr_id, "outcome": action.outcome.value,
-            "name": mailbox.name.full if mailbox else "", "mail": mailbox.mail if mailbox else "",
-            "unit": mailbox.unit_code if mailbox else "",
+            "name": name, "mail": mail, "unit": unit,
             "diff": [(name, _text(before.get(name)), _text(after.get(name))) for name in action.changes],
-            "column": error.column if error else "", "error": say(error.message) if error else ""}
+            "column": error.column if error else "", "error": say(error.message) if error else "",
+            "warnings": [say(warning.message) for warning in action.warnings]}
 
 
 def _text(value: object) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -30,6 +31,7 @@ from mailadmin.web.once import earlier_result, keep_once, new_submission, rememb
 from mailadmin.web.redirects import safe_next
 
 bp = Blueprint("mailboxes", __name__, url_prefix="/mailboxes")
+Choice = TypeVar("Choice", Tier, Status)
 PAGE_SIZE = 50
 MAX_QUERY = 200
 ADMINS = (Role.SUPERADMIN, Role.UNITADMIN)
@@ -37,7 +39,7 @@ READERS = (Role.SUPERADMIN, Role.UNITADMIN, Role.AUDITOR)
 LIFECYCLE = {"suspend": "suspend", "resume": "resume", "retire": "retire"}
 
 
-def _enum(kind: type[Tier] | type[Status], value: str | None) -> Tier | Status | None:
+def _enum(kind: type[Choice], value: str | None) -> Choice | None:
     try:
         return kind(value) if value else None
     except ValueError:
@@ -185,7 +187,19 @@ def show(uid: str) -> str:
     unit = unit_by_code(mailbox.unit_code)
     may_manage = may_change_mailbox(mailbox)
     return render_template("mailboxes/show.html", mailbox=mailbox, unit=unit, submission=new_submission(),
+                           lock=services().mailboxes.lock_state(uid),
                            may_manage=may_manage, units=managed_units() if may_manage else [])
+
+
+@bp.route("/<uid>/unlock", methods=["POST"])
+@login_required
+@roles_required(*ADMINS)
+def unlock(uid: str) -> Response:
+    """Lift a lockout after wrong passwords (audited); a suspension is lifted by reactivating instead."""
+    mailbox = managed_mailbox(uid)
+    services().mailboxes.unlock(mailbox.uid)
+    flash(say(t("Đã mở khóa: chủ hộp thư có thể đăng nhập lại.", "unlocked: the owner can log in again.")), "info")
+    return redirect(url_for("mailboxes.show", uid=mailbox.uid))
 
 
 @bp.route("/<uid>/edit", methods=["POST"])

@@ -10,6 +10,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
@@ -36,7 +37,7 @@ class Issued:
     """A certificate together with its private key."""
 
     cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
+    key: CertificateIssuerPrivateKeyTypes
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def issue(
     subject: x509.Name,
     *,
     issuer: Issued | None = None,
-    key: ec.EllipticCurvePrivateKey | None = None,
+    key: CertificateIssuerPrivateKeyTypes | None = None,
     ca: bool = False,
     path_length: int | None = None,
     usage: x509.KeyUsage | None = None,

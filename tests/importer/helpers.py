@@ -52,3 +52,8 @@ def cp1258(text: str) -> bytes:
         out.append(unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
                    + "".join(c for c in parts if c in tones))
     return "".join(out).encode("cp1258")
+
+
+def spelled(value: object) -> str:
+    """Digits as letters (0 -> a, 1 -> b…): a word a person's name may hold, unique per number ('T12' -> 'Tbc')."""
+    return "".join(chr(ord("a") + int(ch)) if ch.isdigit() else ch for ch in str(value))

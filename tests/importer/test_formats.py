@@ -9,7 +9,7 @@ import pytest
 from mailadmin.errors import InvalidInput
 from mailadmin.importer.columns import neutralise, restore
 from mailadmin.importer.export import template_csv
-from mailadmin.importer.parse import guess_format, parse
+from mailadmin.importer.parse import guess_format, parse, parse_file
 
 from .helpers import cp1258, csv_file
 
@@ -45,9 +45,11 @@ def test_english_and_other_header_spellings() -> None:
     assert values(data) == [{"hr_id": "NV1", "full_name": "An", "unit": "555", "mail": "x@phuyen.gov.vn"}]
 
 
-def test_unknown_or_missing_columns_refuse_the_file() -> None:
-    with pytest.raises(InvalidInput, match="column 4 .Salary. is unknown"):
-        parse(csv_file([["NV1", "An", "555", "1"]], headers=["HR id", "Full name", "Unit", "Salary"]), "csv", 10)
+def test_unknown_columns_are_left_out_and_named_missing_ones_refuse_the_file() -> None:
+    parsed = parse_file(csv_file([["NV1", "An", "555", "1"], ["NV2", "Bình", "555", ""]],
+                                 headers=["HR id", "Full name", "Unit", "Salary"]), "csv", 10)
+    assert parsed.ignored_columns == ("4 (Salary)",) and [row.extra for row in parsed.rows] == ["", ""]
+    assert "salary" not in parsed.rows[0].values
     with pytest.raises(InvalidInput, match="missing columns: Unit"):
         parse(csv_file([["NV1", "An"]], headers=["HR id", "Full name"]), "csv", 10)
 

@@ -21,13 +21,13 @@ from mailadmin.model import Unit
 from tests.conftest import RunningDirectory
 
 from .conftest import import_file, new_unit, state_of
-from .helpers import csv_file
+from .helpers import csv_file, spelled
 
 ROWS = 1200
 
 
 def staff(unit: Unit, count: int) -> bytes:
-    return csv_file([[f"{unit.code}-{n}", f"Trần Thị Mai {n}", unit.code, "Văn thư"] for n in range(count)])
+    return csv_file([[f"{unit.code}-{n}", f"Trần Thị Mai {spelled(n)}", unit.code, "Văn thư"] for n in range(count)])
 
 
 def planned_state(job: Job) -> dict[str, dict[str, object]]:
@@ -84,7 +84,7 @@ def test_resume_after_slapd_is_killed_mid_apply(fresh_directory: RunningDirector
     unit = new_unit(services)
     other = new_unit(services)
     import_file(services, staff(unit, 100))
-    rows = [[f"{unit.code}-{n}", f"Trần Thị Mai {n}", other.code if n % 2 else unit.code, "Chuyên viên"]
+    rows = [[f"{unit.code}-{n}", f"Trần Thị Mai {spelled(n)}", other.code if n % 2 else unit.code, "Chuyên viên"]
             for n in range(300)]
     preview = services.imports.preview(csv_file(rows), "changes.csv")
     assert preview.plan.counts() | {"update": 0} == {"create": 200, "update": 0, "move": 50, "retire": 0,

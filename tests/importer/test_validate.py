@@ -47,13 +47,14 @@ def test_each_error_names_row_column_and_reason(row: tuple[str, ...], column: st
     assert vietnamese and vietnamese != message
 
 
-def test_duplicates_within_the_file_point_at_the_first_row() -> None:
+def test_duplicates_within_the_file_refuse_every_row_of_an_hr_id_and_point_at_the_first_address() -> None:
     rows = parse(csv_file([["NV5", "A B", "555", "", "", "ab"], ["NV5", "C D", "555"],
-                           ["NV6", "E F", "555", "", "", "ab"]]), "csv", 100)
+                           ["NV6", "E F", "555", "", "", "ab"], ["NV7", "G H", "555", "", "", "ab"]]), "csv", 100)
     people, errors = validate(rows, EXISTING)
-    assert [p.line for p in people] == [2]
+    assert [p.line for p in people] == [4]
+    ambiguous = "HR id NV5 is on several lines (2, 3): the file is ambiguous, none of them is imported"
     assert [(e.line, e.message.render("en")) for e in errors] == [
-        (3, "HR id NV5 repeats line 2"), (4, "the address ab@phuyen.gov.vn is used on line 2")]
+        (2, ambiguous), (3, ambiguous), (5, "the address ab@phuyen.gov.vn is used on line 4")]
 
 
 def test_changing_an_address_is_refused_not_silently_applied() -> None:

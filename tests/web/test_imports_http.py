@@ -65,18 +65,18 @@ def test_template_download_has_both_languages(admin_client: FlaskClient) -> None
 def test_upload_preview_confirm_status_results_once(admin_client: FlaskClient, unit: Unit,
                                                      services: Services) -> None:
     data, hr_ids = staff_csv(unit, "Phan Thị Nhập Một", "Phan Văn Nhập Hai")
-    bad = data + f"{hr_ids[0]},Trùng Mã,{unit.code},,,,,\r\n".encode()
+    bad = data + f"{hr_ids[0]}-X,Lê Văn Sai,KHONGCO{unit.code},,,,,\r\n".encode()
     response = upload(admin_client, bad)
     assert response.status_code == 302
     job = response.headers["Location"].rsplit("/", 1)[1]
     page = admin_client.get(f"/imports/{job}").get_data(as_text=True)
     assert "Phan Thị Nhập Một" in page and 'id="confirm"' in page
     assert re.search(r'id="count-create">\s*2<', page) and re.search(r'id="count-error">\s*1<', page)
-    assert "trùng với dòng" in page and "Cột" in page  # the error with row and column, in Vietnamese
+    assert "Không có đơn vị" in page and "Cột" in page  # the error with row and column, in Vietnamese
     assert by_hr_id(services, hr_ids) == {}  # the preview wrote nothing
     admin_client.get("/lang/en")
     english = admin_client.get(f"/imports/{job}").get_data(as_text=True)
-    assert "repeats line" in english and "Column" in english and "Confirm and import 2 changes" in english
+    assert "no unit" in english and "Column" in english and "Confirm and import 2 changes" in english
 
     token = csrf_token(admin_client, f"/imports/{job}")
     assert admin_client.post(f"/imports/{job}/confirm", data={"csrf_token": token}).status_code == 302
@@ -88,7 +88,7 @@ def test_upload_preview_confirm_status_results_once(admin_client: FlaskClient, u
     results = admin_client.post(f"/imports/{job}/results", data={"csrf_token": token})
     rows = list(csv.reader(io.StringIO(results.get_data().decode("utf-8-sig"))))
     assert results.status_code == 200 and rows[0][-1].startswith("Mật khẩu")
-    created = [row for row in rows[1:] if row[5] == "create"]
+    created = [row for row in rows[1:] if row[5] == "Tạo mới (create)"]
     assert len(created) == 2 and all(len(row[-1]) >= 12 for row in created)
     assert admin_client.post(f"/imports/{job}/results", data={"csrf_token": token}).status_code == 409
     assert not admin_client.get(f"/imports/{job}/status").get_json()["results"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailadmin.web.ratelimit import FailureLimiter
+from mailadmin.services.throttle import FailureLimiter
 
 
 def test_blocks_after_the_limit_and_clears_on_success() -> None:
