@@ -82,7 +82,7 @@ def test_the_scanner_finds_the_words_of_issue_12() -> None:
 @pytest.fixture(scope="module")
 def tour_app(directory: RunningDirectory) -> Iterator[tuple[Flask, World]]:
     """The app over the session's directory, and the tour's world in a unit of its own."""
-    app = create_app(settings=directory.settings)
+    app = create_app({"TESTING": True}, settings=directory.settings)  # its own login throttle
     yield app, build_world(directory.services, "VI")
     app.extensions["mailadmin"].close()
 
