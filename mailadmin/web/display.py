@@ -31,6 +31,7 @@ JOB_STATE_NAMES = {"planned": lazy_gettext("Chờ xác nhận"), "applying": laz
 CERTIFICATE_STATUS_NAMES = {"valid": lazy_gettext("Còn hiệu lực"), "expiring": lazy_gettext("Sắp hết hạn"),
                             "expired": lazy_gettext("Đã hết hạn"), "not_yet_valid": lazy_gettext("Chưa có hiệu lực"),
                             "revoked": lazy_gettext("Đã bị thu hồi")}
+DATE_FIELDS = {"retain_until", "not_before", "not_after"}  # shown as 01/12/2027, times in Vietnam's zone
 # Audit values shown by name, per field.
 VALUE_NAMES = {"status": {**STATUS_NAMES, **CERTIFICATE_STATUS_NAMES},
                "tier": TIER_NAMES, "kind": KIND_NAMES, "key_usage": KEY_USAGE_NAMES,
@@ -132,7 +133,17 @@ def shown_value(value: object, key: str = "") -> str:
         return gettext("có") if value else gettext("không")
     if isinstance(value, list | tuple):
         return ", ".join(shown_value(item, key) for item in value)
+    if key in DATE_FIELDS:
+        return vndate(_day_or_moment(str(value)))
     return code_name(str(value), VALUE_NAMES.get(key, {}))
+
+
+def _day_or_moment(text: str) -> date | str:
+    """A YYYY-MM-DD day as a date (no time shown); anything else as it is, for vndate."""
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else text
+    except ValueError:
+        return text
 
 
 def megabytes(mib: int) -> str:

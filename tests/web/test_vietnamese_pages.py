@@ -123,6 +123,8 @@ def test_codes_are_shown_by_name_in_both_languages(tour_app: tuple[Flask, World]
     me = visible_text(client.get("/me").get_data(as_text=True))
     unit = visible_text(client.get(f"/units/{world.unit.code}").get_data(as_text=True))
     assert "Quản trị tỉnh" in me and "superadmin" not in me and "Cơ quan cấp tỉnh" in unit
+    audit = visible_text(client.get(f"/audit?unit={world.unit.code}").get_data(as_text=True))
+    assert re.search(r"Giữ đến: — → \d\d/\d\d/\d{4}\b", audit) and "Đã thôi sử dụng" in audit  # not 2027-12-01
     client.get("/lang/en?next=/me")
     me = visible_text(client.get("/me").get_data(as_text=True))
     owner = visible_text(client.get(f"/mailboxes/{world.people['owner']}").get_data(as_text=True))
