@@ -22,6 +22,8 @@ class Organisation:
     base_dn: str
     mail_domain: str
     units_file: str
+    name: str
+    name_en: str
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Web:
     threads: int
     trusted_proxy: str
     session_minutes: int
+    metrics_allow: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -207,17 +207,35 @@ class PrivateSlapd:
                     "port {host}:{port} is in use by another program ({e}); set MAILADMIN_SLAPD_PORT",
                     host=host, port=port, e=exc.strerror)) from exc
 
-    def _prepare(self) -> None:
+    @property
+    def has_database(self) -> bool:
+        """Whether the state folder holds a database (possibly with entries in it)."""
+        return (self.paths.data / "data.mdb").exists()
+
+    def load_database(self, ldif: Path) -> None:
+        """Create the database from an LDIF file (a backup) instead of the skeleton; slapd must be stopped."""
+        config = self._write_config()
+        self._slapadd(ldif)
+        self.paths.index_stamp.write_text(_index_signature(config), encoding="utf-8")
+
+    def dump_command(self, output: Path) -> list[str]:
+        """slapcat of the whole database to `output`: one read transaction, safe while slapd runs (mdb)."""
+        slapcat = Path(self.settings.slapd.binary).with_name("slapcat")
+        return [str(slapcat), "-f", str(self.paths.config), "-o", "ldif-wrap=no", "-l", str(output)]
+
+    def _write_config(self) -> str:
         for folder in (self.paths.root, self.paths.data, self.paths.secrets):
             folder.mkdir(parents=True, exist_ok=True)
         self.paths.secrets.chmod(0o700)
-        root_password = read_or_create_secret(self.paths.root_password)
-        service_password = read_or_create_secret(self.paths.service_password)
-        config = self._render_config(root_password)
+        config = self._render_config(read_or_create_secret(self.paths.root_password))
         self.paths.config.write_text(config, encoding="utf-8")
+        return config
+
+    def _prepare(self) -> None:
+        config = self._write_config()
         indexes = _index_signature(config)
-        if not (self.paths.data / "data.mdb").exists():
-            self._load_skeleton(service_password)
+        if not self.has_database:
+            self._load_skeleton(read_or_create_secret(self.paths.service_password))
         elif _read(self.paths.index_stamp) != indexes:
             self._reindex()
         self.paths.index_stamp.write_text(indexes, encoding="utf-8")
@@ -264,8 +282,11 @@ class PrivateSlapd:
         ldif = "".join(write_ldif(skeleton_entries(self.settings, service_password)))
         skeleton = self.paths.root / "skeleton.ldif"
         skeleton.write_text(ldif, encoding="utf-8")
+        self._slapadd(skeleton)
+
+    def _slapadd(self, ldif: Path) -> None:
         slapadd = Path(self.settings.slapd.binary).with_name("slapadd")
-        result = subprocess.run([str(slapadd), "-q", "-f", str(self.paths.config), "-l", str(skeleton)],
+        result = subprocess.run([str(slapadd), "-q", "-f", str(self.paths.config), "-l", str(ldif)],
                                 capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise DirectoryError(t("slapadd không tạo được cơ sở dữ liệu: {e}",

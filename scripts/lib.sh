@@ -51,4 +51,5 @@ ensure_venv() {
 
 # Debian packages: what scripts/run needs, and what the tests need on top (real servers, browser).
 DIRECTORY_PACKAGES=(slapd ldap-utils)
-TEST_PACKAGES=("${DIRECTORY_PACKAGES[@]}" chromium dovecot-imapd dovecot-ldap postfix postfix-ldap)
+# nginx-light and systemd: `nginx -t` and `systemd-analyze verify` check the files of `mailadmin deploy-config`.
+TEST_PACKAGES=("${DIRECTORY_PACKAGES[@]}" chromium dovecot-imapd dovecot-ldap postfix postfix-ldap nginx-light systemd)

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mailadmin.model import Unit
-from mailadmin.services.auth import LoginService, LoginThrottle, Result, admin_logins, decoy_dn, matches
+from mailadmin.passwords import matches
+from mailadmin.services.auth import LoginService, LoginThrottle, Result, admin_logins, decoy_dn
 from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import LockState, NewMailbox
 from mailadmin.services.throttle import FailureLimiter
@@ -20,7 +21,7 @@ from mailadmin.smtp.config import mail_routing, smtp_config
 from tests.conftest import RunningDirectory, child_environ, free_port, mailadmin_process, wait_for_port
 from tests.web.test_sessions_live import Browser
 
-PASSWORD = "Mat-khau-dang-nhap-2026"
+PASSWORD = "Song-Ba-chay-ra-bien-2026"
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ def test_argon2_hashes_made_by_slapd_verify_locally_after_the_nul(services: Serv
     services.client.change_own_password(dn, PASSWORD, "Mat-khau-slapd-bam-2026")
     holder = services.roles.holder_for_login(owner)
     assert holder is not None and holder.password_hash.startswith("{ARGON2}") and "\0" not in holder.password_hash
-    assert matches(holder.password_hash, "Mat-khau-slapd-bam-2026") and not matches(holder.password_hash, PASSWORD)
+    assert matches("Mat-khau-slapd-bam-2026", holder.password_hash) and not matches(PASSWORD, holder.password_hash)
 
 
 def test_the_throttle_window_slides_with_the_clock(tmp_path: object) -> None:

@@ -1,11 +1,14 @@
-"""`mailadmin directory start|stop|status|init`: the private OpenLDAP server."""
+"""`mailadmin directory start|stop|status|init|backup|restore`: the private OpenLDAP server."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
 from mailadmin.cli import Context, pass_context
 from mailadmin.cli.output import print_json
+from mailadmin.services.backup import BackupReport, backup, restore
 from mailadmin.services.setup import initialise
 from mailadmin.slapd import PrivateSlapd
 
@@ -63,3 +66,33 @@ def init(context: Context) -> None:
     report = initialise(context.services)
     click.echo(f"đơn vị / units: {report.created} mới / created, {report.renamed} đổi tên / renamed, "
                f"{report.unchanged} giữ nguyên / unchanged")
+
+
+def show_backup(report: BackupReport, verb: str, as_json: bool) -> None:
+    """One line about a backup or restore, or its JSON."""
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        click.echo(f"{verb}: {report.path} ({report.entries} mục / entries, {report.base_dn})")
+
+
+@directory.command("backup")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Tệp .tar.gz / the .tar.gz file to write (mode 0600).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def backup_command(context: Context, output: Path, as_json: bool) -> None:
+    """Online backup: the directory as LDIF, secrets, import journals, audit log."""
+    settings = context.settings
+    client = None if settings.embedded_directory else context.services.client
+    show_backup(backup(settings, output, client), "sao lưu / backup", as_json)
+
+
+@directory.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Ghi đè thư mục đang có / overwrite a live or filled directory.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def restore_command(context: Context, archive: Path, force: bool, as_json: bool) -> None:
+    """Load a backup into the private directory of this state folder."""
+    show_backup(restore(context.settings, archive, force=force), "khôi phục / restored", as_json)

@@ -38,6 +38,7 @@ from mailadmin.directory.controls import (
     vlv_response,
     vlv_value,
 )
+from mailadmin.directory.counts import OperationCounts, counted
 from mailadmin.directory.results import error_for_result
 from mailadmin.directory.sorted_views import SortedViews
 from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured, server_pool
@@ -122,6 +123,7 @@ class DirectoryClient:
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=POOL_SIZE)
         self._lock = threading.Lock()
         self._monitor_readable = True
+        self.operations = OperationCounts()
         self._views = SortedViews(max(config.kept_lists, 0), _quietly_unbind, max_age=config.kept_list_seconds)
 
     @property
@@ -178,6 +180,7 @@ class DirectoryClient:
         finally:
             self._release(connection, reusable)
 
+    @counted
     def _run(self, operation: Callable[[Connection], T], *, retry: bool) -> T:
         """Run on a pooled connection; on a dead server, reconnect (next URI) and retry once."""
         attempts = 2 if retry else 1
@@ -238,6 +241,7 @@ class DirectoryClient:
             # A search left half-read (caller stopped early, error) is not handed to anyone else.
             self._release(connection, finished)
 
+    @counted
     def _run_holding(self, operation: Callable[[Connection], tuple[list[Entry], bytes | None]]
                      ) -> tuple[Connection, list[Entry], bytes | None]:
         """Run on a connection the caller keeps; on a dead server, retry once on the next URI."""
@@ -474,6 +478,18 @@ class DirectoryClient:
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             _quietly_unbind(connection)
+
+    def probe(self) -> None:
+        """A bind and a base read on a new connection, not the pool; DirectoryUnavailable when no answer in time."""
+        connection = self._open()
+        try:
+            connection.search(self.base_dn, "(objectClass=*)", search_scope=BASE, attributes=["1.1"])
+        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError) as exc:
+            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+        finally:
+            _quietly_unbind(connection)
+        if connection.result["result"] != 0:
+            raise error_for_result(connection.result, self.base_dn)
 
     def whoami_server(self) -> str:
         """The URI of the server the pool currently talks to (for status and failover tests)."""

@@ -29,14 +29,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from passlib.hash import argon2, ldap_salted_sha1, ldap_salted_sha512
-
 from mailadmin.directory import dit
 from mailadmin.directory.binder import Bind, BindChecker
 from mailadmin.directory.client import DirectoryConfig
 from mailadmin.directory.roles import RoleHolder, RoleStore
 from mailadmin.errors import MailadminError
-from mailadmin.passwords import hash_chosen
+from mailadmin.i18n import Text
+from mailadmin.passwords import hash_chosen, matches
 from mailadmin.services.mailboxes import lock_end
 from mailadmin.services.throttle import FailureLimiter
 from mailadmin.settings import Passwords, Settings
@@ -79,6 +78,7 @@ class LoginOutcome:
     result: Result
     account: Account | None = None
     locked_until: datetime | None = None  # LOCKED: when the lock ends (None: until an administrator lifts it)
+    reason: Text | None = None  # UNAVAILABLE: what the directory layer said (unreachable, certificate refused)
 
     @property
     def granted(self) -> bool:
@@ -179,7 +179,7 @@ class LoginService:
             return self._check(key, password, source)
         except MailadminError as error:  # not counted: the password was never checked
             log.warning("login %r: the directory failed: %s", key, error.message.both())
-            return LoginOutcome(Result.UNAVAILABLE)
+            return LoginOutcome(Result.UNAVAILABLE, reason=error.message)
         except sqlite3.Error as error:  # the throttle's file (disk full, unreadable): try again later
             log.warning("login %r: the login throttle failed: %s", key, error)
             return LoginOutcome(Result.UNAVAILABLE)
@@ -231,7 +231,7 @@ class LoginService:
         locked = account is not None and self._locked(account)
         if self.dummy_hash is not None:
             stored = account.password_hash if account is not None and locked else self.dummy_hash
-            if matches(stored, password) and account is not None and locked:
+            if matches(password, stored) and account is not None and locked:
                 return LoginOutcome(Result.LOCKED, locked_until=lock_end(account.locked_at, self.lockout_seconds))
         self.throttle.fail(source, key, account.dn if account is not None and counted else None)
         return LoginOutcome(Result.REFUSED)
@@ -256,18 +256,6 @@ class LoginService:
     def _forget(self, key: str) -> None:
         with self._lock:
             self._cache.pop(key, None)
-
-
-def matches(stored: str, password: str) -> bool:
-    """Whether `password` matches a userPassword value ({ARGON2}, {SSHA512}, {SSHA}); other schemes never do."""
-    scheme = stored[:stored.find("}") + 1].upper()
-    verifier = {"{ARGON2}": lambda: argon2.verify(password, stored[len(scheme):]),
-                "{SSHA512}": lambda: ldap_salted_sha512.verify(password, stored),
-                "{SSHA}": lambda: ldap_salted_sha1.verify(password, stored)}.get(scheme)
-    try:
-        return bool(verifier and verifier())
-    except (ValueError, TypeError):
-        return False
 
 
 def throttle_file(settings: Settings) -> Path:

@@ -125,10 +125,17 @@ def _start_session(account: Account, must_change: bool) -> bool:
 def _refused(form: LoginForm, outcome: LoginOutcome) -> tuple[str, int]:
     """The login page with what may be said about the refusal, and its status."""
     if outcome.result is Result.UNAVAILABLE:
-        return render_template("errors/error.html", status=503, message=UNAVAILABLE), 503
+        message = _with_reason(UNAVAILABLE, outcome.reason) if outcome.reason else UNAVAILABLE
+        return render_template("errors/error.html", status=503, message=message), 503
     message, status = _reason(outcome)
     flash(say(message), "error")
     return _login_page(form, status)
+
+
+def _with_reason(message: Text, reason: Text) -> Text:
+    """Both messages, each language with its own (the reason says what to fix: a refused certificate…)."""
+    return t("{a} {b}", "{c} {d}", a=message.render("vi"), b=reason.render("vi"), c=message.render("en"),
+             d=reason.render("en"))
 
 
 def _reason(outcome: LoginOutcome) -> tuple[Text, int]:

@@ -10,6 +10,10 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_babel import get_locale, gettext, lazy_gettext, lazy_pgettext
 
+from mailadmin.i18n import t
+from mailadmin.web import services
+from mailadmin.web.language import say
+
 TIER_NAMES = {"province": lazy_gettext("Cấp tỉnh"), "district": lazy_gettext("Cấp huyện"),
               "commune": lazy_gettext("Cấp xã")}
 STATUS_NAMES = {"active": lazy_gettext("Đang hoạt động"), "suspended": lazy_gettext("Đang tạm khóa"),
@@ -153,6 +157,13 @@ def megabytes(mib: int) -> str:
     return f"{mib} MB"
 
 
+def site_title() -> str:
+    """The heading of every page: the configured organisation's official mail, in the page language."""
+    organisation = services().settings.organisation
+    return say(t("Thư điện tử công vụ {name}", "{name_en} official mail", name=organisation.name,
+                 name_en=organisation.name_en))
+
+
 def init_app(app: Flask) -> None:
     """Template filters and names."""
     app.add_template_filter(vndate)
@@ -161,6 +172,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(shown_value)
     for named in (role_names, key_usage_names, kind_name, job_state_name, list_description):
         app.add_template_filter(named)
+    app.context_processor(lambda: {"site_title": site_title()})
     app.context_processor(lambda: {"tier_names": {k: gettext(str(v)) for k, v in TIER_NAMES.items()},
                                    "status_names": {k: gettext(str(v)) for k, v in STATUS_NAMES.items()},
                                    "job_state_names": {k: gettext(str(v)) for k, v in JOB_STATE_NAMES.items()}})

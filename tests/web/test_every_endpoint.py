@@ -10,7 +10,7 @@ from flask import Flask
 from mailadmin.model import Unit
 from tests.web.conftest import csrf_token, login
 
-PUBLIC = {"static", "auth.login", "language.choose"}
+PUBLIC = {"static", "auth.login", "language.choose", "health.healthz", "health.readyz", "health.metrics"}
 OPEN_TO_OWNERS = {"home.index", "home.me", "auth.change_password", "auth.logout"}
 ARGUMENTS = {"uid": "annv", "code": "555", "unit_code": "555", "name": "ds-555", "action": "suspend",
              "filename": "app.js", "fingerprint": "AB" * 32,
