@@ -28,6 +28,8 @@ from tests.certs.helpers import cert_for, certificate_service
 # Strong (zxcvbn 4) and in nobody's name.
 TOUR_PASSWORD = "Bien-xanh-Tuy-An-2026"
 ROLES = ("superadmin", "unitadmin", "hr", "auditor", "owner")
+# Routes for programs, not people: the JSON API, health checks and metrics.
+MACHINE_ROUTES = ("api.", "health.")
 # GET endpoints that are not pages: files, JSON, redirects.
 NOT_PAGES = {"static", "language.choose", "audit.export", "imports.template", "imports.status",
              "mailboxes.export", "mailboxes.suggest"}
@@ -163,7 +165,7 @@ def stops(app: Flask, world: World) -> list[Stop]:
     values = arguments(world)
     found = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint in NOT_PAGES or rule.endpoint.startswith("api."):
+        if "GET" not in rule.methods or rule.endpoint in NOT_PAGES or rule.endpoint.startswith(MACHINE_ROUTES):
             continue
         path = rule.rule
         for argument in rule.arguments:
