@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import random
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -95,7 +94,7 @@ def _bind_certificate(services: Services, uid: str) -> str:
     dates = {"not_before": now - timedelta(days=30), "not_after": now + timedelta(days=20)}
     root = f.root_ca(**dates)
     issuing = f.sub_ca(root, **dates)
-    anchors = Path(tempfile.mkdtemp(prefix="mailadmin-tour-")) / "anchors.pem"
+    anchors = Path(services.settings.state_dir) / f"tour-anchors-{uid}.pem"  # goes with the state folder
     anchors.write_bytes(f.pem(root.cert))
     issued = cert_for(issuing, services.mailboxes.get(uid), **dates)
     certificate_service(services, trust_anchors=str(anchors)).bind(uid, f.pem(issued.cert, issuing.cert))
