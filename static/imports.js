@@ -5,7 +5,8 @@
   if (!box) { return; }
   function show(id, visible) { document.getElementById(id).hidden = !visible; }
   function update(data) {
-    document.getElementById("state").textContent = data.state;
+    var state = document.getElementById("state");
+    state.textContent = JSON.parse(state.dataset.names || "{}")[data.state] || data.state;
     var bar = document.getElementById("progress");
     bar.max = data.total || 1;
     bar.value = data.done;

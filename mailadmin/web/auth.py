@@ -12,6 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -65,7 +66,8 @@ def init_app(app: Flask) -> None:
     """Attach flask-login; the login throttle is counted in the state folder (in memory for the test client)."""
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Vui lòng đăng nhập / please log in"
+    login_manager.login_message = "Vui lòng đăng nhập để mở trang này."
+    login_manager.localize_callback = gettext
     app.add_template_filter(local_time, "localtime")
     if app.testing:  # one state folder serves a whole test session: each test app counts its own failures
         app.extensions["mailadmin"].login_throttle_path = None

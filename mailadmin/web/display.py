@@ -1,12 +1,14 @@
-"""How values look on the pages: Vietnamese names of tiers and statuses, Vietnamese dates."""
+"""How values look on the pages: Vietnamese names of codes (tiers, statuses, roles, unit kinds, key usages), dates."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from flask_babel import gettext, lazy_gettext
+from flask_babel import get_locale, gettext, lazy_gettext, lazy_pgettext
 
 from mailadmin.i18n import t
 from mailadmin.web import services
@@ -16,6 +18,65 @@ TIER_NAMES = {"province": lazy_gettext("Cấp tỉnh"), "district": lazy_gettext
               "commune": lazy_gettext("Cấp xã")}
 STATUS_NAMES = {"active": lazy_gettext("Đang hoạt động"), "suspended": lazy_gettext("Đang tạm khóa"),
                 "retired": lazy_gettext("Đã thôi sử dụng")}
+ROLE_NAMES = {"superadmin": lazy_pgettext("vai trò", "Quản trị tỉnh"),
+              "unitadmin": lazy_pgettext("vai trò", "Quản trị đơn vị"),
+              "hr": lazy_pgettext("vai trò", "Nhân sự"), "auditor": lazy_pgettext("vai trò", "Kiểm tra")}
+KIND_NAMES = {"province": lazy_gettext("Tỉnh"), "agency": lazy_gettext("Cơ quan cấp tỉnh"),
+              "district": lazy_gettext("Đơn vị cấp huyện"), "commune": lazy_gettext("Đơn vị cấp xã")}
+KEY_USAGE_NAMES = {"digitalSignature": lazy_gettext("Ký số"), "nonRepudiation": lazy_gettext("Chống chối bỏ"),
+                   "contentCommitment": lazy_gettext("Chống chối bỏ"),
+                   "keyEncipherment": lazy_gettext("Mã hóa khóa"), "dataEncipherment": lazy_gettext("Mã hóa dữ liệu"),
+                   "keyAgreement": lazy_gettext("Thỏa thuận khóa"), "keyCertSign": lazy_gettext("Ký chứng thư"),
+                   "cRLSign": lazy_gettext("Ký danh sách thu hồi"), "encipherOnly": lazy_gettext("Chỉ mã hóa"),
+                   "decipherOnly": lazy_gettext("Chỉ giải mã")}
+JOB_STATE_NAMES = {"planned": lazy_gettext("Chờ xác nhận"), "applying": lazy_gettext("Đang thực hiện"),
+                   "done": lazy_gettext("Đã xong"), "undoing": lazy_gettext("Đang hoàn tác"),
+                   "undone": lazy_gettext("Đã hoàn tác")}
+CERTIFICATE_STATUS_NAMES = {"valid": lazy_gettext("Còn hiệu lực"), "expiring": lazy_gettext("Sắp hết hạn"),
+                            "expired": lazy_gettext("Đã hết hạn"), "not_yet_valid": lazy_gettext("Chưa có hiệu lực"),
+                            "revoked": lazy_gettext("Đã bị thu hồi")}
+DATE_FIELDS = {"retain_until", "not_before", "not_after"}  # shown as 01/12/2027, times in Vietnam's zone
+# Audit values shown by name, per field.
+VALUE_NAMES = {"status": {**STATUS_NAMES, **CERTIFICATE_STATUS_NAMES},
+               "tier": TIER_NAMES, "kind": KIND_NAMES, "key_usage": KEY_USAGE_NAMES,
+               "roles": ROLE_NAMES, "state": JOB_STATE_NAMES}
+
+
+def code_name(code: str, names: dict[str, object]) -> str:
+    """A code by its name in the page language (unknown codes as they are)."""
+    return str(names[code]) if code in names else code
+
+
+def role_names(roles: Iterable[object]) -> str:
+    """Roles (values or enum members) as officers say them: Quản trị tỉnh, Kiểm tra."""
+    return ", ".join(code_name(str(getattr(role, "value", role)), ROLE_NAMES) for role in roles) or "—"
+
+
+def key_usage_names(usages: Iterable[str]) -> str:
+    """Key usages of a certificate in the page language."""
+    return ", ".join(code_name(usage, KEY_USAGE_NAMES) for usage in usages)
+
+
+def kind_name(kind: object) -> str:
+    """A unit kind (value or enum member) in the page language."""
+    return code_name(str(getattr(kind, "value", kind)), KIND_NAMES)
+
+
+def job_state_name(state: str) -> str:
+    """An import job's state in the page language."""
+    return code_name(state, JOB_STATE_NAMES)
+
+
+# A unit list's description is stored in both languages (ListService.create_unit_list).
+UNIT_LIST_DESCRIPTION = re.compile(r"(Toàn bộ cán bộ .+) / (all staff of .+)")
+
+
+def list_description(text: str) -> str:
+    """A list's description; a unit list's stored 'Vietnamese / English' text in the page language only."""
+    match = UNIT_LIST_DESCRIPTION.fullmatch(text or "")
+    if not match:
+        return text
+    return match.group(2).capitalize() if str(get_locale() or "vi")[:2] == "en" else match.group(1)
 
 
 # Officers work in Vietnam's time; the directory and the audit log keep UTC.
@@ -45,7 +106,22 @@ FIELD_NAMES = {"full_name": lazy_gettext("Họ tên"), "title": lazy_gettext("Ch
                "quota_mib": lazy_gettext("Hạn mức (MB)"), "retain_until": lazy_gettext("Giữ đến"),
                "mail": lazy_gettext("Địa chỉ"), "uid": lazy_gettext("Tên đăng nhập"),
                "certificates": lazy_gettext("Chứng thư số"), "import": lazy_gettext("Lần nhập"),
-               "name": lazy_gettext("Tên"), "parent": lazy_gettext("Đơn vị cha"), "unit": lazy_gettext("Đơn vị")}
+               "name": lazy_gettext("Tên"), "parent": lazy_gettext("Đơn vị cha"), "unit": lazy_gettext("Đơn vị"),
+               "code": lazy_gettext("Mã"), "kind": lazy_gettext("Loại"), "members": lazy_gettext("Số thành viên"),
+               "subject": lazy_gettext("Chủ thể"), "issuer": lazy_gettext("Tổ chức cấp"),
+               "serial": lazy_gettext("Số hiệu"), "fingerprint_sha256": lazy_gettext("Dấu vân tay SHA-256"),
+               "fingerprint": lazy_gettext("Dấu vân tay SHA-256"),
+               "not_before": lazy_gettext("Hiệu lực từ"), "not_after": lazy_gettext("Hiệu lực đến"),
+               "key_usage": lazy_gettext("Công dụng khóa"), "emails": lazy_gettext("Thư điện tử"),
+               "file": lazy_gettext("Tệp"), "create": lazy_gettext("Tạo mới"), "update": lazy_gettext("Cập nhật"),
+               "move": lazy_gettext("Chuyển đơn vị"), "retire": lazy_gettext("Thôi sử dụng"),
+               "unchanged": lazy_gettext("Không đổi"), "error": lazy_gettext("Lỗi"),
+               "failed": lazy_gettext("Thất bại"), "pending": lazy_gettext("Đang chờ"),
+               "created": lazy_gettext("Đã tạo"), "refused": lazy_gettext("Bị từ chối"),
+               "generated": lazy_gettext("Mật khẩu sinh tự động"), "by": lazy_gettext("Người thực hiện"),
+               "to": lazy_gettext("Gửi đến"), "bound": lazy_gettext("Đã gắn"), "undone": lazy_gettext("Đã hoàn tác"),
+               "expiring": lazy_gettext("Sắp hết hạn"), "roles": lazy_gettext("Vai trò"),
+               "scopes": lazy_gettext("Phạm vi")}
 
 
 def field_name(key: str) -> str:
@@ -53,13 +129,25 @@ def field_name(key: str) -> str:
     return gettext(str(FIELD_NAMES[key])) if key in FIELD_NAMES else key
 
 
-def shown_value(value: object) -> str:
-    """A value of an audit entry as people read it: nothing is '—', lists are comma-separated."""
+def shown_value(value: object, key: str = "") -> str:
+    """A value of an audit entry as people read it: nothing is '—', lists are comma-separated, codes by name."""
     if value is None or value == "" or value == []:
         return "—"
+    if isinstance(value, bool):
+        return gettext("có") if value else gettext("không")
     if isinstance(value, list | tuple):
-        return ", ".join(str(item) for item in value)
-    return str(value)
+        return ", ".join(shown_value(item, key) for item in value)
+    if key in DATE_FIELDS:
+        return vndate(_day_or_moment(str(value)))
+    return code_name(str(value), VALUE_NAMES.get(key, {}))
+
+
+def _day_or_moment(text: str) -> date | str:
+    """A YYYY-MM-DD day as a date (no time shown); anything else as it is, for vndate."""
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else text
+    except ValueError:
+        return text
 
 
 def megabytes(mib: int) -> str:
@@ -82,6 +170,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(field_name)
     app.add_template_filter(megabytes)
     app.add_template_filter(shown_value)
+    for named in (role_names, key_usage_names, kind_name, job_state_name, list_description):
+        app.add_template_filter(named)
     app.context_processor(lambda: {"site_title": site_title()})
     app.context_processor(lambda: {"tier_names": {k: gettext(str(v)) for k, v in TIER_NAMES.items()},
-                                   "status_names": {k: gettext(str(v)) for k, v in STATUS_NAMES.items()}})
+                                   "status_names": {k: gettext(str(v)) for k, v in STATUS_NAMES.items()},
+                                   "job_state_names": {k: gettext(str(v)) for k, v in JOB_STATE_NAMES.items()}})

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from mailadmin import create_app
 from mailadmin.model import Role, Unit
 from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
-from tests.conftest import make_agency
+from tests.conftest import RunningDirectory, free_port, make_agency
 
 PASSWORD = "Mat-khau-web-2026"
 
@@ -66,3 +71,53 @@ def unit_admin_client(app: Flask, person: Callable[..., str], unit: Unit) -> Fla
     client = app.test_client()
     assert login(client, person("Trần Quản Lý", unit, Role.UNITADMIN, (unit,))).status_code == 302
     return client
+
+
+# Browser tests: Debian's chromium through Playwright against the app served on a free loopback port.
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def base_url(directory: RunningDirectory) -> Iterator[str]:
+    """The web admin served by werkzeug in a thread on a free loopback port."""
+    from werkzeug.serving import make_server
+
+    app = create_app(settings=directory.settings)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    app.extensions["mailadmin"].close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless chromium with a fresh profile, never downloaded (executable_path)."""
+    profile = tempfile.mkdtemp(prefix="mailadmin-chromium-")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), args=ARGS, headless=True, locale="vi-VN")
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    browser.clear_cookies()
+    tab = browser.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    tab.close()
+
+
+def sign_in(page: object, base_url: str, uid: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("#username", uid)
+    page.fill("#password", password)
+    page.click("button[type=submit]")

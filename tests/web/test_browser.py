@@ -2,68 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-from mailadmin import create_app
 from mailadmin.model import Role, Status, Unit
 from mailadmin.services.context import Services
-from tests.conftest import RunningDirectory, free_port
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import CHROMIUM, sign_in  # the fixtures base_url, browser and page are in conftest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian package chromium not installed")
-
-
-@pytest.fixture(scope="module")
-def base_url(directory: RunningDirectory) -> Iterator[str]:
-    """The web admin served by werkzeug in a thread on a free loopback port."""
-    from werkzeug.serving import make_server
-
-    app = create_app(settings=directory.settings)
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    app.extensions["mailadmin"].close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Headless chromium with a fresh profile, never downloaded (executable_path)."""
-    profile = tempfile.mkdtemp(prefix="mailadmin-chromium-")
-    with playwright_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=str(CHROMIUM), args=ARGS, headless=True, locale="vi-VN")
-        yield context
-        context.close()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-@pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    browser.clear_cookies()
-    tab = browser.new_page()
-    tab.set_default_timeout(10_000)
-    yield tab
-    tab.close()
-
-
-def sign_in(page: object, base_url: str, uid: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("#username", uid)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
 
 
 def test_login_and_create_mailbox_with_suggested_address(page: object, base_url: str, unit: Unit,

@@ -58,10 +58,10 @@ def test_admin_uploads_a_valid_certificate_and_it_is_listed(admin_client: FlaskC
     data, fingerprint = chain_pem(live_gov, services, uid)
     page = upload(admin_client, uid, data).get_data(as_text=True)
     assert fingerprint in page and "CA phục vụ các cơ quan Nhà nước G2" in page
-    assert 'data-status="valid"' in page and "digitalSignature" in page
+    assert 'data-status="valid"' in page and "Ký số" in page
     assert [b.info.fingerprint_sha256 for b in services.certificates.show(uid)] == [fingerprint]
     details = admin_client.get(f"/certificates/{uid}/{fingerprint}").get_data(as_text=True)
-    assert fingerprint in details and "Nguyễn Văn Ký" in details and "nonRepudiation" in details
+    assert fingerprint in details and "Nguyễn Văn Ký" in details and "Chống chối bỏ" in details
     assert _audited(services, "certificate.bind", uid)
 
 

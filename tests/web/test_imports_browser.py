@@ -9,11 +9,12 @@ from pathlib import Path
 
 from mailadmin.model import Role, Unit
 from mailadmin.services.context import Services
-from tests.web.test_browser import base_url, browser, page, playwright_api, pytestmark, sign_in  # noqa: F401
+from tests.web.conftest import sign_in
+from tests.web.test_browser import playwright_api, pytestmark  # noqa: F401
 from tests.web.test_imports_http import by_hr_id, staff_csv
 
 
-def test_upload_preview_confirm_progress_and_results(page: object, base_url: str, unit: Unit,  # noqa: F811
+def test_upload_preview_confirm_progress_and_results(page: object, base_url: str, unit: Unit,
                                                      person: Callable[..., str], services: Services) -> None:
     expect = playwright_api.expect
     script_errors: list[str] = []
@@ -34,7 +35,7 @@ def test_upload_preview_confirm_progress_and_results(page: object, base_url: str
     with page.expect_response(lambda response: response.url.endswith("/status")) as polled:
         page.reload()  # the progress page is rebuilt from the journal and polls the status (CSP allows imports.js)
     assert polled.value.json()["state"] == "done"
-    expect(page.locator("#state")).to_have_text("done")
+    expect(page.locator("#state")).to_have_text("Đã xong")
     assert set(by_hr_id(services, hr_ids)) == set(hr_ids)
 
     with page.expect_download() as download:
