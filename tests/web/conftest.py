@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mailadmin.model import Role, Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 from tests.conftest import make_agency
 
 PASSWORD = "Mat-khau-web-2026"

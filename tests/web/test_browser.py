@@ -12,7 +12,7 @@ import pytest
 
 from mailadmin import create_app
 from mailadmin.model import Role, Status, Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, free_port
 from tests.web.conftest import PASSWORD
 
