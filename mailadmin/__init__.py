@@ -1,21 +1,25 @@
-"""mailadmin: provisioning of a Vietnamese province's official mail, backed by OpenLDAP."""
+"""mailadmin: provisioning of a Vietnamese province's official mail, backed by OpenLDAP.
+
+Importing the package loads neither Flask nor the directory client, so the SMTP service and the CLI
+start light; `create_app` (what `flask --app mailadmin` and `mailadmin serve` call) imports the web
+layer when it is called.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
-from mailadmin.settings import Settings, load_settings
+    from mailadmin.settings import Settings
 
 
 def create_app(test_config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
-    """The web admin: settings, directory services, login, blueprints, CLI."""
-    from mailadmin.resources import project_path
-    from mailadmin.web import init_app
+    """The web admin (settings, directory services, login, blueprints) with the CLI's groups on `app.cli`."""
+    from mailadmin.cli import register_flask_commands
+    from mailadmin.web import create_app as create_web_app
 
-    settings = settings or load_settings()
-    app = Flask(__name__, template_folder=str(project_path("templates")),
-                static_folder=str(project_path("static")))
-    init_app(app, settings, test_config or {})
+    app = create_web_app(test_config, settings)
+    register_flask_commands(app)
     return app

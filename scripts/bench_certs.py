@@ -43,9 +43,9 @@ from mailadmin.directory.certificates import HOLDER_CLASS, OWNER_ATTRIBUTES  # n
 from mailadmin.directory.mailboxes import IS_MAILBOX  # noqa: E402
 from mailadmin.model import Mailbox  # noqa: E402
 from mailadmin.services.certificates import CertificateService  # noqa: E402
-from mailadmin.services.context import Services  # noqa: E402
 from mailadmin.settings import load_settings  # noqa: E402
 from mailadmin.slapd import PrivateSlapd  # noqa: E402
+from mailadmin.wiring import Services  # noqa: E402
 from tests.certs import factory as f  # noqa: E402
 
 NOW = datetime.now(UTC)

@@ -52,10 +52,10 @@ from mailadmin.importer.plan import Outcome
 from mailadmin.passwords import generate_password, hash_generated
 from mailadmin.resources import project_root
 from mailadmin.services import demo
-from mailadmin.services.context import Services
 from mailadmin.services.units import load_units_file
 from mailadmin.settings import load_settings
 from mailadmin.slapd import PrivateSlapd
+from mailadmin.wiring import Services
 
 DEMO_ROWS = sum(demo.DEMO_COUNTS.values())
 TARGET_RATIO = 1.25

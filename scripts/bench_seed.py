@@ -60,11 +60,11 @@ from mailadmin.model import Tier
 from mailadmin.passwords import generate_password, hash_chosen, hash_generated
 from mailadmin.resources import project_root
 from mailadmin.services import demo
-from mailadmin.services.context import Services
 from mailadmin.services.people import spread
 from mailadmin.services.units import load_units_file
 from mailadmin.settings import Settings, load_settings
 from mailadmin.slapd import PrivateSlapd
+from mailadmin.wiring import Services
 
 DEFAULT_COUNT = sum(demo.DEMO_COUNTS.values())
 TARGET_RATIO = 2.0

@@ -65,7 +65,6 @@ from mailadmin.directory.binder import Bind, BindChecker  # noqa: E402
 from mailadmin.directory.client import DirectoryClient  # noqa: E402
 from mailadmin.model import Unit, UnitKind  # noqa: E402
 from mailadmin.passwords import hash_chosen, hash_generated  # noqa: E402
-from mailadmin.services.context import Services  # noqa: E402
 from mailadmin.services.mailboxes import NewMailbox  # noqa: E402
 from mailadmin.services.setup import initialise  # noqa: E402
 from mailadmin.settings import Settings, load_settings  # noqa: E402
@@ -73,6 +72,7 @@ from mailadmin.slapd import PrivateSlapd, SlapdPaths  # noqa: E402
 from mailadmin.smtp import maildir  # noqa: E402
 from mailadmin.smtp.config import mail_routing, smtp_config  # noqa: E402
 from mailadmin.smtp.server import Listening, ServiceThread, SmtpService  # noqa: E402
+from mailadmin.wiring import Services  # noqa: E402
 
 
 @dataclass

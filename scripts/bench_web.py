@@ -51,13 +51,13 @@ from mailadmin.directory.mapping import mailbox_attributes
 from mailadmin.model import Role, UnitKind
 from mailadmin.names import search_key
 from mailadmin.passwords import hash_generated
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.services.people import people
 from mailadmin.services.setup import initialise
 from mailadmin.settings import load_settings
 from mailadmin.slapd import PrivateSlapd
 from mailadmin.web import freeze_startup_heap
+from mailadmin.wiring import Services
 
 ADMIN_PASSWORD = "Bench-web-2026-mat-khau"
 PAGE_SIZE = 50

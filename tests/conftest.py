@@ -23,10 +23,10 @@ from flask.testing import FlaskClient
 
 from mailadmin import create_app
 from mailadmin.model import Unit, UnitKind
-from mailadmin.services.context import Services
 from mailadmin.services.setup import initialise
 from mailadmin.settings import Settings, load_settings
 from mailadmin.slapd import PrivateSlapd
+from mailadmin.wiring import Services
 
 _unit_numbers = itertools.count(1)
 T = TypeVar("T")

@@ -29,3 +29,14 @@ def test_nothing_below_the_services_imports_flask_or_the_cli() -> None:
              PACKAGE / "model.py", PACKAGE / "names.py"]
     upward = re.compile(r"^\s*(from|import) (flask|mailadmin\.web|mailadmin\.cli)\b", re.MULTILINE)
     assert [str(p) for p in lower if upward.search(p.read_text(encoding="utf-8"))] == []
+
+
+def test_the_smtp_service_and_the_cli_load_no_flask() -> None:
+    """`import mailadmin` (and the SMTP service) stays light: the web layer loads only when create_app runs."""
+    import subprocess
+    import sys
+
+    probe = "import sys, mailadmin, mailadmin.smtp.server, mailadmin.wiring; print('flask' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                            cwd=PACKAGE.parent)
+    assert result.stdout.strip() == "False"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from mailadmin.audit import AuditLog, acting_as, current_actor
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 
 
 def entries_for(services: Services, target: str) -> list:

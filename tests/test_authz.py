@@ -7,8 +7,8 @@ import pytest
 from mailadmin.errors import PermissionDenied
 from mailadmin.model import Role, Unit
 from mailadmin.services.authz import Principal, require
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 from tests.conftest import eventually
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from mailadmin.model import Role
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.slapd import PrivateSlapd, SlapdPaths
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory
 from tests.test_cli import run
 

@@ -9,7 +9,7 @@ from mailadmin.directory import dit, filters
 from mailadmin.directory.client import DirectoryClient, DirectoryConfig
 from mailadmin.errors import Conflict, DirectoryError, InvalidInput
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory
 
 

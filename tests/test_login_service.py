@@ -13,11 +13,11 @@ import pytest
 from mailadmin.model import Unit
 from mailadmin.passwords import matches
 from mailadmin.services.auth import LoginService, LoginThrottle, Result, admin_logins, decoy_dn
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import LockState, NewMailbox
 from mailadmin.services.throttle import FailureLimiter
 from mailadmin.smtp.auth import smtp_logins
 from mailadmin.smtp.config import mail_routing, smtp_config
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, child_environ, free_port, mailadmin_process, wait_for_port
 from tests.web.test_sessions_live import Browser
 

@@ -7,8 +7,8 @@ import pytest
 from mailadmin.directory import dit
 from mailadmin.errors import Conflict, InvalidInput, NotFound
 from mailadmin.model import Status, Tier, Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, eventually
 
 

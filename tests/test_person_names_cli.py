@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import MailboxQuery
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, child_environ
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from mailadmin.model import Status, Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 
 PASSWORD = "Khong-doan-duoc-2026"
 

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from mailadmin.model import Role, Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory
 from tests.test_cli import run
 

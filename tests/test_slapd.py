@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from mailadmin.errors import ConfigError, DirectoryError
-from mailadmin.services.context import Services
 from mailadmin.slapd import PrivateSlapd
+from mailadmin.wiring import Services
 from tests.certs.factory import der, root_ca
 from tests.conftest import make_settings
 

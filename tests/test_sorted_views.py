@@ -5,8 +5,8 @@ from __future__ import annotations
 from mailadmin.directory import dit, filters
 from mailadmin.directory.sorted_views import SortedViews
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, make_agency
 
 

@@ -10,8 +10,8 @@ import pytest
 from mailadmin.errors import InvalidInput
 from mailadmin.model import Tier, UnitKind
 from mailadmin.resources import project_path
-from mailadmin.services.context import Services
 from mailadmin.services.units import UnitIndex, load_units_file
+from mailadmin.wiring import Services
 
 DISTRICTS = ["555", "557", "558", "559", "560", "561", "562", "563", "564"]
 

@@ -16,7 +16,7 @@ from mailadmin.directory import wire
 from mailadmin.directory.client import TXN_SPEC, TXN_START
 from mailadmin.directory.dit import mailbox_dn
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.certs import factory as f
 
 CERTIFICATE = f.der(f.root_ca().cert)

@@ -12,8 +12,8 @@ import click
 
 from mailadmin.cli.failures import fail, fail_unexpected
 from mailadmin.errors import MailadminError
-from mailadmin.services.context import Services, open_services
 from mailadmin.settings import Settings, load_settings
+from mailadmin.wiring import Services, open_services
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -113,6 +113,14 @@ def register_commands() -> None:
                     serve.serve, certs.cert, importer.import_group, importer.export,
                     smtpd.smtpd, smtpd.notify, mailserver.mailserver_config, roles.role, deployment.deploy_config):
         main.add_command(command)
+
+
+def register_flask_commands(app: Any) -> None:
+    """The groups `flask --app mailadmin …` carries too (they handle their errors themselves)."""
+    from mailadmin.cli import directory, mailbox, stats, units
+
+    for command in (directory.directory, mailbox.mailbox, units.units, stats.stats):
+        app.cli.add_command(command)
 
 
 register_commands()

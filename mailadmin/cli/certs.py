@@ -7,13 +7,13 @@ from pathlib import Path
 import click
 
 from mailadmin.certs.records import Expiring
-from mailadmin.certs.reminders import CertificateReminders
 from mailadmin.cli import pass_services
 from mailadmin.cli.output import print_json, print_table
 from mailadmin.errors import InvalidInput, NotFound
 from mailadmin.i18n import Text, current_language, t
 from mailadmin.services.certificates import BoundCertificate, BulkPlan
-from mailadmin.services.context import Services
+from mailadmin.services.reminders import CertificateReminders
+from mailadmin.wiring import Services
 
 MAX_READ = 1024 * 1024  # far above any certificate; load_certificates gives the precise limit
 

@@ -18,7 +18,7 @@ from mailadmin.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from mailadmin.importer.export import export_csv, export_yaml, template_csv
 from mailadmin.importer.plan import PlanOptions
 from mailadmin.importer.report import result_rows, results_csv, write_once
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 
 SHOWN_ERRORS = 30
 REFUSALS = (NotFound, InvalidInput, Conflict, PermissionDenied)  # an unknown or finished job, a busy one

@@ -9,8 +9,8 @@ import click
 from mailadmin.cli import MailadminGroup, pass_services
 from mailadmin.cli.output import print_json, print_secret, print_table
 from mailadmin.model import Status, Tier
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import MailboxQuery, NewMailbox, mailbox_record
+from mailadmin.wiring import Services
 
 
 @click.group(cls=MailadminGroup)

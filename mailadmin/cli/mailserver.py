@@ -8,7 +8,7 @@ import click
 
 from mailadmin.cli import pass_services
 from mailadmin.mailserver.generate import generate
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 
 
 @click.command("mailserver-config")

@@ -6,8 +6,8 @@ import click
 
 from mailadmin.cli import pass_services
 from mailadmin.cli.output import print_json
-from mailadmin.services.context import Services
 from mailadmin.services.roles import RoleChange, RoleService, parse_role
+from mailadmin.wiring import Services
 
 ROLE_HELP = "superadmin | unitadmin | hr | auditor"
 SCOPE_HELP = "Mã đơn vị (bắt buộc cho unitadmin, hr) / unit code (required for unitadmin and hr)."

@@ -8,10 +8,10 @@ import click
 
 from mailadmin.cli import Context, pass_context, pass_services
 from mailadmin.errors import DirectoryUnavailable
-from mailadmin.services.context import Services
 from mailadmin.smtp.config import ensure_account, mail_routing, smtp_config
 from mailadmin.smtp.server import Listening, SmtpService, serve_until_signalled
 from mailadmin.smtp.workers import Supervisor
+from mailadmin.wiring import Services
 
 
 @click.command("smtpd")

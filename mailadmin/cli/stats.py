@@ -6,8 +6,8 @@ import click
 
 from mailadmin.cli import MailadminCommand, pass_services
 from mailadmin.cli.output import print_json, print_table
-from mailadmin.services.context import Services
 from mailadmin.services.stats import mailbox_stats
+from mailadmin.wiring import Services
 
 
 @click.command(cls=MailadminCommand)

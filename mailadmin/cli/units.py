@@ -6,7 +6,7 @@ import click
 
 from mailadmin.cli import MailadminGroup, pass_services
 from mailadmin.cli.output import print_json, print_table
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 
 
 @click.group(cls=MailadminGroup)

@@ -231,7 +231,7 @@ class MailboxStore:
         """Move the person's session epoch (every session and token ends); returns the new one."""
         changes = _new_epoch()
         self.client.modify(dn, changes)
-        return changes[EPOCH][1][0]
+        return str(changes[EPOCH][1][0])
 
     def clear_password_reset(self, dn: str) -> None:
         """Drop ppolicy's must-change flag (for accounts whose password the admin chose)."""

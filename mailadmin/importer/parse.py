@@ -189,18 +189,18 @@ class _NoAliasLoader(yaml.SafeLoader):
 
     depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event = self.peek_event()
+        line = event.start_mark.line + 1 if event.start_mark else 0
         if isinstance(event, yaml.AliasEvent):
             raise InvalidInput(t("Dòng {line}: YAML có bí danh (*{name}); tệp nhập không được dùng bí danh",
                                  "line {line}: YAML alias (*{name}) is not allowed in import files",
-                                 line=event.start_mark.line + 1, name=event.anchor))
+                                 line=line, name=event.anchor))
         if self.depth >= MAX_YAML_DEPTH:
             raise InvalidInput(t("Dòng {line}: YAML lồng nhau quá {n} tầng; tệp nhập chỉ cần danh sách người "
                                  "(hoặc đơn vị: danh sách người)",
                                  "line {line}: YAML nested more than {n} levels deep; an import file needs only a "
-                                 "list of people (or unit: list of people)", line=event.start_mark.line + 1,
-                                 n=MAX_YAML_DEPTH))
+                                 "list of people (or unit: list of people)", line=line, n=MAX_YAML_DEPTH))
         self.depth += 1
         try:
             return super().compose_node(parent, index)

@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailadmin.directory import dit
 from mailadmin.errors import Conflict
@@ -13,11 +14,13 @@ from mailadmin.i18n import t
 from mailadmin.model import Mailbox, Role, Tier, Unit, UnitKind
 from mailadmin.passwords import hash_chosen
 from mailadmin.secretfiles import read_or_create_secret
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.services.people import people, spread
 from mailadmin.services.units import load_units_file
 from mailadmin.settings import Settings
+
+if TYPE_CHECKING:  # the wiring assembles services; these use cases only receive it
+    from mailadmin.wiring import Services
 
 # The article's figures (Báo Phú Yên): mailboxes by tier.
 DEMO_COUNTS = {Tier.PROVINCE: 2508, Tier.DISTRICT: 1528, Tier.COMMUNE: 2852}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mailadmin.directory import dit
 from mailadmin.services.auth import decoy_entry, decoy_policy
-from mailadmin.services.context import Services
 from mailadmin.services.units import SyncReport, load_units_file
+
+if TYPE_CHECKING:  # the wiring assembles services; these use cases only receive it
+    from mailadmin.wiring import Services
 
 
 def apply_password_policy(services: Services) -> None:

@@ -9,11 +9,12 @@ from typing import Any
 from flask import Flask, current_app
 from flask_wtf.csrf import CSRFProtect
 
+from mailadmin.resources import project_path
 from mailadmin.secretfiles import read_or_create_secret
-from mailadmin.services.context import Services
-from mailadmin.settings import Settings
+from mailadmin.settings import Settings, load_settings
 from mailadmin.web import error_pages
 from mailadmin.web.error_pages import STATUS_OF_ERROR
+from mailadmin.wiring import Services
 
 csrf = CSRFProtect()
 __all__ = ["STATUS_OF_ERROR", "csrf", "init_app", "services"]
@@ -22,6 +23,14 @@ __all__ = ["STATUS_OF_ERROR", "csrf", "init_app", "services"]
 def services() -> Services:
     """The app's services (one directory client per app)."""
     return current_app.extensions["mailadmin"]
+
+
+def create_app(test_config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    """The Flask app of the web admin: settings, directory services, login, blueprints."""
+    settings = settings or load_settings()
+    app = Flask("mailadmin", template_folder=str(project_path("templates")), static_folder=str(project_path("static")))
+    init_app(app, settings, test_config or {})
+    return app
 
 
 def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
@@ -41,7 +50,6 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     app.extensions["mailadmin"] = Services(settings)
     csrf.init_app(app)
 
-    from mailadmin.cli import directory, mailbox, stats, units
     from mailadmin.web import api, audit, auth, certificates, display, guard, home, language, lists, mailboxes
     from mailadmin.web import health as health_checks
     from mailadmin.web import imports as import_pages
@@ -56,8 +64,6 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(import_pages.bp)
     health_checks.init_app(app, settings)
-    for command in (directory.directory, mailbox.mailbox, units.units, stats.stats):
-        app.cli.add_command(command)
     error_pages.init_app(app)
 
 

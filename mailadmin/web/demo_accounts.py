@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from mailadmin.model import Role
-from mailadmin.services.context import open_services
 from mailadmin.services.demo import DEMO_ROLES, demo_role_password_path
+from mailadmin.wiring import open_services
 
 LABELS = {Role.UNITADMIN: "Unit admin 555", Role.HR: "HR officer", Role.AUDITOR: "Auditor"}
 

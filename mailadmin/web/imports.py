@@ -21,10 +21,10 @@ from mailadmin.importer.report import who
 from mailadmin.importer.service import RESULTS_FILE, Preview
 from mailadmin.model import Role
 from mailadmin.services.authz import require
-from mailadmin.services.context import Services
 from mailadmin.web import services
 from mailadmin.web.guard import principal, roles_required
 from mailadmin.web.language import say
+from mailadmin.wiring import Services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("imports", __name__, url_prefix="/imports")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mailadmin.services.certificates import CertificateService
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 
 from . import factory as f
 from .helpers import certificate_service

@@ -7,8 +7,8 @@ from typing import Any
 
 from mailadmin.model import Mailbox, Unit
 from mailadmin.services.certificates import CertificateService
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 
 from . import factory as f
 

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 
 from mailadmin.model import Mailbox, Unit
 from mailadmin.services.certificates import BulkPlan, CertificateService
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 
 from . import factory as f
 from .helpers import cert_for, person

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from mailadmin.errors import Conflict, InvalidInput, NotFound
 from mailadmin.model import Unit
 from mailadmin.services.certificates import CertificateService
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 
 from . import factory as f
 from .helpers import cert_for, certificate_service, person

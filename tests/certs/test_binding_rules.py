@@ -13,8 +13,8 @@ from mailadmin.errors import ConfigError, InvalidInput, PermissionDenied
 from mailadmin.model import Mailbox, Role, Unit
 from mailadmin.services.authz import Principal
 from mailadmin.services.certificates import CertificateService
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 
 from . import factory as f
 from .helpers import cert_for, certificate_service, person

@@ -14,7 +14,7 @@ from mailadmin.directory import filters
 from mailadmin.model import Role, Unit
 from mailadmin.services.authz import Principal
 from mailadmin.services.certificates import CertificateService
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 
 from . import factory as f
 from .helpers import cert_for, certificate_service, person

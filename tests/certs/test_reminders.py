@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mailadmin.certs.reminders import CertificateReminders, stage_of
 from mailadmin.cli import main
 from mailadmin.model import Mailbox, Role, Unit, UnitKind
 from mailadmin.services.authz import Principal
 from mailadmin.services.certificates import CertificateService
-from mailadmin.services.context import Services
-from mailadmin.smtp.notify import MailNotifier
+from mailadmin.services.notify import MailNotifier
+from mailadmin.services.reminders import CertificateReminders, stage_of
+from mailadmin.wiring import Services
 from tests.conftest import MailSink, RunningDirectory
 
 from . import factory as f

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory
 
 from . import factory as f

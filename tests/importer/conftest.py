@@ -10,7 +10,7 @@ import pytest
 
 from mailadmin.importer.plan import PlanOptions, comparable
 from mailadmin.model import Unit, UnitKind
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 
 _numbers = itertools.count(1)
 

@@ -16,7 +16,7 @@ from mailadmin.errors import InvalidInput
 from mailadmin.importer.export import export_csv, export_yaml
 from mailadmin.importer.plan import Outcome
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 
 from .conftest import import_file, state_of
 from .helpers import csv_file, spelled

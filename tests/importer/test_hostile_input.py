@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, child_environ
 
 from .conftest import import_file, state_of

@@ -11,7 +11,7 @@ import pytest
 
 from mailadmin.importer.service import RESULTS_FILE, ImportService
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 
 from .conftest import state_of
 from .helpers import csv_file

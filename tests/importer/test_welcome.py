@@ -10,8 +10,8 @@ import pytest
 
 from mailadmin.importer.service import ImportService
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
-from mailadmin.smtp.notify import MailNotifier
+from mailadmin.services.notify import MailNotifier
+from mailadmin.wiring import Services
 from tests.conftest import MailSink, free_port
 
 from .helpers import csv_file

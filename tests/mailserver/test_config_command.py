@@ -13,8 +13,8 @@ from mailadmin.mailserver import checks
 from mailadmin.mailserver.generate import compatibility
 from mailadmin.model import Unit
 from mailadmin.passwords import hash_generated
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory
 
 

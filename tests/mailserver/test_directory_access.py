@@ -12,9 +12,9 @@ from mailadmin.directory.mailrouting import MailRoutingStore, mailserver_dn
 from mailadmin.errors import PermissionDenied
 from mailadmin.model import Unit
 from mailadmin.passwords import hash_generated
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.smtp.config import mailserver_directory
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory
 
 PASSWORD = "Mat-khau-rieng-2026"

@@ -12,10 +12,10 @@ import pytest
 
 from mailadmin.mailserver.generate import generate
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.settings import Settings
 from mailadmin.smtp import maildir
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory
 from tests.mailserver.conftest import MAIL_USER
 from tests.mailserver.servers import PrivateDovecot

@@ -8,8 +8,8 @@ import pytest
 
 from mailadmin.mailserver.generate import generate
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
 from mailadmin.settings import Settings
+from mailadmin.wiring import Services
 from tests.mailserver.conftest import MAIL_USER
 from tests.mailserver.servers import postmap
 from tests.smtp.conftest import new_list, new_mailbox

@@ -13,10 +13,10 @@ import pytest
 
 from mailadmin.directory.mailrouting import MailRoutingStore
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.smtp.config import SmtpConfig, mail_routing, smtp_config
 from mailadmin.smtp.server import Listening, ServiceThread, SmtpService
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory
 
 PASSWORD = "Mat-khau-thu-nghiem-2026"

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, child_environ, free_port, mailadmin_process, wait_for_port
 from tests.smtp.conftest import PASSWORD, client_tls, new_mailbox
 from tests.smtp.test_cli import smtpd_environ

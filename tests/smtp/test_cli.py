@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, child_environ, free_port, mailadmin_process, wait_for_port
 from tests.smtp.conftest import PASSWORD, client_tls, message, new_mailbox
 

@@ -7,7 +7,7 @@ import smtplib
 import pytest
 
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.smtp.conftest import RunningSmtpd, message, new_list, new_mailbox
 
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.smtp.conftest import RunningSmtpd, new_mailbox
 
 

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from mailadmin.cli import main
 from mailadmin.errors import InvalidInput
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
-from mailadmin.smtp.notify import MailNotifier, MailNotSent
+from mailadmin.services.notify import MailNotifier, MailNotSent
+from mailadmin.wiring import Services
 from tests.conftest import MailSink, RunningDirectory, free_port
 from tests.smtp.conftest import new_mailbox
 

@@ -11,8 +11,8 @@ import pytest
 from mailadmin.directory import dit
 from mailadmin.model import Unit
 from mailadmin.passwords import hash_chosen
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 from tests.smtp.conftest import PASSWORD, RunningSmtpd, message, new_mailbox
 
 

@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 
 from mailadmin import create_app
 from mailadmin.model import Role, Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, free_port, make_agency
 
 PASSWORD = "Mat-khau-web-2026"

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from mailadmin.audit import AuditLog, AuditQuery, acting_as
 from mailadmin.model import Role, Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.web.conftest import csrf_token
 from tests.web.test_imports_http import by_hr_id, staff_csv, upload, wait_done
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from mailadmin.model import Role, Status, Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.web.conftest import CHROMIUM, sign_in  # the fixtures base_url, browser and page are in conftest
 
 playwright_api = pytest.importorskip("playwright.sync_api")

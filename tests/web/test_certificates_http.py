@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from mailadmin.certs.info import fingerprint_sha256
 from mailadmin.model import Role, Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.certs import factory as f
 from tests.certs.helpers import cert_for
 from tests.web.conftest import csrf_token, login

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 
 
 def test_excel_export_holds_the_unit_as_text_and_never_a_formula(unit_admin_client: FlaskClient,

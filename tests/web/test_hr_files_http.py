@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from openpyxl import Workbook
 
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.web.conftest import csrf_token
 from tests.web.test_imports_http import by_hr_id, upload, wait_done
 

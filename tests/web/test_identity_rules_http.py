@@ -21,8 +21,8 @@ from flask.testing import FlaskClient
 from mailadmin.errors import Conflict, InvalidInput
 from mailadmin.importer.columns import header_labels
 from mailadmin.model import Role, Status, Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 from tests.web.conftest import PASSWORD, csrf_token, login
 from tests.web.test_imports_http import upload, wait_done
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mailadmin.model import Role, Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.web.conftest import sign_in
 from tests.web.test_browser import playwright_api, pytestmark  # noqa: F401
 from tests.web.test_imports_http import by_hr_id, staff_csv

@@ -7,8 +7,8 @@ import re
 from flask.testing import FlaskClient
 
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import MailboxQuery
+from mailadmin.wiring import Services
 from tests.web.test_imports_http import staff_csv, upload
 
 

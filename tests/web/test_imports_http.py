@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from mailadmin import create_app
 from mailadmin.importer.columns import header_labels
 from mailadmin.model import Role, Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.conftest import MailSink, RunningDirectory
 from tests.web.conftest import csrf_token, login
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailadmin.model import Role, Status, Tier, Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.web.conftest import login
 
 ALLOWED = {200, 400, 403, 404}

@@ -6,8 +6,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 from tests.web.conftest import PASSWORD, csrf_token, login
 
 

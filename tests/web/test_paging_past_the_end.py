@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask.testing import FlaskClient
 
 from mailadmin.model import Role, Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 
 
 def _bearer(services: Services, uid: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask.testing import FlaskClient
 
 from mailadmin.model import Unit
-from mailadmin.services.context import Services
+from mailadmin.wiring import Services
 from tests.web.conftest import csrf_token
 
 

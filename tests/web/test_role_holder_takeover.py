@@ -18,8 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mailadmin.model import Role, Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import mailbox_record
+from mailadmin.wiring import Services
 from tests.certs import factory as f
 from tests.web.conftest import PASSWORD, csrf_token, login
 from tests.web.test_certificates_http import AROUND_TODAY, chain_pem

@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 import pytest
 
 from mailadmin.model import Role, Unit
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, child_environ, free_port, mailadmin_process, wait_for_port
 from tests.web.conftest import PASSWORD
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from mailadmin.audit import AuditLog
 from mailadmin.certs.records import Expiring
 from mailadmin.durable import replace_file
+from mailadmin.services.notify import MailNotifier
 from mailadmin.settings import Settings
-from mailadmin.smtp.notify import MailNotifier
 
 TEMPLATE = "cert-expiry"
 MEMORY_FILE = Path("notify", "cert-reminders.json")

@@ -19,12 +19,12 @@ from mailadmin.services.certificates import CertificateService
 from mailadmin.services.dashboard import DashboardService
 from mailadmin.services.lists import ListService
 from mailadmin.services.mailboxes import MailboxService
+from mailadmin.services.notify import MailNotifier
 from mailadmin.services.tokens import TokenService
 from mailadmin.services.unitadmin import UnitAdminService
 from mailadmin.services.units import UnitService
 from mailadmin.settings import Settings, load_settings
 from mailadmin.slapd import PrivateSlapd, SlapdPaths
-from mailadmin.smtp.notify import MailNotifier
 
 
 def directory_config(settings: Settings) -> DirectoryConfig:
