@@ -18,9 +18,9 @@ from flask import Flask
 from mailadmin.importer.columns import header_labels
 from mailadmin.importer.plan import PlanOptions
 from mailadmin.model import Role, Unit, UnitKind
-from mailadmin.services.context import Services
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.services.people import people
+from mailadmin.wiring import Services
 from tests.certs import factory as f
 from tests.certs.helpers import cert_for, certificate_service
 
