@@ -59,7 +59,9 @@ WRITE_COUNTERS = "(|(cn=Add)(cn=Delete)(cn=Modify)(cn=Modrdn)(cn=Extended))"
 # cycle (default 10 s): with every server down the user would wait for nothing.
 set_config_parameter("POOLING_LOOP_TIMEOUT", 0)
 Values = Sequence[str | bytes]
-Changes = Mapping[str, tuple[str, Values]]
+# {name: (op, values)}, or a list of them for several operations on one attribute in order
+# (a delete of one value then an add: a compare-and-swap the server does atomically).
+Changes = Mapping[str, tuple[str, Values] | list[tuple[str, Values]]]
 
 
 @dataclass(frozen=True)
@@ -593,7 +595,8 @@ def _clean(attributes: Mapping[str, Values]) -> dict[str, list[str | bytes]]:
 
 
 def _changes(changes: Changes) -> dict[str, list[tuple[Any, list[str | bytes]]]]:
-    return {name: [(MODIFY_OPS[op], list(values))] for name, (op, values) in changes.items()}
+    return {name: [(MODIFY_OPS[op], list(values)) for op, values in (change if isinstance(change, list) else [change])]
+            for name, change in changes.items()}
 
 
 def _reason(exc: Exception) -> str:

@@ -51,6 +51,7 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     from mailadmin.cli import directory, mailbox, stats, units
     from mailadmin.web import api, audit, auth, certificates, display, guard, home, language, lists, mailboxes
     from mailadmin.web import imports as import_pages
+    from mailadmin.web import second_factor as factor_pages
     from mailadmin.web import units as unit_pages
 
     auth.init_app(app)
@@ -61,6 +62,7 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     for blueprint in (auth.bp, home.bp, mailboxes.bp, unit_pages.bp, lists.bp, audit.bp, certificates.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(import_pages.bp)
+    app.register_blueprint(factor_pages.bp)
     for command in (directory.directory, mailbox.mailbox, units.units, stats.stats):
         app.cli.add_command(command)
     _register_error_pages(app)
