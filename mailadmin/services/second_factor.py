@@ -134,8 +134,11 @@ class SecondFactorService:
         return Confirmed(codes, epoch)
 
     def disable(self, uid: str) -> None:
-        """The owner removes their own second factor (their other sessions and tokens end)."""
-        self.store.remove(self.mailboxes.store.find_entry(uid).dn)
+        """The owner removes their own second factor (their other sessions and tokens end); none: nothing."""
+        dn = self.mailboxes.store.find_entry(uid).dn
+        if not self.enrolled(dn):
+            return
+        self.store.remove(dn)
         self.audit.record("second_factor.disable", uid, before={"method": "totp"})
 
     def reset(self, person: Principal, mailbox: Mailbox) -> None:

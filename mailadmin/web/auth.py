@@ -122,12 +122,13 @@ def second_factor() -> str | Response | tuple[str, int]:
                                             request.remote_addr or "")
     if result in (Check.WRONG, Check.THROTTLED):
         return _code_refused(form, result)
-    if result is Check.RECOVERY:
+    response = _enter(pending["uid"], pending["name"], pending["epoch"], bool(pending["must_change"]), passed=True)
+    if result is Check.RECOVERY:  # said after _enter, which starts a new session
         flash(say(t("Đã dùng một mã khôi phục; mã đó không dùng lại được. Nếu mất điện thoại, hãy tắt rồi đăng ký "
                     "lại yếu tố thứ hai ở trang Tài khoản của tôi.",
                     "a recovery code was used and cannot be used again. If the phone is lost, disable and enrol "
                     "the second factor again on My account.")), "info")
-    return _enter(pending["uid"], pending["name"], pending["epoch"], bool(pending["must_change"]), passed=True)
+    return response
 
 
 def _code_page(form: CodeForm, status: int) -> tuple[str, int]:

@@ -11,8 +11,9 @@ from wtforms.validators import DataRequired, Length
 
 from mailadmin.errors import InvalidInput
 from mailadmin.i18n import t
+from mailadmin.model import Role
 from mailadmin.web import services
-from mailadmin.web.guard import managed_mailbox, principal
+from mailadmin.web.guard import managed_mailbox, principal, roles_required
 from mailadmin.web.language import say
 from mailadmin.web.once import keep_once, take_once
 
@@ -71,6 +72,7 @@ def disable() -> Response:
 
 @bp.route("/mailboxes/<uid>/second-factor/reset", methods=["POST"])
 @login_required
+@roles_required(Role.SUPERADMIN)
 def reset(uid: str) -> Response:
     """A super admin removes someone's second factor (a lost phone): audited, their sessions end."""
     mailbox = managed_mailbox(uid)

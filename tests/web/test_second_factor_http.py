@@ -70,6 +70,11 @@ def test_unenrolled_unit_admin_reaches_only_enrolment(policy_app: Flask, person:
     assert client.post("/logout", data={"csrf_token": csrf_token(client, "/me")}).status_code == 302
 
 
+def test_the_code_page_needs_a_password_first(app: Flask) -> None:
+    response = app.test_client().get("/login/code")
+    assert response.status_code == 302 and response.location.endswith("/login")
+
+
 def test_plain_owner_is_not_asked_to_enrol(policy_app: Flask, person: Callable[..., str], unit: Unit) -> None:
     client = policy_app.test_client()
     assert login(client, person("Phan Văn Nhân Viên", unit)).status_code == 302
