@@ -19,6 +19,7 @@ from mailadmin.errors import (
 )
 from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.services.context import Services
+from mailadmin.services.second_factor import policy_roles
 from mailadmin.settings import Settings
 
 csrf = CSRFProtect()
@@ -45,6 +46,7 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
     app.config.update(overrides)
+    policy_roles(settings.auth.second_factor_roles)  # an unknown role name stops the start, not a login
     app.extensions["mailadmin"] = Services(settings)
     csrf.init_app(app)
 

@@ -1,4 +1,9 @@
-"""Login through the one login service (services/auth.py); forced password change; logout.
+"""Login through the one login service (services/auth.py); a second step for a second factor; forced
+password change; logout.
+
+For a person who enrolled a second factor the right password only opens /login/code (a pending login
+kept 5 minutes in the session); the session logs in once a TOTP or recovery code is accepted
+(services/second_factor.py) and remembers that it passed ("second_factor": API tokens need it).
 
 A session carries the person's session epoch (maSessionEpoch) from the login on; every request
 compares it with the directory's (web/guard.py), so logout, a password change or reset, a

@@ -23,12 +23,17 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian package ch
 
 
 @pytest.fixture(scope="module")
-def base_url(directory: RunningDirectory) -> Iterator[str]:
-    """The web admin with the shipped policy (super admins and unit admins enrol), served in a thread."""
+def base_url(directory: RunningDirectory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The web admin with the shipped policy (super admins and unit admins enrol), served in a thread.
+
+    Its wrong codes are counted in a throttle file of its own: the session's file is shared with
+    tests/web/test_serve.py, which counts failures from 127.0.0.1.
+    """
     from werkzeug.serving import make_server
 
     settings = dataclasses.replace(directory.settings, auth=Auth(("superadmin", "unitadmin")))
     app = create_app(settings=settings)
+    app.extensions["mailadmin"].login_throttle_path = tmp_path_factory.mktemp("throttle") / "logins.sqlite3"
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from mailadmin import create_app
 from mailadmin.directory.client import DirectoryClient, DirectoryConfig
 from mailadmin.directory.second_factor import RECOVERY, SECRET
+from mailadmin.errors import ConfigError
 from mailadmin.model import Role, Unit
 from mailadmin.services.context import Services
 from mailadmin.settings import Auth
@@ -68,6 +69,12 @@ def test_unenrolled_unit_admin_reaches_only_enrolment(policy_app: Flask, person:
     for path in ("/me", "/password", "/me/second-factor"):
         assert client.get(path).status_code == 200, path
     assert client.post("/logout", data={"csrf_token": csrf_token(client, "/me")}).status_code == 302
+
+
+def test_an_unknown_role_in_the_policy_stops_the_start(directory: RunningDirectory) -> None:
+    settings = dataclasses.replace(directory.settings, auth=Auth(("superadmin", "chủ tịch")))
+    with pytest.raises(ConfigError, match="chủ tịch"):
+        create_app({"TESTING": True}, settings=settings)
 
 
 def test_the_code_page_needs_a_password_first(app: Flask) -> None:
