@@ -207,6 +207,47 @@ def test_unit_admin_may_not_reset_a_second_factor(app: Flask, unit_admin_client:
     assert services.roles.holder(uid).second_factor
 
 
-def test_dashboard_counts_role_holders_with_a_second_factor(admin_client: FlaskClient) -> None:
-    page = admin_client.get("/").get_data(as_text=True)
-    assert re.search(r'id="second-factor-coverage">\d+ / \d+<', page)
+def test_a_time_step_and_a_recovery_code_are_taken_once_by_the_directory(app: Flask, person: Callable[..., str],
+                                                                         unit: Unit, services: Services) -> None:
+    """Two processes checking the same code: slapd lets only the first take the step or the code."""
+    uid = person("Lạc Văn Hai Nơi", unit)
+    client = app.test_client()
+    login(client, uid)
+    enrol(client)
+    store = services.second_factor.store
+    dn = services.mailboxes.store.find_entry(uid).dn
+    enrolment = store.read(dn)
+    later = enrolment.last_step + 1
+    assert store.take_step(dn, enrolment.last_step, later)
+    assert not store.take_step(dn, enrolment.last_step, later)  # the other process read the same last step
+    assert store.take_recovery(dn, enrolment.recovery[0])
+    assert not store.take_recovery(dn, enrolment.recovery[0])
+
+
+def test_the_owner_disables_their_second_factor(app: Flask, person: Callable[..., str], unit: Unit,
+                                                services: Services) -> None:
+    uid = person("Ninh Thị Tắt Bớt", unit)
+    client = app.test_client()
+    login(client, uid)
+    enrol(client)
+    response = client.post("/me/second-factor/disable",
+                           data={"csrf_token": csrf_token(client, "/me/second-factor")})
+    assert response.status_code == 302 and client.get("/me").status_code == 200  # this session goes on
+    assert not services.roles.holder(uid).second_factor
+    assert any(e.action == "second_factor.disable" and e.target == uid for e in services.audit.entries())
+    assert login(app.test_client(), uid).location.endswith("/")  # the password alone again
+
+
+def test_dashboard_counts_an_enrolment(app: Flask, admin_client: FlaskClient, person: Callable[..., str],
+                                       unit: Unit) -> None:
+    def coverage() -> tuple[int, int]:
+        page = admin_client.get("/").get_data(as_text=True)
+        found = re.search(r'id="second-factor-coverage">(\d+) / (\d+)<', page)
+        return int(found.group(1)), int(found.group(2))
+
+    uid = person("Khổng Văn Đếm Số", unit, Role.UNITADMIN, (unit,))
+    enrolled, holders = coverage()
+    client = app.test_client()
+    login(client, uid)
+    enrol(client)
+    assert coverage() == (enrolled + 1, holders)
