@@ -145,6 +145,10 @@ class SecondFactorService:
         """A super admin removes someone's second factor (moves their session epoch)."""
         self.mailboxes.authorize_change(person, mailbox)
         require(person.may_reset_second_factor())
+        self.reset_by_operator(mailbox)
+
+    def reset_by_operator(self, mailbox: Mailbox) -> None:
+        """Remove someone's second factor from the command line (the operator holds the state folder)."""
         self.store.remove(self.mailboxes.store.find_entry(mailbox.uid).dn)
         self.audit.record("second_factor.reset", mailbox.uid, before={"method": "totp"},
                           after={"unit_code": mailbox.unit_code})

@@ -21,6 +21,7 @@ from mailadmin.services.context import Services
 from mailadmin.settings import Auth
 from mailadmin.smtp.config import mailserver_directory
 from tests.conftest import RunningDirectory
+from tests.test_cli import run
 from tests.web.conftest import PASSWORD, csrf_token, login
 
 POLICY = ("superadmin", "unitadmin")
@@ -251,3 +252,17 @@ def test_dashboard_counts_an_enrolment(app: Flask, admin_client: FlaskClient, pe
     login(client, uid)
     enrol(client)
     assert coverage() == (enrolled + 1, holders)
+
+
+def test_the_operator_resets_a_second_factor_from_the_command_line(directory: RunningDirectory,
+                                                                   person: Callable[..., str], unit: Unit,
+                                                                   services: Services) -> None:
+    """The only super admin lost phone and recovery codes: `mailadmin mailbox second-factor-reset`."""
+    uid = person("Lý Văn Quản Trị", unit, Role.SUPERADMIN)
+    secret = services.second_factor.new_secret()
+    services.second_factor.confirm(uid, secret, pyotp.TOTP(secret).now())
+    result = run(directory, "mailbox", "second-factor-reset", uid)
+    assert result.returncode == 0 and "second factor removed" in result.stdout, result.stderr
+    assert not services.roles.holder(uid).second_factor
+    again = run(directory, "mailbox", "second-factor-reset", uid)
+    assert again.returncode == 0 and "has no second factor" in again.stdout
