@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from mailadmin import create_app
 from mailadmin.directory.client import DirectoryClient, DirectoryConfig
 from mailadmin.directory.second_factor import RECOVERY, SECRET
-from mailadmin.errors import ConfigError
+from mailadmin.errors import ConfigError, PermissionDenied
 from mailadmin.model import Role, Unit
 from mailadmin.services.context import Services
 from mailadmin.settings import Auth
@@ -170,6 +170,8 @@ def test_only_the_service_account_reads_the_secret(app: Flask, person: Callable[
             entry = reader.get(dn, [SECRET, RECOVERY, "maTotpLastStep"])
             assert entry is None or (entry.raw(SECRET) == [] and entry.raw(RECOVERY) == [])
             assert reader.search(config.base_dn, f"({SECRET}=*)") == []
+            with pytest.raises(PermissionDenied):  # nor write it (e.g. a secret of their own choosing)
+                reader.modify(dn, {SECRET: ("replace", ["chosen"])})
     finally:
         owner.close()
         mailserver.close()
