@@ -86,6 +86,11 @@ class Principal:
         """True if a role of this person requires a second factor they have not enrolled yet."""
         return bool(self.roles & second_factor_roles) and not self.second_factor
 
+    def may_issue_api_token(self, passed_second_factor: bool, second_factor_roles: frozenset[Role]) -> bool:
+        """People with a role; only in a session that passed the second factor if they have or need one."""
+        needs = self.second_factor or bool(self.roles & second_factor_roles)
+        return bool(self.roles) and (passed_second_factor or not needs)
+
     def may_reset_second_factor(self) -> bool:
         """Reset another person's second factor: super admins (and the target through authorize_change)."""
         return self.has(Role.SUPERADMIN)

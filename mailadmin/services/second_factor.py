@@ -157,10 +157,6 @@ class SecondFactorService:
         """True if the person's roles require a second factor they have not enrolled."""
         return person.must_enrol(self.required_roles)
 
-    def under_policy(self, person: Principal) -> bool:
-        """True if the person's roles require a second factor (enrolled or not)."""
-        return bool(person.roles & self.required_roles)
-
     def coverage(self) -> tuple[int, int]:
         """(role holders, role holders with a second factor)."""
         return self.store.count_holders()

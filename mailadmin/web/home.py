@@ -71,9 +71,8 @@ def api_token() -> str | Response:
     person = principal()
     require(bool(person.roles))
     if request.method == "POST":
-        # Tokens are issued only in a session that passed the second factor (when the person has or needs one).
-        require(bool(session.get("second_factor")) or not (person.second_factor
-                                                           or services().second_factor.under_policy(person)))
+        require(person.may_issue_api_token(bool(session.get("second_factor")),
+                                           services().second_factor.required_roles))
         keep_once(f"token:{person.uid}", services().tokens.issue(person.uid), created=True)
         return redirect(url_for("home.api_token"))
     kept = take_once(f"token:{person.uid}")
