@@ -86,6 +86,11 @@ class Passwords:
 
 
 @dataclass(frozen=True)
+class Auth:
+    second_factor_roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Web:
     host: str
     port: int
@@ -167,6 +172,7 @@ class Settings:
     addresses: Addresses
     mailboxes: Mailboxes
     passwords: Passwords
+    auth: Auth
     web: Web
     demo: Demo
     certificates: Certificates

@@ -10,6 +10,7 @@ from mailadmin.directory import dit
 from mailadmin.directory.client import DirectoryClient, DirectoryConfig
 from mailadmin.directory.groups import GroupStore
 from mailadmin.directory.roles import RoleStore
+from mailadmin.directory.second_factor import SecondFactorStore
 from mailadmin.errors import ConfigError, DirectoryUnavailable
 from mailadmin.i18n import t
 from mailadmin.importer.service import ImportService
@@ -20,6 +21,7 @@ from mailadmin.services.dashboard import DashboardService
 from mailadmin.services.lists import ListService
 from mailadmin.services.mailboxes import MailboxService
 from mailadmin.services.notify import MailNotifier
+from mailadmin.services.second_factor import SecondFactorService, SecretBox, policy_roles
 from mailadmin.services.tokens import TokenService
 from mailadmin.services.unitadmin import UnitAdminService
 from mailadmin.services.units import UnitService
@@ -117,6 +119,13 @@ class Services:
     def logins(self) -> LoginService:
         """The web admin's logins (the service account reads locks, hashes and session epochs)."""
         return admin_logins(self.roles, self.client.config, self.settings, self.login_throttle_path)
+
+    @cached_property
+    def second_factor(self) -> SecondFactorService:
+        """TOTP enrolment and checks; wrong codes count in the web logins' throttle."""
+        box = SecretBox(self.settings.state_dir / "secrets" / "second-factor.key")
+        return SecondFactorService(SecondFactorStore(self.client), self.mailboxes, box, self.audit,
+                                   self.logins.throttle, policy_roles(self.settings.auth.second_factor_roles))
 
     @cached_property
     def tokens(self) -> TokenService:

@@ -42,7 +42,9 @@ def free_port() -> int:
 def make_settings(state_dir: Path, **overrides: str) -> Settings:
     """Settings for a private directory in `state_dir` on a free port."""
     environ = {"MAILADMIN_STATE_DIR": str(state_dir), "MAILADMIN_SLAPD_PORT": str(free_port()),
-               "MAILADMIN_PASSWORDS_ARGON2_MEMORY_KIB": "8192", "MAILADMIN_PASSWORDS_ARGON2_TIME_COST": "1"}
+               "MAILADMIN_PASSWORDS_ARGON2_MEMORY_KIB": "8192", "MAILADMIN_PASSWORDS_ARGON2_TIME_COST": "1",
+               # Role holders log in with a password alone here; tests/web/test_second_factor*.py turn it on.
+               "MAILADMIN_AUTH_SECOND_FACTOR_ROLES": ""}
     environ.update(overrides)
     return load_settings(environ)
 
@@ -63,6 +65,7 @@ def child_environ(directory: RunningDirectory, **settings: str) -> dict[str, str
     """Environment of a `mailadmin` child process on `directory`, with MAILADMIN_<KEY> settings."""
     return {**os.environ, "MAILADMIN_STATE_DIR": str(directory.settings.state_dir),
             "MAILADMIN_SLAPD_PORT": str(directory.settings.slapd.port),
+            "MAILADMIN_AUTH_SECOND_FACTOR_ROLES": ",".join(directory.settings.auth.second_factor_roles),
             **{f"MAILADMIN_{key.upper()}": value for key, value in settings.items()}}
 
 

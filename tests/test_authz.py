@@ -43,3 +43,17 @@ def test_scope_checks() -> None:
     assert all(superadmin.may_manage(u) for u in index_units.values())
     with pytest.raises(PermissionDenied, match="no rights on the unit Sông Cầu"):
         require(district_admin.may_manage(index_units["557"]), index_units["557"])
+
+
+def test_api_tokens_need_a_session_that_passed_the_second_factor_when_one_is_had_or_needed() -> None:
+    policy = frozenset({Role.SUPERADMIN, Role.UNITADMIN})
+    unenrolled_admin = Principal("a", "A", frozenset({Role.UNITADMIN}))
+    enrolled_auditor = Principal("b", "B", frozenset({Role.AUDITOR}), second_factor=True)
+    auditor, owner = Principal("c", "C", frozenset({Role.AUDITOR})), Principal("d", "D", frozenset())
+    assert not unenrolled_admin.may_issue_api_token(False, policy)
+    assert unenrolled_admin.may_issue_api_token(False, frozenset())  # the policy is off
+    assert not enrolled_auditor.may_issue_api_token(False, policy)
+    assert enrolled_auditor.may_issue_api_token(True, policy)
+    assert auditor.may_issue_api_token(False, policy)
+    assert not owner.may_issue_api_token(True, policy)  # no role, no token
+    assert unenrolled_admin.must_enrol(policy) and not enrolled_auditor.must_enrol(policy)

@@ -1,4 +1,4 @@
-"""`mailadmin mailbox add|show|list|suspend|resume|retire|passwd|move`."""
+"""`mailadmin mailbox add|show|list|suspend|resume|retire|passwd|second-factor-reset|move`."""
 
 from __future__ import annotations
 
@@ -110,6 +110,19 @@ def passwd(services: Services, uid: str, password_stdin: bool) -> None:
     click.echo(f"{uid}: đã đặt lại mật khẩu / password reset")
     if initial:
         print_secret("Mật khẩu mới / new password (shown once)", initial)
+
+
+@mailbox.command("second-factor-reset")
+@click.argument("uid")
+@pass_services
+def second_factor_reset(services: Services, uid: str) -> None:
+    """Remove a person's second factor (lost phone and recovery codes); they enrol again at next login."""
+    item = services.mailboxes.get(uid)
+    if not services.roles.holder(item.uid).second_factor:  # type: ignore[union-attr]
+        click.echo(f"{item.uid}: chưa có yếu tố thứ hai / has no second factor")
+        return
+    services.second_factor.reset_by_operator(item)
+    click.echo(f"{item.uid}: đã xóa yếu tố thứ hai / second factor removed")
 
 
 @mailbox.command()

@@ -67,7 +67,9 @@ OUTAGES = (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaust
 RESPONSE_POLL_SECONDS = 0.5  # how often a wait for a pipelined answer looks whether the server is gone
 RESPONSE_WAIT_SECONDS = 20.0  # a server that answers nothing for this long is taken for gone
 Values = Sequence[str | bytes]
-Changes = Mapping[str, tuple[str, Values]]
+# {name: (op, values)}, or a list of them for several operations on one attribute in order
+# (a delete of one value then an add: a compare-and-swap the server does atomically).
+Changes = Mapping[str, tuple[str, Values] | list[tuple[str, Values]]]
 
 
 @dataclass(frozen=True)
@@ -641,7 +643,8 @@ def _clean(attributes: Mapping[str, Values]) -> dict[str, list[str | bytes]]:
 
 
 def _changes(changes: Changes) -> dict[str, list[tuple[Any, list[str | bytes]]]]:
-    return {name: [(MODIFY_OPS[op], list(values))] for name, (op, values) in changes.items()}
+    return {name: [(MODIFY_OPS[op], list(values)) for op, values in (change if isinstance(change, list) else [change])]
+            for name, change in changes.items()}
 
 
 def bindable(password: str) -> bool:

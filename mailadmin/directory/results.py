@@ -26,6 +26,9 @@ def error_for_result(result: Mapping[str, Any], dn: str) -> MailadminError:
     detail = (result.get("message") or result.get("description") or "").strip()
     if code == 32:
         return NotFound(t("Không có mục {dn} trong thư mục", "no entry {dn} in the directory", dn=dn))
+    if code == 16:  # noSuchAttribute: the value to delete is gone (another writer came first)
+        return Conflict(t("Giá trị không còn trên {dn}: {detail}", "the value is no longer on {dn}: {detail}",
+                          dn=dn, detail=detail))
     if code == 20:
         return Conflict(t("Giá trị đã có trên {dn}: {detail}", "the value already exists on {dn}: {detail}",
                           dn=dn, detail=detail))

@@ -10,7 +10,8 @@ from mailadmin.directory.mailboxes import EPOCH, IS_MAILBOX
 from mailadmin.model import Role
 
 ROLE_ATTRIBUTES = ("objectClass", "maRole", "maAdminOf")
-HOLDER_ATTRIBUTES = ("uid", "cn", "maAccountStatus", "maRole", "maAdminOf", EPOCH, "pwdReset")
+HOLDER_ATTRIBUTES = ("uid", "cn", "objectClass", "maAccountStatus", "maRole", "maAdminOf", EPOCH, "pwdReset")
+SECOND_FACTOR_CLASS = "masecondfactor"  # directory/second_factor.py: the person enrolled TOTP
 # A login also reads the lock and the hash: a locked account's password is checked locally, so
 # the lock is explained only to someone who proved the password (only the service account may).
 LOGIN_ATTRIBUTES = (*HOLDER_ATTRIBUTES, "pwdAccountLockedTime", "userPassword")
@@ -30,6 +31,7 @@ class RoleHolder:
     must_change: bool = False  # pwdReset: the password was set by an administrator
     locked_at: str = ""  # pwdAccountLockedTime (read for logins only)
     password_hash: str = field(default="", repr=False)  # userPassword (read for logins only)
+    second_factor: bool = False  # enrolled a second factor (objectClass maSecondFactor)
 
 
 class RoleStore:
@@ -65,7 +67,8 @@ class RoleStore:
         roles, scopes = self._roles_of(entry)
         return RoleHolder(entry.text("uid"), entry.dn, entry.text("cn"), entry.text("maAccountStatus", "active"),
                           roles, scopes, entry.text(EPOCH), entry.text("pwdReset").upper() == "TRUE",
-                          entry.text("pwdAccountLockedTime"), _hash_of(entry))
+                          entry.text("pwdAccountLockedTime"), _hash_of(entry),
+                          SECOND_FACTOR_CLASS in (name.lower() for name in entry.texts("objectClass")))
 
     def _roles_of(self, entry: Entry) -> tuple[frozenset[Role], tuple[tuple[str, ...], ...]]:
         known = {role.value for role in Role}

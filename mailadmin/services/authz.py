@@ -35,6 +35,7 @@ class Principal:
     full_name: str
     roles: frozenset[Role]
     scopes: tuple[tuple[str, ...], ...] = ()
+    second_factor: bool = False  # enrolled a second factor (not: this session passed it)
 
     @property
     def is_admin(self) -> bool:
@@ -80,6 +81,19 @@ class Principal:
         needed = Role.UNITADMIN if Role.UNITADMIN in rights.roles else Role.HR
         may = self.has(Role.UNITADMIN) or (needed is Role.HR and self.has(Role.HR))
         return not rights.any or (may and all(self._covers_path(scope) for scope in rights.scopes))
+
+    def must_enrol(self, second_factor_roles: frozenset[Role]) -> bool:
+        """True if a role of this person requires a second factor they have not enrolled yet."""
+        return bool(self.roles & second_factor_roles) and not self.second_factor
+
+    def may_issue_api_token(self, passed_second_factor: bool, second_factor_roles: frozenset[Role]) -> bool:
+        """People with a role; only in a session that passed the second factor if they have or need one."""
+        needs = self.second_factor or bool(self.roles & second_factor_roles)
+        return bool(self.roles) and (passed_second_factor or not needs)
+
+    def may_reset_second_factor(self) -> bool:
+        """Reset another person's second factor: super admins (and the target through authorize_change)."""
+        return self.has(Role.SUPERADMIN)
 
     def may_act_on(self, unit: Unit, rights: Rights) -> bool:
         """Change a mailbox in `unit` whose owner holds `rights`: the unit AND the owner's roles count."""

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from mailadmin.resources import project_path
 from mailadmin.secretfiles import read_or_create_secret
+from mailadmin.services.second_factor import policy_roles
 from mailadmin.settings import Settings, load_settings
 from mailadmin.web import error_pages
 from mailadmin.web.error_pages import STATUS_OF_ERROR
@@ -47,12 +48,14 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
     app.config.update(overrides)
+    policy_roles(settings.auth.second_factor_roles)  # an unknown role name stops the start, not a login
     app.extensions["mailadmin"] = Services(settings)
     csrf.init_app(app)
 
     from mailadmin.web import api, audit, auth, certificates, display, guard, home, language, lists, mailboxes
     from mailadmin.web import health as health_checks
     from mailadmin.web import imports as import_pages
+    from mailadmin.web import second_factor as factor_pages
     from mailadmin.web import units as unit_pages
 
     auth.init_app(app)
@@ -63,6 +66,7 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     for blueprint in (auth.bp, home.bp, mailboxes.bp, unit_pages.bp, lists.bp, audit.bp, certificates.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(import_pages.bp)
+    app.register_blueprint(factor_pages.bp)
     health_checks.init_app(app, settings)
     error_pages.init_app(app)
 

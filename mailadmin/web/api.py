@@ -51,7 +51,7 @@ def _authenticate() -> tuple[Response, int] | None:
     if refusal is not None:
         return _refused(*refusal)
     assert holder is not None
-    g.principal = Principal(holder.uid, holder.name, holder.roles, holder.scopes)
+    g.principal = _principal_of(holder)
     if "acting" in g:
         g.acting.__exit__(None, None, None)
     g.acting = acting_as(f"api:{holder.uid}")
@@ -68,10 +68,17 @@ def _token_refusal(holder: RoleHolder | None, issued: Issued | None) -> tuple[in
                       "a password change or reset, or a suspension")
     if holder.status != "active":
         return 403, t("Tài khoản không còn hoạt động", "the account is no longer active")
+    if services().second_factor.required(_principal_of(holder)):
+        return 403, t("Vai trò của bạn cần xác thực hai lớp: hãy đăng ký trên trang Tài khoản của tôi trước",
+                      "your role requires a second factor: enrol it on My account in the web admin first")
     if holder.must_change:
         return 403, t("Mật khẩu đã được đặt lại: hãy đổi mật khẩu trên trang quản trị trước",
                       "the password was reset: change it in the web admin first")
     return None
+
+
+def _principal_of(holder: RoleHolder) -> Principal:
+    return Principal(holder.uid, holder.name, holder.roles, holder.scopes, holder.second_factor)
 
 
 def _refused(status: int, message: Text) -> tuple[Response, int]:

@@ -1,4 +1,9 @@
-"""Login through the one login service (services/auth.py); forced password change; logout.
+"""Login through the one login service (services/auth.py); a second step for a second factor; forced
+password change; logout.
+
+For a person who enrolled a second factor the right password only opens /login/code (a pending login
+kept 5 minutes in the session); the session logs in once a TOTP or recovery code is accepted
+(services/second_factor.py) and remembers that it passed ("second_factor": API tokens need it).
 
 A session carries the person's session epoch (maSessionEpoch) from the login on; every request
 compares it with the directory's (web/guard.py), so logout, a password change or reset, a
@@ -7,6 +12,7 @@ suspension or a retirement ends every session of that person in every web proces
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -22,11 +28,11 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from mailadmin.errors import MailadminError
 from mailadmin.i18n import Text, t
 from mailadmin.services.auth import (
-    Account,
     LoginOutcome,
     LoginService,
     Result,
 )
+from mailadmin.services.second_factor import Check
 from mailadmin.web import services
 from mailadmin.web.language import say
 from mailadmin.web.redirects import safe_next
@@ -38,6 +44,7 @@ UNAVAILABLE = t("Thư mục tài khoản (LDAP) đang không phản hồi nên c
                 "sau ít phút. Lần thử này không bị tính là sai.",
                 "the account directory (LDAP) is not answering, so the password could not be checked; try again "
                 "in a few minutes. This attempt does not count as a failure.")
+PENDING_SECONDS = 300  # how long the code page waits after the password
 
 
 @dataclass
@@ -54,6 +61,10 @@ class User(UserMixin):
 class LoginForm(FlaskForm):
     username = StringField("username", validators=[DataRequired(), Length(max=128)])
     password = PasswordField("password", validators=[DataRequired(), Length(max=256)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField("code", validators=[DataRequired(), Length(max=64)])
 
 
 class PasswordForm(FlaskForm):
@@ -94,7 +105,63 @@ def login() -> str | Response | tuple[str, int]:
     outcome = _logins().login(form.username.data or "", form.password.data or "", request.remote_addr or "")
     if outcome.account is None:
         return _refused(form, outcome)
-    must_change = _start_session(outcome.account, outcome.result is Result.MUST_CHANGE)
+    holder, must_change = outcome.account.user, outcome.result is Result.MUST_CHANGE
+    if holder.second_factor:  # the password alone does not log in: the code page comes next
+        session.clear()
+        session["pending"] = {"uid": holder.uid, "dn": holder.dn, "name": holder.name, "at": time.time(),
+                              "epoch": outcome.account.epoch, "must_change": must_change or holder.must_change}
+        return redirect(url_for("auth.second_factor", next=request.args.get("next")))
+    return _enter(holder.uid, holder.name, outcome.account.epoch, must_change or holder.must_change, passed=False)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def second_factor() -> str | Response | tuple[str, int]:
+    """The second step of a login for people with a second factor: a TOTP code or a recovery code."""
+    pending = session.get("pending")
+    if not isinstance(pending, dict) or time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        session.pop("pending", None)
+        flash(say(t("Hãy đăng nhập lại bằng mật khẩu.", "log in again with your password.")), "error")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return _code_page(form, 200 if request.method == "GET" else 401)
+    result = services().second_factor.check(pending["uid"], pending["dn"], form.code.data or "",
+                                            request.remote_addr or "")
+    if result in (Check.WRONG, Check.THROTTLED):
+        return _code_refused(form, result)
+    response = _enter(pending["uid"], pending["name"], pending["epoch"], bool(pending["must_change"]), passed=True)
+    if result is Check.RECOVERY:  # said after _enter, which starts a new session
+        flash(say(t("Đã dùng một mã khôi phục; mã đó không dùng lại được. Nếu mất điện thoại, hãy tắt rồi đăng ký "
+                    "lại yếu tố thứ hai ở trang Tài khoản của tôi.",
+                    "a recovery code was used and cannot be used again. If the phone is lost, disable and enrol "
+                    "the second factor again on My account.")), "info")
+    return response
+
+
+def _code_page(form: CodeForm, status: int) -> tuple[str, int]:
+    return render_template("auth/code.html", form=form, next_page=_next_page()), status
+
+
+def _code_refused(form: CodeForm, result: Check) -> tuple[str, int]:
+    """The code page again with why (a wrong code counts as a failed login)."""
+    if result is Check.THROTTLED:
+        minutes = _logins().throttle.window // 60
+        flash(say(t("Quá nhiều lần đăng nhập sai; vui lòng thử lại sau {m} phút.",
+                    "too many failed logins; try again in {m} minutes.", m=minutes)), "error")
+        return _code_page(form, 429)
+    flash(say(t("Mã không đúng, đã dùng rồi hoặc đã hết hạn.", "the code is wrong, already used or expired.")),
+          "error")
+    return _code_page(form, 401)
+
+
+def _enter(uid: str, name: str, epoch: str, must_change: bool, *, passed: bool) -> Response:
+    """A new session carrying the person's session epoch and whether it passed a second factor."""
+    session.clear()
+    session.permanent = True
+    login_user(User(uid, name))
+    session["epoch"] = epoch
+    session["must_change"] = must_change
+    session["second_factor"] = passed
     if must_change:
         flash(say(t("Mật khẩu của bạn vừa được đặt lại: hãy đặt mật khẩu mới trước khi tiếp tục.",
                 "your password was reset: set a new one before going on.")), "info")
@@ -109,17 +176,6 @@ def _next_page() -> str:
 
 def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
     return render_template("auth/login.html", form=form, next_page=_next_page()), status
-
-
-def _start_session(account: Account, must_change: bool) -> bool:
-    """A new session for the person, carrying their current session epoch; True if they must change the password."""
-    holder = account.user
-    session.clear()
-    session.permanent = True
-    login_user(User(holder.uid, holder.name))
-    session["epoch"] = account.epoch
-    session["must_change"] = must_change or holder.must_change
-    return session["must_change"]
 
 
 def _refused(form: LoginForm, outcome: LoginOutcome) -> tuple[str, int]:

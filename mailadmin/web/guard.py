@@ -20,6 +20,9 @@ from mailadmin.web import services
 F = TypeVar("F", bound=Callable[..., Any])
 # Endpoints open to a person who must first replace a reset password.
 OPEN_DURING_FORCED_CHANGE = {"auth.change_password", "auth.logout", "auth.login", "static"}
+# Endpoints open to a role holder who must first enrol a second factor (auth.second_factor_roles).
+OPEN_BEFORE_ENROLMENT = {*OPEN_DURING_FORCED_CHANGE, "auth.second_factor", "home.me", "second_factor.enrol",
+                         "language.choose"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
                                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
@@ -56,7 +59,20 @@ def _enter_request() -> Response | None:
     if current_user.is_authenticated and session.get("must_change") \
             and request.endpoint not in OPEN_DURING_FORCED_CHANGE:
         return redirect(url_for("auth.change_password"))
+    if current_user.is_authenticated and _must_enrol():
+        return redirect(url_for("second_factor.enrol"))
     return None
+
+
+def _must_enrol() -> bool:
+    """True if this page is closed to the person until they enrol a second factor (the API answers itself)."""
+    endpoint = request.endpoint or ""
+    if endpoint in OPEN_BEFORE_ENROLMENT or endpoint.startswith("api."):
+        return False
+    try:
+        return services().second_factor.required(principal())
+    except PermissionDenied:
+        return False
 
 
 def _leave_request(_error: BaseException | None) -> None:
@@ -82,7 +98,7 @@ def load_principal(uid: str, epoch: str | None) -> Principal | None:
     holder = services().roles.holder(uid)
     if holder is None or holder.status != "active" or epoch is None or holder.epoch != epoch:
         return None
-    g.principal = Principal(holder.uid, holder.name, holder.roles, holder.scopes)
+    g.principal = Principal(holder.uid, holder.name, holder.roles, holder.scopes, holder.second_factor)
     return g.principal
 
 

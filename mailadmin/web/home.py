@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
@@ -35,11 +35,12 @@ def index() -> str | Response:
     unit_items = [(unit.name, totals.get(unit.code, 0)) for unit in top if person.may_read(unit)]
     tier_items = [(str(TIER_NAMES[tier]), count) for tier, count in overview.by_tier.items()]
     recent = board.recent_changes(10) if person.has(*GLOBAL_READERS) else []
+    factors = services().second_factor.coverage() if person.has(*GLOBAL_READERS) else None
     days = services().settings.certificates.expiring_days
     expiring = services().certificates.expiring(days, principal=person)
     return render_template("home/index.html", overview=overview, scope=scope, unit_items=unit_items,
                            tier_items=tier_items, recent=recent, person=person, days=days,
-                           holders=board.certificate_holders(scope), expiring=expiring)
+                           holders=board.certificate_holders(scope), expiring=expiring, factors=factors)
 
 
 @bp.route("/me")
@@ -70,6 +71,8 @@ def api_token() -> str | Response:
     person = principal()
     require(bool(person.roles))
     if request.method == "POST":
+        require(person.may_issue_api_token(bool(session.get("second_factor")),
+                                           services().second_factor.required_roles))
         keep_once(f"token:{person.uid}", services().tokens.issue(person.uid), created=True)
         return redirect(url_for("home.api_token"))
     kept = take_once(f"token:{person.uid}")

@@ -195,8 +195,11 @@ def show(uid: str) -> str:
     mailbox = readable_mailbox(uid)
     unit = unit_by_code(mailbox.unit_code)
     may_manage = may_change_mailbox(mailbox)
+    holder = services().roles.holder(mailbox.uid)
     return render_template("mailboxes/show.html", mailbox=mailbox, unit=unit, submission=new_submission(),
                            lock=services().mailboxes.lock_state(uid),
+                           second_factor=bool(holder and holder.second_factor),
+                           may_reset_factor=may_manage and principal().may_reset_second_factor(),
                            may_manage=may_manage, units=managed_units() if may_manage else [])
 
 

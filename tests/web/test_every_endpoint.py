@@ -10,8 +10,10 @@ from flask import Flask
 from mailadmin.model import Unit
 from tests.web.conftest import csrf_token, login
 
-PUBLIC = {"static", "auth.login", "language.choose", "health.healthz", "health.readyz", "health.metrics"}
-OPEN_TO_OWNERS = {"home.index", "home.me", "auth.change_password", "auth.logout"}
+PUBLIC = {"static", "auth.login", "language.choose", "health.healthz", "health.readyz", "health.metrics",
+          "auth.second_factor"}  # the code page: before a session
+OPEN_TO_OWNERS = {"home.index", "home.me", "auth.change_password", "auth.logout", "second_factor.enrol",
+                  "second_factor.disable"}
 ARGUMENTS = {"uid": "annv", "code": "555", "unit_code": "555", "name": "ds-555", "action": "suspend",
              "filename": "app.js", "fingerprint": "AB" * 32,
              "job_id": "20261129-000000-000000"}

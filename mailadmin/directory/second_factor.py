@@ -1,0 +1,86 @@
+"""Second-factor state on person entries (maSecondFactor: maTotpSecret, maTotpLastStep, maRecoveryCode).
+
+Only the service account reads or writes these attributes (slapd ACL). Single use is the server's
+job: a time step is taken by replacing the last step with a delete of the old value and an add of
+the new one in one modify (it fails if another process took a step first), and a recovery code by
+deleting its value (it fails if it is gone).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from mailadmin.directory import filters
+from mailadmin.directory.client import DirectoryClient
+from mailadmin.directory.mailboxes import EPOCH, IS_MAILBOX
+from mailadmin.errors import Conflict
+
+SECOND_FACTOR_CLASS = "maSecondFactor"
+SECRET, LAST_STEP, RECOVERY = "maTotpSecret", "maTotpLastStep", "maRecoveryCode"
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What the directory keeps of a person's second factor (the secret still encrypted)."""
+
+    secret: str = field(repr=False)
+    last_step: int | None
+    recovery: tuple[str, ...] = field(repr=False)
+
+
+class SecondFactorStore:
+    """Reads and writes the second factor of person entries."""
+
+    def __init__(self, client: DirectoryClient) -> None:
+        self.client = client
+
+    def read(self, dn: str) -> Enrolment | None:
+        """The person's enrolment, or None if they have none."""
+        entry = self.client.get(dn, ["objectClass", SECRET, LAST_STEP, RECOVERY])
+        if entry is None or not entry.text(SECRET):
+            return None
+        step = entry.text(LAST_STEP)
+        return Enrolment(entry.text(SECRET), int(step) if step else None, tuple(entry.texts(RECOVERY)))
+
+    def enrol(self, dn: str, secret: str, step: int, recovery: list[str]) -> str:
+        """Store a confirmed enrolment and move the session epoch in the same write; returns the new epoch."""
+        entry = self.client.get(dn, ["objectClass"])
+        classes = [] if entry is None else [name.lower() for name in entry.texts("objectClass")]
+        epoch = secrets.token_hex(8)
+        changes: dict = {SECRET: ("replace", [secret]), LAST_STEP: ("replace", [str(step)]),
+                         RECOVERY: ("replace", recovery), EPOCH: ("replace", [epoch])}
+        if SECOND_FACTOR_CLASS.lower() not in classes:
+            changes = {"objectClass": ("add", [SECOND_FACTOR_CLASS]), **changes}
+        self.client.modify(dn, changes)
+        return epoch
+
+    def take_step(self, dn: str, previous: int | None, step: int) -> bool:
+        """Record `step` as used if the last used step is still `previous`; False if another took it."""
+        changes: dict = {LAST_STEP: ("replace", [str(step)])} if previous is None else \
+            {LAST_STEP: [("delete", [str(previous)]), ("add", [str(step)])]}
+        return self._exclusive(dn, changes)
+
+    def take_recovery(self, dn: str, stored: str) -> bool:
+        """Remove one recovery code's stored value; False if it was already used."""
+        return self._exclusive(dn, {RECOVERY: ("delete", [stored])})
+
+    def _exclusive(self, dn: str, changes: dict) -> bool:
+        try:
+            self.client.modify(dn, changes)
+        except Conflict:
+            return False
+        return True
+
+    def remove(self, dn: str) -> None:
+        """Drop the second factor and move the session epoch (every session and token ends)."""
+        self.client.modify(dn, {"objectClass": ("delete", [SECOND_FACTOR_CLASS]), SECRET: ("replace", []),
+                                LAST_STEP: ("replace", []), RECOVERY: ("replace", []),
+                                EPOCH: ("replace", [secrets.token_hex(8)])})
+
+    def count_holders(self) -> tuple[int, int]:
+        """(role holders, role holders with a second factor), counted by the server."""
+        holders = filters.all_of(IS_MAILBOX, filters.present("maRole"))
+        enrolled = filters.all_of(holders, filters.eq("objectClass", SECOND_FACTOR_CLASS))
+        base = self.client.base_dn
+        return self.client.count(base, holders), self.client.count(base, enrolled)
