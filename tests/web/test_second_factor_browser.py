@@ -14,10 +14,7 @@ from mailadmin import create_app
 from mailadmin.model import Role, Unit
 from mailadmin.settings import Auth
 from tests.conftest import RunningDirectory, free_port
-from tests.web import test_browser
-from tests.web.test_browser import CHROMIUM, sign_in
-
-browser, page = test_browser.browser, test_browser.page  # the same chromium fixtures
+from tests.web.conftest import CHROMIUM, sign_in  # and the chromium fixtures `browser`, `page`
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian package chromium not installed")
 
