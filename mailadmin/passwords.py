@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import unicodedata
 from collections.abc import Iterable
 
 from passlib.hash import argon2, ldap_salted_sha1, ldap_salted_sha512
@@ -56,6 +57,9 @@ PERSONAL_MIN_LENGTH = 4   # shorter parts ("An", "Văn", "Thị") are inside too
 
 def weakness(password: str, policy: Passwords, personal: Iterable[str] = ()) -> Text | None:
     """Why a chosen password is too weak, or None: length, the owner's address or name, guessability."""
+    if any(unicodedata.category(ch).startswith("C") for ch in password):  # SASLprep refuses them at every bind
+        return t("Mật khẩu không được chứa ký tự điều khiển hoặc ký tự ẩn",
+                 "the password must not contain control or invisible characters")
     if len(password) < policy.min_length:
         return t("Mật khẩu cần ít nhất {n} ký tự", "the password needs at least {n} characters", n=policy.min_length)
     words = {fold(word) for word in personal} - {""}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -90,6 +91,9 @@ def _literal(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
+JOB_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")  # what new_job_id makes: nothing else names a folder
+
+
 def new_job_id() -> str:
     """Sortable and unguessable: 20261129-153000-3f9a1c."""
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
@@ -129,7 +133,7 @@ class Job:
     def open(cls, jobs_dir: Path, job_id: str) -> Job:
         """An existing job, or NotFound (the id is checked: no path tricks)."""
         folder = jobs_dir / job_id
-        if not job_id or "/" in job_id or job_id.startswith(".") or not (folder / "job.json").is_file():
+        if not JOB_ID.fullmatch(job_id or "") or not (folder / "job.json").is_file():
             raise NotFound(t("Không có công việc nhập {job}", "no import job {job}", job=job_id))
         return cls(folder)
 

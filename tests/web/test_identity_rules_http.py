@@ -201,3 +201,17 @@ def test_english_page_gives_the_reason_in_english(app: Flask, person: Callable[.
     client.get("/lang/en?next=/password")
     status, page = change(client, PASSWORD, "password123")
     assert status == 400 and "too easy to guess" in page
+
+
+def test_a_password_with_a_control_character_is_refused_not_stored(app: Flask, person: Callable[..., str],
+                                                                   unit: Unit) -> None:
+    """It could be saved but never used: every bind refuses it (SASLprep)."""
+    client = app.test_client()
+    login(client, person("Ngô Văn Ký Tự", unit))
+    status, page = change(client, PASSWORD, "Song-Ba\x07-ra-bien-2026")
+    assert status == 400 and "ký tự điều khiển" in page
+
+
+def test_an_import_job_id_that_is_no_job_id_is_not_found(admin_client: FlaskClient) -> None:
+    for job in ("x" * 5000, "..", "20261129-000000-zzzzzz", "%2e%2e"):
+        assert admin_client.get(f"/imports/{job}").status_code == 404, job[:20]

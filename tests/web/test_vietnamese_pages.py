@@ -19,7 +19,8 @@ from tests.web.page_tour import ROLES, TOUR_PASSWORD, World, build_world, stops
 ALLOWED = {"csv", "yaml", "yml", "excel", "xlsx", "api", "imap", "smtp", "ssl", "tls", "starttls", "ldap", "pem",
            "der", "pkcs", "sha", "gmt", "url", "email", "e-mail", "mailadmin", "english", "token", "bearer", "id",
            "uid", "hr", "pdf", "ok", "cccd", "mb", "gb", "ca", "vn", "gov", "http", "https", "sim", "etoken",
-           "jrai", "outlook", "thunderbird", "eabar", "eabia", "eatrol", "ealy"}
+           "jrai", "outlook", "thunderbird", "eabar", "eabia", "eatrol", "ealy",
+           "google", "microsoft", "authenticator", "freeotp", "otpauth"}  # authenticator apps, the otpauth: URI
 # A possible Vietnamese syllable written without diacritics: initial consonant, vowels, final consonant.
 SYLLABLE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(ch|ng|nh|[cmnpt])?")
 # English words that happen to be spelt like Vietnamese syllables.
