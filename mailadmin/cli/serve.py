@@ -39,8 +39,9 @@ def serve(context: Context, host: str | None, port: int | None, threads: int | N
                             e=exc.strerror or exc)) from exc
     freeze_startup_heap()
     signal.signal(signal.SIGTERM, _interrupt)
-    click.echo(f"Web admin on http://{server.effective_host}:{server.effective_port}/ "
-               f"({threads or settings.web.threads} threads)", err=True)
+    # one listening address: a TcpWSGIServer (waitress types it as any of its server kinds)
+    listening = f"{getattr(server, 'effective_host', host)}:{getattr(server, 'effective_port', port)}"
+    click.echo(f"Web admin on http://{listening}/ ({threads or settings.web.threads} threads)", err=True)
     try:
         server.run()
     except KeyboardInterrupt:

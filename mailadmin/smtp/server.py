@@ -265,10 +265,12 @@ async def serve_until_signalled(service: SmtpService, on_ready: Callable[[Listen
     for signum in signals:
         loop.add_signal_handler(signum, stop.set)
     if stop_when_readable is not None:
-        def gone(fd: int = stop_when_readable) -> None:
-            loop.remove_reader(fd)
+        watched = stop_when_readable
+
+        def gone() -> None:
+            loop.remove_reader(watched)
             stop.set()
-        loop.add_reader(stop_when_readable, gone)
+        loop.add_reader(watched, gone)
     on_ready(await service.start())
     try:
         await stop.wait()
