@@ -111,10 +111,14 @@ class MailboxStore:
         earlier = [value.split(b"#", 3)[-1] for value in entry.raw("pwdHistory")]
         return [value.decode("utf-8", "replace") for value in (*entry.raw("userPassword"), *earlier)]
 
-    def lock_state(self, dn: str) -> tuple[str, int]:
-        """(ppolicy lock time or '', failed binds ppolicy still counts) of an entry."""
-        entry = self.client.get(dn, ["pwdAccountLockedTime", "pwdFailureTime"])
-        return ("", 0) if entry is None else (entry.text("pwdAccountLockedTime"), len(entry.raw("pwdFailureTime")))
+    def lock_state(self, dn: str) -> tuple[str, int, str, str]:
+        """(ppolicy lock time or '', failed binds ppolicy still counts, last successful bind (lastbind's
+        authTimestamp) or '', last password change (ppolicy's pwdChangedTime) or '') of an entry, in one read."""
+        entry = self.client.get(dn, ["pwdAccountLockedTime", "pwdFailureTime", "authTimestamp", "pwdChangedTime"])
+        if entry is None:
+            return "", 0, "", ""
+        return (entry.text("pwdAccountLockedTime"), len(entry.raw("pwdFailureTime")), entry.text("authTimestamp"),
+                entry.text("pwdChangedTime"))
 
     def unlock(self, dn: str) -> None:
         """Lift a ppolicy lockout and forget the failures it counted (else the next typo locks again)."""

@@ -326,10 +326,12 @@ class MailboxService:
     def lock_state(self, uid: str) -> LockState:
         """Whether ppolicy locked the account after wrong passwords, until when, and the failures it counts."""
         mailbox, dn = self.store.find(uid.strip().lower())
-        locked_at, failures = self.store.lock_state(dn)
+        locked_at, failures, last_login, password_changed = self.store.lock_state(dn)
+        times = {"last_login": generalized_time(last_login), "password_changed": generalized_time(password_changed)}
         if locked_at == LOCKED_FOREVER or mailbox.status is not Status.ACTIVE:
-            return LockState(False, None, failures)  # suspended or retired: the status says it
-        return LockState(bool(locked_at), lock_end(locked_at, self.settings.passwords.lockout_seconds), failures)
+            return LockState(False, None, failures, **times)  # suspended or retired: the status says it
+        return LockState(bool(locked_at), lock_end(locked_at, self.settings.passwords.lockout_seconds), failures,
+                         **times)
 
     def unlock(self, uid: str) -> Mailbox:
         """Lift a lockout after wrong passwords (never a suspension: resume does that); audited."""
@@ -355,14 +357,21 @@ class LockState:
     locked: bool
     until: datetime | None  # None while locked: until an administrator unlocks
     failures: int
+    last_login: datetime | None = field(default=None, compare=False)  # lastbind (to the hour): the last login
+    password_changed: datetime | None = field(default=None, compare=False)  # ppolicy: the password's age
 
 
 def lock_end(locked_at: str, lockout_seconds: int) -> datetime | None:
     """When a ppolicy lock set at `locked_at` ends; None: only an administrator ends it."""
-    if not locked_at or locked_at == LOCKED_FOREVER or not lockout_seconds:
+    if locked_at == LOCKED_FOREVER or not lockout_seconds:
         return None
+    start = generalized_time(locked_at)
+    return start + timedelta(seconds=lockout_seconds) if start else None
+
+
+def generalized_time(value: str) -> datetime | None:
+    """An LDAP GeneralizedTime (20261201063000Z) as an aware datetime; None when empty or unreadable."""
     try:
-        start = datetime.strptime(locked_at[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        return datetime.strptime(value[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC) if value else None
     except ValueError:
         return None
-    return start + timedelta(seconds=lockout_seconds)

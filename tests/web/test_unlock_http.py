@@ -71,3 +71,21 @@ def test_unlocking_forgets_the_counted_failures(admin_client: FlaskClient, locke
     """Else the owner's next typo would lock the account again at once."""
     services.mailboxes.unlock(locked)
     assert services.mailboxes.lock_state(locked).failures == 0
+
+
+def test_the_mailbox_page_shows_the_last_login_and_the_password_age(admin_client: FlaskClient, app: Flask,
+                                                                   person: Callable[..., str], unit: Unit) -> None:
+    """What LAM and Google Workspace show an administrator (issue #12): slapd's lastbind and ppolicy times."""
+    uid = person("Trần Văn Đăng Nhập", unit)
+    before = admin_client.get(f"/mailboxes/{uid}").get_data(as_text=True)
+    assert "chưa đăng nhập lần nào" in before.split('id="last-login">')[1].split("</td>")[0]
+    owner = app.test_client()
+    assert login(owner, uid).status_code == 302
+    token = csrf_token(owner, "/password")
+    assert owner.post("/password", data={"csrf_token": token, "old_password": PASSWORD,
+                                         "new_password": "Song-Ba-chay-ra-bien-9", "confirm": "Song-Ba-chay-ra-bien-9"}
+                      ).status_code == 302
+    after = admin_client.get(f"/mailboxes/{uid}").get_data(as_text=True)
+    shown = after.split('id="last-login">')[1].split("</td>")[0]
+    assert "giờ Việt Nam" in shown and "chưa" not in shown
+    assert "/" in after.split('id="password-changed">')[1].split("</td>")[0]  # a date, from ppolicy
