@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
 from mailadmin.model import Status, Unit
+from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.wiring import Services
 from tests.web.conftest import csrf_token
 
@@ -115,3 +117,19 @@ def test_the_list_names_units_and_the_page_offers_only_possible_changes(
     services.mailboxes.retire(uid)
     page = admin_client.get(f"/mailboxes/{uid}").get_data(as_text=True)
     assert 'id="resume"' in page and 'id="retire"' not in page and "kept until" not in page
+
+
+def test_the_list_offers_page_numbers_and_a_jump_keeping_the_filters(admin_client: FlaskClient, unit: Unit,
+                                                                     services: Services) -> None:
+    """Only prev/next over 138 pages (issue #12): numbered pages around the current one, first, last, a jump."""
+    given = ["An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Khánh", "Lan", "Minh", "Nam", "Oanh", "Phúc", "Quang"]
+    requests = [NewMailbox(full_name=f"Đỗ {middle} {name}", unit_code=unit.code)
+                for middle in ("Văn", "Thị", "Hữu", "Minh", "Ngọc", "Đức", "Thanh", "Quốc", "Kim", "Bảo")
+                for name in given * 3][:400]
+    assert services.mailboxes.add_many(requests) == []
+    page = admin_client.get("/mailboxes", query_string={"unit": unit.code, "page": 5}).get_data(as_text=True)
+    pager = page.split('id="pager"')[1].split("</nav>")[0]
+    numbers = re.findall(r'class="page-number">(\d+)<', pager)
+    assert numbers[0] == "1" and numbers[-1] == "8" and {"3", "4", "6", "7"} <= set(numbers)
+    assert 'aria-current="page">5<' in pager and "…" in pager and 'name="page"' in pager
+    assert f"unit={unit.code}" in pager and f'name="unit" value="{unit.code}"' in pager  # filters kept
