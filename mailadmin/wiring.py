@@ -21,6 +21,7 @@ from mailadmin.services.dashboard import DashboardService
 from mailadmin.services.lists import ListService
 from mailadmin.services.mailboxes import MailboxService
 from mailadmin.services.notify import MailNotifier
+from mailadmin.services.roles import RoleService
 from mailadmin.services.second_factor import SecondFactorService, SecretBox, policy_roles
 from mailadmin.services.tokens import TokenService
 from mailadmin.services.unitadmin import UnitAdminService
@@ -134,6 +135,10 @@ class Services:
     def _epoch_of(self, uid: str) -> str:
         holder = self.roles.holder(uid)
         return holder.epoch if holder else "\0"
+
+    @cached_property
+    def role_changes(self) -> RoleService:
+        return RoleService(self.units, self.roles, self.audit)
 
     @cached_property
     def unit_admin(self) -> UnitAdminService:

@@ -20,7 +20,7 @@ def role() -> None:
 
 def role_service(services: Services) -> RoleService:
     """The role service over the shared unit index, role store and audit log."""
-    return RoleService(services.units, services.roles, services.audit)
+    return services.role_changes
 
 
 def show(change: RoleChange, as_json: bool) -> None:

@@ -14,6 +14,7 @@ from mailadmin.i18n import t
 from mailadmin.importer.export import export_csv, export_xlsx, export_yaml
 from mailadmin.model import Mailbox, Role, Status, Tier, Unit
 from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
+from mailadmin.services.roles import parse_role
 from mailadmin.web import services
 from mailadmin.web.guard import (
     default_unit_code,
@@ -198,9 +199,32 @@ def show(uid: str) -> str:
     holder = services().roles.holder(mailbox.uid)
     return render_template("mailboxes/show.html", mailbox=mailbox, unit=unit, submission=new_submission(),
                            lock=services().mailboxes.lock_state(uid),
-                           second_factor=bool(holder and holder.second_factor),
+                           second_factor=bool(holder and holder.second_factor), holder=holder,
+                           may_give_roles=may_manage and principal().has(Role.SUPERADMIN),
+                           role_choices=[role.value for role in Role], all_units=list(services().units.index().walk()),
+                           unit_names_by_code={u.code: u.name for u in services().units.index().units.values()},
                            may_reset_factor=may_manage and principal().may_reset_second_factor(),
                            may_manage=may_manage, units=managed_units() if may_manage else [])
+
+
+@bp.route("/<uid>/roles", methods=["POST"])
+@login_required
+@roles_required(Role.SUPERADMIN)
+def change_roles(uid: str) -> Response:
+    """Give or take a role (over a unit for unit admins and HR officers): super admins only, audited."""
+    mailbox = managed_mailbox(uid)
+    try:
+        role = parse_role(request.form.get("role", ""))
+        scope = (request.form.get("scope") or "").strip() or None
+        change = services().role_changes.revoke if request.form.get("action") == "revoke" \
+            else services().role_changes.grant
+        change(mailbox.uid, role, scope)
+        flash(say(t("Đã lưu vai trò.", "roles saved.")), "info")
+    except MailadminError as error:
+        if isinstance(error, PermissionDenied):
+            raise
+        flash(say(error.message), "error")
+    return redirect(url_for("mailboxes.show", uid=mailbox.uid))
 
 
 @bp.route("/<uid>/unlock", methods=["POST"])
