@@ -8,7 +8,8 @@ from werkzeug.wrappers import Response
 
 from mailadmin.errors import InvalidInput, MailadminError, PermissionDenied
 from mailadmin.i18n import t
-from mailadmin.model import Role, UnitKind
+from mailadmin.model import Role, Unit, UnitKind
+from mailadmin.names import search_key
 from mailadmin.services.authz import require
 from mailadmin.web import services
 from mailadmin.web.guard import managed_unit, principal, readable_unit, roles_required
@@ -22,10 +23,22 @@ bp = Blueprint("units", __name__, url_prefix="/units")
 @login_required
 @roles_required(*READERS)
 def index() -> str:
+    """The unit tree folded by branch (137 flat rows before), or the units a search names, with their path."""
     person = principal()
     totals = services().dashboard.unit_totals()
-    tree = [(unit, totals.get(unit.code, 0)) for unit in services().units.index().walk() if person.may_read(unit)]
-    return render_template("units/index.html", tree=tree)
+    index_ = services().units.index()
+    readable = [unit for unit in index_.walk() if person.may_read(unit)]
+    text = (request.args.get("q") or "").strip()[:100]
+    found = [unit for unit in readable if _matches(unit, text)] if text else []
+    return render_template("units/index.html", totals=totals, children=index_.children, query=text, found=found,
+                           roots=[unit for unit in readable if not unit.parent_code or
+                                  not person.may_read(index_.units[unit.parent_code])],
+                           names={unit.code: unit.name for unit in readable})
+
+
+def _matches(unit: Unit, text: str) -> bool:
+    """A unit named by a search: its code, or its name with or without diacritics."""
+    return text.lower() == unit.code.lower() or search_key(text) in search_key(unit.name)
 
 
 @bp.route("/<code>")

@@ -123,3 +123,15 @@ def test_me_shows_the_mail_program_settings_with_a_copy_button(app, person, unit
     for value in (f"{uid}@phuyen.gov.vn", "mail.phuyen.gov.vn", "993", "SSL/TLS", "587", "STARTTLS"):
         assert f">{value}<" in table, value
     assert 'data-copy="mail-client"' in page and "2 GB" in page
+
+
+def test_the_unit_tree_folds_by_branch_and_finds_a_unit_by_name(admin_client: FlaskClient) -> None:
+    """137 flat rows, no collapse or search (issue #12): branches fold, a search names units with their path."""
+    tree = admin_client.get("/units").get_data(as_text=True)
+    assert '<details open id="unit-54">' in tree and '<details  id="unit-555">' in tree  # districts folded
+    found = admin_client.get("/units", query_string={"q": "hoa kien"}).get_data(as_text=True)
+    listed = found.split('id="units"')[1].split("</table>")[0]
+    assert "Xã Hòa Kiến" in listed and "›" in listed and "Thị trấn" not in listed
+    assert 'id="no-units"' in admin_client.get("/units", query_string={"q": "khong co dau"}).get_data(as_text=True)
+    by_code = admin_client.get("/units", query_string={"q": "22042"}).get_data(as_text=True)
+    assert "Xã Hòa Kiến" in by_code.split('id="units"')[1]
