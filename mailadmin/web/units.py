@@ -8,15 +8,17 @@ from werkzeug.wrappers import Response
 
 from mailadmin.errors import InvalidInput, MailadminError, PermissionDenied
 from mailadmin.i18n import t
-from mailadmin.model import Role, Unit, UnitKind
+from mailadmin.model import Mailbox, Role, Unit, UnitKind
 from mailadmin.names import search_key
 from mailadmin.services.authz import require
+from mailadmin.services.mailboxes import MailboxQuery
 from mailadmin.web import services
 from mailadmin.web.guard import managed_unit, principal, readable_unit, roles_required
 from mailadmin.web.language import say
 from mailadmin.web.mailboxes import ADMINS, READERS, managed_units
 
 bp = Blueprint("units", __name__, url_prefix="/units")
+STAFF_SHOWN = 500
 
 
 @bp.route("")
@@ -51,7 +53,13 @@ def show(code: str) -> str:
                            may_appoint=person.has(Role.SUPERADMIN), kinds=list(UnitKind),
                            admins=services().unit_admin.admins_of(unit.code),
                            children=services().units.index().children.get(unit.code, []),
-                           parents=[u for u in managed_units() if u.path[: len(unit.path)] != unit.path])
+                           parents=[u for u in managed_units() if u.path[: len(unit.path)] != unit.path],
+                           staff=_staff(unit) if person.has(Role.SUPERADMIN) else [])
+
+
+def _staff(unit: Unit) -> list[Mailbox]:
+    """The unit's people in name order, for picking an administrator by name (the first STAFF_SHOWN)."""
+    return services().mailboxes.page(MailboxQuery(unit_code=unit.code), 0, STAFF_SHOWN, full=False)[0]
 
 
 def _act(code: str, action: str) -> Response:

@@ -135,3 +135,11 @@ def test_the_unit_tree_folds_by_branch_and_finds_a_unit_by_name(admin_client: Fl
     assert 'id="no-units"' in admin_client.get("/units", query_string={"q": "khong co dau"}).get_data(as_text=True)
     by_code = admin_client.get("/units", query_string={"q": "22042"}).get_data(as_text=True)
     assert "Xã Hòa Kiến" in by_code.split('id="units"')[1]
+
+
+def test_a_unit_admin_is_picked_by_name_from_the_units_staff(admin_client: FlaskClient, person, unit: Unit) -> None:
+    """Admins were appointed by typing a uid (issue #12): the form offers the unit's people by name."""
+    uid = person("Vương Thị Được Chọn", unit)
+    page = admin_client.get(f"/units/{unit.code}").get_data(as_text=True)
+    staff = page.split('<datalist id="unit-staff">')[1].split("</datalist>")[0]
+    assert f'<option value="{uid}">Vương Thị Được Chọn' in staff
