@@ -7,12 +7,13 @@ import io
 import os
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mailadmin.errors import Conflict
 from mailadmin.i18n import t
-from mailadmin.importer.columns import neutralise
+from mailadmin.importer.columns import neutralise, restore
 from mailadmin.importer.plan import WRITES, Action, Plan, describe
 
 OUTCOME_NAMES = {"create": "Tạo mới (create)", "update": "Cập nhật (update)", "move": "Chuyển đơn vị (move)",
@@ -91,3 +92,23 @@ def summary(job_id: str | None, actions: list[Action], applied: dict[int, str] |
               for a in actions if final_outcome(a, applied)[0] == "failed"]
     return {"job": job_id, "state": state, "counts": counts(actions, applied), "errors": errors, "warnings": warnings,
             "failed": failed}
+
+
+@dataclass(frozen=True)
+class Handover:
+    """One new official for the unit clerk's sheet: who, which address, the initial password."""
+
+    unit_code: str
+    full_name: str
+    mail: str
+    password: str
+
+
+def handover_rows(results: bytes) -> list[Handover]:
+    """The people a results file says were created, with their initial passwords, by unit then name."""
+    reader = csv.reader(io.StringIO(results.decode("utf-8-sig")))
+    next(reader, None)
+    created = OUTCOME_NAMES["create"]
+    rows = [Handover(restore(row[3]), restore(row[2]), restore(row[4]), restore(row[7]))
+            for row in reader if len(row) >= 8 and row[5] == created and row[7]]
+    return sorted(rows, key=lambda row: (row.unit_code, row.full_name))

@@ -17,7 +17,7 @@ from mailadmin.i18n import Text, t
 from mailadmin.importer.export import template_csv
 from mailadmin.importer.journal import Job
 from mailadmin.importer.plan import WRITES, Action, Outcome, PlanOptions, comparable
-from mailadmin.importer.report import who
+from mailadmin.importer.report import Handover, handover_rows, who
 from mailadmin.importer.service import RESULTS_FILE, Preview
 from mailadmin.model import Role
 from mailadmin.services.authz import require
@@ -255,6 +255,23 @@ def results(job_id: str) -> Response:
     """The results CSV with the initial passwords, handed out once."""
     job = owned_job(job_id)
     data = services().imports.take_results(job.id)
-    services().audit.record("import.results", job.id, after={"downloaded_by": principal().uid})
+    handover = request.form.get("as") == "handover"
+    services().audit.record("import.handover" if handover else "import.results", job.id,
+                            after={"taken_by": principal().uid})
+    if handover:
+        return _handover_sheet(job, data)
     return Response(data, mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=ket-qua-{job.id}.csv"})
+
+
+def _handover_sheet(job: Job, results: bytes) -> Response:
+    """A printable sheet per unit of the new officials, their addresses and initial passwords (shown once)."""
+    by_unit: dict[str, list[Handover]] = {}
+    for row in handover_rows(results):
+        by_unit.setdefault(row.unit_code, []).append(row)
+    units = services().units.index().units
+    settings = services().settings
+    page = render_template("imports/handover.html", job=job, by_unit=by_unit, units=units,
+                           login_url=request.host_url, clients=settings.mail_clients,
+                           default_host=f"mail.{settings.organisation.mail_domain}")
+    return Response(page, mimetype="text/html")
