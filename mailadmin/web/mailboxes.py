@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -10,7 +10,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from mailadmin.errors import MailadminError, PermissionDenied
-from mailadmin.i18n import t
+from mailadmin.i18n import Text, t
 from mailadmin.importer.export import export_csv, export_xlsx, export_yaml
 from mailadmin.model import Mailbox, Role, Status, Tier, Unit
 from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
@@ -213,18 +213,23 @@ def show(uid: str) -> str:
 def change_roles(uid: str) -> Response:
     """Give or take a role (over a unit for unit admins and HR officers): super admins only, audited."""
     mailbox = managed_mailbox(uid)
-    try:
-        role = parse_role(request.form.get("role", ""))
-        scope = (request.form.get("scope") or "").strip() or None
-        change = services().role_changes.revoke if request.form.get("action") == "revoke" \
-            else services().role_changes.grant
-        change(mailbox.uid, role, scope)
-        flash(say(t("Đã lưu vai trò.", "roles saved.")), "info")
-    except MailadminError as error:
-        if isinstance(error, PermissionDenied):
-            raise
-        flash(say(error.message), "error")
+    changes = services().role_changes
+    change = changes.revoke if request.form.get("action") == "revoke" else changes.grant
+    _flash_outcome(lambda: change(mailbox.uid, parse_role(request.form.get("role", "")),
+                                  (request.form.get("scope") or "").strip() or None),
+                   t("Đã lưu vai trò.", "roles saved."))
     return redirect(url_for("mailboxes.show", uid=mailbox.uid))
+
+
+def _flash_outcome(change: Callable[[], object], saved: Text) -> None:
+    """Run one change and flash how it went; a refusal of rights stays a 403 page."""
+    try:
+        change()
+        flash(say(saved), "info")
+    except PermissionDenied:
+        raise
+    except MailadminError as error:
+        flash(say(error.message), "error")
 
 
 @bp.route("/<uid>/unlock", methods=["POST"])
@@ -244,15 +249,9 @@ def unlock(uid: str) -> Response:
 def edit(uid: str) -> Response:
     mailbox = managed_mailbox(uid)
     form = request.form
-    try:
-        services().mailboxes.update(mailbox.uid, title=form.get("title", ""), phone=form.get("phone", ""),
-                                    hr_id=form.get("hr_id", ""), quota_mib=_int(form.get("quota_mib")),
-                                    aliases=lines_of(form.get("aliases", "")))
-        flash(say(t("Đã lưu.", "saved.")), "info")
-    except MailadminError as error:
-        if isinstance(error, PermissionDenied):
-            raise
-        flash(say(error.message), "error")
+    _flash_outcome(lambda: services().mailboxes.update(
+        mailbox.uid, title=form.get("title", ""), phone=form.get("phone", ""), hr_id=form.get("hr_id", ""),
+        quota_mib=_int(form.get("quota_mib")), aliases=lines_of(form.get("aliases", ""))), t("Đã lưu.", "saved."))
     return redirect(url_for("mailboxes.show", uid=mailbox.uid))
 
 
