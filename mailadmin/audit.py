@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,7 +106,7 @@ class AuditLog:
         entries = [AuditEntry(action, target, actor, at, *_changed(before or {}, after or {}),
                               unit=str((after or {}).get("unit_code") or (before or {}).get("unit_code") or ""))
                    for action, target, before, after in changes]
-        text = "".join(json.dumps(asdict(entry), ensure_ascii=False, default=str) + "\n" for entry in entries)
+        text = "".join(json.dumps(vars(entry), ensure_ascii=False, default=str) + "\n" for entry in entries)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.path, "a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)  # several processes (web, CLI) may append
