@@ -79,12 +79,10 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="module")
-def base_url(directory: RunningDirectory) -> Iterator[str]:
-    """The web admin served by werkzeug in a thread on a free loopback port."""
+def served(app: Flask) -> Iterator[str]:
+    """Serve `app` with werkzeug in a thread on a free loopback port; its base URL until the caller is done."""
     from werkzeug.serving import make_server
 
-    app = create_app(settings=directory.settings)
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -92,6 +90,12 @@ def base_url(directory: RunningDirectory) -> Iterator[str]:
     server.shutdown()
     thread.join()
     app.extensions["mailadmin"].close()
+
+
+@pytest.fixture(scope="module")
+def base_url(directory: RunningDirectory) -> Iterator[str]:
+    """The web admin served by werkzeug in a thread on a free loopback port."""
+    yield from served(create_app(settings=directory.settings))
 
 
 @pytest.fixture(scope="module")

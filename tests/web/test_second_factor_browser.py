@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -13,8 +12,8 @@ import pytest
 from mailadmin import create_app
 from mailadmin.model import Role, Unit
 from mailadmin.settings import Auth
-from tests.conftest import RunningDirectory, free_port
-from tests.web.conftest import CHROMIUM, sign_in  # and the chromium fixtures `browser`, `page`
+from tests.conftest import RunningDirectory
+from tests.web.conftest import CHROMIUM, served, sign_in  # and the chromium fixtures `browser`, `page`
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian package chromium not installed")
 
@@ -26,18 +25,10 @@ def base_url(directory: RunningDirectory, tmp_path_factory: pytest.TempPathFacto
     Its wrong codes are counted in a throttle file of its own: the session's file is shared with
     tests/web/test_serve.py, which counts failures from 127.0.0.1.
     """
-    from werkzeug.serving import make_server
-
     settings = dataclasses.replace(directory.settings, auth=Auth(("superadmin", "unitadmin")))
     app = create_app(settings=settings)
     app.extensions["mailadmin"].login_throttle_path = tmp_path_factory.mktemp("throttle") / "logins.sqlite3"
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    app.extensions["mailadmin"].close()
+    yield from served(app)
 
 
 def log_out(page: object) -> None:
