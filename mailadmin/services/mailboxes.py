@@ -11,7 +11,7 @@ from mailadmin.directory import dit, filters
 from mailadmin.directory.client import BulkFailure, DirectoryClient
 from mailadmin.directory.mailboxes import MailboxStore
 from mailadmin.directory.mapping import LOCKED_FOREVER
-from mailadmin.directory.roles import RoleStore
+from mailadmin.directory.roles import RoleHolder, RoleStore
 from mailadmin.errors import Conflict, InvalidInput
 from mailadmin.i18n import t
 from mailadmin.model import Mailbox, PersonName, Status, Tier, Unit
@@ -60,6 +60,11 @@ class MailboxQuery:
 MAILBOX_FIELDS = tuple(f.name for f in fields(Mailbox) if f.name not in ("name", "certificates"))
 
 
+def rights_of(holder: RoleHolder | None) -> Rights:
+    """What a role holder's roles and scopes reach (nothing for a mailbox without any)."""
+    return Rights(holder.roles, holder.scopes) if holder else NO_RIGHTS
+
+
 def mailbox_record(mailbox: Mailbox) -> dict[str, object]:
     """A mailbox as plain data for the audit log and JSON output (certificates counted).
 
@@ -87,14 +92,16 @@ class MailboxService:
 
     def rights(self, uid: str) -> Rights:
         """The roles and administered units of a mailbox's owner: what acting on the mailbox would reach."""
-        holder = self.roles.holder(uid.strip().lower())
-        return Rights(holder.roles, holder.scopes) if holder else NO_RIGHTS
+        return rights_of(self.roles.holder(uid.strip().lower()))
 
-    def authorize_change(self, person: Principal, mailbox: Mailbox) -> Unit:
-        """Raise PermissionDenied unless `person` manages the mailbox's unit AND holds its owner's rights."""
+    def authorize_change(self, person: Principal, mailbox: Mailbox, rights: Rights | None = None) -> Unit:
+        """Raise PermissionDenied unless `person` manages the mailbox's unit AND holds its owner's rights.
+
+        `rights`: the owner's, when the caller has just read them (else they are read here).
+        """
         unit = self.units.get(mailbox.unit_code)
         require(person.may_manage(unit), unit)
-        require_holds(person, mailbox.uid, self.rights(mailbox.uid))
+        require_holds(person, mailbox.uid, self.rights(mailbox.uid) if rights is None else rights)
         return unit
 
     def protected_from(self, person: Principal) -> frozenset[str]:

@@ -14,7 +14,7 @@ from mailadmin.audit import acting_as
 from mailadmin.errors import NotFound, PermissionDenied
 from mailadmin.i18n import t
 from mailadmin.model import Mailbox, Role, Unit
-from mailadmin.services.authz import Principal, require
+from mailadmin.services.authz import Principal, Rights, require
 from mailadmin.web import services
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -161,10 +161,10 @@ def managed_mailbox(uid: str) -> Mailbox:
     return mailbox
 
 
-def may_change_mailbox(mailbox: Mailbox) -> bool:
+def may_change_mailbox(mailbox: Mailbox, rights: Rights | None = None) -> bool:
     """Whether the page should offer changes to this mailbox (the same rule as managed_mailbox)."""
     try:
-        services().mailboxes.authorize_change(principal(), mailbox)
+        services().mailboxes.authorize_change(principal(), mailbox, rights)
     except PermissionDenied:
         return False
     return True

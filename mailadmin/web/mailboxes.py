@@ -13,7 +13,7 @@ from mailadmin.errors import MailadminError, PermissionDenied
 from mailadmin.i18n import Text, t
 from mailadmin.importer.export import export_csv, export_xlsx, export_yaml
 from mailadmin.model import Mailbox, Role, Status, Tier, Unit
-from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
+from mailadmin.services.mailboxes import MailboxQuery, NewMailbox, rights_of
 from mailadmin.services.roles import parse_role
 from mailadmin.web import services
 from mailadmin.web.guard import (
@@ -195,8 +195,8 @@ def lines_of(text: str) -> tuple[str, ...]:
 def show(uid: str) -> str:
     mailbox = readable_mailbox(uid)
     unit = unit_by_code(mailbox.unit_code)
-    may_manage = may_change_mailbox(mailbox)
-    holder = services().roles.holder(mailbox.uid)
+    holder = services().roles.holder(mailbox.uid)  # one read: the rights check and the page both use it
+    may_manage = may_change_mailbox(mailbox, rights_of(holder))
     return render_template("mailboxes/show.html", mailbox=mailbox, unit=unit, submission=new_submission(),
                            lock=services().mailboxes.lock_state(uid),
                            second_factor=bool(holder and holder.second_factor), holder=holder,
