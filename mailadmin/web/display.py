@@ -11,6 +11,7 @@ from flask import Flask
 from flask_babel import get_locale, gettext, lazy_gettext, lazy_pgettext
 
 from mailadmin.i18n import t
+from mailadmin.services.mailstore import QuotaUse, UsageState
 from mailadmin.web import services
 from mailadmin.web.language import say
 
@@ -157,6 +158,33 @@ def megabytes(mib: int) -> str:
     return f"{mib} MB"
 
 
+def vnnumber(value: float, decimals: int = 0) -> str:
+    """A number as Vietnamese writes it: 1.234,5 (trailing zero decimals dropped)."""
+    text = f"{value:,.{decimals}f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return text.rstrip("0").rstrip(",") if "," in text else text
+
+
+def storage_size(size: int) -> str:
+    """Bytes as the quotas are shown: 0,4 MB, 350 MB, 1,5 GB (MB = 1024 × 1024 bytes, as quotas are)."""
+    mib = size / 2**20
+    if mib >= 1024:
+        return vnnumber(mib / 1024, 1) + " GB"
+    return vnnumber(mib, 0 if mib >= 100 else 1) + " MB"
+
+
+def quota_use(use: QuotaUse) -> str:
+    """Usage as the mail store reports it: "0,4 MB trên 2 GB (0,02 %)", or why it is not known."""
+    if use.state is UsageState.OFF:
+        return gettext("máy chủ thư không báo dung lượng đã dùng")
+    if use.state is UsageState.UNAVAILABLE:
+        return gettext("tạm thời không lấy được từ máy chủ thư")
+    if use.limit_bytes is None or use.percent is None:
+        return gettext("%(used)s (không giới hạn)", used=storage_size(use.used_bytes))
+    share = vnnumber(use.percent, 1 if use.percent < 10 else 0)
+    return gettext("%(used)s trên %(limit)s (%(percent)s %%)", used=storage_size(use.used_bytes),
+                   limit=storage_size(use.limit_bytes), percent=share)
+
+
 def site_title() -> str:
     """The heading of every page: the configured organisation's official mail, in the page language."""
     organisation = services().settings.organisation
@@ -169,6 +197,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(vndate)
     app.add_template_filter(field_name)
     app.add_template_filter(megabytes)
+    app.add_template_filter(quota_use)
     app.add_template_filter(shown_value)
     for named in (role_names, key_usage_names, kind_name, job_state_name, list_description):
         app.add_template_filter(named)

@@ -199,6 +199,7 @@ def show(uid: str) -> str:
     may_manage = may_change_mailbox(mailbox, rights_of(holder))
     return render_template("mailboxes/show.html", mailbox=mailbox, unit=unit, submission=new_submission(),
                            lock=services().mailboxes.lock_state(uid),
+                           usage=services().mailstore.quota_use(mailbox.uid),
                            second_factor=bool(holder and holder.second_factor), holder=holder,
                            may_give_roles=may_manage and principal().has(Role.SUPERADMIN),
                            role_choices=[role.value for role in Role], all_units=list(services().units.index().walk()),
