@@ -83,7 +83,10 @@ def _principal_of(holder: RoleHolder) -> Principal:
 
 
 def _refused(status: int, message: Text) -> tuple[Response, int]:
-    return json_error(status, message)
+    answer = json_error(status, message)
+    if status == 401:  # RFC 6750: a 401 names the scheme the client must use
+        answer[0].headers["WWW-Authenticate"] = 'Bearer realm="mailadmin"'
+    return answer
 
 
 def mailbox_json(mailbox: Mailbox) -> dict[str, Any]:
