@@ -88,8 +88,8 @@ def upload_limit_mib() -> int:
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
     """A request above the limit is refused with the limit named, never truncated."""
-    message = t("Tệp lớn hơn {n} MiB; không nhập gì. Hãy chia nhỏ tệp",
-                "the file is larger than {n} MiB; nothing imported. Split it", n=upload_limit_mib())
+    message = t("Tệp lớn hơn {n} MB; không nhập gì. Hãy chia nhỏ tệp",
+                "the file is larger than {n} MB; nothing imported. Split it", n=upload_limit_mib())
     return render_template("errors/error.html", status=413, message=message), 413
 
 
