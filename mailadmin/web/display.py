@@ -12,6 +12,7 @@ from flask_babel import LazyString, get_locale, gettext, lazy_gettext, lazy_pget
 
 from mailadmin.i18n import t
 from mailadmin.services.mailstore import QuotaUse, UsageState
+from mailadmin.sizes import megabytes, storage_size, vnnumber
 from mailadmin.web import services
 from mailadmin.web.language import say
 
@@ -202,27 +203,6 @@ def _day_or_moment(text: str) -> date | str:
         return date.fromisoformat(text) if len(text) == 10 else text
     except ValueError:
         return text
-
-
-def megabytes(mib: int) -> str:
-    """A quota as officers say it: 500 MB, 2 GB, 1,5 GB (the directory keeps MiB)."""
-    if mib >= 1024:
-        return f"{mib / 1024:.1f}".rstrip("0").rstrip(".").replace(".", ",") + " GB"
-    return f"{mib} MB"
-
-
-def vnnumber(value: float, decimals: int = 0) -> str:
-    """A number as Vietnamese writes it: 1.234,5 (trailing zero decimals dropped)."""
-    text = f"{value:,.{decimals}f}".replace(",", " ").replace(".", ",").replace(" ", ".")
-    return text.rstrip("0").rstrip(",") if "," in text else text
-
-
-def storage_size(size: int) -> str:
-    """Bytes as the quotas are shown: 0,4 MB, 350 MB, 1,5 GB (MB = 1024 × 1024 bytes, as quotas are)."""
-    mib = size / 2**20
-    if mib >= 1024:
-        return vnnumber(mib / 1024, 1) + " GB"
-    return vnnumber(mib, 0 if mib >= 100 else 1) + " MB"
 
 
 def quota_use(use: QuotaUse) -> str:
