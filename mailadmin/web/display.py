@@ -58,6 +58,7 @@ ACTION_NAMES = {
     "mailbox.password_reset": _logged("Đặt lại mật khẩu"),
     "mailbox.password_change": _logged("Tự đổi mật khẩu"),
     "mailbox.export": _logged("Xuất danh sách"),
+    "mailbox.handover": _logged("In phiếu bàn giao"),
     "unit.create": _logged("Tạo đơn vị"),
     "unit.rename": _logged("Đổi tên đơn vị"),
     "unit.move": _logged("Chuyển đơn vị cha"),

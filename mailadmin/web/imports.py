@@ -17,12 +17,13 @@ from mailadmin.i18n import Text, t
 from mailadmin.importer.export import template_csv
 from mailadmin.importer.journal import Job
 from mailadmin.importer.plan import WRITES, Action, Outcome, PlanOptions, comparable
-from mailadmin.importer.report import Handover, handover_rows, who
+from mailadmin.importer.report import handover_rows, who
 from mailadmin.importer.service import RESULTS_FILE, Preview
 from mailadmin.model import Role
 from mailadmin.services.authz import require
 from mailadmin.web import services
 from mailadmin.web.guard import principal, roles_required
+from mailadmin.web.handover import sheet as handover_sheet
 from mailadmin.web.language import say
 from mailadmin.wiring import Services
 
@@ -266,12 +267,4 @@ def results(job_id: str) -> Response:
 
 def _handover_sheet(job: Job, results: bytes) -> Response:
     """A printable sheet per unit of the new officials, their addresses and initial passwords (shown once)."""
-    by_unit: dict[str, list[Handover]] = {}
-    for row in handover_rows(results):
-        by_unit.setdefault(row.unit_code, []).append(row)
-    units = services().units.index().units
-    settings = services().settings
-    page = render_template("imports/handover.html", job=job, by_unit=by_unit, units=units,
-                           login_url=request.host_url, clients=settings.mail_clients,
-                           default_host=f"mail.{settings.organisation.mail_domain}")
-    return Response(page, mimetype="text/html")
+    return Response(handover_sheet(handover_rows(results), job.id), mimetype="text/html")
