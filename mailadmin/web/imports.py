@@ -155,7 +155,8 @@ def show(job_id: str) -> str:
         for note in meta.get("notes", []):
             flash(say(t("{vi}", "{en}", vi=note["vi"], en=note["en"])), "info")
         return _render_preview(job, list(job.actions()), meta.get("file", ""))
-    return render_template("imports/progress.html", job=job, meta=meta, status=_status(job))
+    refused = [_row(a) for a in job.actions() if a.outcome is Outcome.ERROR][:SHOWN_ROWS]  # whom, and why
+    return render_template("imports/progress.html", job=job, meta=meta, status=_status(job), refused=refused)
 
 
 def _render_preview(job: Job | None, actions: list[Action], file_name: str) -> str:
