@@ -40,7 +40,7 @@ def confirm() -> str:
     last_login = {m.uid: services().mailboxes.lock_state(m.uid).last_login for m in active}
     return render_template("mailboxes/handover_confirm.html", active=active, last_login=last_login,
                            skipped=[m for m in chosen if m.status is not Status.ACTIVE], submission=new_submission(),
-                           back=safe_next(request.args.get("back"), "/mailboxes"))
+                           back=safe_next(request.args.get("back"), "/mailboxes"), units=services().units.index().units)
 
 
 @bp.route("", methods=["POST"])
@@ -51,8 +51,7 @@ def make() -> tuple[str, int] | Response:
     chosen = [m for m in _selection() if m.status is Status.ACTIVE]
     submission = request.form.get("submission", "")
     if not chosen or earlier_result(submission):
-        return render_template("mailboxes/handover_confirm.html", already_printed=True, active=[], skipped=[],
-                               last_login={}, submission="", back="/mailboxes"), 409
+        return render_template("mailboxes/handover_confirm.html", already_printed=True), 409
     chosen.sort(key=lambda m: (m.unit_code, m.name.full))
     rows = [Handover(m.unit_code, m.name.full, m.mail, services().mailboxes.reset_password(m.uid) or "")
             for m in chosen]
