@@ -206,6 +206,13 @@ def _day_or_moment(text: str) -> date | str:
         return text
 
 
+def quota(mib: int) -> str:
+    """A mailbox's quota; none stored (mailboxes imported before the one write path) is the default Dovecot applies."""
+    if mib:
+        return megabytes(mib)
+    return gettext("%(size)s (mặc định)", size=megabytes(services().settings.mailboxes.default_quota_mib))
+
+
 def quota_use(use: QuotaUse) -> str:
     """Usage as the mail store reports it: "0,4 MB trên 2 GB (0,02 %)", or why it is not known."""
     if use.state is UsageState.OFF:
@@ -232,6 +239,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(field_name)
     app.add_template_filter(megabytes)
     app.add_template_filter(quota_use)
+    app.add_template_filter(quota)
     app.add_template_filter(shown_value)
     for named in (role_names, key_usage_names, kind_name, job_state_name, list_description, action_name):
         app.add_template_filter(named)

@@ -69,3 +69,14 @@ def test_only_those_who_may_see_the_mailbox_see_its_usage(unit_admin_client: obj
                                                           other_unit: Unit) -> None:
     outsider = person("Ngoài Đơn Vị", other_unit)
     assert unit_admin_client.get(f"/mailboxes/{outsider}").status_code == 403
+
+
+def test_a_mailbox_without_a_quota_shows_the_default_dovecot_applies(admin_client: object, person: Callable[..., str],
+                                                                     unit: Unit, services: Services) -> None:
+    """Mailboxes imported before the one write path have no maMailQuota (issue #12: "Hạn mức 0 MiB"); Dovecot's
+    quota_rule then applies mailboxes.default_quota_mib, and the page must say so rather than "0 MB"."""
+    owner = person("Lã Văn Nhập Cũ", unit)
+    services.client.modify(services.mailboxes.store.find_entry(owner).dn, {"maMailQuota": ("delete", [])})
+    page = admin_client.get(f"/mailboxes/{owner}").get_data(as_text=True)
+    quota = page.split("<th>Hạn mức</th><td>")[1].split("</td>")[0]
+    assert quota == "2 GB (mặc định)"
