@@ -88,3 +88,8 @@ class DebianSlapd:
         return subprocess.run(["ldapsearch", "-Q", "-LLL", "-o", "ldif-wrap=no", "-Y", "EXTERNAL",
                                "-H", self.ldapi_uri, *arguments], capture_output=True, text=True,
                               check=True).stdout
+
+    def ldapmodify(self, ldif: str) -> None:
+        """`ldapmodify -Y EXTERNAL -H ldapi://…` as root."""
+        subprocess.run(["ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", self.ldapi_uri], input=ldif,
+                       capture_output=True, text=True, check=True)

@@ -184,8 +184,12 @@ def _limits(wanted: WantedConfig, live: LiveConfig) -> Item:
 
 def merged_access(ours: tuple[str, ...], current: list[str]) -> tuple[list[str], list[str]]:
     """Our rules first, then the existing ones that are not ours; and those existing ones."""
-    keys = {_key(rule) for rule in ours}
-    others = [unordered(rule) for rule in current if _key(rule) not in keys]
+    seen = {_key(rule) for rule in ours}
+    others = []
+    for rule in current:
+        if _key(rule) not in seen:  # a rule written twice is kept once (slapd refuses equal values)
+            seen.add(_key(rule))
+            others.append(unordered(rule))
     return [*ours, *others], others
 
 
