@@ -159,6 +159,12 @@ class Smtp:
     sender: str
     send_host: str
     send_port: int
+    metrics_port: int
+
+
+@dataclass(frozen=True)
+class Log:
+    format: str
 
 
 @dataclass(frozen=True)
@@ -179,6 +185,7 @@ class Settings:
     imports: Imports
     smtp: Smtp
     mail_clients: MailClients
+    log: Log
     source: tuple[str, ...] = field(default=(), compare=False)
 
     @property
