@@ -6,8 +6,6 @@ the web admin, imports, grants the first super admin, and real Postfix (postmap)
 
 from __future__ import annotations
 
-import dataclasses
-import imaplib
 import os
 import shutil
 import subprocess
@@ -25,8 +23,8 @@ from mailadmin.services.setup import initialise
 from mailadmin.settings import Settings, load_settings
 from mailadmin.wiring import Services
 from tests.debian_slapd import DebianSlapd
-from tests.mailserver.conftest import MAIL_USER
-from tests.mailserver.servers import PrivateDovecot, postmap, shared_folder
+from tests.mailserver.conftest import MAIL_USER, with_spool
+from tests.mailserver.servers import imap_logs_in, postmap, shared_folder
 from tests.web.conftest import login
 
 pytestmark = pytest.mark.slow
@@ -162,10 +160,7 @@ def shared(debian: DebianSlapd) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def mail_settings(prepared: Settings, shared: Path) -> Settings:
-    spool = shared / "mail"
-    spool.mkdir(mode=0o1777)
-    spool.chmod(0o1777)
-    return dataclasses.replace(prepared, smtp=dataclasses.replace(prepared.smtp, spool_dir=str(spool)))
+    return with_spool(prepared, shared)
 
 
 def test_postfix_maps_resolve_through_the_external_directory(mail_settings: Settings, services: Services,
@@ -182,14 +177,7 @@ def test_dovecot_logs_in_through_the_external_directory(mail_settings: Settings,
                                                         shared: Path, officer: str) -> None:
     generated = shared / "dovecot-conf"
     assert generate(mail_settings, services.client, "dovecot", generated, mail_user=MAIL_USER).warnings == []
-    dovecot = PrivateDovecot(shared / "dovecot", generated)
-    dovecot.start()
-    try:
-        with imaplib.IMAP4("127.0.0.1", dovecot.port, timeout=20) as imap:
-            assert imap.login(officer, PASSWORD)[0] == "OK", dovecot.output()
-            imap.logout()
-    finally:
-        dovecot.stop()
+    assert imap_logs_in(shared / "dovecot", generated, officer, PASSWORD)
 
 
 def test_check_fails_when_the_mail_server_reads_hr_ids(debian: DebianSlapd, environ: dict[str, str],

@@ -17,7 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from mailadmin.model import Unit
 from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, child_environ, free_port, mailadmin_process, wait_for_port
-from tests.smtp.conftest import PASSWORD, client_tls, message, new_mailbox
+from tests.smtp.conftest import PASSWORD, message, new_mailbox
+from tests.smtp.test_auth_throttle import auth
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -26,18 +27,6 @@ def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         text = answer.read().decode("utf-8")
     return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
             for family in text_string_to_metric_families(text) for sample in family.samples}
-
-
-def auth(port: int, login: str, password: str) -> int:
-    """One AUTH PLAIN (smtplib's login() would try LOGIN too after a refusal: two attempts)."""
-    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
-        client.starttls(context=client_tls())
-        client.ehlo()
-        client.user, client.password = login, password
-        try:
-            return client.auth("PLAIN", client.auth_plain)[0]
-        except smtplib.SMTPAuthenticationError as refused:
-            return refused.smtp_code
 
 
 def json_lines(stderr: str) -> list[dict[str, object]]:
