@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 
-def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(tmp_path: Path, *args: str, uris: str = "ldap://127.0.0.1:9") -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, "MAILADMIN_STATE_DIR": str(tmp_path / "state"),
-               "MAILADMIN_LDAP_URIS": "ldap://127.0.0.1:9", "MAILADMIN_LDAP_BIND_DN": "cn=x"}
+               "MAILADMIN_LDAP_URIS": uris, "MAILADMIN_LDAP_BIND_DN": "cn=x"}
     return subprocess.run([sys.executable, "-m", "mailadmin", "directory", *args], env=environ,
                           capture_output=True, text=True, timeout=60, check=False)
 
@@ -28,4 +28,12 @@ def test_a_missing_socket_is_unavailable_not_a_crash(tmp_path: Path) -> None:
         result = run(tmp_path, *command, "--config-uri", uri)
         assert result.returncode == 6, result.stderr
         assert "Không mở được" in result.stderr and "cannot open" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_the_private_directory_is_not_prepared_as_an_external_one(tmp_path: Path) -> None:
+    for command in (["prepare", "--external"], ["check"]):
+        result = run(tmp_path, *command, uris="")
+        assert result.returncode == 2, result.stderr
+        assert "ldap.uris trống" in result.stderr and "ldap.uris is empty" in result.stderr
         assert "Traceback" not in result.stderr

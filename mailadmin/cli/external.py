@@ -11,11 +11,22 @@ from mailadmin.directory.olc import ConfigConnection
 from mailadmin.errors import InvalidInput
 from mailadmin.i18n import t
 from mailadmin.services.external import Item, Plan, apply, live_items, plan_external
+from mailadmin.settings import Settings
 from mailadmin.smtp.config import mailserver_directory
 
 URI_HELP = ("Socket ldapi:// của slapd, SASL EXTERNAL với quyền root / "
             "slapd's ldapi:// socket (SASL EXTERNAL as root).")
 FIX = "mailadmin directory prepare --external  (--print-ldif | ldapmodify -Y EXTERNAL -H ldapi:///)"
+
+
+def external_settings(context: Context) -> Settings:
+    """The settings, refused when they name no external directory (ldap.uris empty)."""
+    if context.settings.embedded_directory:
+        raise InvalidInput(t("ldap.uris trống: thư mục riêng tự cấu hình khi `mailadmin directory start`; "
+                             "đặt ldap.uris, ldap.bind_dn và smtp.bind_dn cho máy chủ sẵn có",
+                             "ldap.uris is empty: the private directory configures itself at `mailadmin "
+                             "directory start`; set ldap.uris, ldap.bind_dn and smtp.bind_dn for an existing server"))
+    return context.settings
 
 
 def show_item(item: Item, verb: str = "THIẾU / MISSING") -> None:
@@ -62,9 +73,10 @@ def prepare(context: Context, external: bool, print_ldif: bool, config_uri: str)
         raise InvalidInput(t("Thư mục riêng tự chuẩn bị khi `mailadmin directory start`; dùng --external "
                              "cho máy chủ sẵn có", "the private directory prepares itself at `mailadmin directory "
                              "start`; use --external for an existing server"))
+    settings = external_settings(context)
     connection = ConfigConnection(config_uri)
     try:
-        plan = plan_external(context.settings, connection)
+        plan = plan_external(settings, connection)
         if print_ldif:
             show_ldif(plan)
             return
@@ -83,12 +95,13 @@ def prepare(context: Context, external: bool, print_ldif: bool, config_uri: str)
 @pass_context
 def check(context: Context, config_uri: str, as_json: bool) -> None:
     """Verify an existing OpenLDAP against what mailadmin needs; exit code 1 when something is missing."""
+    settings = external_settings(context)
     connection = ConfigConnection(config_uri)
     try:
-        items = plan_external(context.settings, connection).items
+        items = plan_external(settings, connection).items
     finally:
         connection.close()
-    mailserver = DirectoryClient(mailserver_directory(context.settings))
+    mailserver = DirectoryClient(mailserver_directory(settings))
     try:
         items += live_items(context.services.client, mailserver)
     finally:
