@@ -48,6 +48,10 @@ def debian(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DebianSlapd]:
 
 @pytest.fixture(scope="module")
 def environ(debian: DebianSlapd) -> dict[str, str]:
+    return external_environ(debian)
+
+
+def external_environ(debian: DebianSlapd) -> dict[str, str]:
     """mailadmin pointed at the Debian server, as docs/directory.md says: ldap.uris and the two accounts."""
     secrets = debian.root / "secrets"
     return {"MAILADMIN_STATE_DIR": str(debian.root / "state"), "MAILADMIN_LDAP_URIS": debian.uri,
@@ -191,3 +195,22 @@ def test_check_fails_when_the_mail_server_reads_hr_ids(debian: DebianSlapd, envi
     assert "employeeNumber" in leaking.stdout
     assert mailadmin(environ, "directory", "prepare", "--external", *uri).returncode == 0
     assert mailadmin(environ, "directory", "check", *uri).returncode == 0
+
+
+def test_the_printed_ldif_applied_with_ldapmodify_prepares_the_server_too(tmp_path: Path) -> None:
+    """`--print-ldif | ldapmodify -Y EXTERNAL -H ldapi:///` is the same preparation as `prepare --external`."""
+    if os.geteuid() != 0:
+        pytest.skip("SASL EXTERNAL on ldapi:// maps to root only when the test runs as root (CI does)")
+    server = DebianSlapd(tmp_path / "slapd", BASE, "Phu Yen")
+    server.start()
+    try:
+        environ = external_environ(server)
+        uri = ["--config-uri", server.ldapi_uri]
+        printed = mailadmin(environ, "directory", "prepare", "--external", "--print-ldif", *uri)
+        assert printed.returncode == 0, printed.stderr
+        server.ldapmodify(printed.stdout)
+        assert mailadmin(environ, "directory", "check", *uri).returncode == 0
+        again = mailadmin(environ, "directory", "prepare", "--external", *uri)
+        assert "Nothing changed" in again.stdout, again.stdout + again.stderr
+    finally:
+        server.stop()

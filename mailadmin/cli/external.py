@@ -84,8 +84,9 @@ def prepare(context: Context, external: bool, print_ldif: bool, config_uri: str)
     finally:
         connection.close()
     warn_shadowed(plan)
-    click.echo(t("{n} thay đổi đã ghi", "{n} changes written", n=written) if written
-               else t("Không có gì thay đổi: máy chủ đã sẵn sàng", "Nothing changed: the server is ready").both())
+    done = t("{n} thay đổi đã ghi", "{n} changes written", n=written)
+    unchanged = t("Không có gì thay đổi: máy chủ đã sẵn sàng", "Nothing changed: the server is ready")
+    click.echo((done if written else unchanged).both())
 
 
 
