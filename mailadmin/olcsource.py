@@ -23,6 +23,7 @@ from mailadmin.slapd import PrivateSlapd
 
 Attributes = dict[str, list[str]]
 SCHEMA_PARENT = "cn=schema,cn=config"
+PROJECT_SCHEMA = "mailadmin"  # config/mailadmin.schema: the one schema whose definitions change between releases
 SCHEMA_ATTRIBUTES = ("olcObjectIdentifier", "olcLdapSyntaxes", "olcAttributeTypes", "olcObjectClasses")
 # Debian's own rule for root on the local socket (its frontend and cn=config carry it): mailadmin's
 # rules end with `by * none`, so without it root could no longer write the data tree through ldapi.

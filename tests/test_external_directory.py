@@ -212,5 +212,20 @@ def test_the_printed_ldif_applied_with_ldapmodify_prepares_the_server_too(tmp_pa
         assert mailadmin(environ, "directory", "check", *uri).returncode == 0
         again = mailadmin(environ, "directory", "prepare", "--external", *uri)
         assert "Nothing changed" in again.stdout, again.stdout + again.stderr
+        older_release(server)
+        assert mailadmin(environ, "directory", "check", *uri).returncode == 1
+        upgraded = mailadmin(environ, "directory", "prepare", "--external", *uri)
+        assert "mailadmin: mamailbox" in upgraded.stdout, upgraded.stdout + upgraded.stderr
+        assert mailadmin(environ, "directory", "check", *uri).returncode == 0
     finally:
         server.stop()
+
+
+def older_release(server: DebianSlapd) -> None:
+    """Put back maMailbox as an older release defined it (another DESC): what an upgrade finds."""
+    dn = "cn={5}mailadmin,cn=schema,cn=config"
+    current = next(line.split(": ", 1)[1] for line in server.ldapsearch("-b", dn, "-s", "base", "olcObjectClasses")
+                   .splitlines() if "'maMailbox'" in line)
+    older = current.replace("DESC 'An official", "DESC 'An older official")
+    server.ldapmodify(f"dn: {dn}\nchangetype: modify\ndelete: olcObjectClasses\nolcObjectClasses: {current}\n-\n"
+                      f"add: olcObjectClasses\nolcObjectClasses: {older}\n-\n")

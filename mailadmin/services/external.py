@@ -17,7 +17,7 @@ from mailadmin.directory.mailrouting import IS_MAILBOX, mailserver_dn
 from mailadmin.directory.olc import Attributes, Change, ConfigConnection
 from mailadmin.errors import ConfigError, MailadminError
 from mailadmin.i18n import t
-from mailadmin.olcsource import SCHEMA_PARENT, WantedConfig, unordered, wanted_config
+from mailadmin.olcsource import PROJECT_SCHEMA, SCHEMA_PARENT, WantedConfig, unordered, wanted_config
 from mailadmin.passwords import hash_generated
 from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.settings import Settings
@@ -26,6 +26,7 @@ from mailadmin.slapd import skeleton_entries
 CONFIG = "cn=config"
 MONITOR_OPERATIONS = "cn=Operations,cn=Monitor"
 _NAME = re.compile(r"NAME\s+\(?\s*'([^']+)'")
+Operations = tuple[tuple[str, str, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -125,13 +126,25 @@ def _schema_change(live: LiveConfig, name: str, attributes: Attributes) -> tuple
     if dn is None:
         return name, Change(f"cn={name},{SCHEMA_PARENT}", entry={"objectClass": ["olcSchemaConfig"], "cn": [name],
                                                                  **attributes})
-    operations = []
-    for attribute, values in attributes.items():
-        present = {_schema_key(attribute, value) for value in live.values(dn, attribute)}
-        extra = tuple(unordered(v) for v in values if _schema_key(attribute, v) not in present)
-        if extra:
-            operations.append(("add", attribute, extra))
-    return (f"{name} (+{sum(len(op[2]) for op in operations)})", Change(dn, tuple(operations))) if operations else None
+    operations = [operation for attribute, values in attributes.items()
+                  for operation in _schema_operations(attribute, live.values(dn, attribute), values,
+                                                      rewrite=name == PROJECT_SCHEMA)]
+    changed = sorted({_schema_key(op[1], value) for op in operations if op[0] == "add" for value in op[2]})
+    return (f"{name}: {', '.join(changed)}", Change(dn, tuple(operations))) if operations else None
+
+
+def _schema_operations(attribute: str, present: list[str], wanted: list[str], *, rewrite: bool) -> Operations:
+    """Add the elements the server lacks; with `rewrite`, replace those whose definition changed (an upgrade)."""
+    current = {_schema_key(attribute, value): value for value in present}
+    operations: list[tuple[str, str, tuple[str, ...]]] = []
+    for value in wanted:
+        old = current.get(_schema_key(attribute, value))
+        if old is None:
+            operations.append(("add", attribute, (unordered(value),)))
+        elif rewrite and _key(old) != _key(value):  # slapd 2.5 takes a delete and an add of one element
+            position = old[:len(old) - len(unordered(old))]
+            operations += [("delete", attribute, (old,)), ("add", attribute, (position + unordered(value),))]
+    return tuple(operations)
 
 
 def _schemas(wanted: WantedConfig, live: LiveConfig) -> Item:
@@ -203,9 +216,6 @@ def _access_change(dn: str, ours: tuple[str, ...], current: list[str]) -> list[t
 def _access(wanted: WantedConfig, live: LiveConfig) -> Item:
     return _item("access", "Quyền truy cập (olcAccess)", "Access rules (olcAccess)",
                  _access_change(live.database, wanted.access, live.values(live.database, "olcAccess")))
-
-
-Operations = tuple[tuple[str, str, tuple[str, ...]], ...]
 
 
 def _overlay_operations(live: LiveConfig, dn: str, attributes: Attributes) -> Operations:
