@@ -6,6 +6,7 @@ the web admin, imports, grants the first super admin, and real Postfix (postmap)
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -192,7 +193,10 @@ def test_check_fails_when_the_mail_server_reads_hr_ids(debian: DebianSlapd, envi
                       "olcAccess: {0}to * by * read\n")
     leaking = mailadmin(environ, "directory", "check", "--json", *uri)
     assert leaking.returncode == 1
-    assert "employeeNumber" in leaking.stdout
+    report = json.loads(leaking.stdout)
+    leaked = next(item for item in report["items"] if item["item"] == "mailserver-reads")
+    assert not leaked["ok"] and any("employeeNumber" in what for what in leaked["missing"])
+    assert "to * by * read" in leaked["fix"]
     assert mailadmin(environ, "directory", "prepare", "--external", *uri).returncode == 0
     assert mailadmin(environ, "directory", "check", *uri).returncode == 0
 

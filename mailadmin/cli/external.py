@@ -9,14 +9,31 @@ from mailadmin.cli.output import print_json
 from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.olc import ConfigConnection
 from mailadmin.errors import InvalidInput
-from mailadmin.i18n import t
+from mailadmin.i18n import Text, t
 from mailadmin.services.external import Item, Plan, apply, live_items, plan_external
 from mailadmin.settings import Settings
 from mailadmin.smtp.config import mailserver_directory
 
 URI_HELP = ("Socket ldapi:// của slapd, SASL EXTERNAL với quyền root / "
             "slapd's ldapi:// socket (SASL EXTERNAL as root).")
-FIX = "mailadmin directory prepare --external  (--print-ldif | ldapmodify -Y EXTERNAL -H ldapi:///)"
+PREPARE = t("chạy với quyền root trên máy chủ LDAP: mailadmin directory prepare --external (hoặc --print-ldif "
+            "| ldapmodify -Y EXTERNAL -H ldapi:///)", "as root on the LDAP server: mailadmin directory prepare "
+            "--external (or --print-ldif | ldapmodify -Y EXTERNAL -H ldapi:///)")
+FIXES = {
+    "mailserver-reads": t("quy tắc olcAccess của mailadmin phải đứng trước các quy tắc khác (như `to * by * read` "
+                          "của Debian): mailadmin directory prepare --external",
+                          "mailadmin's olcAccess rules must come before the others (such as Debian's "
+                          "`to * by * read`): mailadmin directory prepare --external"),
+    "monitor-reads": t("cần cơ sở dữ liệu monitor (back_monitor) và quyền đọc của tài khoản dịch vụ: "
+                       "mailadmin directory prepare --external",
+                       "needs the monitor database (back_monitor) readable by the service account: "
+                       "mailadmin directory prepare --external"),
+}
+
+
+def fix_of(item: Item) -> Text:
+    """How to fix a missing item."""
+    return FIXES.get(item.key, PREPARE)
 
 
 def external_settings(context: Context) -> Settings:
@@ -109,11 +126,20 @@ def check(context: Context, config_uri: str, as_json: bool) -> None:
         mailserver.close()
     missing = [item for item in items if not item.ok]
     if as_json:
-        print_json({"ok": not missing, "items": [item.as_dict() for item in items], "fix": FIX})
+        print_json({"ok": not missing, "items": [_with_fix(item) for item in items]})
     else:
         for item in items:
             show_item(item)
-        ready = t("Máy chủ đã sẵn sàng", "The server is ready")
-        click.echo((t("Sửa", "Fix").both() + f": {FIX}") if missing else ready.both())
+            if not item.ok:
+                click.echo(f"         sửa: {fix_of(item).render('vi')}\n         fix: {fix_of(item).render('en')}")
+        click.echo(t("Máy chủ đã sẵn sàng", "The server is ready").both() if not missing else
+                   t("{n} mục thiếu", "{n} items missing", n=len(missing)).both())
     if missing:
         raise SystemExit(1)
+
+
+def _with_fix(item: Item) -> dict[str, object]:
+    data = item.as_dict()
+    if not item.ok:
+        data.update(fix=fix_of(item).render("en"), fix_vi=fix_of(item).render("vi"))
+    return data
