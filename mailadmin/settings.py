@@ -159,6 +159,12 @@ class Smtp:
     sender: str
     send_host: str
     send_port: int
+    metrics_port: int
+
+
+@dataclass(frozen=True)
+class Log:
+    format: str
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,7 @@ class Settings:
     smtp: Smtp
     mail_clients: MailClients
     names: Names
+    log: Log
     source: tuple[str, ...] = field(default=(), compare=False)
 
     @property

@@ -12,7 +12,10 @@ import click
 from mailadmin.cli import Context, pass_context
 from mailadmin.errors import ConfigError
 from mailadmin.i18n import t
+from mailadmin.logs import configure_logging
 from mailadmin.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -28,7 +31,7 @@ def serve(context: Context, host: str | None, port: int | None, threads: int | N
     from mailadmin.web import freeze_startup_heap
 
     settings = context.settings
-    _log_to_stderr()
+    configure_logging(settings)  # error pages' correlation ids, with tracebacks; text or JSON (log.format)
     app = create_app(settings=settings)
     try:
         server = create_server(app, host=host or settings.web.host, port=port or settings.web.port,
@@ -41,7 +44,7 @@ def serve(context: Context, host: str | None, port: int | None, threads: int | N
     signal.signal(signal.SIGTERM, _interrupt)
     # one listening address: a TcpWSGIServer (waitress types it as any of its server kinds)
     listening = f"{getattr(server, 'effective_host', host)}:{getattr(server, 'effective_port', port)}"
-    click.echo(f"Web admin on http://{listening}/ ({threads or settings.web.threads} threads)", err=True)
+    log.info("Web admin on http://%s/ (%d threads)", listening, threads or settings.web.threads)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -50,12 +53,6 @@ def serve(context: Context, host: str | None, port: int | None, threads: int | N
         server.close()
         app.extensions["mailadmin"].close()
     sys.exit(0)
-
-
-def _log_to_stderr() -> None:
-    """Time-stamped log lines on standard error (error pages' correlation ids, with tracebacks)."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _proxy(settings: Settings) -> dict[str, Any]:
