@@ -91,6 +91,10 @@ class Principal:
         needs = self.second_factor or bool(self.roles & second_factor_roles)
         return bool(self.roles) and (passed_second_factor or not needs)
 
+    def signs_in_with_certificate_alone(self, certificate_only_roles: frozenset[Role]) -> bool:
+        """True if a role of this person swaps the web password for the certificate (auth.certificate_only_roles)."""
+        return bool(self.roles & certificate_only_roles)
+
     def may_reset_second_factor(self) -> bool:
         """Reset another person's second factor: super admins (and the target through authorize_change)."""
         return self.has(Role.SUPERADMIN)

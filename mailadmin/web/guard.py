@@ -98,7 +98,8 @@ def load_principal(uid: str, epoch: str | None) -> Principal | None:
     holder = services().roles.holder(uid)
     if holder is None or holder.status != "active" or epoch is None or holder.epoch != epoch:
         return None
-    g.principal = Principal(holder.uid, holder.name, holder.roles, holder.scopes, holder.second_factor)
+    g.principal = Principal(holder.uid, holder.name, holder.roles, holder.scopes,
+                            services().cert_signin.has_second_factor(holder))
     return g.principal
 
 
