@@ -26,7 +26,7 @@ from mailadmin.certs import load_certificates, split_leaf, validate
 from mailadmin.certs.keys import fingerprint_key
 from mailadmin.directory.roles import RoleHolder, RoleStore
 from mailadmin.directory.second_factor import SECOND_FACTOR_CLASS
-from mailadmin.errors import InvalidInput, MailadminError
+from mailadmin.errors import ConfigError, InvalidInput, MailadminError
 from mailadmin.i18n import Text, t
 from mailadmin.model import Mailbox
 from mailadmin.services.auth import Account, LoginOutcome, LoginThrottle, Result
@@ -170,6 +170,16 @@ class CertificateSignIn:
             return totp
         with_certificate = sum(map(self.usable, self.certificates.store.role_holders(SECOND_FACTOR_CLASS)))
         return totp[0], totp[1] + with_certificate
+
+
+def check_policy(policy: Auth) -> None:
+    """Stop the start on a certificate-only policy that cannot work: unknown roles, or sign-in turned off."""
+    roles = policy_roles(policy.certificate_only_roles, "auth.certificate_only_roles")
+    if roles and not policy.certificate_sign_in:
+        raise ConfigError(t("auth.certificate_only_roles cần auth.certificate_sign_in: true (nếu không, những vai "
+                            "trò này không đăng nhập được)",
+                            "auth.certificate_only_roles needs auth.certificate_sign_in: true (else holders of "
+                            "these roles could not sign in at all)"))
 
 
 def _leaf(pem: str) -> x509.Certificate:

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from mailadmin.resources import project_path
 from mailadmin.secretfiles import read_or_create_secret
+from mailadmin.services.client_certs import check_policy
 from mailadmin.services.second_factor import policy_roles
 from mailadmin.settings import Settings, load_settings
 from mailadmin.web import error_pages
@@ -49,6 +50,7 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     )
     app.config.update(overrides)
     policy_roles(settings.auth.second_factor_roles)  # an unknown role name stops the start, not a login
+    check_policy(settings.auth)
     app.extensions["mailadmin"] = Services(settings)
     csrf.init_app(app)
 
