@@ -33,7 +33,7 @@ def serve(context: Context, host: str | None, port: int | None, threads: int | N
     try:
         server = create_server(behind_proxy(app, settings.web.trusted_proxy), host=host or settings.web.host,
                                port=port or settings.web.port, threads=threads or settings.web.threads,
-                               ident="mailadmin")
+                               ident="mailadmin", clear_untrusted_proxy_headers=False)  # behind_proxy does
     except OSError as exc:
         raise ConfigError(t("Không mở được cổng {host}:{port}: {e}", "cannot listen on {host}:{port}: {e}",
                             host=host or settings.web.host, port=port or settings.web.port,
