@@ -148,15 +148,22 @@ class CertificateSignIn:
         """True if one of the mailbox's bound certificates would sign it in now."""
         return any(not self.problems(x509.load_der_x509_certificate(der)) for der in mailbox.certificates)
 
-    def has_second_factor(self, holder: RoleHolder) -> bool:
-        """TOTP enrolled, or (certificate sign-in on) a role holder's bound certificate usable for sign-in."""
-        return holder.second_factor or (self.enabled and bool(holder.roles) and self._usable_for(holder.uid))
+    def needs_second_step(self, holder: RoleHolder) -> bool:
+        """True if the password alone does not sign this person in: TOTP enrolled, or a certificate factor."""
+        return holder.second_factor or self.certificate_factor(holder, fresh=True)
 
-    def _usable_for(self, uid: str) -> bool:
+    def certificate_factor(self, holder: RoleHolder, *, fresh: bool = False) -> bool:
+        """True if (certificate sign-in on) this role holder has a bound certificate usable for sign-in.
+
+        Remembered a minute per person (pages ask at every request); `fresh` reads the directory now.
+        """
+        return self.enabled and bool(holder.roles) and self._usable_for(holder.uid, fresh)
+
+    def _usable_for(self, uid: str, fresh: bool) -> bool:
         now = time.monotonic()
         with self._lock:
             known = self._usable.get(uid)
-        if known is not None and known[1] > now:
+        if known is not None and known[1] > now and not fresh:
             return known[0]
         entry = self.certificates.store.by_uid(uid)
         usable = entry is not None and self.usable(self.certificates.store.mailbox(entry))

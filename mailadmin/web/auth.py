@@ -115,7 +115,7 @@ def login() -> str | Response | tuple[str, int]:
     if certificates.alone_for(holder):  # said only after the right password
         flash(say(CERTIFICATE_ONLY), "error")
         return login_page(form, 403)
-    if certificates.has_second_factor(holder):  # the password alone does not log in: the second step comes next
+    if certificates.needs_second_step(holder):  # the password alone does not log in: the second step comes next
         session.clear()
         session["pending"] = {"uid": holder.uid, "dn": holder.dn, "name": holder.name, "at": time.time(),
                               "epoch": outcome.account.epoch, "must_change": must_change or holder.must_change,

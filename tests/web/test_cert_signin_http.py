@@ -171,3 +171,18 @@ def test_certificate_only_roles_need_certificate_sign_in(directory: RunningDirec
                        (Auth(("superadmin",), True, ("thủ trưởng",)), "thủ trưởng")):
         with pytest.raises(ConfigError, match=word):
             create_app({"TESTING": True}, settings=dataclasses.replace(directory.settings, auth=auth))
+
+
+def test_a_certificate_bound_during_a_password_only_session_does_not_open_it(
+        cert_app: Flask, person: Callable[..., str], unit: Unit, bind: Callable[[str], f.Issued]) -> None:
+    uid = person("Lục Văn Chờ Gắn", unit, Role.UNITADMIN, (unit,))
+    waiting = cert_app.test_client()
+    assert login(waiting, uid).location.endswith("/")  # no second factor yet: in, but only to enrol
+    assert waiting.get("/mailboxes").location.endswith("/me/second-factor")
+    issued = bind(uid)
+    assert waiting.get("/mailboxes").location.endswith("/me/second-factor")  # this session passed nothing
+    assert 'id="certificate-factor"' in waiting.get("/me/second-factor").get_data(as_text=True)
+    again = cert_app.test_client()
+    assert login(again, uid).location.endswith("/login/code")
+    assert with_certificate(again, issued).status_code == 302
+    assert again.get("/mailboxes").status_code == 200
