@@ -7,7 +7,6 @@ import http.client
 import http.cookiejar
 import re
 import ssl
-import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,8 +23,8 @@ from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.wiring import Services
 from tests.certs import factory as f
 from tests.certs.helpers import cert_for, certificate_service
-from tests.conftest import RunningDirectory, child_environ, free_port, mailadmin_process, wait_for_port
-from tests.test_deploy import NGINX, nginx_conf, site
+from tests.conftest import RunningDirectory, child_environ, free_port
+from tests.test_deploy import behind_nginx
 from tests.web.conftest import PASSWORD
 
 NOW = datetime.now(UTC)
@@ -110,20 +109,10 @@ def world(tmp_path: Path, directory: RunningDirectory, services: Services, unit:
                             auth_second_factor_roles="superadmin,unitadmin", auth_certificate_sign_in="true",
                             auth_certificate_only_roles="superadmin", certificates_trust_anchors=str(anchors),
                             certificates_crl_files=write_crls(tmp_path, gov, issued["revoked"].cert.serial_number))
-    path, text = site(environ, tmp_path, "--instances", "1", "--listen-address", "127.0.0.1",
-                      "--https-port", str(https_port), "--http-port", "0")
-    assert "ssl_verify_client optional;" in text and "ssl_crl " in text
     certs = {case: write_pair(tmp_path, case, issued[case]) for case in CASES}
-    with mailadmin_process("serve", environ=environ) as web:
-        wait_for_port(web_port, web)
-        server = subprocess.Popen([NGINX, "-c", str(nginx_conf(tmp_path, path)), "-g", "daemon off;"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            wait_for_port(https_port, server)
-            yield World(https_port, web_port, official.uid, chief.uid, certs)
-        finally:
-            server.terminate()
-            server.communicate(timeout=30)
+    with behind_nginx(environ, tmp_path, web_port, https_port) as text:
+        assert "ssl_verify_client optional;" in text and "ssl_crl " in text
+        yield World(https_port, web_port, official.uid, chief.uid, certs)
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -147,7 +136,9 @@ class Browser:
              headers: dict[str, str] | None = None) -> tuple[int, str, str]:
         """(status, Location, body) of a GET, or of a POST when `form` is given."""
         data = urllib.parse.urlencode(form).encode() if form is not None else None
-        request = urllib.request.Request(self.base + path, data=data, headers=headers or {})
+        # A browser's Referer: Flask-WTF checks it on HTTPS (nginx's X-Forwarded-Proto)
+        request = urllib.request.Request(self.base + path, data=data,
+                                         headers={"Referer": f"{self.base}/login", **(headers or {})})
         try:
             with self.opener.open(request, timeout=60) as response:
                 return response.status, "", response.read().decode()

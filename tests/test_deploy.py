@@ -11,6 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -144,23 +145,33 @@ def test_without_a_trusted_proxy_the_site_comes_with_a_warning(environ: dict[str
     assert "Cảnh báo:" in result.stderr and "Warning: web.trusted_proxy is empty" in result.stderr
 
 
-@pytest.fixture
-def nginx(tmp_path: Path, directory: RunningDirectory) -> Iterator[int]:
-    """A real nginx on loopback with the generated site, in front of a real `mailadmin serve`; its HTTPS port."""
-    web_port, https_port = free_port(), free_port()
-    environ = child_environ(directory, web_port=str(web_port), web_trusted_proxy="127.0.0.1")
-    path, _ = site(environ, tmp_path, "--instances", "1", "--listen-address", "127.0.0.1",
-                   "--https-port", str(https_port), "--http-port", "0")
+@contextmanager
+def behind_nginx(environ: dict[str, str], tmp_path: Path, web_port: int, https_port: int) -> Iterator[str]:
+    """`mailadmin serve` on `web_port` behind a real nginx (the generated site) on `https_port`; the site's text.
+
+    Both are processes of this test, stopped by their PID.
+    """
+    path, text = site(environ, tmp_path, "--instances", "1", "--listen-address", "127.0.0.1",
+                      "--https-port", str(https_port), "--http-port", "0")
     with mailadmin_process("serve", environ=environ) as web:
         wait_for_port(web_port, web)
         server = subprocess.Popen([NGINX, "-c", str(nginx_conf(tmp_path, path)), "-g", "daemon off;"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wait_for_port(https_port, server)
-            yield https_port
+            yield text
         finally:
             server.terminate()
             server.communicate(timeout=30)
+
+
+@pytest.fixture
+def nginx(tmp_path: Path, directory: RunningDirectory) -> Iterator[int]:
+    """A real nginx on loopback with the generated site, in front of a real `mailadmin serve`; its HTTPS port."""
+    web_port, https_port = free_port(), free_port()
+    environ = child_environ(directory, web_port=str(web_port), web_trusted_proxy="127.0.0.1")
+    with behind_nginx(environ, tmp_path, web_port, https_port):
+        yield https_port
 
 
 def fetch(port: int, path: str) -> tuple[int, dict[str, str]]:
