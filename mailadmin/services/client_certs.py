@@ -129,7 +129,7 @@ class CertificateSignIn:
         self.throttle.fail(source, f"certificate:{fingerprint}", dn)
         self.audit.record("login.certificate", holder.uid if holder is not None else fingerprint,
                           after={"outcome": "refused", "fingerprint": fingerprint, "step": _step(pending_dn),
-                                 "reason": reason.render("en")})
+                                 "reason": reason.both()})
         return LoginOutcome(Result.REFUSED, reason=reason)
 
     # -- who has a certificate usable for sign-in ----------------------------------------

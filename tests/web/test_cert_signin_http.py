@@ -164,6 +164,8 @@ def test_the_dashboard_counts_a_bound_certificate(cert_app: Flask, person: Calla
     before = coverage()
     bind(person("Kim Thị Được Đếm", unit, Role.UNITADMIN, (unit,)))
     assert coverage() == (before[0] + 1, before[1] + 1)
+    audit = text(client.get("/audit?action=login.certificate"))
+    assert "Chỉ bằng chứng thư số" in audit and "Thành công" in audit  # the audit log names the codes
 
 
 def test_certificate_only_roles_need_certificate_sign_in(directory: RunningDirectory) -> None:
