@@ -7,6 +7,7 @@ import http.client
 import http.cookiejar
 import re
 import ssl
+import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -178,6 +179,12 @@ def test_a_certificate_only_role_signs_in_without_password(world: World) -> None
     status, location, _ = browser.certificate()
     assert status == 302 and location.endswith("/")
     assert browser.send("/")[0] == 200
+    cert, key = world.certs["chief"]
+    curl = subprocess.run(["curl", "--silent", "--insecure", "--cert", str(cert), "--key", str(key),
+                           "--request", "POST", "--output", "/dev/null", "--write-out", "%{http_code} %{redirect_url}",
+                           f"https://127.0.0.1:{world.https_port}/login/certificate"],
+                          capture_output=True, text=True, timeout=60)
+    assert curl.stdout == f"302 https://127.0.0.1:{world.https_port}/", curl.stderr
     status, _, body = Browser(world.https_port).password(world.chief)  # the password is not their way in
     assert status == 403 and "bằng chứng thư số" in body
 
