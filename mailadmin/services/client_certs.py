@@ -71,7 +71,8 @@ class CertificateSignIn:
         except InvalidInput as error:
             return self._refused(source, "-", None, error.message, pending_dn)
         fingerprint = fingerprint_key(leaf)
-        if self.throttle.blocked(source, f"certificate:{fingerprint}"):
+        if self.throttle.blocked(source, f"certificate:{fingerprint}") or \
+                (pending_dn is not None and self.throttle.silenced(source, pending_dn)):
             return LoginOutcome(Result.THROTTLED)
         try:
             holder, reason = self._match(leaf, presented.verdict, pending_dn)
