@@ -3,6 +3,7 @@ renders), `mailadmin serve`, slapd, a test CA made with cryptography, client cer
 
 from __future__ import annotations
 
+import functools
 import http.client
 import http.cookiejar
 import re
@@ -31,6 +32,9 @@ from tests.web.conftest import PASSWORD
 NOW = datetime.now(UTC)
 VALID = {"not_before": NOW - timedelta(days=1), "not_after": NOW + timedelta(days=365)}
 CA_VALID = {"not_before": NOW - timedelta(days=500), "not_after": NOW + timedelta(days=3650)}
+# The browsers' address: refusals count in the throttle file of the session's state folder, per client
+# address; other tests' logins come from 127.0.0.1.
+CLIENT = "127.0.0.3"
 CASES = ("official", "chief", "unbound", "expired", "revoked")
 
 
@@ -116,6 +120,14 @@ def world(tmp_path: Path, directory: RunningDirectory, services: Services, unit:
         yield World(https_port, web_port, official.uid, chief.uid, certs)
 
 
+class FromClient(urllib.request.HTTPSHandler):
+    """HTTPS from CLIENT's address."""
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(http.client.HTTPSConnection, source_address=(CLIENT, 0),
+                                              context=self._context), req)
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None
@@ -130,7 +142,7 @@ class Browser:
         if cert is not None:
             context.load_cert_chain(*cert)
         self.base = f"https://127.0.0.1:{port}"
-        self.opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), NoRedirect,
+        self.opener = urllib.request.build_opener(FromClient(context=context), NoRedirect,
                                                   urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
     def send(self, path: str, form: dict[str, str] | None = None,
@@ -180,8 +192,9 @@ def test_a_certificate_only_role_signs_in_without_password(world: World) -> None
     assert status == 302 and location.endswith("/")
     assert browser.send("/")[0] == 200
     cert, key = world.certs["chief"]
-    curl = subprocess.run(["curl", "--silent", "--insecure", "--cert", str(cert), "--key", str(key),
-                           "--request", "POST", "--output", "/dev/null", "--write-out", "%{http_code} %{redirect_url}",
+    curl = subprocess.run(["curl", "--silent", "--insecure", "--interface", CLIENT, "--cert", str(cert),
+                           "--key", str(key), "--request", "POST", "--output", "/dev/null",
+                           "--write-out", "%{http_code} %{redirect_url}",
                            f"https://127.0.0.1:{world.https_port}/login/certificate"],
                           capture_output=True, text=True, timeout=60)
     assert curl.stdout == f"302 https://127.0.0.1:{world.https_port}/", curl.stderr
