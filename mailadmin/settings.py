@@ -88,6 +88,8 @@ class Passwords:
 @dataclass(frozen=True)
 class Auth:
     second_factor_roles: tuple[str, ...]
+    certificate_sign_in: bool = False
+    certificate_only_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

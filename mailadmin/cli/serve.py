@@ -13,7 +13,6 @@ from mailadmin.cli import Context, pass_context
 from mailadmin.errors import ConfigError
 from mailadmin.i18n import t
 from mailadmin.logs import configure_logging
-from mailadmin.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +28,15 @@ def serve(context: Context, host: str | None, port: int | None, threads: int | N
 
     from mailadmin import create_app
     from mailadmin.web import freeze_startup_heap
+    from mailadmin.web.cert_signin import behind_proxy
 
     settings = context.settings
     configure_logging(settings)  # error pages' correlation ids, with tracebacks; text or JSON (log.format)
     app = create_app(settings=settings)
     try:
-        server = create_server(app, host=host or settings.web.host, port=port or settings.web.port,
-                               threads=threads or settings.web.threads, ident="mailadmin", **_proxy(settings))
+        server = create_server(behind_proxy(app, settings.web.trusted_proxy), host=host or settings.web.host,
+                               port=port or settings.web.port, threads=threads or settings.web.threads,
+                               ident="mailadmin", clear_untrusted_proxy_headers=False)  # behind_proxy does
     except OSError as exc:
         raise ConfigError(t("Không mở được cổng {host}:{port}: {e}", "cannot listen on {host}:{port}: {e}",
                             host=host or settings.web.host, port=port or settings.web.port,
@@ -53,15 +54,6 @@ def serve(context: Context, host: str | None, port: int | None, threads: int | N
         server.close()
         app.extensions["mailadmin"].close()
     sys.exit(0)
-
-
-def _proxy(settings: Settings) -> dict[str, Any]:
-    """waitress options that make the proxy's X-Forwarded-For the client address (web.trusted_proxy)."""
-    if not settings.web.trusted_proxy:
-        return {}
-    return {"trusted_proxy": settings.web.trusted_proxy, "trusted_proxy_count": 1,
-            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
-            "clear_untrusted_proxy_headers": True}
 
 
 def _interrupt(signum: int, frame: Any) -> None:
