@@ -88,6 +88,8 @@ class Passwords:
 @dataclass(frozen=True)
 class Auth:
     second_factor_roles: tuple[str, ...]
+    certificate_sign_in: bool = False
+    certificate_only_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,20 @@ class Smtp:
     sender: str
     send_host: str
     send_port: int
+    metrics_port: int
+
+
+@dataclass(frozen=True)
+class Log:
+    format: str
+
+
+@dataclass(frozen=True)
+class Names:
+    """How names are split (mailadmin.names.NameOrder): which are written family-last."""
+
+    family_last_prefixes: tuple[str, ...]
+    family_last_compounds: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -188,6 +204,8 @@ class Settings:
     imports: Imports
     smtp: Smtp
     mail_clients: MailClients
+    names: Names
+    log: Log
     mailstore: Mailstore
     source: tuple[str, ...] = field(default=(), compare=False)
 
