@@ -163,4 +163,4 @@ def _plain(status: int, message: Text, correlation: str, detail: Text | None) ->
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path == "/api" or request.path.startswith("/api/")

@@ -63,3 +63,8 @@ def test_a_401_names_the_scheme_and_says_why_in_both_languages(client: FlaskClie
     data = answer.get_json()
     assert answer.status_code == 401 and data["error_vi"] and data["error"] and data["correlation_id"]
     assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_the_api_root_without_a_slash_is_json_too(client: FlaskClient) -> None:
+    answer = client.get("/api")
+    assert answer.status_code == 404 and answer.is_json and answer.get_json()["error_vi"]
