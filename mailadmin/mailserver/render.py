@@ -84,6 +84,16 @@ def doveadm_listener(settings: Settings, redact: bool) -> dict[str, Any]:
     url = settings.mailstore.doveadm_url
     if not url:
         return {}
+    host, port, tls = _listener_of(url)
+    key_file = default_key_file(settings)
+    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = read_or_create_secret(key_file, 32)
+    return {"doveadm_api_key": REDACTED.format(path=key_file) if redact else key,
+            "doveadm_address": host, "doveadm_port": port, "doveadm_tls": tls}
+
+
+def _listener_of(url: str) -> tuple[str, int, bool]:
+    """(host, port, TLS) of http(s)://host:port/…; anything else is refused with the expected form."""
     parts = urlsplit(url)
     try:
         port = parts.port
@@ -92,11 +102,7 @@ def doveadm_listener(settings: Settings, redact: bool) -> dict[str, Any]:
     if parts.scheme not in ("http", "https") or not parts.hostname or not port:
         raise InvalidInput(t("mailstore.doveadm_url phải có dạng http://máy:cổng/doveadm/v1, không phải {url}",
                              "mailstore.doveadm_url must look like http://host:port/doveadm/v1, not {url}", url=url))
-    key_file = default_key_file(settings)
-    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = read_or_create_secret(key_file, 32)
-    return {"doveadm_api_key": REDACTED.format(path=key_file) if redact else key,
-            "doveadm_address": parts.hostname, "doveadm_port": port, "doveadm_tls": parts.scheme == "https"}
+    return parts.hostname, port, parts.scheme == "https"
 
 
 def render(kind: str, context: MailserverContext) -> dict[str, str]:
