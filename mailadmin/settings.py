@@ -140,6 +140,15 @@ class MailClients:
 
 
 @dataclass(frozen=True)
+class Mailstore:
+    """Where the mail store (Dovecot) reports quota use: its doveadm HTTP API; url empty: not asked."""
+
+    doveadm_url: str
+    doveadm_key_file: str
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
 class Smtp:
     host: str
     port: int
@@ -197,6 +206,7 @@ class Settings:
     mail_clients: MailClients
     names: Names
     log: Log
+    mailstore: Mailstore
     source: tuple[str, ...] = field(default=(), compare=False)
 
     @property

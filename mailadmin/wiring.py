@@ -21,6 +21,7 @@ from mailadmin.services.client_certs import CertificateSignIn
 from mailadmin.services.dashboard import DashboardService
 from mailadmin.services.lists import ListService
 from mailadmin.services.mailboxes import MailboxService
+from mailadmin.services.mailstore import MailStore
 from mailadmin.services.notify import MailNotifier
 from mailadmin.services.roles import RoleService
 from mailadmin.services.second_factor import SecondFactorService, SecretBox, policy_roles
@@ -91,6 +92,11 @@ class Services:
     @cached_property
     def mailboxes(self) -> MailboxService:
         return MailboxService(self.settings, self.client, self.units, self.audit)
+
+    @cached_property
+    def mailstore(self) -> MailStore:
+        """Quota use as Dovecot reports it (mailstore.doveadm_url; empty: not asked)."""
+        return MailStore(self.settings)
 
     @cached_property
     def certificates(self) -> CertificateService:

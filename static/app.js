@@ -38,8 +38,11 @@
       var text = Array.prototype.map.call(rows, function (row) {
         return row.cells[0].textContent.trim() + ": " + row.cells[1].textContent.trim();
       }).join("\n");
-      if (navigator.clipboard) { navigator.clipboard.writeText(text); }
       button.dataset.copied = "1";
+      // Only a secure page (HTTPS, or loopback) has a clipboard to write to: say "copied" once it is true.
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(text).then(function () { button.textContent = button.dataset.doneText; });
+      }
     });
   });
   // A form that creates something is sent once: a double click does not send it twice.

@@ -96,8 +96,8 @@ class ImportService:
         """Refuse a file above imports.max_file_mib (before reading it whole)."""
         limit = self.settings.imports.max_file_mib
         if size > limit * 1024 * 1024:
-            raise InvalidInput(t("Tệp lớn hơn {n} MiB (giới hạn imports.max_file_mib); hãy chia nhỏ tệp",
-                                 "the file is larger than {n} MiB (imports.max_file_mib); split it", n=limit))
+            raise InvalidInput(t("Tệp lớn hơn {n} MB (giới hạn imports.max_file_mib); hãy chia nhỏ tệp",
+                                 "the file is larger than {n} MB (imports.max_file_mib); split it", n=limit))
 
     def preview(self, data: bytes, file_name: str = "-", file_format: str | None = None,
                 options: PlanOptions | None = None, snapshot: Snapshot | None = None) -> Preview:

@@ -30,6 +30,17 @@ def cleartext_uris(uris: tuple[str, ...], start_tls: bool = False) -> list[Text]
     return warnings
 
 
+def cleartext_doveadm(url: str) -> list[Text]:
+    """http:// to another machine sends the doveadm API key (every doveadm command, mail included) in clear."""
+    parts = urlsplit(url)
+    if not url or parts.scheme != "http" or _loopback(parts.hostname or ""):
+        return []
+    return [t("{url} không mã hoá: khóa API doveadm (mở được mọi thư) đi qua mạng ở dạng rõ; dùng https:// hoặc "
+              "để Dovecot và mailadmin trên cùng máy (127.0.0.1)",
+              "{url} is not encrypted: the doveadm API key (which opens every mailbox) crosses the network in "
+              "clear; use https:// or keep Dovecot and mailadmin on one machine (127.0.0.1)", url=url)]
+
+
 def size_limit(mailserver: DirectoryClient, mailboxes: int) -> list[Text]:
     """Can the mail-server account see every mailbox in one search (Dovecot's user iteration)?"""
     try:

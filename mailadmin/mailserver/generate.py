@@ -48,6 +48,7 @@ def compatibility(settings: Settings, admin: DirectoryClient, kind: str, auth_bi
         warnings += checks.size_limit(mailserver, total)
         if kind == "dovecot":
             warnings += checks.reset_flag(mailserver, admin)
+            warnings += checks.cleartext_doveadm(settings.mailstore.doveadm_url)
         if kind == "dovecot" and not auth_bind:
             warnings += checks.password_lookup(password_schemes(admin), routing.reads_password_hashes())
         return warnings

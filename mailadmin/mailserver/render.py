@@ -7,12 +7,16 @@ import os
 import pwd
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from mailadmin.errors import InvalidInput
 from mailadmin.i18n import t
 from mailadmin.resources import project_path
+from mailadmin.secretfiles import read_or_create_secret
+from mailadmin.services.mailstore import default_key_file
 from mailadmin.settings import Settings
 from mailadmin.smtp.config import mailserver_bind, mailserver_directory, smtp_config
 
@@ -46,6 +50,10 @@ class MailserverContext:
     auth_bind: bool
     ca_file: str = ""  # ldap.ca_file: the CAs the mail servers trust for the directory ("": the system's)
     start_tls: bool = False  # ldap.start_tls: StartTLS on ldap:// URIs
+    doveadm_api_key: str = ""  # mailstore.doveadm_url set: the doveadm HTTP listener mailadmin asks for quota use
+    doveadm_address: str = ""
+    doveadm_port: int = 0
+    doveadm_tls: bool = False
 
 
 def build_context(settings: Settings, directory: Path, mail_user: str, *, redact: bool,
@@ -67,8 +75,34 @@ def build_context(settings: Settings, directory: Path, mail_user: str, *, redact
         default_quota_mib=settings.mailboxes.default_quota_mib,
         max_message_bytes=settings.smtp.max_message_bytes, mail_user=account.pw_name,
         mail_group=_group_name(account.pw_gid), mail_uid=account.pw_uid, mail_gid=account.pw_gid,
-        auth_bind=auth_bind, ca_file=ldap.ca_file, start_tls=ldap.start_tls,
+        auth_bind=auth_bind, ca_file=ldap.ca_file, start_tls=ldap.start_tls, **doveadm_listener(settings, redact),
     )
+
+
+def doveadm_listener(settings: Settings, redact: bool) -> dict[str, Any]:
+    """The doveadm HTTP listener and API key for mailstore.doveadm_url (none when it is empty)."""
+    url = settings.mailstore.doveadm_url
+    if not url:
+        return {}
+    host, port, tls = _listener_of(url)
+    key_file = default_key_file(settings)
+    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = read_or_create_secret(key_file, 32)
+    return {"doveadm_api_key": REDACTED.format(path=key_file) if redact else key,
+            "doveadm_address": host, "doveadm_port": port, "doveadm_tls": tls}
+
+
+def _listener_of(url: str) -> tuple[str, int, bool]:
+    """(host, port, TLS) of http(s)://host:port/…; anything else is refused with the expected form."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port:
+        raise InvalidInput(t("mailstore.doveadm_url phải có dạng http://máy:cổng/doveadm/v1, không phải {url}",
+                             "mailstore.doveadm_url must look like http://host:port/doveadm/v1, not {url}", url=url))
+    return parts.hostname, port, parts.scheme == "https"
 
 
 def render(kind: str, context: MailserverContext) -> dict[str, str]:

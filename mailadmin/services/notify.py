@@ -14,6 +14,7 @@ from mailadmin.i18n import t
 from mailadmin.resources import project_path
 from mailadmin.services.mailboxes import MailboxService
 from mailadmin.settings import Settings
+from mailadmin.sizes import megabytes
 
 TEMPLATES = ("welcome", "reminder")
 
@@ -49,7 +50,8 @@ class MailNotifier:
                 name=mailbox.name.full, uid=mailbox.uid, mail=mailbox.mail, aliases=mailbox.aliases,
                 unit=self.mailboxes.units.get(mailbox.unit_code).name, domain=organisation.mail_domain,
                 smtp_host=smtp.hostname or f"mail.{organisation.mail_domain}",
-                submission_port=smtp.submission_port, quota_mib=mailbox.quota_mib,
+                submission_port=smtp.submission_port,
+                quota=megabytes(mailbox.quota_mib or self.settings.mailboxes.default_quota_mib),
                 min_length=self.settings.passwords.min_length)
         except TemplateNotFound as exc:
             raise InvalidInput(t("Không có mẫu thư {name} bằng {lang}", "no {lang} mail template {name}",

@@ -54,7 +54,7 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     app.extensions["mailadmin"] = Services(settings)
     csrf.init_app(app)
 
-    from mailadmin.web import api, audit, auth, certificates, display, guard, home, language, lists, mailboxes
+    from mailadmin.web import api, audit, auth, certificates, display, guard, handover, home, language, lists, mailboxes
     from mailadmin.web import cert_signin as certificate_pages
     from mailadmin.web import health as health_checks
     from mailadmin.web import imports as import_pages
@@ -70,6 +70,7 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(import_pages.bp)
     app.register_blueprint(factor_pages.bp)
+    app.register_blueprint(handover.bp)
     certificate_pages.init_app(app)
     health_checks.init_app(app, settings)
     error_pages.init_app(app)

@@ -14,6 +14,7 @@ from mailadmin.i18n import Text, t
 from mailadmin.model import Mailbox, Role, Status, Tier, Unit
 from mailadmin.services.authz import Principal
 from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
+from mailadmin.services.mailstore import UsageState
 from mailadmin.services.tokens import Issued
 from mailadmin.web import csrf, services
 from mailadmin.web.auth import LOCAL_TIME
@@ -83,7 +84,10 @@ def _principal_of(holder: RoleHolder) -> Principal:
 
 
 def _refused(status: int, message: Text) -> tuple[Response, int]:
-    return json_error(status, message)
+    answer = json_error(status, message)
+    if status == 401:  # RFC 6750: a 401 names the scheme the client must use
+        answer[0].headers["WWW-Authenticate"] = 'Bearer realm="mailadmin"'
+    return answer
 
 
 def mailbox_json(mailbox: Mailbox) -> dict[str, Any]:
@@ -134,7 +138,16 @@ def get_mailbox(uid: str) -> Response:
     lock = services().mailboxes.lock_state(mailbox.uid)
     until = lock.until.astimezone(LOCAL_TIME).isoformat() if lock.until else None
     state = {"locked": lock.locked, "until": until, "failures": lock.failures}
-    return jsonify({**mailbox_json(mailbox), "lock": state})
+    return jsonify({**mailbox_json(mailbox), "lock": state, "quota_use": _quota_use_json(mailbox.uid)})
+
+
+def _quota_use_json(uid: str) -> dict[str, Any]:
+    """Usage as the mail store reports it; `state` off / unavailable leaves the numbers out."""
+    use = services().mailstore.quota_use(uid)
+    if use.state is not UsageState.REPORTED:
+        return {"state": use.state.value}
+    return {"state": use.state.value, "used_bytes": use.used_bytes, "limit_bytes": use.limit_bytes,
+            "percent": None if use.percent is None else round(use.percent, 2)}
 
 
 @bp.post("/mailboxes")

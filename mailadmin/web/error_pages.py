@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -42,6 +42,9 @@ HTTP_TEXTS = {
     405: t("Phương thức không được phép với địa chỉ này", "method not allowed for this resource"),
     413: t("Yêu cầu quá lớn", "request too large"),
 }
+# On a page, a wrong method is nearly always a button's address typed or bookmarked (GET /logout).
+PAGE_TEXTS = {405: t("Địa chỉ này dành cho một nút bấm trên trang, không mở trực tiếp được.",
+                     "this address belongs to a button on a page and cannot be opened directly.")}
 RETRY_SECONDS = "30"
 Answer = tuple[Response | str, int] | Response
 
@@ -74,9 +77,17 @@ def http_error(error: HTTPException) -> Answer:
     status = error.code or 500
     if status >= 500:
         return _failure(status, UNEXPECTED, error, traceback=True)
-    if not _wants_json() and status != 404:
-        return error.get_response()
-    return respond(status, HTTP_TEXTS.get(status) if _wants_json() else None, _correlation(status, error))
+    message = HTTP_TEXTS.get(status) if _wants_json() else PAGE_TEXTS.get(status)
+    return _with_headers(respond(status, message, _correlation(status, error)), error)
+
+
+def _with_headers(answer: Answer, error: HTTPException) -> Answer:
+    """Keep what HTTP asks of the error (a 405's Allow, a 401's WWW-Authenticate), not werkzeug's English page."""
+    response = make_response(answer)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def unexpected_error(error: Exception) -> Answer:
@@ -152,4 +163,4 @@ def _plain(status: int, message: Text, correlation: str, detail: Text | None) ->
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path == "/api" or request.path.startswith("/api/")

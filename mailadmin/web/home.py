@@ -41,7 +41,8 @@ def index() -> str | Response:
     expiring = services().certificates.expiring(days, principal=person)
     return render_template("home/index.html", overview=overview, scope=scope, unit_items=unit_items,
                            tier_items=tier_items, recent=recent, person=person, days=days,
-                           holders=board.certificate_holders(scope), expiring=expiring, factors=factors)
+                           holders=board.certificate_holders(scope), expiring=expiring, factors=factors,
+                           unit_names={code: unit.name for code, unit in index_.units.items()})
 
 
 @bp.route("/me")

@@ -17,12 +17,13 @@ from mailadmin.i18n import Text, t
 from mailadmin.importer.export import template_csv
 from mailadmin.importer.journal import Job
 from mailadmin.importer.plan import WRITES, Action, Outcome, PlanOptions, comparable
-from mailadmin.importer.report import Handover, handover_rows, who
+from mailadmin.importer.report import handover_rows, who
 from mailadmin.importer.service import RESULTS_FILE, Preview
 from mailadmin.model import Role
 from mailadmin.services.authz import require
 from mailadmin.web import services
 from mailadmin.web.guard import principal, roles_required
+from mailadmin.web.handover import sheet as handover_sheet
 from mailadmin.web.language import say
 from mailadmin.wiring import Services
 
@@ -88,8 +89,8 @@ def upload_limit_mib() -> int:
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
     """A request above the limit is refused with the limit named, never truncated."""
-    message = t("Tệp lớn hơn {n} MiB; không nhập gì. Hãy chia nhỏ tệp",
-                "the file is larger than {n} MiB; nothing imported. Split it", n=upload_limit_mib())
+    message = t("Tệp lớn hơn {n} MB; không nhập gì. Hãy chia nhỏ tệp",
+                "the file is larger than {n} MB; nothing imported. Split it", n=upload_limit_mib())
     return render_template("errors/error.html", status=413, message=message), 413
 
 
@@ -154,7 +155,8 @@ def show(job_id: str) -> str:
         for note in meta.get("notes", []):
             flash(say(t("{vi}", "{en}", vi=note["vi"], en=note["en"])), "info")
         return _render_preview(job, list(job.actions()), meta.get("file", ""))
-    return render_template("imports/progress.html", job=job, meta=meta, status=_status(job))
+    refused = [_row(a) for a in job.actions() if a.outcome is Outcome.ERROR][:SHOWN_ROWS]  # whom, and why
+    return render_template("imports/progress.html", job=job, meta=meta, status=_status(job), refused=refused)
 
 
 def _render_preview(job: Job | None, actions: list[Action], file_name: str) -> str:
@@ -266,12 +268,4 @@ def results(job_id: str) -> Response:
 
 def _handover_sheet(job: Job, results: bytes) -> Response:
     """A printable sheet per unit of the new officials, their addresses and initial passwords (shown once)."""
-    by_unit: dict[str, list[Handover]] = {}
-    for row in handover_rows(results):
-        by_unit.setdefault(row.unit_code, []).append(row)
-    units = services().units.index().units
-    settings = services().settings
-    page = render_template("imports/handover.html", job=job, by_unit=by_unit, units=units,
-                           login_url=request.host_url, clients=settings.mail_clients,
-                           default_host=f"mail.{settings.organisation.mail_domain}")
-    return Response(page, mimetype="text/html")
+    return Response(handover_sheet(handover_rows(results), job.id), mimetype="text/html")

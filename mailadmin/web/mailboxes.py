@@ -199,6 +199,7 @@ def show(uid: str) -> str:
     may_manage = may_change_mailbox(mailbox, rights_of(holder))
     return render_template("mailboxes/show.html", mailbox=mailbox, unit=unit, submission=new_submission(),
                            lock=services().mailboxes.lock_state(uid),
+                           usage=services().mailstore.quota_use(mailbox.uid),
                            second_factor=bool(holder and holder.second_factor), holder=holder,
                            may_give_roles=may_manage and principal().has(Role.SUPERADMIN),
                            role_choices=[role.value for role in Role], all_units=list(services().units.index().walk()),
@@ -298,6 +299,9 @@ def bulk() -> Response:
     """Suspend, reactivate or move a selection; every mailbox is checked before anything changes."""
     action = request.form.get("action", "")
     uids = request.form.getlist("uid")[:PAGE_SIZE * 4]
+    if action == "handover" and uids:  # new initial passwords on a printed sheet: confirmed on a page of its own
+        return redirect(url_for("handover.confirm", uid=[managed_mailbox(uid).uid for uid in uids],
+                                back=request.form.get("back", "")))
     if action not in ("suspend", "resume", "move") or not uids:
         flash(say(t("Chọn hộp thư và thao tác.", "choose mailboxes and an action.")), "error")
         return redirect(safe_next(request.form.get("back"), url_for("mailboxes.index")))

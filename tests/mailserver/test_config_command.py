@@ -18,9 +18,9 @@ from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory
 
 
-def run(directory: RunningDirectory, *args: str) -> tuple[int, str, str]:
+def run(directory: RunningDirectory, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     environ = {"MAILADMIN_STATE_DIR": str(directory.settings.state_dir),
-               "MAILADMIN_SLAPD_PORT": str(directory.settings.slapd.port)}
+               "MAILADMIN_SLAPD_PORT": str(directory.settings.slapd.port), **(env or {})}
     result = CliRunner().invoke(main, ["mailserver-config", *args], env=environ)
     return result.exit_code, result.stdout, result.stderr
 
@@ -97,3 +97,29 @@ def test_an_account_that_cannot_read_pwdreset_is_warned_about(services: Services
 def test_the_session_directory_raises_no_warning(directory: RunningDirectory) -> None:
     assert compatibility(directory.settings, directory.services.client, "postfix", True) == []
     assert compatibility(directory.settings, directory.services.client, "dovecot", True) == []
+
+
+def test_the_doveadm_listener_and_key_follow_mailstore_doveadm_url(directory: RunningDirectory,
+                                                                   tmp_path: Path) -> None:
+    key_file = tmp_path / "secrets" / "doveadm.key"
+    store = {"MAILADMIN_MAILSTORE_DOVEADM_URL": "http://127.0.0.1:8087/doveadm/v1",
+             "MAILADMIN_MAILSTORE_DOVEADM_KEY_FILE": str(key_file)}
+    code, out, _ = run(directory, "dovecot", "--mail-user", "nobody", env=store)
+    key = key_file.read_text().strip()  # made on first use, 0600
+    assert code == 0 and len(key) >= 40 and stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert "port = 8087" in out and "address = 127.0.0.1" in out and key not in out and str(key_file) in out
+    code, _, _ = run(directory, "dovecot", "--mail-user", "nobody", "-o", str(tmp_path / "conf"), env=store)
+    assert code == 0 and f"doveadm_api_key = {key}\n" in (tmp_path / "conf" / "10-mailadmin.conf").read_text()
+    code, out, _ = run(directory, "dovecot", "--mail-user", "nobody")
+    assert code == 0 and "doveadm" not in out  # off by default: no listener, no key
+
+
+def test_a_bad_or_cleartext_doveadm_url_is_a_clean_error_or_a_warning(directory: RunningDirectory,
+                                                                      tmp_path: Path) -> None:
+    key = {"MAILADMIN_MAILSTORE_DOVEADM_KEY_FILE": str(tmp_path / "doveadm.key")}
+    code, _, err = run(directory, "dovecot", "--mail-user", "nobody",
+                       env={**key, "MAILADMIN_MAILSTORE_DOVEADM_URL": "127.0.0.1:8080"})
+    assert code == 2 and "mailstore.doveadm_url" in err and "Error:" in err and "Traceback" not in err
+    code, _, err = run(directory, "dovecot", "--mail-user", "nobody",
+                       env={**key, "MAILADMIN_MAILSTORE_DOVEADM_URL": "http://mail.phuyen.gov.vn:8080/doveadm/v1"})
+    assert code == 0 and "doveadm API key" in err

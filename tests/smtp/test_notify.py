@@ -35,6 +35,7 @@ def test_welcome_mail_in_each_language(mail_sink: tuple[MailSink, int], services
     body = message.get_payload(decode=True).decode("utf-8")
     assert "Đào Thị Mới Vào" in body and mail in body and f"moi-{language}-" in body
     assert unit.name in body
+    assert " 2 GB" in body and "MiB" not in body  # the default 2048 MiB quota, as the web admin says it
     assert message["Content-Language"] == language
 
 

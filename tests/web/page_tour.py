@@ -177,8 +177,9 @@ def stops(app: Flask, world: World) -> list[Stop]:
 
 
 def variants(world: World) -> list[Stop]:
-    """Second looks at pages whose content depends on state: a retired and a suspended mailbox, a plan."""
+    """Second looks at pages whose content depends on state: a retired and a suspended mailbox, a plan, a selection."""
     suspended, retired = world.staff[1], world.staff[2]
     return [Stop("mailboxes.show", "mailboxes-show-suspended", f"/mailboxes/{suspended}"),
             Stop("mailboxes.show", "mailboxes-show-retired", f"/mailboxes/{retired}"),
-            Stop("imports.show", "imports-show-planned", f"/imports/{world.planned_job_id}")]
+            Stop("imports.show", "imports-show-planned", f"/imports/{world.planned_job_id}"),
+            Stop("handover.confirm", "handover-confirm-chosen", f"/handover?uid={world.staff[3]}&uid={suspended}")]

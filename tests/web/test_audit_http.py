@@ -28,8 +28,8 @@ def test_a_mailbox_links_to_its_history_which_begins_with_the_import(admin_clien
     link = re.search(r'href="([^"]+)" id="history"', page)
     assert link
     history = admin_client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
-    rows = re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>(mailbox\.[a-z_]+)</td>", history)
-    assert rows == ["mailbox.suspended", "mailbox.create"] and job in history
+    rows = re.findall(r'<tr><td>[^<]*</td><td>[^<]*</td><td title="(mailbox\.[a-z_]+)">([^<]+)</td>', history)
+    assert rows == [("mailbox.suspended", "Tạm khóa hộp thư"), ("mailbox.create", "Tạo hộp thư")] and job in history
     assert "Trạng thái" in history and "None" not in history
 
 

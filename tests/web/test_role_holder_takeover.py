@@ -29,7 +29,7 @@ from tests.web.test_every_endpoint import routes
 NOT_ACTING_ON_THE_PERSON = {"lists.remove_member"}
 ACTIONS = {"mailboxes.lifecycle": ("suspend", "resume", "retire"),
            "api.change_mailbox": ("suspend", "resume", "retire", "move", "password")}
-BULK_ACTIONS = ("suspend", "resume", "move")
+BULK_ACTIONS = ("suspend", "resume", "move", "handover")
 
 
 @dataclass(frozen=True)
