@@ -18,7 +18,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -111,13 +111,19 @@ class Job:
     @classmethod
     def create(cls, jobs_dir: Path, plan: Plan, meta: dict[str, Any]) -> Job:
         """Write the plan and the job description, durably, before anything else happens."""
+        return cls.create_records(jobs_dir, (action_data(action) for action in plan.actions),
+                                  {**meta, "counts": plan.counts()})
+
+    @classmethod
+    def create_records(cls, jobs_dir: Path, records: Iterable[dict[str, Any]], meta: dict[str, Any]) -> Job:
+        """A job of any plan (import rows, reorganisation writes): its steps as JSON lines, then job.json."""
         jobs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         job = cls(jobs_dir / new_job_id())
         job.folder.mkdir(mode=0o700)
         with private_file(job.folder / "plan.jsonl") as out:
-            for action in plan.actions:
-                out.write(json.dumps(action_data(action), ensure_ascii=False) + "\n")
-        job.save({**meta, "id": job.id, "state": "planned", "counts": plan.counts(),
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        job.save({**meta, "id": job.id, "state": "planned",
                   "created": datetime.now(UTC).isoformat(timespec="seconds")})
         return job
 
@@ -174,9 +180,13 @@ class Job:
     # -- plan, secrets, outcomes -------------------------------------------------------------
 
     def actions(self) -> Iterator[Action]:
+        return map(action_from_data, self.records())
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """The plan's steps as journaled."""
         with open(self.folder / "plan.jsonl", encoding="utf-8") as handle:
             for line in handle:
-                yield action_from_data(json.loads(line))
+                yield json.loads(line)
 
     def write_secrets(self, passwords: dict[int, str]) -> None:
         with private_file(self.folder / "secrets.jsonl") as out:
