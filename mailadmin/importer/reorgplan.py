@@ -185,6 +185,7 @@ def make_reorg(plan: ReorgFile, present: Present) -> Reorg:
         return reorg
     tree = _Tree(present.units, present.base_dn)
     successor = _successors(plan)
+    _anchor_admins(present, reorg)
     nodes: dict[str, str] = {}
     for unit in plan.all_units():
         nodes[unit.code] = _place_unit(unit, plan, present, tree, nodes, reorg)
@@ -192,7 +193,8 @@ def make_reorg(plan: ReorgFile, present: Present) -> Reorg:
     _readdress(plan, present, tree, destination, reorg)
     _move_mailboxes(present, tree, destination, nodes, reorg)
     _rebuild_lists(plan, present, tree, destination, nodes, successor, reorg)
-    _rescope_admins(present, tree, nodes, successor, destination, reorg)
+    _rescope_admins(present, tree, nodes, {old: successor[old] for old in successor if old not in plan.close},
+                    destination, reorg)
     _delete_vanished(plan, present, tree, nodes, reorg)
     _describe_units(plan, present, destination, reorg)
     return reorg
@@ -343,25 +345,39 @@ def _subtree_codes(code: str, plan: ReorgFile) -> set[str]:
     return found
 
 
+def _anchor_admins(present: Present, reorg: Reorg) -> None:
+    """First write: every administrator's scopes as they are (a no-op), so that undo ends by restoring them.
+
+    refint rewrites scope DNs after unit renames and moves, but not reliably when the administrator's
+    own entry moves with the renamed subtree (undo of the province's rename): the undo of this write,
+    the last one of an undo, puts the exact values back.
+    """
+    for row in present.admins:
+        scopes = {"maAdminOf": row.values("maAdminOf")}
+        reorg.add(MODIFY, row.dn, f"admin:{row.one('uid')}", before=scopes, after=scopes)
+
+
 def _rescope_admins(present: Present, tree: _Tree, nodes: dict[str, str], successor: dict[str, str],
                     destination: dict[str, str], reorg: Reorg) -> None:
-    """Administrators of a unit that does not go on get its successor; refint follows renames and moves."""
+    """Scopes written out for the new tree: a merged unit's administrators get its successor, a closed
+    unit's lose that scope (the holding unit is nobody's to administer). Written whatever refint did."""
     carried = set(nodes.values())
     for row in present.admins:
         before = [tree.dn(f"old:{dit.unit_path_of(dn, present.base_dn)[-1]}") for dn in row.values("maAdminOf")]
-        after = list(dict.fromkeys(_scope_after(dn, present, tree, nodes, successor, carried)
-                                   for dn in row.values("maAdminOf")))
-        if after != before:
-            reorg.rescoped += 1
-            reorg.add(MODIFY, _final_dn(row, present, tree, nodes, destination), f"admin:{row.one('uid')}",
-                      before={"maAdminOf": before}, after={"maAdminOf": after})
+        after = [dn for dn in dict.fromkeys(_scope_after(dn, present, tree, nodes, successor, carried)
+                                            for dn in row.values("maAdminOf")) if dn]
+        reorg.rescoped += after != before
+        reorg.add(MODIFY, _final_dn(row, present, tree, nodes, destination), f"admin:{row.one('uid')}",
+                  before={"maAdminOf": before}, after={"maAdminOf": after})
 
 
 def _scope_after(dn: str, present: Present, tree: _Tree, nodes: dict[str, str], successor: dict[str, str],
                  carried: set[str]) -> str:
     code = dit.unit_path_of(dn, present.base_dn)[-1]
     node = f"old:{code}"
-    return tree.dn(node) if node in carried else tree.dn(nodes[successor[code]])
+    if node in carried:
+        return tree.dn(node)
+    return tree.dn(nodes[successor[code]]) if code in successor else ""
 
 
 def _final_dn(row: Row, present: Present, tree: _Tree, nodes: dict[str, str], destination: dict[str, str]) -> str:

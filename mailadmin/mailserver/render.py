@@ -46,6 +46,7 @@ class MailserverContext:
     auth_bind: bool
     ca_file: str = ""  # ldap.ca_file: the CAs the mail servers trust for the directory ("": the system's)
     start_tls: bool = False  # ldap.start_tls: StartTLS on ldap:// URIs
+    old_domains: tuple[str, ...] = ()  # organisation.old_domains: still delivered after a reorganisation
 
 
 def build_context(settings: Settings, directory: Path, mail_user: str, *, redact: bool,
@@ -68,6 +69,7 @@ def build_context(settings: Settings, directory: Path, mail_user: str, *, redact
         max_message_bytes=settings.smtp.max_message_bytes, mail_user=account.pw_name,
         mail_group=_group_name(account.pw_gid), mail_uid=account.pw_uid, mail_gid=account.pw_gid,
         auth_bind=auth_bind, ca_file=ldap.ca_file, start_tls=ldap.start_tls,
+        old_domains=settings.organisation.old_domains,
     )
 
 

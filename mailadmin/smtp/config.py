@@ -41,6 +41,12 @@ class SmtpConfig:
     max_failures: int = 5  # ppolicy's lockout threshold (passwords.max_failures): AUTH throttling stays below it
     lockout_seconds: int = 900  # and its failure-count window (passwords.lockout_seconds)
     throttle_file: Path | None = None  # failed logins counted with the web admin's (None: this process only)
+    old_domains: tuple[str, ...] = ()  # former domains still delivered here (organisation.old_domains)
+
+    def is_local(self, address: str) -> bool:
+        """Is the address in our domain or a former one still delivered?"""
+        domain = address.rpartition("@")[2].lower()
+        return domain == self.domain or domain in self.old_domains
 
     @property
     def outbound(self) -> Path:
@@ -70,6 +76,7 @@ def smtp_config(settings: Settings) -> SmtpConfig:
         relay_host=smtp.relay_host, relay_port=smtp.relay_port, workers=smtp.workers,
         max_failures=settings.passwords.max_failures, lockout_seconds=settings.passwords.lockout_seconds,
         throttle_file=settings.state_dir / "throttle" / "logins.sqlite3",
+        old_domains=tuple(d.lower() for d in settings.organisation.old_domains),
     )
 
 
