@@ -30,3 +30,27 @@ def write_ldif(entries: Iterable[tuple[str, Attributes]]) -> Iterable[str]:
     """Records for a stream of (dn, attributes)."""
     for dn, attributes in entries:
         yield entry_ldif(dn, attributes)
+
+
+def add_ldif(dn: str, attributes: Attributes) -> str:
+    """An add change record (ldapmodify)."""
+    return entry_ldif(dn, attributes).replace("\n", "\nchangetype: add\n", 1)
+
+
+def modify_ldif(dn: str, replaced: Attributes) -> str:
+    """A modify change record replacing each attribute's values (none: the attribute goes)."""
+    lines = [_line("dn", dn), "changetype: modify"]
+    for name, values in replaced.items():
+        lines += [f"replace: {name}", *(_line(name, value) for value in values), "-"]
+    return "\n".join(lines) + "\n\n"
+
+
+def modrdn_ldif(dn: str, new_rdn: str, new_superior: str) -> str:
+    """A modrdn change record (the old RDN deleted)."""
+    return "\n".join([_line("dn", dn), "changetype: modrdn", _line("newrdn", new_rdn), "deleteoldrdn: 1",
+                      _line("newsuperior", new_superior)]) + "\n\n"
+
+
+def delete_ldif(dn: str) -> str:
+    """A delete change record."""
+    return "\n".join([_line("dn", dn), "changetype: delete"]) + "\n\n"
