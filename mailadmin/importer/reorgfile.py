@@ -129,18 +129,25 @@ def parse_plan(data: bytes) -> tuple[ReorgFile | None, list[PlanProblem]]:
     units = tuple(_units(document, problems))
     close = tuple(_codes(document, "close", "close", problems, required=False))
     _check_structure(units, holding, close, problems)
-    if problems.found or holding is None:
+    plan = _header(document, head, addresses, problems)
+    if problems.found or holding is None or plan is None:
         return None, problems.found
-    return ReorgFile(
-        id=_text(head, "id", "reorg.id", problems), title=_text(head, "title", "reorg.title", problems),
-        effective=_date(head, "effective", "reorg.effective", problems) or date.min,
-        source=str(head.get("source") or ""), domain=_domain(addresses, problems),
-        keep_local_parts=addresses.get("keep_local_parts", True) is not False,
-        old_addresses_until=_date(addresses, "old_addresses_until", "addresses.old_addresses_until", problems,
-                                  required=False),
-        holding=holding, units=units, close=close,
-        organisation={k: str(v) for k, v in (document.get("organisation") or {}).items()},
-    ), problems.found
+    return ReorgFile(**plan, holding=holding, units=units, close=close), []
+
+
+def _header(document: _Node, head: _Node, addresses: _Node, problems: _Problems) -> dict[str, Any] | None:
+    """The plan's identity and address policy (None when a date is unreadable)."""
+    effective = _date(head, "effective", "reorg.effective", problems)
+    fields = {"id": _text(head, "id", "reorg.id", problems), "title": _text(head, "title", "reorg.title", problems),
+              "source": str(head.get("source") or ""), "domain": _domain(addresses, problems),
+              "keep_local_parts": addresses.get("keep_local_parts", True) is not False,
+              "old_addresses_until": _date(addresses, "old_addresses_until", "addresses.old_addresses_until",
+                                           problems, required=False),
+              "organisation": {k: str(v) for k, v in (document.get("organisation") or {}).items()}}
+    if not fields["keep_local_parts"]:
+        problems.add(addresses.line_of("keep_local_parts"), "addresses.keep_local_parts",
+                     t("chỉ hỗ trợ giữ nguyên phần trước @ (true)", "only keeping the local parts (true) is supported"))
+    return {**fields, "effective": effective} if effective else None
 
 
 def _section(document: _Node, key: str, problems: _Problems) -> _Node:
