@@ -11,6 +11,7 @@ from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.wiring import Services
 from tests.certs import factory as f
 from tests.conftest import RunningDirectory, make_settings
+from tests.web.conftest import browser, page  # noqa: F401 - the browser fixtures, for test_reorg_browser.py
 
 HERE = Path(__file__).parent
 PLAN = HERE / "plan-small.yaml"

@@ -26,14 +26,19 @@ def small_app(small: RunningDirectory) -> Iterator[Flask]:
     flask_app.extensions["mailadmin"].close()
 
 
-def logged_in(app: Flask, services: Services, role: Role) -> FlaskClient:
+def role_holder(services: Services, role: Role) -> str:
+    """A person of STC holding `role`, with a known password; their uid."""
     uid = services.mailboxes.add(NewMailbox(full_name="Quản Trị Sắp Xếp", unit_code="STC",
                                             password=PASSWORD)).mailbox.uid
     dn = services.mailboxes.store.find_entry(uid).dn
     services.mailboxes.store.clear_password_reset(dn)
     services.roles.set(dn, frozenset({role}), ((("54", "STC"),) if role is Role.UNITADMIN else ()))
+    return uid
+
+
+def logged_in(app: Flask, services: Services, role: Role) -> FlaskClient:
     client = app.test_client()
-    assert login(client, uid).status_code == 302
+    assert login(client, role_holder(services, role)).status_code == 302
     return client
 
 
