@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,24 @@ def resume(services: Services, job_id: str, as_json: bool) -> None:
 def undo(services: Services, job_id: str, as_json: bool) -> None:
     """Put the directory back as it was before the reorganisation."""
     _show_result(_run(lambda progress: services.reorg.undo(job_id, progress), job_id, as_json), as_json)
+
+
+@reorg.command()
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day to compare with (default: today).")
+@click.option("--dry-run", is_flag=True, help="Count the mailboxes; write nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_services
+def expire(services: Services, today: datetime | None, dry_run: bool, as_json: bool) -> None:
+    """Drop old addresses kept past their date (addresses.old_addresses_until); undoable."""
+    day = (today or datetime.now()).date()
+    with _progress_bar(not as_json and sys.stderr.isatty()) as progress:
+        result = services.reorg.expire(day, dry_run, progress)
+    if as_json:
+        print_json(result)
+        return
+    job = f"; công việc / job: {result['job']} (undo: mailadmin reorg undo JOB)" if "job" in result else ""
+    click.echo(f"Hộp thư / mailboxes: {result['mailboxes']}{job}")
 
 
 @reorg.command()

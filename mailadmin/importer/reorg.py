@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from mailadmin.audit import AuditLog, Change
@@ -15,7 +16,7 @@ from mailadmin.importer.engine import Engine, Progress, apply_ops, failures, job
 from mailadmin.importer.journal import Job
 from mailadmin.importer.ops import Op
 from mailadmin.importer.reorgfile import ReorgFile, parse_plan
-from mailadmin.importer.reorgplan import Present, Reorg, Row, make_reorg
+from mailadmin.importer.reorgplan import Present, Reorg, Row, expire_old_addresses, make_reorg
 from mailadmin.services.units import UnitIndex, UnitService
 from mailadmin.settings import Settings
 
@@ -121,6 +122,16 @@ class ReorgService:
                                                            "not_undone": len(refused)})
             return {"job": job.id, "state": "undone", "undone": len(undone) - len(refused),
                     "not_undone": [{"index": i, "reason": r} for i, r in refused.items()]}
+
+    def expire(self, today: date, dry_run: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+        """Drop the old addresses kept past their date, as a journaled job (`reorg undo JOB` puts them back)."""
+        reorg = expire_old_addresses(self.present(), today)
+        summary: dict[str, Any] = {"today": today.isoformat(), "mailboxes": reorg.readdressed, "dry_run": dry_run}
+        if dry_run or not reorg.ops:
+            return summary
+        job = Job.create_records(self.jobs_dir, (op.as_data() for op in reorg.ops), {
+            "file": f"expire {today.isoformat()}", "kind": "expire", "counts": reorg.summary()["writes"]})
+        return {**summary, **self.apply(job, progress)}
 
     def status(self, job_id: str) -> dict[str, Any]:
         """What a job planned and how far it got."""

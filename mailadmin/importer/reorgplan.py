@@ -406,6 +406,20 @@ def _describe_units(plan: ReorgFile, present: Present, destination: dict[str, st
                             "mailboxes_after": after.get(unit.code, 0)})
 
 
-def effective_day(plan: ReorgFile) -> date:
-    """When the new structure applies."""
-    return plan.effective
+def expire_old_addresses(present: Present, today: date) -> Reorg:
+    """Writes that drop, from each mailbox whose old addresses were kept until before `today`, every
+    address outside its mail's domain (and the date): the end of a reorganisation's grace period."""
+    reorg = Reorg()
+    limit = generalized_time(today)
+    for row in present.mailboxes:
+        until = row.one("maOldAddressUntil")
+        if not until or until[:8] >= limit[:8]:
+            continue
+        domain = row.one("mail").rpartition("@")[2].lower()
+        kept = [a for a in row.values("mailLocalAddress") if a.rpartition("@")[2].lower() == domain]
+        before = {"mailLocalAddress": row.values("mailLocalAddress"), "maOldAddressUntil": [until]}
+        reorg.readdressed += 1
+        reorg.add(MODIFY, row.dn, f"mailbox:{row.one('uid')}", bulk=True, before=before,
+                  after={"mailLocalAddress": kept, "maOldAddressUntil": []})
+    return reorg
+

@@ -67,3 +67,19 @@ def test_plan_json_then_apply_json_status_and_undo_through_the_cli(small: Runnin
     assert reorg(small, "undo", job, "--json").returncode == 0
     assert reorg(small, "undo", job).returncode == 4  # a job undone already: a conflict, said in both languages
     assert reorg(small, "status", "20990101-000000-abcdef").returncode == 3
+
+
+def test_old_addresses_expire_after_their_date_and_undo_brings_them_back(small: RunningDirectory) -> None:
+    assert reorg(small, "apply", str(PLAN)).returncode == 0
+    applied = dump(small.services)
+    early = json.loads(reorg(small, "expire", "--today", "2026-06-30", "--json").stdout)
+    assert early["mailboxes"] == 0 and dump(small.services) == applied  # kept until (and on) their date
+    dry = json.loads(reorg(small, "expire", "--today", "2026-07-01", "--dry-run", "--json").stdout)
+    assert dry["mailboxes"] == 33 and dump(small.services) == applied
+    expired = json.loads(reorg(small, "expire", "--today", "2026-07-01", "--json").stdout)
+    assert expired["failed_count"] == 0
+    mailboxes = list(small.services.mailboxes.store.search())
+    assert all(not a.endswith("@phuyen.gov.vn") for m in mailboxes for a in (m.mail, *m.aliases))
+    assert any("tiepdan22018@daklak.gov.vn" in m.aliases for m in mailboxes)
+    assert reorg(small, "undo", expired["job"]).returncode == 0
+    assert dump(small.services) == applied
