@@ -32,6 +32,7 @@ class ReorgPreview:
     plan: ReorgFile
     reorg: Reorg
     file_name: str
+    stamp: str = ""  # the directory's write counters when it was read ('' where the server shows none)
 
     def summary(self) -> dict[str, Any]:
         """What the dry run shows."""
@@ -78,7 +79,8 @@ class ReorgService:
             raise InvalidInput(t("Tệp kế hoạch {f} có {n} lỗi: {list}", "the plan file {f} has {n} problems: {list}",
                                  f=file_name, n=len(problems),
                                  list="; ".join(problem.both() for problem in problems[:SHOWN_PROBLEMS])))
-        return ReorgPreview(plan, make_reorg(plan, self.present()), file_name)
+        stamp = self.client.change_stamp()
+        return ReorgPreview(plan, make_reorg(plan, self.present()), file_name, stamp)
 
     def start(self, preview: ReorgPreview) -> Job:
         """Journal every write of a conflict-free plan; nothing is written to the directory yet."""
@@ -89,7 +91,7 @@ class ReorgService:
                                  list="; ".join(problem.both() for problem in problems[:SHOWN_PROBLEMS])))
         return Job.create_records(self.jobs_dir, (op.as_data() for op in preview.reorg.ops), {
             "file": preview.file_name, "kind": "reorg", "counts": preview.reorg.summary()["writes"],
-            "preview": preview.summary()})
+            "preview": preview.summary(), "stamp": preview.stamp})
 
     def apply(self, job: Job, progress: Progress | None = None) -> dict[str, Any]:
         """Run (or resume) a job to its end; returns the summary."""
@@ -98,9 +100,18 @@ class ReorgService:
             if state not in ("planned", "applying"):
                 raise Conflict(t("Công việc {job} đã {state}", "job {job} is already {state}", job=job.id,
                                  state=state))
+            if state == "planned":
+                self._check_unchanged(job)
             job.set_state("applying")
             outcomes = apply_ops(job, self._engine(progress), reconcile=state == "applying")
             return self._finish(job, outcomes)
+
+    def _check_unchanged(self, job: Job) -> None:
+        """The writes were planned on the directory as it was: refuse them if it has been written to since."""
+        stamp = job.meta().get("stamp")
+        if stamp and self.client.change_stamp() != stamp:
+            raise Conflict(t("Thư mục đã thay đổi sau khi xem trước công việc {job}: hãy tải kế hoạch lên lại",
+                             "the directory changed after job {job} was previewed: upload the plan again", job=job.id))
 
     def resume(self, job_id: str, progress: Progress | None = None) -> dict[str, Any]:
         """Finish an interrupted job (crash, Ctrl-C, directory outage)."""

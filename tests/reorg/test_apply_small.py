@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from mailadmin.directory import filters
+from mailadmin.errors import Conflict
 from mailadmin.model import UnitKind
+from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, eventually
 from tests.reorg.conftest import PLAN, dump
@@ -65,3 +69,15 @@ def test_undo_restores_the_exact_previous_directory(small: RunningDirectory) -> 
 
 def _same(now: dict[str, Any], before: dict[str, Any]) -> None:
     assert now == before
+
+
+def test_a_plan_previewed_before_a_change_is_refused(small: RunningDirectory) -> None:
+    services = small.services
+    job = services.reorg.start(services.reorg.preview(PLAN.read_bytes(), "plan-small.yaml"))
+    services.mailboxes.add(NewMailbox(full_name="Phạm Văn Đến Sau", unit_code="22018", hr_id="NV0999"))
+    before = dump(services)
+    with pytest.raises(Conflict, match="upload the plan again"):
+        services.reorg.apply(job)
+    assert dump(services) == before
+    assert apply_plan(services)["failed_count"] == 0  # planned again: the newcomer moves too
+    assert staff(services)["NV0999"].unit_code == "22015"
