@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from mailadmin.audit import AuditLog
 from mailadmin.durable import private_file, replace_file
 from mailadmin.errors import Conflict, NotFound
 from mailadmin.i18n import t
@@ -176,6 +177,24 @@ class Job:
                 raise Conflict(t("Công việc {job} đang chạy ở tiến trình khác",
                                  "job {job} is running in another process", job=self.id)) from None
             yield
+
+    @contextmanager
+    def undoing(self) -> Iterator[None]:
+        """Hold the job and mark it 'undoing'; only a finished (or half-undone) job may be undone."""
+        with self.locked():
+            if self.state not in ("done", "undoing"):
+                raise Conflict(t("Chỉ hoàn tác được công việc đã xong; {job} đang {state}",
+                                 "only a finished job can be undone; {job} is {state}", job=self.id, state=self.state))
+            self.set_state("undoing")
+            yield
+
+    def finish_undo(self, undone: dict[int, str], audit: AuditLog, action: str) -> dict[str, Any]:
+        """Mark the job 'undone', audit it; the summary the CLI and the web show."""
+        refused = {index: reason.removeprefix("failed ") for index, reason in undone.items() if reason != "ok"}
+        self.set_state("undone", undo_failed=len(refused))
+        audit.record(action, self.id, after={"undone": len(undone) - len(refused), "not_undone": len(refused)})
+        return {"job": self.id, "state": "undone", "undone": len(undone) - len(refused),
+                "not_undone": [{"index": index, "reason": reason} for index, reason in refused.items()]}
 
     # -- plan, secrets, outcomes -------------------------------------------------------------
 

@@ -120,19 +120,10 @@ class ReorgService:
     def undo(self, job_id: str, progress: Progress | None = None) -> dict[str, Any]:
         """Put the directory back as it was before the job (resumable too)."""
         job = self.job(job_id)
-        with job.locked():
-            if job.state not in ("done", "undoing"):
-                raise Conflict(t("Chỉ hoàn tác được công việc đã xong; {job} đang {state}",
-                                 "only a finished job can be undone; {job} is {state}", job=job.id, state=job.state))
-            job.set_state("undoing")
-            undone = undo_ops(job, self._engine(progress))
-            refused = dict(failures(undone))
-            job.set_state("undone", undo_failed=len(refused))
+        with job.undoing():
+            result = job.finish_undo(undo_ops(job, self._engine(progress)), self.audit, "reorg.undo")
             self.units.forget()
-            self.audit.record("reorg.undo", job.id, after={"undone": len(undone) - len(refused),
-                                                           "not_undone": len(refused)})
-            return {"job": job.id, "state": "undone", "undone": len(undone) - len(refused),
-                    "not_undone": [{"index": i, "reason": r} for i, r in refused.items()]}
+            return result
 
     def expire(self, today: date, dry_run: bool = False, progress: Progress | None = None) -> dict[str, Any]:
         """Drop the old addresses kept past their date, as a journaled job (`reorg undo JOB` puts them back)."""
