@@ -284,13 +284,19 @@ def _new_addresses(row: Row, plan: ReorgFile, old_domain: str, kind: UnitKind) -
     mail = row.one("mail")
     local, _, domain = mail.rpartition("@")
     new_mail = f"{local}@{plan.domain}" if domain.lower() == old_domain.lower() else mail
-    old = row.values("mailLocalAddress")
-    moved = [f"{a.rpartition('@')[0]}@{plan.domain}" for a in old if a.rpartition("@")[2].lower() == old_domain.lower()]
-    addresses = list(dict.fromkeys([new_mail, *moved, *old]))
+    addresses = list(dict.fromkeys([new_mail, *with_new_domain(row.values("mailLocalAddress"), plan.domain,
+                                                               old_domain)]))
     until = [generalized_time(plan.old_addresses_until)] if plan.old_addresses_until and new_mail != mail else \
         row.values("maOldAddressUntil")
     return {"mail": [new_mail], "mailLocalAddress": addresses, "maTier": [kind.tier.value],
             "maOldAddressUntil": until}
+
+
+def with_new_domain(addresses: list[str], domain: str, old_domain: str) -> list[str]:
+    """The old domain's addresses in the new domain first, then every address as it was."""
+    moved = [f"{local}@{domain}" for local, _, at in (a.rpartition("@") for a in addresses)
+             if at.lower() == old_domain.lower()]
+    return list(dict.fromkeys([*moved, *addresses]))
 
 
 def _move_mailboxes(present: Present, tree: _Tree, destination: dict[str, str], nodes: dict[str, str],
@@ -314,12 +320,22 @@ def _rebuild_lists(plan: ReorgFile, present: Present, tree: _Tree, destination: 
         if row.one("cn").startswith(UNIT_LIST_PREFIX):
             old_addresses.setdefault(successor[unit], []).extend(row.values("mailLocalAddress"))
             reorg.add(DELETE, _current_dn(row, present, tree), f"list:{row.one('cn')}", before=row.attrs)
-        elif nodes[successor[unit]] != f"old:{unit}":
-            rdn = row.dn.split(",", 1)[0]
-            reorg.add(MOVE, _current_dn(row, present, tree), f"list:{row.one('cn')}",
-                      target=f"{rdn},{tree.dn(nodes[successor[unit]])}")
+        else:
+            _carry_list(row, plan, present, tree, nodes[successor[unit]], reorg)
     for code, addresses in old_addresses.items():
         _unit_list(code, addresses, plan, present, tree, destination, nodes, reorg)
+
+
+def _carry_list(row: Row, plan: ReorgFile, present: Present, tree: _Tree, node: str, reorg: Reorg) -> None:
+    """A list of people's own choosing: its addresses in the new domain too, then to its unit's successor."""
+    addresses = row.values("mailLocalAddress")
+    wanted = with_new_domain(addresses, plan.domain, present.old_domain)
+    if wanted != addresses:
+        reorg.add(MODIFY, _current_dn(row, present, tree), f"list:{row.one('cn')}",
+                  before={"mailLocalAddress": addresses}, after={"mailLocalAddress": wanted})
+    if node != f"old:{_unit_of(row, present.base_dn)}":
+        reorg.add(MOVE, _current_dn(row, present, tree), f"list:{row.one('cn')}",
+                  target=f"{row.dn.split(',', 1)[0]},{tree.dn(node)}")
 
 
 def _unit_list(code: str, addresses: list[str], plan: ReorgFile, present: Present, tree: _Tree,

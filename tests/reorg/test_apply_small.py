@@ -45,6 +45,8 @@ def test_apply_moves_everything_and_keeps_old_addresses(small: RunningDirectory)
     assert after["NV0024"].certificates == before["NV0024"].certificates != ()
     list_dn = f"cn=banbientap,{services.client.base_dn.join(['ou=22015,ou=66,', ''])}"
     eventually(lambda: _members_are(services, list_dn, {after["NV0022"].uid, after["NV0031"].uid}))
+    assert services.client.get(list_dn, ["mailLocalAddress"]).texts("mailLocalAddress") == [  # type: ignore[union-attr]
+        "banbientap@daklak.gov.vn", "banbientap@phuyen.gov.vn"]
     assert services.roles.get(services.mailboxes.store.find_entry(after["NV0023"].uid).dn)[1] == (("66", "22015"),)
     unit_list = services.lists.members("22015", "ds-22015")
     assert {m.uid for m in unit_list} == {after[h].uid for h in after if after[h].unit_code == "22015"}
