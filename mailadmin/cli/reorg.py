@@ -50,7 +50,8 @@ def _show_preview(preview: ReorgPreview, as_json: bool) -> None:
                f"quản trị đổi phạm vi / admins re-scoped: {summary['admins_rescoped']}")
     click.echo(f"Thao tác ghi / writes: {summary['writes']}")
     for conflict in summary["conflicts"][:SHOWN]:
-        click.echo(f"  Xung đột / conflict: {conflict['key']}: {conflict['vi']} ({conflict['en']})")
+        where = f"dòng / line {conflict['line']}, " if conflict["line"] else ""
+        click.echo(f"  Xung đột / conflict: {where}{conflict['key']}: {conflict['vi']} ({conflict['en']})")
 
 
 @reorg.command("plan")

@@ -59,6 +59,7 @@ class ReorgFile:
     units: tuple[NewUnit, ...]
     close: tuple[str, ...]
     organisation: dict[str, str] = field(default_factory=dict)
+    close_line: int = 0  # where `close` is (or the end of the file): problems of old units point there
 
     def all_units(self) -> tuple[NewUnit, ...]:
         """The new units and the holding unit, parents before children."""
@@ -132,7 +133,8 @@ def parse_plan(data: bytes) -> tuple[ReorgFile | None, list[PlanProblem]]:
     plan = _header(document, head, addresses, problems)
     if problems.found or holding is None or plan is None:
         return None, problems.found
-    return ReorgFile(**plan, holding=holding, units=units, close=close), []
+    close_line = document.line_of("close") if "close" in document else len(data.splitlines())
+    return ReorgFile(**plan, holding=holding, units=units, close=close, close_line=close_line), []
 
 
 def _header(document: _Node, head: _Node, addresses: _Node, problems: _Problems) -> dict[str, Any] | None:

@@ -129,9 +129,9 @@ def check_references(plan: ReorgFile, present: Present) -> list[PlanProblem]:
                 "mã {code} là của một đơn vị cũ mà đơn vị mới này không tiếp nhận",
                 "the code {code} belongs to an old unit this new unit does not take over", code=unit.code)))
     for code in plan.close:
-        _claim(code, 0, "close", claimed, old, problems)
+        _claim(code, plan.close_line, "close", claimed, old, problems)
     for code in sorted(set(old) - set(claimed)):
-        problems.append(PlanProblem(0, "units/close", t(
+        problems.append(PlanProblem(plan.close_line, "units/close", t(
             "đơn vị cũ {code} không được đơn vị mới nào tiếp nhận và không đóng",
             "the old unit {code} is neither taken over by a new unit nor closed", code=code)))
     if plan.holding.code in old and plan.holding.code not in {u.code for u in plan.units}:
