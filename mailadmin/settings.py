@@ -163,6 +163,14 @@ class Smtp:
 
 
 @dataclass(frozen=True)
+class Names:
+    """How names are split (mailadmin.names.NameOrder): which are written family-last."""
+
+    family_last_prefixes: tuple[str, ...]
+    family_last_compounds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting, validated and typed; built once by load_settings()."""
 
@@ -180,6 +188,7 @@ class Settings:
     imports: Imports
     smtp: Smtp
     mail_clients: MailClients
+    names: Names
     source: tuple[str, ...] = field(default=(), compare=False)
 
     @property

@@ -154,8 +154,8 @@ def head_lines(wards: Wards) -> list[str]:
         version=vietnam_provinces.__version__, table="BangChuyendoiĐVHCmoi_cu_khong_merge.csv",
         old_communes=EXPECTED_OLD_COMMUNES, districts=len(EXPECTED_DISTRICTS), new_units=len(wards),
         splits=len(SPLITS), old_agencies=len(AGENCIES), new_agencies=len(AGENCY_MERGERS))
-    source = (f"Nghị quyết 202/2025/QH15 (provinces) and the 2025 Standing Committee resolution on the communes "
-              f"of Đắk Lắk; "
+    source = (f"Nghị quyết 202/2025/QH15 (provinces) and Nghị quyết 1660/NQ-UBTVQH15 of 2025-06-16 (communes of "
+              f"Đắk Lắk: 102, of which 34 from the former Phú Yên); "
               f"commune mapping from vietnam-provinces {vietnam_provinces.__version__} "
               f"(Ward.get_legacy_sources); agency mergers from the province's 2025 decisions")
     return [
