@@ -89,6 +89,8 @@ class Passwords:
 @dataclass(frozen=True)
 class Auth:
     second_factor_roles: tuple[str, ...]
+    certificate_sign_in: bool = False
+    certificate_only_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,12 @@ class Smtp:
     sender: str
     send_host: str
     send_port: int
+    metrics_port: int
+
+
+@dataclass(frozen=True)
+class Log:
+    format: str
 
 
 @dataclass(frozen=True)
@@ -189,6 +197,7 @@ class Settings:
     smtp: Smtp
     mail_clients: MailClients
     names: Names
+    log: Log
     source: tuple[str, ...] = field(default=(), compare=False)
 
     @property
