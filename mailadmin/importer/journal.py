@@ -141,7 +141,7 @@ class Job:
         """An existing job, or NotFound (the id is checked: no path tricks)."""
         folder = jobs_dir / job_id
         if not JOB_ID.fullmatch(job_id or "") or not (folder / "job.json").is_file():
-            raise NotFound(t("Không có công việc nhập {job}", "no import job {job}", job=job_id))
+            raise NotFound(t("Không có công việc {job}", "no job {job}", job=job_id))
         return cls(folder)
 
     def meta(self) -> dict[str, Any]:
