@@ -16,12 +16,15 @@ class Tier(StrEnum):
 
 
 class UnitKind(StrEnum):
-    """What a unit is: the province, a province agency, a district-level unit or a commune."""
+    """What a unit is: the province, a province agency, a district-level unit, a commune (old and two-tier
+    model alike), or since the 2025 reform a ward or a special zone (đặc khu), both at commune level."""
 
     PROVINCE = "province"
     AGENCY = "agency"
     DISTRICT = "district"
     COMMUNE = "commune"
+    WARD = "ward"
+    SPECIAL_ZONE = "special_zone"
 
     @property
     def tier(self) -> Tier:
@@ -34,6 +37,8 @@ _TIER_OF_KIND = {
     UnitKind.AGENCY: Tier.PROVINCE,
     UnitKind.DISTRICT: Tier.DISTRICT,
     UnitKind.COMMUNE: Tier.COMMUNE,
+    UnitKind.WARD: Tier.COMMUNE,
+    UnitKind.SPECIAL_ZONE: Tier.COMMUNE,
 }
 
 
@@ -62,6 +67,8 @@ class Unit:
     name: str
     kind: UnitKind
     path: tuple[str, ...]
+    valid_from: date | None = None         # history: when the unit came into being (a reorganisation)
+    predecessors: tuple[str, ...] = ()     # codes of the units it took over
 
     @property
     def parent_code(self) -> str | None:

@@ -32,6 +32,7 @@ class Organisation:
     units_file: str
     name: str
     name_en: str
+    old_domains: tuple[str, ...] = ()  # former domains still delivered (aliases kept by a reorganisation)
 
 
 @dataclass(frozen=True)

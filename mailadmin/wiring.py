@@ -13,6 +13,7 @@ from mailadmin.directory.roles import RoleStore
 from mailadmin.directory.second_factor import SecondFactorStore
 from mailadmin.errors import ConfigError, DirectoryUnavailable
 from mailadmin.i18n import t
+from mailadmin.importer.reorg import ReorgService
 from mailadmin.importer.service import ImportService
 from mailadmin.services.auth import LoginService, admin_logins, throttle_file
 from mailadmin.services.authz import Principal
@@ -106,6 +107,10 @@ class Services:
     def imports(self) -> ImportService:
         return ImportService(self.settings, self.mailboxes, self.audit,
                              welcome=lambda uid, language: self.notifier.send("welcome", uid, language))
+
+    @cached_property
+    def reorg(self) -> ReorgService:
+        return ReorgService(self.settings, self.client, self.units, self.audit)
 
     @cached_property
     def roles(self) -> RoleStore:

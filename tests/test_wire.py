@@ -8,6 +8,7 @@ import pytest
 from ldap3 import ASYNC, Connection, Server
 from ldap3.operation.add import add_operation
 from ldap3.operation.modify import modify_operation
+from ldap3.operation.modifyDn import modify_dn_operation
 from ldap3.protocol.convert import build_controls_list
 from ldap3.protocol.rfc4511 import LDAPMessage, MessageID, ProtocolOp
 from pyasn1.codec.ber import encoder
@@ -83,3 +84,28 @@ def test_slapd_takes_the_encoded_adds_inside_a_transaction(services: Services, u
         connection.unbind()
     entry = services.client.get(people[1][0], ["cn", "userCertificate;binary"])
     assert entry is not None and entry.text("cn") == "Đặng Thị Sợi" and entry.raw("usercertificate") == [CERTIFICATE]
+
+
+@pytest.mark.parametrize("new_parent", [None, "ou=66,dc=phuyen,dc=gov,dc=vn", "ou=Phường Tuy Hòa,dc=x"])
+@pytest.mark.parametrize("delete_old", [True, False])
+@pytest.mark.parametrize("controls", CONTROLS)
+def test_modify_dn_is_byte_for_byte_pyasn1(new_parent: str | None, delete_old: bool, controls: Any) -> None:
+    dn, new_rdn = "uid=annv,ou=22018,ou=555,ou=54,dc=phuyen,dc=gov,dc=vn", "uid=annv"
+    expected = pyasn1_message(300, "modDNRequest", modify_dn_operation(dn, new_rdn, delete_old, new_parent), controls)
+    assert wire.message(300, wire.modify_dn_request(dn, new_rdn, new_parent, delete_old), controls) == expected
+
+
+def test_slapd_takes_the_encoded_moves_and_modifies(services: Services, unit: Unit) -> None:
+    """Renames and modifies sent by the lean encoder (client.move_many / modify_many): slapd carries them out."""
+    base = services.client.base_dn
+    dns = [mailbox_dn(uid, unit.path, base) for uid in ("wirec", "wired")]
+    for dn in dns:
+        services.client.add(dn, {"objectClass": ["inetOrgPerson"], "uid": [dn[4:9]], "cn": ["Lê Văn Chuyển"],
+                                 "sn": ["Lê"]})
+    assert services.client.modify_many([(dn, {"title": ("replace", ["Chuyên viên"])}) for dn in dns]) == []
+    moves = [(dn, f"uid={dn[4:9]}x", None) for dn in dns]
+    assert services.client.move_many(moves) == []
+    moved = services.client.get(mailbox_dn("wiredx", unit.path, base), ["uid", "title"])
+    assert moved is not None and moved.texts("uid") == ["wiredx"] and moved.text("title") == "Chuyên viên"
+    refused = services.client.move_many([(dns[0], "uid=wirec", None)])  # the old DN is gone
+    assert [failure.dn for failure in refused] == [dns[0]]

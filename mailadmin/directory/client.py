@@ -44,7 +44,7 @@ from mailadmin.directory.counts import OperationCounts, counted
 from mailadmin.directory.results import error_for_result
 from mailadmin.directory.sorted_views import SortedViews
 from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured, server_pool
-from mailadmin.directory.wire import send_add
+from mailadmin.directory.wire import send_add, send_modify, send_move
 from mailadmin.errors import DirectoryError, MailadminError, unreachable
 from mailadmin.i18n import t
 
@@ -437,6 +437,49 @@ class DirectoryClient:
             _quietly_unbind(connection)
         return failures
 
+    def modify_many(self, changes: Iterable[tuple[str, Changes]],
+                    on_result: Callable[[str, Exception | None], None] | None = None,
+                    batch_size: int = BATCH_SIZE) -> list[BulkFailure]:
+        """Change many entries, `batch_size` modifies pipelined per LDAP transaction; returns the refused ones.
+
+        A refused batch is replayed modify by modify (pipelined, no transaction), as add_many does.
+        """
+        def send(connection: Connection, item: tuple[str, Changes], controls: list[Any] | None) -> int:
+            return send_modify(connection, item[0], _flat_changes(item[1]), controls)
+        return self._bulk(changes, send, on_result, batch_size, atomic=True)
+
+    def move_many(self, moves: Iterable[tuple[str, str, str | None]],
+                  on_result: Callable[[str, Exception | None], None] | None = None,
+                  batch_size: int = BATCH_SIZE) -> list[BulkFailure]:
+        """Rename or move many entries (dn, new RDN, new parent), pipelined; returns the refused ones.
+
+        Outside transactions: slapd 2.5.13 crashed on transactions holding renames (MailboxStore._move_or_delete).
+        """
+        def send(connection: Connection, item: tuple[str, str, str | None], controls: list[Any] | None) -> int:
+            return send_move(connection, item[0], item[1], item[2], controls)
+        return self._bulk(moves, send, on_result, batch_size, atomic=False)
+
+    def _bulk(self, items: Iterable[Any], send: Callable[[Connection, Any, list[Any] | None], int],
+              on_result: Callable[[str, Exception | None], None] | None, batch_size: int,
+              atomic: bool) -> list[BulkFailure]:
+        connection = self._open(ASYNC)
+        failures: list[BulkFailure] = []
+        try:
+            for batch in _chunks(items, batch_size):
+                outcomes = _batch_atomically(connection, batch, send) if atomic else None
+                if outcomes is None:
+                    outcomes = _outcomes(batch, _pipeline_sends(connection, batch, send, None))
+                for dn, error in outcomes:
+                    if error is not None:
+                        failures.append(BulkFailure(dn, error))
+                    if on_result:
+                        on_result(dn, error)
+        except OUTAGES as exc:
+            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+        finally:
+            _quietly_unbind(connection)
+        return failures
+
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """An LDAP transaction (RFC 5805): every write inside commits together or not at all."""
@@ -621,6 +664,50 @@ def _add_batch_atomically(connection: Connection, batch: Batch) -> Outcomes | No
     if not commit or end["result"] != 0:
         return None
     return [(dn, None) for dn, _ in batch]
+
+
+def _pipeline_sends(connection: Connection, batch: list[Any],
+                    send: Callable[[Connection, Any, list[Any] | None], int],
+                    controls: list[Any] | None) -> list[dict[str, Any]]:
+    """Send every request of a batch without waiting (at most PIPELINE_WINDOW in flight); results in order."""
+    results: list[dict[str, Any]] = []
+    pending: deque[int] = deque()
+    for item in batch:
+        pending.append(send(connection, item, controls))
+        if len(pending) >= PIPELINE_WINDOW:
+            results.append(_wait(connection, pending.popleft()))
+    results.extend(_wait(connection, message_id) for message_id in pending)
+    return results
+
+
+def _outcomes(batch: list[Any], results: list[dict[str, Any]]) -> Outcomes:
+    return [(item[0], None if result["result"] == 0 else error_for_result(result, item[0]))
+            for item, result in zip(batch, results, strict=True)]
+
+
+def _batch_atomically(connection: Connection, batch: list[Any],
+                      send: Callable[[Connection, Any, list[Any] | None], int]) -> Outcomes | None:
+    """The batch in one transaction; None if the server refused any of it (nothing written)."""
+    start = _wait(connection, connection.extended(TXN_START))
+    if start["result"] != 0:
+        return None
+    identifier = start["responseValue"]
+    results = _pipeline_sends(connection, batch, send, [(TXN_SPEC, True, identifier)])
+    commit = all(result["result"] == 0 for result in results)
+    end = _wait(connection, connection.extended(TXN_END, _txn_end_value(identifier, commit)))
+    if not commit or end["result"] != 0:
+        return None
+    return [(item[0], None) for item in batch]
+
+
+def _flat_changes(changes: Changes) -> dict[str, tuple[str, Values]]:
+    """Changes with one operation per attribute (what the lean encoder takes)."""
+    flat: dict[str, tuple[str, Values]] = {}
+    for name, change in changes.items():
+        if isinstance(change, list):
+            raise ValueError("modify_many takes one operation per attribute")
+        flat[name] = change
+    return flat
 
 
 def _txn_end_value(identifier: bytes, commit: bool) -> bytes:

@@ -32,6 +32,22 @@ def write_ldif(entries: Iterable[tuple[str, Attributes]]) -> Iterable[str]:
         yield entry_ldif(dn, attributes)
 
 
+def modify_ldif(dn: str, replaced: Mapping[str, Sequence[str]]) -> str:
+    """A modify change record replacing each attribute's values (none: the attribute goes)."""
+    return change_ldif(dn, [("replace", name, values) for name, values in replaced.items()])
+
+
+def modrdn_ldif(dn: str, new_rdn: str, new_superior: str) -> str:
+    """A modrdn change record (the old RDN deleted)."""
+    return "\n".join([_line("dn", dn), "changetype: modrdn", _line("newrdn", new_rdn), "deleteoldrdn: 1",
+                      _line("newsuperior", new_superior)]) + "\n\n"
+
+
+def delete_ldif(dn: str) -> str:
+    """A delete change record."""
+    return "\n".join([_line("dn", dn), "changetype: delete"]) + "\n\n"
+
+
 def read_ldif(text: str) -> list[tuple[str, dict[str, list[str]]]]:
     """Content records of an LDIF text (folded lines, base64 values, comments); text values only."""
     records: list[tuple[str, dict[str, list[str]]]] = []

@@ -16,7 +16,7 @@ MAILBOX_ATTRIBUTES = (
     "employeeNumber", "maAccountStatus", "maTier", "maMailQuota", "maRetainUntil",
     "userCertificate;binary", "pwdAccountLockedTime",
 )
-UNIT_ATTRIBUTES = ("ou", "displayName", "maUnitKind")
+UNIT_ATTRIBUTES = ("ou", "displayName", "maUnitKind", "maValidFrom", "maPredecessor")
 # ppolicy's value for "locked until an administrator unlocks".
 LOCKED_FOREVER = "000001010000Z"
 
@@ -49,7 +49,7 @@ def mailbox_changes(mailbox: Mailbox) -> dict[str, Values]:
         "maAccountStatus": [mailbox.status.value],
         "maTier": [mailbox.tier.value],
         "maMailQuota": [str(mailbox.quota_mib)] if mailbox.quota_mib else [],
-        "maRetainUntil": [_generalized_time(mailbox.retain_until)] if mailbox.retain_until else [],
+        "maRetainUntil": [generalized_time(mailbox.retain_until)] if mailbox.retain_until else [],
     }
 
 
@@ -89,17 +89,28 @@ def unit_attributes(unit: Unit) -> dict[str, Values]:
     return {
         "objectClass": list(UNIT_CLASSES), "ou": [unit.code], "displayName": [unit.name],
         "maUnitKind": [unit.kind.value], "maSearchName": [search_key(unit.name)],
+        **unit_history(unit),
     }
+
+
+def unit_history(unit: Unit) -> dict[str, Values]:
+    """The history attributes of a unit entry (empty lists when it has none)."""
+    return {"maValidFrom": [generalized_time(unit.valid_from)] if unit.valid_from else [],
+            "maPredecessor": list(unit.predecessors)}
 
 
 def unit_from_entry(entry: Entry, base_dn: str) -> Unit:
     """A Unit from its entry; the path comes from the DN."""
     path = dit.unit_path_of(entry.dn, base_dn)
+    valid_from = entry.text("maValidFrom")
     return Unit(code=path[-1], name=entry.text("displayName"),
-                kind=UnitKind(entry.text("maUnitKind")), path=path)
+                kind=UnitKind(entry.text("maUnitKind")), path=path,
+                valid_from=_parse_generalized_date(valid_from) if valid_from else None,
+                predecessors=tuple(entry.texts("maPredecessor")))
 
 
-def _generalized_time(day: date) -> str:
+def generalized_time(day: date) -> str:
+    """A day as LDAP GeneralizedTime (midnight UTC)."""
     return day.strftime("%Y%m%d") + "000000Z"
 
 

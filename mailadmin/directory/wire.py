@@ -15,11 +15,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ldap3 import Connection
+from ldap3.core.exceptions import LDAPSessionTerminatedByServerError
 
 Value = str | bytes
 Control = tuple[str, bool, bytes | None]
 SEQUENCE, SET, OCTETS, INTEGER, BOOLEAN, ENUMERATED = 0x30, 0x31, 0x04, 0x02, 0x01, 0x0A
-ADD_REQUEST, MODIFY_REQUEST, CONTROLS = 0x68, 0x66, 0xA0
+ADD_REQUEST, MODIFY_REQUEST, MODIFY_DN_REQUEST, CONTROLS, NEW_SUPERIOR = 0x68, 0x66, 0x6C, 0xA0, 0x80
 MODIFY_OPERATIONS = {"add": 0, "delete": 1, "replace": 2, "increment": 3}
 
 
@@ -60,6 +61,13 @@ def modify_request(dn: str, changes: Mapping[str, tuple[str, Sequence[Value]]]) 
     return tlv(MODIFY_REQUEST, _octets(dn) + tlv(SEQUENCE, listed))
 
 
+def modify_dn_request(dn: str, new_rdn: str, new_parent: str | None, delete_old_rdn: bool = True) -> bytes:
+    """RFC 4511 ModifyDNRequest ::= [APPLICATION 12] SEQUENCE { entry, newrdn, deleteoldrdn, newSuperior [0] OPT }."""
+    superior = tlv(NEW_SUPERIOR, new_parent.encode("utf-8")) if new_parent is not None else b""
+    return tlv(MODIFY_DN_REQUEST, _octets(dn) + _octets(new_rdn)
+               + tlv(BOOLEAN, b"\x01" if delete_old_rdn else b"\x00") + superior)
+
+
 def _control(oid: str, critical: bool, value: bytes | None) -> bytes:
     body = _octets(oid) + (tlv(BOOLEAN, b"\x01") if critical else b"") + (_octets(value) if value is not None else b"")
     return tlv(SEQUENCE, body)
@@ -77,10 +85,25 @@ def send_add(connection: Connection, dn: str, attributes: Mapping[str, Sequence[
     return _send(connection, {"type": "addRequest", "entry": dn}, add_request(dn, attributes), controls)
 
 
+def send_modify(connection: Connection, dn: str, changes: Mapping[str, tuple[str, Sequence[Value]]],
+                controls: Sequence[Control] | None = None) -> int:
+    """Send a ModifyRequest (one operation per attribute); its message id."""
+    return _send(connection, {"type": "modifyRequest", "entry": dn}, modify_request(dn, changes), controls)
+
+
+def send_move(connection: Connection, dn: str, new_rdn: str, new_parent: str | None,
+              controls: Sequence[Control] | None = None) -> int:
+    """Send a ModifyDNRequest (the old RDN deleted); its message id."""
+    return _send(connection, {"type": "modDNRequest", "entry": dn},
+                 modify_dn_request(dn, new_rdn, new_parent), controls)
+
+
 def _send(connection: Connection, request: dict[str, Any], operation: bytes,
           controls: Sequence[Control] | None) -> int:
     strategy: Any = connection.strategy
     with connection.connection_lock:
+        if connection.closed or strategy._outstanding is None:  # the server went away: ldap3 dropped its state
+            raise LDAPSessionTerminatedByServerError("the server closed the connection")
         message_id = int(connection.server.next_message_id())
         strategy._outstanding[message_id] = request  # where ldap3 expects its own requests (get_response)
         connection.socket.sendall(message(message_id, operation, controls))

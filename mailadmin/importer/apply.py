@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 from mailadmin.directory import dit
 from mailadmin.directory.mailboxes import MailboxStore, MailboxWrite
-from mailadmin.errors import MailadminError
+from mailadmin.importer.engine import Progress, Tracker
 from mailadmin.importer.journal import Job, OutcomeLog
 from mailadmin.importer.plan import WRITES, Action, Outcome, comparable
 from mailadmin.model import Mailbox
 from mailadmin.passwords import hash_generated
 from mailadmin.services.units import UnitIndex
 
-Progress = Callable[[int, int], None]  # (done, total)
 CHANGED_SINCE = "changed since the import / đã bị sửa sau khi nhập"
 
 
@@ -55,7 +54,7 @@ def apply_job(job: Job, writer: Writer, current: dict[str, Mailbox] | None) -> d
     with job.log() as log:
         if current is not None:
             pending = _skip_effective(pending, current, log, lambda a: a.after)
-        tracker = _Tracker(log, writer, len(writes), len(writes) - len(pending))
+        tracker = Tracker(log, writer.batch_size, writer.progress, len(writes), len(writes) - len(pending))
         creates = [a for a in pending if a.outcome is Outcome.CREATE]
         tracker.expect((writer.dn(a.after), a.index) for a in creates if a.after)
         writer.store.add_many(((a.after, writer.path(a.after.unit_code), hash_generated(passwords[a.index]))
@@ -74,7 +73,7 @@ def undo_job(job: Job, writer: Writer, current: dict[str, Mailbox]) -> dict[int,
     pending = [a for a in reversed(done) if a.index not in undone]
     with job.log("undo.log") as log:
         pending = _skip_effective(pending, current, log, lambda a: a.before)
-        tracker = _Tracker(log, writer, len(done), len(done) - len(pending))
+        tracker = Tracker(log, writer.batch_size, writer.progress, len(done), len(done) - len(pending))
         safe = []
         for action in pending:
             if effective(current.get(action.uid), action.after):
@@ -117,33 +116,3 @@ def _backward(actions: list[Action], writer: Writer) -> Iterator[MailboxWrite]:
         moved = before.unit_code != after.unit_code
         yield MailboxWrite(writer.dn(after), before, writer.path(before.unit_code) if moved else None,
                            before.status is not after.status)
-
-
-class _Tracker:
-    """Journals each result, syncs the journal once per batch and reports progress."""
-
-    def __init__(self, log: OutcomeLog, writer: Writer, total: int, done: int) -> None:
-        self.log, self.writer, self.total, self.done = log, writer, total, done
-        self.index_of: dict[str, int] = {}
-        self._unsynced = 0
-        self._report()
-
-    def expect(self, pairs: Iterator[tuple[str, int]]) -> None:
-        self.index_of.update((dn.lower(), index) for dn, index in pairs)
-
-    def result(self, dn: str, error: Exception | None) -> None:
-        reason = None if error is None else error.message.both() if isinstance(error, MailadminError) else str(error)
-        self.record(self.index_of[dn.lower()], reason)
-
-    def record(self, index: int, error: str | None) -> None:
-        self.log.write(index, error)
-        self.done += 1
-        self._unsynced += 1
-        if self._unsynced >= self.writer.batch_size:
-            self.log.sync()
-            self._unsynced = 0
-        self._report()
-
-    def _report(self) -> None:
-        if self.writer.progress:
-            self.writer.progress(self.done, self.total)

@@ -18,13 +18,14 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from mailadmin.audit import AuditLog
 from mailadmin.durable import private_file, replace_file
 from mailadmin.errors import Conflict, NotFound
 from mailadmin.i18n import t
@@ -111,13 +112,19 @@ class Job:
     @classmethod
     def create(cls, jobs_dir: Path, plan: Plan, meta: dict[str, Any]) -> Job:
         """Write the plan and the job description, durably, before anything else happens."""
+        return cls.create_records(jobs_dir, (action_data(action) for action in plan.actions),
+                                  {**meta, "counts": plan.counts()})
+
+    @classmethod
+    def create_records(cls, jobs_dir: Path, records: Iterable[dict[str, Any]], meta: dict[str, Any]) -> Job:
+        """A job of any plan (import rows, reorganisation writes): its steps as JSON lines, then job.json."""
         jobs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         job = cls(jobs_dir / new_job_id())
         job.folder.mkdir(mode=0o700)
         with private_file(job.folder / "plan.jsonl") as out:
-            for action in plan.actions:
-                out.write(json.dumps(action_data(action), ensure_ascii=False) + "\n")
-        job.save({**meta, "id": job.id, "state": "planned", "counts": plan.counts(),
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        job.save({**meta, "id": job.id, "state": "planned",
                   "created": datetime.now(UTC).isoformat(timespec="seconds")})
         return job
 
@@ -134,7 +141,7 @@ class Job:
         """An existing job, or NotFound (the id is checked: no path tricks)."""
         folder = jobs_dir / job_id
         if not JOB_ID.fullmatch(job_id or "") or not (folder / "job.json").is_file():
-            raise NotFound(t("Không có công việc nhập {job}", "no import job {job}", job=job_id))
+            raise NotFound(t("Không có công việc {job}", "no job {job}", job=job_id))
         return cls(folder)
 
     def meta(self) -> dict[str, Any]:
@@ -171,12 +178,34 @@ class Job:
                                  "job {job} is running in another process", job=self.id)) from None
             yield
 
+    @contextmanager
+    def undoing(self) -> Iterator[None]:
+        """Hold the job and mark it 'undoing'; only a finished (or half-undone) job may be undone."""
+        with self.locked():
+            if self.state not in ("done", "undoing"):
+                raise Conflict(t("Chỉ hoàn tác được công việc đã xong; {job} đang {state}",
+                                 "only a finished job can be undone; {job} is {state}", job=self.id, state=self.state))
+            self.set_state("undoing")
+            yield
+
+    def finish_undo(self, undone: dict[int, str], audit: AuditLog, action: str) -> dict[str, Any]:
+        """Mark the job 'undone', audit it; the summary the CLI and the web show."""
+        refused = {index: reason.removeprefix("failed ") for index, reason in undone.items() if reason != "ok"}
+        self.set_state("undone", undo_failed=len(refused))
+        audit.record(action, self.id, after={"undone": len(undone) - len(refused), "not_undone": len(refused)})
+        return {"job": self.id, "state": "undone", "undone": len(undone) - len(refused),
+                "not_undone": [{"index": index, "reason": reason} for index, reason in refused.items()]}
+
     # -- plan, secrets, outcomes -------------------------------------------------------------
 
     def actions(self) -> Iterator[Action]:
+        return map(action_from_data, self.records())
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """The plan's steps as journaled."""
         with open(self.folder / "plan.jsonl", encoding="utf-8") as handle:
             for line in handle:
-                yield action_from_data(json.loads(line))
+                yield json.loads(line)
 
     def write_secrets(self, passwords: dict[int, str]) -> None:
         with private_file(self.folder / "secrets.jsonl") as out:

@@ -165,18 +165,8 @@ class ImportService:
     def undo(self, job_id: str, progress: Progress | None = None) -> dict[str, Any]:
         """Revert a finished job; mailboxes changed since are left alone and reported."""
         job = self.job(job_id)
-        with job.locked():
-            if job.state not in ("done", "undoing"):
-                raise Conflict(t("Chỉ hoàn tác được công việc đã xong; {job} đang {state}",
-                                 "only a finished job can be undone; {job} is {state}", job=job.id, state=job.state))
-            job.set_state("undoing")
-            undone = undo_job(job, self._writer(progress), self._current())
-            failed = {index: reason for index, reason in undone.items() if reason != "ok"}
-            job.set_state("undone", undo_failed=len(failed))
-            self.audit.record("import.undo", job.id, after={"undone": len(undone) - len(failed),
-                                                            "not_undone": len(failed)})
-            return {"job": job.id, "state": "undone", "undone": len(undone) - len(failed),
-                    "not_undone": [{"index": i, "reason": r.removeprefix("failed ")} for i, r in failed.items()]}
+        with job.undoing():
+            return job.finish_undo(undo_job(job, self._writer(progress), self._current()), self.audit, "import.undo")
 
     def status(self, job_id: str) -> dict[str, Any]:
         """What a job planned and how far it got."""

@@ -54,6 +54,7 @@ class MailserverContext:
     doveadm_address: str = ""
     doveadm_port: int = 0
     doveadm_tls: bool = False
+    old_domains: tuple[str, ...] = ()  # organisation.old_domains: still delivered after a reorganisation
 
 
 def build_context(settings: Settings, directory: Path, mail_user: str, *, redact: bool,
@@ -76,6 +77,7 @@ def build_context(settings: Settings, directory: Path, mail_user: str, *, redact
         max_message_bytes=settings.smtp.max_message_bytes, mail_user=account.pw_name,
         mail_group=_group_name(account.pw_gid), mail_uid=account.pw_uid, mail_gid=account.pw_gid,
         auth_bind=auth_bind, ca_file=ldap.ca_file, start_tls=ldap.start_tls, **doveadm_listener(settings, redact),
+        old_domains=settings.organisation.old_domains,
     )
 
 

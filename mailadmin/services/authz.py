@@ -61,6 +61,10 @@ class Principal:
         """Change mailboxes, lists and sub-units of `unit`."""
         return self.has(Role.SUPERADMIN) or (self.has(Role.UNITADMIN) and self.covers(unit))
 
+    def may_reorganise(self) -> bool:
+        """Reorganisations change the whole tree: super admins only."""
+        return self.has(Role.SUPERADMIN)
+
     def may_import(self, unit: Unit) -> bool:
         """Run imports touching `unit`."""
         return self.may_manage(unit) or (self.has(Role.HR) and self.covers(unit))

@@ -23,7 +23,8 @@ from mailadmin.names import normalize, search_key
 from mailadmin.validation import clean_unit_code
 
 INDEX_TTL_SECONDS = 30.0
-KIND_ORDER = (UnitKind.PROVINCE, UnitKind.AGENCY, UnitKind.DISTRICT, UnitKind.COMMUNE)
+KIND_ORDER = (UnitKind.PROVINCE, UnitKind.AGENCY, UnitKind.DISTRICT, UnitKind.COMMUNE, UnitKind.WARD,
+              UnitKind.SPECIAL_ZONE)
 
 
 @dataclass(frozen=True)

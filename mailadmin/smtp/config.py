@@ -42,6 +42,12 @@ class SmtpConfig:
     lockout_seconds: int = 900  # and its failure-count window (passwords.lockout_seconds)
     throttle_file: Path | None = None  # failed logins counted with the web admin's (None: this process only)
     metrics_port: int = 0  # Prometheus /metrics on host:metrics_port (0: off)
+    old_domains: tuple[str, ...] = ()  # former domains still delivered here (organisation.old_domains)
+
+    def is_local(self, address: str) -> bool:
+        """Is the address in our domain or a former one still delivered?"""
+        domain = address.rpartition("@")[2].lower()
+        return domain == self.domain or domain in self.old_domains
 
     @property
     def outbound(self) -> Path:
@@ -71,6 +77,7 @@ def smtp_config(settings: Settings) -> SmtpConfig:
         relay_host=smtp.relay_host, relay_port=smtp.relay_port, workers=smtp.workers,
         max_failures=settings.passwords.max_failures, lockout_seconds=settings.passwords.lockout_seconds,
         throttle_file=settings.state_dir / "throttle" / "logins.sqlite3", metrics_port=smtp.metrics_port,
+        old_domains=tuple(d.lower() for d in settings.organisation.old_domains),
     )
 
 

@@ -63,7 +63,7 @@ class MailHandler:
     async def _recipient(self, session: Session, envelope: Envelope, address: str) -> str:
         if len(envelope.rcpt_tos) >= self.config.max_recipients:
             return TOO_MANY
-        if address.rpartition("@")[2].lower() != self.config.domain:
+        if not self.config.is_local(address):
             if not session.authenticated:
                 return RELAY_DENIED
             envelope.rcpt_tos.append(address)
@@ -89,7 +89,7 @@ class MailHandler:
     async def _data(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         routes: list[Route] = getattr(envelope, "routes", [])
         local = {user.dn.lower(): user for route in routes for user in route.users}
-        outbound = [a for a in envelope.rcpt_tos if a.rpartition("@")[2].lower() != self.config.domain]
+        outbound = [a for a in envelope.rcpt_tos if not self.config.is_local(a)]
         content = envelope.original_content or b""
         received = _received(session, server.hostname, envelope.mail_from or "")
         try:

@@ -58,6 +58,7 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     from mailadmin.web import cert_signin as certificate_pages
     from mailadmin.web import health as health_checks
     from mailadmin.web import imports as import_pages
+    from mailadmin.web import reorg as reorg_pages
     from mailadmin.web import second_factor as factor_pages
     from mailadmin.web import units as unit_pages
 
@@ -69,6 +70,7 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     for blueprint in (auth.bp, home.bp, mailboxes.bp, unit_pages.bp, lists.bp, audit.bp, certificates.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(import_pages.bp)
+    app.register_blueprint(reorg_pages.bp)
     app.register_blueprint(factor_pages.bp)
     app.register_blueprint(handover.bp)
     certificate_pages.init_app(app)

@@ -24,7 +24,8 @@ ROLE_NAMES = {"superadmin": lazy_pgettext("vai trò", "Quản trị tỉnh"),
               "unitadmin": lazy_pgettext("vai trò", "Quản trị đơn vị"),
               "hr": lazy_pgettext("vai trò", "Nhân sự"), "auditor": lazy_pgettext("vai trò", "Kiểm tra")}
 KIND_NAMES = {"province": lazy_gettext("Tỉnh"), "agency": lazy_gettext("Cơ quan cấp tỉnh"),
-              "district": lazy_gettext("Đơn vị cấp huyện"), "commune": lazy_gettext("Đơn vị cấp xã")}
+              "district": lazy_gettext("Đơn vị cấp huyện"), "commune": lazy_gettext("Đơn vị cấp xã"),
+              "ward": lazy_gettext("Phường"), "special_zone": lazy_gettext("Đặc khu")}
 KEY_USAGE_NAMES = {"digitalSignature": lazy_gettext("Ký số"), "nonRepudiation": lazy_gettext("Chống chối bỏ"),
                    "contentCommitment": lazy_gettext("Chống chối bỏ"),
                    "keyEncipherment": lazy_gettext("Mã hóa khóa"), "dataEncipherment": lazy_gettext("Mã hóa dữ liệu"),

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import threading
 from typing import Any
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -13,7 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from mailadmin.errors import InvalidInput, MailadminError, NotFound
-from mailadmin.i18n import Text, t
+from mailadmin.i18n import t
 from mailadmin.importer.export import template_csv
 from mailadmin.importer.journal import Job
 from mailadmin.importer.plan import WRITES, Action, Outcome, PlanOptions, comparable
@@ -21,7 +19,7 @@ from mailadmin.importer.report import handover_rows, who
 from mailadmin.importer.service import RESULTS_FILE, Preview
 from mailadmin.model import Role
 from mailadmin.services.authz import require
-from mailadmin.web import services
+from mailadmin.web import services, workers
 from mailadmin.web.guard import principal, roles_required
 from mailadmin.web.handover import sheet as handover_sheet
 from mailadmin.web.language import say
@@ -31,10 +29,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 IMPORTERS = (Role.SUPERADMIN, Role.UNITADMIN, Role.HR)
 SHOWN_ROWS = 500  # a preview of a large file lists this many rows; the rest are in the counts
-# Live apply threads and their failures, per job id (the journal holds the durable state).
-_workers: dict[str, threading.Thread] = {}
-_failures: dict[str, Text] = {}
-_workers_lock = threading.Lock()
 
 
 @bp.app_context_processor
@@ -202,32 +196,11 @@ def confirm(job_id: str) -> Response:
 
 
 def _start_worker(app_services: Services, job: Job) -> None:
-    with _workers_lock:
-        if _running(job.id):
-            return
-        for finished in [key for key, worker in _workers.items() if not worker.is_alive()]:
-            del _workers[finished]
-        _failures.pop(job.id, None)
-        context = contextvars.copy_context()  # carries the acting person into the audit records
-        worker = threading.Thread(target=context.run, args=(_apply, app_services, job), daemon=True,
-                                  name=f"import-{job.id}")
-        _workers[job.id] = worker
-        worker.start()
+    workers.start(job.id, lambda: app_services.imports.apply(job), f"import-{job.id}")
 
 
 def _running(job_id: str) -> bool:
-    worker = _workers.get(job_id)
-    return bool(worker and worker.is_alive())
-
-
-def _apply(app_services: Services, job: Job) -> None:
-    try:
-        app_services.imports.apply(job)
-    except MailadminError as error:
-        _failures[job.id] = error.message
-    except Exception:  # a worker must leave a message, never stop silently
-        log.exception("import job %s stopped", job.id)
-        _failures[job.id] = t("Lỗi không mong đợi; hãy tiếp tục sau", "unexpected error; resume later")
+    return workers.running(job_id)
 
 
 def _status(job: Job) -> dict[str, Any]:
@@ -235,7 +208,7 @@ def _status(job: Job) -> dict[str, Any]:
     counts = status["counts"]
     total = sum(counts.get(outcome.value, 0) for outcome in WRITES) + counts.get("failed", 0) \
         + counts.get("pending", 0)
-    failure = _failures.get(job.id)
+    failure = workers.failure(job.id)
     return {"state": status["state"], "counts": counts, "total": total, "done": total - counts.get("pending", 0),
             "running": _running(job.id), "failure": say(failure) if failure else "",
             "results": (job.folder / RESULTS_FILE).is_file(), "failed": status["failed"],

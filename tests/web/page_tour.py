@@ -30,9 +30,10 @@ ROLES = ("superadmin", "unitadmin", "hr", "auditor", "owner")
 # Routes for programs, not people: the JSON API, health checks and metrics.
 MACHINE_ROUTES = ("api.", "health.")
 # GET endpoints that are not pages: files, JSON, redirects; and the second-factor code page, which exists
-# only between a password and its code (tests/web/test_second_factor_*.py visit it).
+# only between a password and its code (tests/web/test_second_factor_*.py visit it); a reorganisation
+# job's page, which needs a plan of the whole tree (tests/reorg/test_reorg_http.py visits it).
 NOT_PAGES = {"static", "language.choose", "audit.export", "imports.template", "imports.status",
-             "mailboxes.export", "mailboxes.suggest", "auth.second_factor"}
+             "mailboxes.export", "mailboxes.suggest", "auth.second_factor", "reorg.status", "reorg.show"}
 # Pages that would list the whole directory or log are shown for the world's unit (deterministic in tests).
 UNIT_FILTERED = {"audit.index", "mailboxes.index", "lists.index"}
 LONG_UNIT_NAME = "Trung tâm Công nghệ thông tin và Truyền thông, Sở Thông tin và Truyền thông"

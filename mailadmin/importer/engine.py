@@ -1,0 +1,172 @@
+"""Carry out a journaled plan of typed writes (ops.py), or undo it: the change engine of reorganisations.
+
+Writes marked bulk run pipelined, modifies `batch_size` to an LDAP transaction, renames without one;
+the others run alone, in order (a unit must exist before anything moves into it). Every outcome goes
+to the job's log, synced per batch. Resume and undo first recognise, by its effect on the directory,
+every write already carried out but not yet journaled, so no write is made twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import groupby
+
+from mailadmin.directory.client import DirectoryClient, Entry
+from mailadmin.errors import DirectoryUnavailable, MailadminError
+from mailadmin.importer.journal import Job, OutcomeLog
+from mailadmin.importer.ops import ADD, DELETE, MODIFY, MOVE, Op, same_values
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass
+class Engine:
+    """What applying and undoing need: the directory, the batch size and a progress hook."""
+
+    client: DirectoryClient
+    batch_size: int
+    progress: Progress | None = None
+
+    def effective(self, op: Op) -> bool:
+        """Does the directory already show this write's effect?"""
+        if op.kind == ADD:
+            return self._get(op.dn) is not None
+        if op.kind == DELETE:
+            return self._get(op.dn) is None
+        if op.kind == MOVE:
+            return self._get(op.target) is not None and self._get(op.dn) is None
+        entry = self._get(op.dn, tuple(op.after))
+        return entry is not None and all(same_values(entry.texts(name), values) for name, values in op.after.items())
+
+    def _get(self, dn: str, attributes: tuple[str, ...] = ("1.1",)) -> Entry | None:
+        return self.client.get(dn, attributes)
+
+
+def job_ops(job: Job) -> list[Op]:
+    """The writes a job planned, in order."""
+    return [Op.of_data(record) for record in job.records()]
+
+
+def apply_ops(job: Job, engine: Engine, reconcile: bool) -> dict[int, str]:
+    """Carry out every write not journaled yet; `reconcile` (a resume): skip those already in effect."""
+    ops = job_ops(job)
+    return _run(job, engine, ops, "done.log", reconcile)
+
+
+def undo_ops(job: Job, engine: Engine) -> dict[int, str]:
+    """Undo every write the job carried out, newest first."""
+    applied = job.outcomes()
+    ops = [op.inverse() for op in reversed(job_ops(job)) if applied.get(op.index) == "ok"]
+    return _run(job, engine, ops, "undo.log", True)
+
+
+def _run(job: Job, engine: Engine, ops: list[Op], log_name: str, reconcile: bool) -> dict[int, str]:
+    done = job.outcomes(log_name)
+    pending = [op for op in ops if op.index not in done]
+    with job.log(log_name) as log:
+        tracker = Tracker(log, engine.batch_size, engine.progress, len(ops), len(ops) - len(pending))
+        groups = [list(group) for _, group in groupby(pending, key=lambda op: (op.kind, op.bulk))]
+        if reconcile and groups:
+            groups[0] = _skip_effective(groups[0], engine, tracker)
+        for group in groups:
+            _write_group(group[0].kind if group else "", bool(group and group[0].bulk), group, engine, tracker)
+            tracker.log.sync()
+    return job.outcomes(log_name)
+
+
+def _skip_effective(ops: list[Op], engine: Engine, tracker: Tracker) -> list[Op]:
+    """The writes of the group that was running when the job stopped, less those already in effect.
+
+    Only that group can hold writes made but not journaled: the journal is synced after every
+    group (and every write that runs alone), and a group starts once the one before has ended.
+    Later groups may reuse a DN (a list deleted and made again), so they are not looked at.
+    """
+    remaining = []
+    for op in ops:
+        if engine.effective(op):
+            tracker.record(op.index, None)
+        else:
+            remaining.append(op)
+    return remaining
+
+
+def _write_group(kind: str, bulk: bool, ops: list[Op], engine: Engine, tracker: Tracker) -> None:
+    client = engine.client
+    if not ops:
+        return
+    if bulk and kind in (MODIFY, MOVE):
+        tracker.expect((op.dn, op.index) for op in ops)
+        if kind == MODIFY:
+            client.modify_many(((op.dn, _replace(op)) for op in ops), tracker.result, engine.batch_size)
+        else:
+            client.move_many(((op.dn, op.new_rdn, op.new_parent) for op in ops), tracker.result, engine.batch_size)
+        return
+    for op in ops:
+        tracker.record(op.index, _attempt(lambda op=op: _write_one(op, client)))  # type: ignore[misc]
+        tracker.log.sync()
+
+
+def _write_one(op: Op, client: DirectoryClient) -> None:
+    if op.kind == ADD:
+        client.add(op.dn, op.after)
+    elif op.kind == DELETE:
+        client.delete(op.dn)
+    elif op.kind == MOVE:
+        client.move(op.dn, op.new_rdn, op.new_parent)
+    else:
+        client.modify(op.dn, _replace(op))
+
+
+def _replace(op: Op) -> dict[str, tuple[str, list[str]]]:
+    return {name: ("replace", values) for name, values in op.after.items()}
+
+
+def _attempt(step: Callable[[], None]) -> str | None:
+    """Run one write: a refusal is returned as its reason, a lost directory raised."""
+    try:
+        step()
+    except DirectoryUnavailable:
+        raise
+    except MailadminError as error:
+        return error.message.both()
+    return None
+
+
+class Tracker:
+    """Journals each result, syncs the journal once per batch and reports progress (imports and reorganisations)."""
+
+    def __init__(self, log: OutcomeLog, batch_size: int, progress: Progress | None, total: int, done: int) -> None:
+        self.log, self.batch_size, self.progress, self.total, self.done = log, batch_size, progress, total, done
+        self.index_of: dict[str, list[int]] = {}
+        self._unsynced = 0
+        self._report()
+
+    def expect(self, pairs: Iterable[tuple[str, int]]) -> None:
+        """The journal index of each DN a bulk write will report on."""
+        for dn, index in pairs:
+            self.index_of.setdefault(dn.lower(), []).append(index)
+
+    def result(self, dn: str, error: Exception | None) -> None:
+        """A bulk write's on_result hook."""
+        reason = None if error is None else error.message.both() if isinstance(error, MailadminError) else str(error)
+        self.record(self.index_of[dn.lower()].pop(0), reason)
+
+    def record(self, index: int, error: str | None) -> None:
+        """Journal one outcome."""
+        self.log.write(index, error)
+        self.done += 1
+        self._unsynced += 1
+        if self._unsynced >= self.batch_size:
+            self.log.sync()
+            self._unsynced = 0
+        self._report()
+
+    def _report(self) -> None:
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
+def failures(outcomes: dict[int, str]) -> Iterator[tuple[int, str]]:
+    """(index, reason) of every refused write."""
+    return ((index, reason.removeprefix("failed ")) for index, reason in outcomes.items() if reason != "ok")
