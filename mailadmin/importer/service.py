@@ -154,8 +154,7 @@ class ImportService:
             if report is not None and report.exists():
                 raise Conflict(t("Tệp {path} đã có; không ghi đè", "{path} exists; not overwritten", path=report))
             job.set_state("applying")
-            current = self._current() if resuming else None
-            applied = apply_job(job, self._writer(progress), current)
+            applied = apply_job(job, self._writer(progress), resuming)
             return self._finish(job, applied, report)
 
     def resume(self, job_id: str, progress: Progress | None = None, report: Path | None = None) -> dict[str, Any]:
