@@ -26,6 +26,7 @@ from mailadmin.services.units import UnitIndex
 
 __all__ = ["CHANGED_SINCE", "Progress", "Writer", "apply_job", "undo_job"]
 CHANGED_SINCE = "changed since the import / đã bị sửa sau khi nhập"
+NO_VALUES: dict[str, list[str]] = {}  # one empty dict for every create (100,000 rows: 13 MB less); never mutated
 
 
 @dataclass
@@ -87,7 +88,7 @@ def _op(job_id: str, action: Action, writer: Writer) -> Op:
     before, after = action.before, action.after
     assert after is not None
     if before is None:
-        return Op(action.index, ADD, writer.dn(after), after.uid, bulk=True)
+        return Op(action.index, ADD, writer.dn(after), after.uid, before=NO_VALUES, after=NO_VALUES, bulk=True)
     moved = before.unit_code != after.unit_code
     status_changed = before.status is not after.status
     return Op(action.index, MOVE if moved else MODIFY, writer.dn(before), after.uid,
