@@ -2,9 +2,9 @@
 
 Writes marked bulk run pipelined, adds and modifies `batch_size` to an LDAP transaction (a refused
 batch replayed write by write), renames without one; the others run alone, in order (a unit must
-exist before anything moves into it). Every outcome goes
-to the job's log, synced per batch. Resume and undo first recognise, by its effect on the directory,
-every write already carried out but not yet journaled, so no write is made twice.
+exist before anything moves into it). Every outcome goes to the job's log, synced per batch. Resume
+and undo first recognise, by its effect on the directory, every write already carried out but not
+yet journaled, so no write is made twice.
 """
 
 from __future__ import annotations
@@ -123,21 +123,26 @@ def _hold_back(ops: list[Op], held: Held, tracker: Tracker) -> list[Op]:
 
 
 def _write_group(kind: str, bulk: bool, ops: list[Op], engine: Engine, tracker: Tracker) -> None:
-    client = engine.client
     if not ops:
         return
     if bulk and kind in (ADD, MODIFY, MOVE):
         tracker.expect((op.dn, op.index) for op in ops)
-        if kind == ADD:
-            client.add_many(((op.dn, engine.entry(op)) for op in ops), tracker.result, engine.batch_size)
-        elif kind == MODIFY:
-            client.modify_many(((op.dn, _replace(op)) for op in ops), tracker.result, engine.batch_size)
-        else:
-            client.move_many(((op.dn, op.new_rdn, op.new_parent) for op in ops), tracker.result, engine.batch_size)
+        _write_bulk(kind, ops, engine, tracker)
         return
     for op in ops:
         tracker.record(op.index, _attempt(lambda op=op: _write_one(op, engine)))  # type: ignore[misc]
         tracker.log.sync()
+
+
+def _write_bulk(kind: str, ops: list[Op], engine: Engine, tracker: Tracker) -> None:
+    """One kind of writes pipelined; adds and modifies in transactions of batch_size (moves carry no attributes)."""
+    client, size = engine.client, engine.batch_size
+    if kind == ADD:
+        client.add_many(((op.dn, engine.entry(op)) for op in ops), tracker.result, size)
+    elif kind == MODIFY:
+        client.modify_many(((op.dn, _replace(op)) for op in ops), tracker.result, size)
+    else:
+        client.move_many(((op.dn, op.new_rdn, op.new_parent) for op in ops), tracker.result, size)
 
 
 def _write_one(op: Op, engine: Engine) -> None:

@@ -25,7 +25,8 @@ class Op:
     `before`/`after`: for a modify (or a move that also rewrites attributes, an import's: first the
     attributes, then the rename) the replaced attributes' values before and after; for a delete
     the whole entry (before), for an add the whole entry (after). `bulk`: may run pipelined and in
-    transactions with its neighbours of the same kind (else alone, in order).
+    transactions with its neighbours of the same kind (else alone, in order); a bulk move carries no
+    attributes (a pipelined rename writes none).
     """
 
     index: int
