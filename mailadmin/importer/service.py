@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -221,8 +222,8 @@ class ImportService:
         job.forget_secrets()
         result = summary(job.id, actions, applied, "done")
         job.set_state("done", results=str(report or job.folder / RESULTS_FILE), final_counts=result["counts"])
-        self.audit.record_many([*_row_changes(job.id, actions, applied),
-                                ("import.apply", job.id, None, {"file": job.meta().get("file"), **result["counts"]})])
+        self.audit.record_many(chain(_row_changes(job.id, actions, applied), [
+            ("import.apply", job.id, None, {"file": job.meta().get("file"), **result["counts"]})]))
         language = job.meta().get("welcome")
         if language:
             result["welcome"] = self._welcome(job, actions, applied, language)
