@@ -143,6 +143,7 @@ class DirectoryClient:
         self._own = OwnWrites()
         self._reader = kept_pages.Reader(self._view_window, self._lookup)
         self.sorts = 0  # sorted lists the server built afresh (the rest were kept ones)
+        self._quiet_gap = 1 << 62  # initiated - completed writes when none is under way (see _write_counters)
 
     @property
     def base_dn(self) -> str:
@@ -328,12 +329,18 @@ class DirectoryClient:
                 return {}, True
             if connection.result["result"] != 0:
                 raise error_for_result(connection.result, MONITOR_OPERATIONS)
-            found = [item for item in connection.response or [] if item.get("type") == "searchResEntry"]
-            return ({item["dn"].split(",")[0][3:]: int(item["raw_attributes"]["monitorOpCompleted"][0])
-                     for item in found},
-                    all(item["raw_attributes"]["monitorOpCompleted"] == item["raw_attributes"]["monitorOpInitiated"]
-                        for item in found))
+            return self._counted([item for item in connection.response or [] if item.get("type") == "searchResEntry"])
         return self._run(run, retry=True)
+
+    def _counted(self, entries: list[dict[str, Any]]) -> tuple[dict[str, int], bool]:
+        """Completed writes by operation, and whether none is under way."""
+        completed = {entry["dn"].split(",")[0][3:]: int(entry["raw_attributes"]["monitorOpCompleted"][0])
+                     for entry in entries}
+        gap = sum(int(entry["raw_attributes"]["monitorOpInitiated"][0]) for entry in entries) - sum(completed.values())
+        # Quiet is the least gap seen, not 0: slapd folds an exiting thread's completed counts into
+        # the initiated ones (connection.c, conn_counter_destroy), which leaves a lasting offset.
+        self._quiet_gap = min(self._quiet_gap, gap)
+        return completed, gap <= self._quiet_gap
 
     def _stamp(self) -> Stamp | None:
         """slapd's write counts with our own writes, read while no write is under way; None: no counts.
@@ -350,6 +357,7 @@ class DirectoryClient:
             if settled and not self._views.pending(stamp):
                 return stamp
             time.sleep(STAMP_RETRY_SECONDS)
+        self._quiet_gap = 1 << 62  # a gap that lasts is the new quiet one (next read)
         return Stamp({**stamp.server, UNSETTLED: 1}, stamp.own)
 
     def window(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
