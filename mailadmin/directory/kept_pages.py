@@ -142,7 +142,7 @@ def read_page(reader: Reader, view: KeptView, offset: int, count: int,
     patch = view.patch
     if not patch.touched:
         return reader.window(view, offset, count, attributes), view.total
-    _refresh(reader, view)
+    _refresh(reader, view, attributes)
     gone, present = patch.positions(), patch.sorted_present()
     low, high = page_plan(view.total, len(gone), len(present), offset, count)
     untouched = _untouched(reader, view, gone, low, high, attributes)
@@ -150,17 +150,23 @@ def read_page(reader: Reader, view: KeptView, offset: int, count: int,
     return [_entry(reader, view, item, attributes) for item in picked], view.total - len(gone) + len(present)
 
 
-def _refresh(reader: Reader, view: KeptView) -> None:
-    """Read the current sort values of the entries written since the last page."""
+def _refresh(reader: Reader, view: KeptView, attributes: Sequence[str]) -> None:
+    """Read the entries written since the last page: whether they match, where they sort, what a page shows."""
     query: Query = view.query
     patch = view.patch
+    wanted = _with_keys(attributes, query)
     for key, dn in list(patch.dirty.items()):
-        entry = reader.lookup(dn, query.search_filter, query.key_attributes)
+        entry = reader.lookup(dn, query.search_filter, wanted)
         if entry is None:
             patch.present.pop(key, None)
         else:
             patch.present[key] = (query.order(entry), dn)
+            patch.entries[key] = (wanted, entry)
         del patch.dirty[key]
+
+
+def _with_keys(attributes: Sequence[str], query: Query) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*attributes, *query.key_attributes)))
 
 
 def _untouched(reader: Reader, view: KeptView, gone: list[int], low: int, high: int,
@@ -169,8 +175,7 @@ def _untouched(reader: Reader, view: KeptView, gone: list[int], low: int, high: 
     if low >= high:
         return []
     start, end = position_of_rank(gone, low), position_of_rank(gone, high - 1) + 1
-    wanted = tuple(dict.fromkeys((*attributes, *view.query.key_attributes)))
-    entries = reader.window(view, start, end - start, wanted)
+    entries = reader.window(view, start, end - start, _with_keys(attributes, view.query))
     untouched = [(view.query.order(entry), entry) for entry in entries
                  if normal_dn(entry.dn) not in view.patch.touched]
     if len(untouched) != high - low:
@@ -181,6 +186,9 @@ def _untouched(reader: Reader, view: KeptView, gone: list[int], low: int, high: 
 def _entry(reader: Reader, view: KeptView, item: Any, attributes: Sequence[str]) -> Any:
     if not isinstance(item, str):
         return item
+    read, entry = view.patch.entries.get(normal_dn(item), ((), None))
+    if entry is not None and set(attributes) <= set(read):
+        return entry  # read with this page's attributes since its last own write
     entry = reader.lookup(item, view.query.search_filter, attributes)
     if entry is None:
         raise LostList(item)

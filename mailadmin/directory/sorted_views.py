@@ -81,6 +81,7 @@ class Patch:
     dirty: dict[str, str] = field(default_factory=dict)  # touched DNs whose current state is not yet read
     gone: list[Gone] = field(default_factory=list)  # server-list nodes among the touched, by position
     present: dict[str, tuple[tuple[Any, ...], str]] = field(default_factory=dict)  # touched, matching now
+    entries: dict[str, tuple[tuple[str, ...], Any]] = field(default_factory=dict)  # their last read: attributes, entry
 
     def __len__(self) -> int:
         return len(self.touched)
