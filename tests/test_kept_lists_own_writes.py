@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from mailadmin.directory import dit, filters
 from mailadmin.directory.client import DirectoryClient
-from mailadmin.directory.mailboxes import IS_MAILBOX, SORT_KEYS
+from mailadmin.directory.mailboxes import IS_MAILBOX, SORT_KEYS, list_order
 from mailadmin.model import Unit
 from mailadmin.names import search_key, sort_key, split_name
 from mailadmin.services.mailboxes import NewMailbox
@@ -43,11 +43,12 @@ def others(services: Services) -> Iterator[tuple[DirectoryClient, DirectoryClien
 
 
 def lists(base: str) -> list[tuple[str, str, tuple[str, ...]]]:
-    """The lists the property reads: all, active only, a search; by name and by name descending."""
+    """The lists the property reads: all, active only, a search; by name, name descending, status, HR id descending."""
     active = filters.all_of(IS_MAILBOX, filters.eq("maAccountStatus", "active"))
     search = filters.all_of(IS_MAILBOX, filters.contains("maSearchName", "van"))
     return [(base, IS_MAILBOX, SORT_KEYS), (base, active, SORT_KEYS), (base, search, SORT_KEYS),
-            (base, IS_MAILBOX, REVERSED)]
+            (base, IS_MAILBOX, REVERSED), (base, IS_MAILBOX, list_order("status")),
+            (base, IS_MAILBOX, list_order("hr_id", descending=True))]  # HR ids missing on most: first
 
 
 def page(client: DirectoryClient, listing: tuple[str, str, tuple[str, ...]], offset: int,
@@ -56,8 +57,8 @@ def page(client: DirectoryClient, listing: tuple[str, str, tuple[str, ...]], off
     return [entry.dn.lower() for entry in entries], total
 
 
-def add(services: Services, unit: Unit, name: str) -> str:
-    return services.mailboxes.add(NewMailbox(full_name=name, unit_code=unit.code)).mailbox.uid
+def add(services: Services, unit: Unit, name: str, hr_id: str = "") -> str:
+    return services.mailboxes.add(NewMailbox(full_name=name, unit_code=unit.code, hr_id=hr_id)).mailbox.uid
 
 
 def dn_of(services: Services, uid: str) -> str:
@@ -77,7 +78,8 @@ def test_every_page_after_own_and_foreign_writes_is_a_fresh_sort(
     foreign, fresh = others
     home = make_agency(services, "P", "Đơn vị danh sách")
     away = make_agency(services, "Q", "Đơn vị bên ngoài")
-    inside = [add(services, home, NAMES[i % len(NAMES)]) for i in range(12)]
+    inside = [add(services, home, NAMES[i % len(NAMES)], f"HR{i % 4}-{home.code}-{i}" if i % 3 else "")
+              for i in range(12)]
     outside = [add(services, away, NAMES[i]) for i in range(3)]
     listings = lists(dit.unit_dn(home.path, services.client.base_dn))
     for listing in listings:
