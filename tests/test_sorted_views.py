@@ -134,6 +134,11 @@ def test_a_stamp_tells_own_writes_from_others() -> None:
     assert base.explains(Stamp({"Add": 6, "Modify": 10}, {"Add": 1, "Modify": 2})) is False  # a modify not ours
     assert base.explains(Stamp({"Add": 5, "Modify": 9}, {"Add": 1, "Modify": 2})) is None  # ours, not yet counted
     assert base.explains(Stamp({"Add": 5}, {"Add": 0})) is False  # another server's counters
+    peers = Stamp({"Add": 5}, {"Add": 0}, {"001": "t1#000000#001#000000", "002": "t1#000000#002#000000"}, "001")
+    ours = {"001": "t2#000000#001#000000", "002": "t1#000000#002#000000"}
+    assert peers.explains(Stamp({"Add": 6}, {"Add": 1}, ours, "001")) is True  # our server's value moved
+    theirs = {"001": "t1#000000#001#000000", "002": "t3#000000#002#000000"}
+    assert peers.explains(Stamp({"Add": 5}, {"Add": 0}, theirs, "001")) is False  # replicated: no counter moved
 
 
 def test_without_kept_lists_every_page_is_sorted_afresh(fresh_directory: RunningDirectory) -> None:

@@ -144,6 +144,8 @@ class DirectoryClient:
         self._reader = kept_pages.Reader(self._view_window, self._lookup)
         self.sorts = 0  # sorted lists the server built afresh (the rest were kept ones)
         self._quiet_gap = 1 << 62  # initiated - completed writes when none is under way (see _write_counters)
+        self._csn_readable = True  # until the suffix shows no contextCSN (no syncprov)
+        self._sid = ""  # serverID of the server our writes reach, learnt from a written entry
 
     @property
     def base_dn(self) -> str:
@@ -332,6 +334,21 @@ class DirectoryClient:
             return self._counted([item for item in connection.response or [] if item.get("type") == "searchResEntry"])
         return self._run(run, retry=True)
 
+    def _context_csns(self) -> dict[str, str]:
+        """The suffix's contextCSN values by serverID (syncprov keeps them); {} where there is none."""
+        if not self._csn_readable:
+            return {}
+        entry = self.get(self.base_dn, ["contextCSN"])
+        values = entry.texts("contextCSN") if entry else []
+        self._csn_readable = entry is None or bool(values)
+        return {_csn_sid(value): value for value in values}
+
+    def _learn_sid(self, dn: str) -> None:
+        """The serverID of the server our writes go to: the one in the entryCSN of one we wrote."""
+        entry = self.get(dn, ["entryCSN"]) if self._csn_readable and dn else None
+        if entry is not None and entry.text("entryCSN"):
+            self._sid = _csn_sid(entry.text("entryCSN"))
+
     def _counted(self, entries: list[dict[str, Any]]) -> tuple[dict[str, int], bool]:
         """Completed writes by operation, and whether none is under way."""
         completed = {entry["dn"].split(",")[0][3:]: int(entry["raw_attributes"]["monitorOpCompleted"][0])
@@ -351,7 +368,7 @@ class DirectoryClient:
         for _ in range(STAMP_TRIES):
             with self._own.lock:
                 counters, settled = self._write_counters()
-                stamp = Stamp(counters, self._own.snapshot())
+                stamp = Stamp(counters, self._own.snapshot(), self._context_csns(), self._sid)
             if not stamp.server:
                 return None
             if settled and not self._views.pending(stamp):
@@ -486,6 +503,8 @@ class DirectoryClient:
             finally:
                 self._own.counted(kind)  # slapd counts refusals too
                 kept_pages.after_write(self._views, dn, new_dn)
+            if kind != "Delete" and not self._sid:
+                self._learn_sid(new_dn or dn)
 
     def _write(self, operation: Callable[[Connection], Any], dn: str) -> None:
         def run(connection: Connection) -> None:
@@ -747,6 +766,12 @@ def bindable(password: str) -> bool:
     except ldap_errors.LDAPSASLPrepError:
         return False
     return True
+
+
+def _csn_sid(csn: str) -> str:
+    """The serverID part of a CSN (YYYYmmddHHMMSS.uuuuuuZ#count#sid#mod)."""
+    parts = csn.split("#")
+    return parts[2] if len(parts) > 2 else ""
 
 
 def _reason(exc: Exception) -> str:

@@ -28,14 +28,21 @@ WRITE_KINDS = ("Add", "Delete", "Modify", "Modrdn")
 
 @dataclass(frozen=True)
 class Stamp:
-    """slapd's completed-write counts and this process's own writes, read together."""
+    """slapd's completed-write counts and this process's own writes, read together; with syncprov,
+    the suffix's contextCSN by serverID and the serverID of the server we write to."""
 
     server: Mapping[str, int]
     own: Mapping[str, int]
+    csns: Mapping[str, str] = field(default_factory=dict)
+    sid: str = ""
 
     def explains(self, later: Stamp) -> bool | None:
-        """True: every write since is our own; False: someone else wrote; None: ours not yet counted."""
-        if set(later.server) != set(self.server):
+        """True: every write since is our own; False: someone else wrote; None: ours not yet counted.
+
+        Replicated writes move no counter (slapd applies them internally), only the contextCSN of
+        the server they were first made on: any change of another server's value is someone else's.
+        """
+        if set(later.server) != set(self.server) or _replicated(self.csns, later.csns, later.sid):
             return False
         pending = False
         for name, count in later.server.items():
@@ -45,6 +52,11 @@ class Stamp:
                 return False
             pending = pending or theirs < ours
         return None if pending else True
+
+
+def _replicated(before: Mapping[str, str], after: Mapping[str, str], own_sid: str) -> bool:
+    """Whether a contextCSN value of another server than ours changed."""
+    return {k: v for k, v in before.items() if k != own_sid} != {k: v for k, v in after.items() if k != own_sid}
 
 
 class OwnWrites:
