@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from ldap3.core import exceptions as ldap_errors
 from ldap3.protocol.sasl.sasl import validate_simple_password
 from ldap3.utils.config import set_config_parameter
 
+from mailadmin.directory import kept_pages
 from mailadmin.directory.controls import (
     SORT_REQUEST,
     VLV_ERROR,
@@ -41,11 +43,12 @@ from mailadmin.directory.controls import (
     vlv_value,
 )
 from mailadmin.directory.counts import OperationCounts, counted
+from mailadmin.directory.ordering import Unordered
 from mailadmin.directory.results import error_for_result
-from mailadmin.directory.sorted_views import SortedViews
+from mailadmin.directory.sorted_views import KeptView, OwnWrites, SortedViews, Stamp
 from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured, server_pool
 from mailadmin.directory.wire import send_add, send_modify, send_move
-from mailadmin.errors import DirectoryError, MailadminError, unreachable
+from mailadmin.errors import DirectoryError, DirectoryUnavailable, MailadminError, unreachable
 from mailadmin.i18n import t
 
 T = TypeVar("T")
@@ -57,6 +60,9 @@ BATCH_SIZE = 500  # entries per transaction in bulk writes
 POOL_SIZE = 8
 TXN_START, TXN_SPEC, TXN_END = "1.3.6.1.1.21.1", "1.3.6.1.1.21.2", "1.3.6.1.1.21.3"
 MONITOR_OPERATIONS = "cn=Operations,cn=Monitor"
+STAMP_TRIES, STAMP_RETRY_SECONDS = 5, 0.002  # slapd counts a write a moment after answering it
+BUSY_TRIES = 5
+UNSETTLED = "unsettled"  # a counter no kept list was made at: the stamp matches none
 WRITE_COUNTERS = "(|(cn=Add)(cn=Delete)(cn=Modify)(cn=Modrdn)(cn=Extended))"
 # ldap3 sleeps this long after a pool cycle in which no server answered, even the last
 # cycle (default 10 s): with every server down the user would wait for nothing.
@@ -134,6 +140,12 @@ class DirectoryClient:
         self._monitor_readable = True
         self.operations = OperationCounts()
         self._views = SortedViews(max(config.kept_lists, 0), _quietly_unbind, max_age=config.kept_list_seconds)
+        self._own = OwnWrites()
+        self._reader = kept_pages.Reader(self._view_window, self._lookup)
+        self.sorts = 0  # sorted lists the server built afresh (the rest were kept ones)
+        self._quiet_gap = 1 << 62  # initiated - completed writes when none is under way (see _write_counters)
+        self._csn_readable = True  # until the suffix shows no contextCSN (no syncprov)
+        self._sid = ""  # serverID of the server our writes reach, learnt from a written entry
 
     @property
     def base_dn(self) -> str:
@@ -302,21 +314,68 @@ class DirectoryClient:
         They move with every add, delete, modify, rename and extended operation a client makes,
         but not when ppolicy records a failed bind (an internal write), unlike contextCSN.
         """
-        if not self._monitor_readable:
-            return ""
+        counters, _ = self._write_counters()
+        return " ".join(f"cn={name}={count}" for name, count in sorted(counters.items()))
 
-        def run(connection: Connection) -> str:
+    def _write_counters(self) -> tuple[dict[str, int], bool]:
+        """slapd's completed Add, Delete, Modify, Modrdn and Extended operations ({} where unreadable),
+        and whether none is under way (slapd counts a write as completed only after answering it)."""
+        if not self._monitor_readable:
+            return {}, True
+
+        def run(connection: Connection) -> tuple[dict[str, int], bool]:
             connection.search(MONITOR_OPERATIONS, WRITE_COUNTERS, search_scope=LEVEL,
-                              attributes=["monitorOpCompleted"])
+                              attributes=["monitorOpCompleted", "monitorOpInitiated"])
             if connection.result["result"] in (32, 50):  # no monitor database, or not for us
                 self._monitor_readable = False
-                return ""
+                return {}, True
             if connection.result["result"] != 0:
                 raise error_for_result(connection.result, MONITOR_OPERATIONS)
-            counters = {item["dn"].split(",")[0]: item["raw_attributes"]["monitorOpCompleted"][0].decode()
-                        for item in connection.response or [] if item.get("type") == "searchResEntry"}
-            return " ".join(f"{name}={count}" for name, count in sorted(counters.items()))
+            return self._counted([item for item in connection.response or [] if item.get("type") == "searchResEntry"])
         return self._run(run, retry=True)
+
+    def _context_csns(self) -> dict[str, str]:
+        """The suffix's contextCSN values by serverID (syncprov keeps them); {} where there is none."""
+        if not self._csn_readable:
+            return {}
+        entry = self.get(self.base_dn, ["contextCSN"])
+        values = entry.texts("contextCSN") if entry else []
+        self._csn_readable = entry is None or bool(values)
+        return {_csn_sid(value): value for value in values}
+
+    def _learn_sid(self, dn: str) -> None:
+        """The serverID of the server our writes go to: the one in the entryCSN of one we wrote."""
+        entry = self.get(dn, ["entryCSN"]) if self._csn_readable and dn else None
+        if entry is not None and entry.text("entryCSN"):
+            self._sid = _csn_sid(entry.text("entryCSN"))
+
+    def _counted(self, entries: list[dict[str, Any]]) -> tuple[dict[str, int], bool]:
+        """Completed writes by operation, and whether none is under way."""
+        completed = {entry["dn"].split(",")[0][3:]: int(entry["raw_attributes"]["monitorOpCompleted"][0])
+                     for entry in entries}
+        gap = sum(int(entry["raw_attributes"]["monitorOpInitiated"][0]) for entry in entries) - sum(completed.values())
+        # Quiet is the least gap seen, not 0: slapd folds an exiting thread's completed counts into
+        # the initiated ones (connection.c, conn_counter_destroy), which leaves a lasting offset.
+        self._quiet_gap = min(self._quiet_gap, gap)
+        return completed, gap <= self._quiet_gap
+
+    def _stamp(self) -> Stamp | None:
+        """slapd's write counts with our own writes, read while no write is under way; None: no counts.
+
+        A write answered but not yet counted (ours or anyone's) is waited for, a few milliseconds at
+        most; a stamp read while writes go on is one no kept list matches (it is sorted again).
+        """
+        for _ in range(STAMP_TRIES):
+            with self._own.lock:
+                counters, settled = self._write_counters()
+                stamp = Stamp(counters, self._own.snapshot(), self._context_csns(), self._sid)
+            if not stamp.server:
+                return None
+            if settled and not self._views.pending(stamp):
+                return stamp
+            time.sleep(STAMP_RETRY_SECONDS)
+        self._quiet_gap = 1 << 62  # a gap that lasts is the new quiet one (next read)
+        return Stamp({**stamp.server, UNSETTLED: 1}, stamp.own)
 
     def window(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
                attributes: Sequence[str] = ("*",)) -> tuple[list[Entry], int]:
@@ -326,40 +385,69 @@ class DirectoryClient:
         Only the page travels. The server keeps the sorted list between calls (sorted_views.py):
         the next page of an unchanged directory is read from it instead of sorting again.
         """
-        stamp = self.change_stamp() if self._views.capacity else ""
-        if not stamp:
+        stamp = self._stamp() if self._views.capacity else None
+        if stamp is None:
             return self._fresh_window(base, search_filter, sort_keys, offset, count, attributes, keep=None)
         key = (base, search_filter, tuple(sort_keys))
         with self._views.borrow(key, stamp) as view:
             if view is not None:
                 try:
-                    entries, response = self._vlv_page(view.connection, base, search_filter, sort_keys,
-                                                       offset, count, attributes, view.context)
-                    if response.context == view.context:
-                        return entries, response.total
-                except (ldap_errors.LDAPException, MailadminError):
-                    pass  # the server lost the list (restart, idle timeout): sort again below
+                    return kept_pages.read_page(self._reader, view, offset, count, attributes)
+                except (ldap_errors.LDAPException, MailadminError, kept_pages.LostList, Unordered):
+                    pass  # the server lost the list (restart, idle timeout), or the patch does not add up
                 self._views.discard(key, view)
         return self._fresh_window(base, search_filter, sort_keys, offset, count, attributes, keep=(key, stamp))
 
+    def _view_window(self, view: KeptView, offset: int, count: int, attributes: Sequence[str]) -> list[Entry]:
+        """Nodes [offset, offset+count) of a kept list, read back by DN (a deleted entry leaves a hole)."""
+        query: kept_pages.Query = view.query
+        for attempt in range(BUSY_TRIES):
+            try:
+                entries, response = self._vlv_page(view.connection, query.base, query.search_filter,
+                                                   query.sort_keys, offset, count, attributes, view.context)
+                break
+            except DirectoryUnavailable:
+                # sssvlv marks a list free again only after sending its answer: a request that
+                # follows at once may find it still "in progress" (busy).
+                if attempt == BUSY_TRIES - 1:
+                    raise
+                time.sleep(STAMP_RETRY_SECONDS)
+        if response.context != view.context or response.total != view.total:
+            raise kept_pages.LostList(query.base)
+        return entries
+
+    def _lookup(self, dn: str, search_filter: str, attributes: Sequence[str]) -> Entry | None:
+        found = self.search(dn, search_filter, scope="base", attributes=attributes)
+        return found[0] if found else None
+
     def _fresh_window(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
-                      attributes: Sequence[str], keep: tuple[Any, str] | None) -> tuple[list[Entry], int]:
+                      attributes: Sequence[str], keep: tuple[Any, Stamp] | None) -> tuple[list[Entry], int]:
         # A connection of its own: sssvlv holds a VLV result until its connection closes.
         connection = self._open()
+        self.sorts += 1
         kept = False
         try:
             entries, response = self._vlv_page(connection, base, search_filter, sort_keys, offset, count,
                                                attributes, b"")
             # An empty result is freed by slapd at once: its context leads nowhere.
             if keep is not None and response.context and response.total:
-                self._views.keep(keep[0], connection, response.context, keep[1])
-                kept = True
+                kept = self._keep(keep, connection, response, kept_pages.Query(base, search_filter, tuple(sort_keys)))
             return entries, response.total
         except OUTAGES as exc:
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             if not kept:
                 _quietly_unbind(connection)
+
+    def _keep(self, keep: tuple[Any, Stamp], connection: Connection, response: VlvResponse,
+              query: kept_pages.Query) -> bool:
+        """Hold the list unless an own write came between its stamp and its sort (it would miss it)."""
+        key, stamp = keep
+        with self._own.lock:
+            if self._own.snapshot() != stamp.own:
+                return False
+            self._views.keep(key, KeptView(connection, response.context, stamp, 0.0, response.total, query))
+        return True
 
     def _vlv_page(self, connection: Connection, base: str, search_filter: str, sort_keys: Sequence[str],
                   offset: int, count: int, attributes: Sequence[str],
@@ -385,20 +473,38 @@ class DirectoryClient:
 
     def add(self, dn: str, attributes: Mapping[str, Values]) -> None:
         """Create an entry; refusals become Conflict, InvalidInput, PermissionDenied…"""
-        self._write(lambda c: c.add(dn, attributes=_clean(attributes)), dn)
+        self._own_write("Add", dn, lambda c: c.add(dn, attributes=_clean(attributes)))
 
     def modify(self, dn: str, changes: Changes, *, relax: bool = False) -> None:
         """Change attributes: {name: ("replace"|"add"|"delete", values)}; `relax`: operational ones too."""
         controls = [(RELAX_RULES_OID, True, None)] if relax else None
-        self._write(lambda c: c.modify(dn, _changes(changes), controls=controls), dn)
+        self._own_write("Modify", dn, lambda c: c.modify(dn, _changes(changes), controls=controls))
 
     def delete(self, dn: str) -> None:
         """Remove a leaf entry."""
-        self._write(lambda c: c.delete(dn), dn)
+        self._own_write("Delete", dn, lambda c: c.delete(dn))
 
     def move(self, dn: str, new_rdn: str, new_parent: str | None = None) -> None:
         """Rename an entry and/or move it (with its subtree) below another parent."""
-        self._write(lambda c: c.modify_dn(dn, new_rdn, delete_old_dn=True, new_superior=new_parent), dn)
+        new_dn = f"{new_rdn},{new_parent or dn.split(',', 1)[1]}"
+        self._own_write("Modrdn", dn, lambda c: c.modify_dn(dn, new_rdn, delete_old_dn=True, new_superior=new_parent),
+                        new_dn)
+
+    def _own_write(self, kind: str, dn: str, operation: Callable[[Connection], Any], new_dn: str = "") -> None:
+        """A write of one entry that the kept sorted lists take in (kept_pages.py) instead of sorting again."""
+        with self._own.lock:
+            if kind != "Add" and len(self._views):
+                kept_pages.before_write(self._views, self._reader, dn, renames=kind == "Modrdn")
+            try:
+                self._write(operation, dn)
+            except DirectoryUnavailable:
+                self._views.close()  # applied or not: nobody can tell
+                raise
+            finally:
+                self._own.counted(kind)  # slapd counts refusals too
+                kept_pages.after_write(self._views, dn, new_dn)
+            if kind != "Delete" and not self._sid:
+                self._learn_sid(new_dn or dn)
 
     def _write(self, operation: Callable[[Connection], Any], dn: str) -> None:
         def run(connection: Connection) -> None:
@@ -747,6 +853,12 @@ def bindable(password: str) -> bool:
     except ldap_errors.LDAPSASLPrepError:
         return False
     return True
+
+
+def _csn_sid(csn: str) -> str:
+    """The serverID part of a CSN (YYYYmmddHHMMSS.uuuuuuZ#count#sid#mod)."""
+    parts = csn.split("#")
+    return parts[2] if len(parts) > 2 else ""
 
 
 def _reason(exc: Exception) -> str:
