@@ -96,7 +96,7 @@ def mailserver_directory(settings: Settings) -> DirectoryConfig:
     """How the mail servers reach the directory: same servers, read-only account."""
     ldap = settings.ldap
     bind_dn, password_file = mailserver_bind(settings)
-    uris = (PrivateSlapd(settings).uri,) if settings.embedded_directory else ldap.uris
+    uris = PrivateSlapd(settings).client_uris if settings.embedded_directory else ldap.uris
     if settings.embedded_directory:
         password = read_or_create_secret(password_file)
     else:
