@@ -27,6 +27,9 @@ from mailadmin.settings import Settings
 from mailadmin.slapd_peers import CHECKPOINT, SESSION_LOG, Replication, check_server_id, peers_of
 
 MAP_SIZE = 8 * 1024**3
+# Made lazily by the web app (session cookies) and the second factor (TOTP secrets); with peers, at the
+# first peer's start: a session signed, or a secret sealed, on one host must be read on the others.
+SHARED_KEYS = ("web-session.key", "second-factor.key")
 # slapd processes this interpreter started, kept so they can be reaped by wait() on stop.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -172,6 +175,7 @@ class PrivateSlapd:
         self._wait_until_ready(process)
         if self.settings.slapd.peers and not joining:
             self._ensure_replicator()
+            self._create_shared_keys()
         return self.status()
 
     def stop(self, timeout: float = 10.0) -> bool:
@@ -370,6 +374,11 @@ class PrivateSlapd:
             ensure_replicator(client, read_or_create_secret(self.paths.replicator_password))
         finally:
             client.close()
+
+    def _create_shared_keys(self) -> None:
+        """Keys every peer's web processes must share, made now so that copying secrets/ carries them."""
+        for name in SHARED_KEYS:
+            read_or_create_secret(self.paths.secrets / name, 32)
 
     def peer_status(self) -> list[PeerState]:
         """Each peer: reachable, its contextCSN and how far it is behind this server."""

@@ -437,6 +437,10 @@ class DirectoryClient:
         it was, and counts as success.
         """
         def run(connection: Connection, repeat: bool) -> None:
+            # A kept connection's server may have hung since its last answer: a write sent to it
+            # would wait in its queue and be applied when it wakes up, after its repeat on the next
+            # server (measured: the stale add then won over later changes). Ask first: one round trip.
+            connection.extend.standard.who_am_i()
             operation(connection)
             code = connection.result["result"]
             if code != 0 and not (repeat and code in applied):

@@ -65,23 +65,28 @@ class Failover:
 
     def ordered(self) -> list[Server]:
         """Healthy servers in configured order, then those passed over; probes those due."""
+        down = self.probe_due()
+        healthy = [server for server in self._servers if server_uri(server) not in down]
+        return healthy + sorted((s for s in self._servers if server_uri(s) in down),
+                                key=lambda s: down[server_uri(s)])
+
+    def probe_due(self) -> dict[str, float]:
+        """Start a background probe of every passed-over server whose time has come; the passed-over ones."""
         with _HEALTH.lock:
             down = dict(_HEALTH.down)
         for server in self._servers:
             if down.get(server_uri(server), float("inf")) <= time.monotonic():
                 _probe_later(server)
-        healthy = [server for server in self._servers if server_uri(server) not in down]
-        return healthy + sorted((s for s in self._servers if server_uri(s) in down),
-                                key=lambda s: down[server_uri(s)])
+        return down
 
     @property
     def attempts(self) -> int:
         """How many servers a request may try."""
         return max(len(self._servers), 1)
 
-    @staticmethod
-    def usable(connection: Connection) -> bool:
+    def usable(self, connection: Connection) -> bool:
         """Whether a kept connection's server is not passed over (else it is dropped, not used)."""
+        self.probe_due()
         server = getattr(connection, "server", None)
         return not (isinstance(server, Server) and passed_over(server_uri(server)))
 

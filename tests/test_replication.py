@@ -1,0 +1,376 @@
+"""Two replicated private peers (multi-provider syncrepl): propagation, kill -9, SIGSTOP, catching up.
+
+One pair of real slapd peers for the module, A (serverID 1, units loaded) and B (serverID 2,
+joined with A's secrets, the tree received by replication). Every client lists A first, then B.
+Times are printed (pytest -s), never asserted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from mailadmin import create_app
+from mailadmin import slapd as slapd_module
+from mailadmin.directory.client import DirectoryClient, DirectoryConfig
+from mailadmin.directory.failover import passed_over
+from mailadmin.directory.replication import read_context_csn
+from mailadmin.model import Role
+from mailadmin.services.mailboxes import NewMailbox
+from tests.conftest import (
+    RunningDirectory,
+    child_environ,
+    eventually,
+    free_port,
+    mailadmin_process,
+    make_agency,
+    make_settings,
+)
+from tests.importer.helpers import csv_file
+from tests.web.conftest import PASSWORD, login
+
+pytestmark = pytest.mark.slow
+RECEIVE_TIMEOUT = 2  # ldap.receive_timeout of every client here: the hung-server detection time
+Pair = tuple[RunningDirectory, RunningDirectory]
+
+
+def peer_settings(root: Path, name: str, port: int, server_id: int, uris: str) -> dict[str, str]:
+    """MAILADMIN_* variables of one peer."""
+    return {"MAILADMIN_STATE_DIR": str(root / name), "MAILADMIN_SLAPD_PORT": str(port),
+            "MAILADMIN_SLAPD_PEERS": uris, "MAILADMIN_SLAPD_SERVER_ID": str(server_id),
+            "MAILADMIN_LDAP_RECEIVE_TIMEOUT": str(RECEIVE_TIMEOUT), "MAILADMIN_LDAP_CONNECT_TIMEOUT": "1"}
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    """A with the unit tree; B joined by copying A's secrets before its first start."""
+    root = tmp_path_factory.mktemp("peers")
+    ports = free_port(), free_port()
+    uris = ",".join(f"ldap://127.0.0.1:{port}" for port in ports)
+    first = RunningDirectory(make_settings(root / "a", **peer_settings(root, "a", ports[0], 1, uris)))
+    shutil.copytree(root / "a" / "secrets", root / "b" / "secrets")
+    started = time.monotonic()
+    second = RunningDirectory(make_settings(root / "b", **peer_settings(root, "b", ports[1], 2, uris)),
+                              load_units=False)
+    eventually(lambda: assert_caught_up(first, second), seconds=60)
+    print(f"\nB joined and received {tree_digest(second)[0]} entries in {time.monotonic() - started:.2f} s")
+    yield first, second
+    for peer in (second, first):
+        peer.stop()
+
+
+@pytest.fixture(autouse=True)
+def both_running(pair: Pair) -> Iterator[None]:
+    """Every test starts and ends with both peers up and equal."""
+    yield
+    for peer in pair:
+        if peer.slapd.running_pid() is None:
+            peer.slapd.start()
+    eventually(lambda: assert_caught_up(*pair), seconds=60)
+
+
+def only(peer: RunningDirectory) -> DirectoryClient:
+    """A client of this one server (no failover): to look at what it holds."""
+    config = peer.services.client.config
+    return DirectoryClient(DirectoryConfig((peer.slapd.uri,), config.base_dn, config.bind_dn, config.password,
+                                           kept_lists=0))
+
+
+def tree_digest(peer: RunningDirectory) -> tuple[int, str]:
+    """Entry count and a SHA-256 of every entry's DN and user attributes, as this server holds them."""
+    client = only(peer)
+    try:
+        entries = client.search(client.base_dn, "(objectClass=*)")
+    finally:
+        client.close()
+    lines = sorted(f"{entry.dn.lower()}|{name}|{value!r}" for entry in entries
+                   for name, values in entry.attributes.items() for value in sorted(values))
+    return len(entries), hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def context_csn(peer: RunningDirectory) -> tuple[str, ...] | None:
+    config = peer.services.client.config
+    return read_context_csn(peer.slapd.uri, config.bind_dn, config.password, config.base_dn)
+
+
+def assert_caught_up(first: RunningDirectory, second: RunningDirectory) -> None:
+    """contextCSN, entry count and the data tree's checksum equal on both peers."""
+    assert context_csn(first) == context_csn(second) is not None
+    assert tree_digest(first) == tree_digest(second)
+
+
+def count(peer: RunningDirectory, search_filter: str) -> int:
+    client = only(peer)
+    try:
+        return client.count(client.base_dn, search_filter)
+    finally:
+        client.close()
+
+
+def kill(peer: RunningDirectory) -> None:
+    """kill -9 the peer's slapd (our child: reaped here)."""
+    pid = peer.slapd.running_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    child = slapd_module._CHILDREN.pop(pid, None)
+    if child is not None:
+        child.wait()
+    else:
+        os.waitpid(pid, 0)
+
+
+def answered_again(peer: RunningDirectory) -> None:
+    """Until no client of this process passes the peer over (failover.py probes it in the background)."""
+    def check() -> None:
+        peer.services.client.whoami_server()  # asks for the server order: starts the probe when due
+        assert not passed_over(peer.slapd.uri)
+    eventually(check, seconds=30)
+
+
+@contextmanager
+def hung(peer: RunningDirectory) -> Iterator[None]:
+    """The peer's slapd SIGSTOPped: it accepts connections and answers nothing, until SIGCONT."""
+    pid = peer.slapd.running_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def new_mailbox(peer: RunningDirectory, unit_code: str, number: int) -> str:
+    """A mailbox created through the mailbox service of `peer`'s state folder (A first, then B)."""
+    created = peer.services.mailboxes.add(NewMailbox(full_name=f"Lê Thị {NAMES[number % len(NAMES)]}",
+                                                     unit_code=unit_code, hr_id=f"REP-{unit_code}-{number}"))
+    return created.mailbox.uid
+
+
+NAMES = ["An", "Bình", "Cúc", "Dung", "Giang", "Hà", "Hương", "Lan", "Mai", "Nga", "Oanh", "Phương"]
+
+
+def test_a_write_on_one_peer_is_read_on_the_other(pair: Pair) -> None:
+    first, second = pair
+    for writer, reader in ((first, second), (second, first)):
+        client = only(writer)
+        dn = f"ou=propagation-{writer.settings.slapd.server_id},{client.base_dn}"
+        started = time.monotonic()
+        client.add(dn, {"objectClass": ["organizationalUnit"], "ou": [dn.split(",")[0][3:]]})
+        client.close()
+        eventually(lambda dn=dn, reader=reader: _present(reader, dn), seconds=10)
+        print(f"\nwrite on serverID {writer.settings.slapd.server_id} read on the other after "
+              f"{(time.monotonic() - started) * 1000:.1f} ms")
+
+
+def _present(peer: RunningDirectory, dn: str) -> None:
+    client = only(peer)
+    try:
+        assert client.get(dn, ["1.1"]) is not None
+    finally:
+        client.close()
+
+
+def test_b_joined_without_seeding_its_own_tree(pair: Pair) -> None:
+    first, second = pair
+    assert count(second, "(objectClass=maUnit)") == count(first, "(objectClass=maUnit)") > 100
+    assert count(second, "(cn=mailadmin)") == 1  # one service account: B did not load a skeleton of its own
+
+
+def test_a_hung_peer_is_passed_over_for_reads_and_writes(pair: Pair) -> None:
+    first, second = pair
+    answered_again(first)
+    unit = make_agency(first.services, "RH", "Đơn vị treo")
+    eventually(lambda: _present(second, f"ou={unit.code},ou=54,{first.services.client.base_dn}"))
+    client = first.services.client
+    before = [new_mailbox(first, unit.code, n) for n in range(3)]
+    with hung(first):
+        started = time.monotonic()
+        server = client.whoami_server()  # the pooled connection to A times out, the read goes to B
+        read_seconds = time.monotonic() - started
+        started = time.monotonic()
+        during = [new_mailbox(first, unit.code, n) for n in range(3, 6)]
+        write_seconds = time.monotonic() - started
+        assert server == f"127.0.0.1:{second.settings.slapd.port}"
+        assert passed_over(first.slapd.uri)
+    print(f"\nSIGSTOP A (receive_timeout {RECEIVE_TIMEOUT} s): first read done on B after {read_seconds:.2f} s, "
+          f"3 mailbox creations after {write_seconds:.2f} s")
+    eventually(lambda: assert_caught_up(first, second), seconds=30)
+    for peer in pair:
+        assert count(peer, f"(&(objectClass=maMailbox)(employeeNumber=REP-{unit.code}-*))") == 6
+    assert len(set(before + during)) == 6
+
+
+def test_a_write_sent_to_a_hung_peer_is_repeated_on_b_and_never_doubled(pair: Pair) -> None:
+    """A kept connection to A is asked before the write is sent: nothing waits in hung A to be applied late."""
+    first, second = pair
+    answered_again(first)
+    client = DirectoryClient(first.services.client.config)  # A first, then B
+    assert client.whoami_server() == f"127.0.0.1:{first.settings.slapd.port}"  # a pooled connection to A
+    dn = f"ou=stale-add,{client.base_dn}"
+    with hung(first):
+        started = time.monotonic()
+        client.add(dn, {"objectClass": ["organizationalUnit"], "ou": ["stale-add"], "description": ["một lần"]})
+        seconds = time.monotonic() - started
+        client.modify(dn, {"description": ("replace", ["hai lần"])})
+        assert client.whoami_server() == f"127.0.0.1:{second.settings.slapd.port}"
+    client.close()
+    print(f"\nadd meeting SIGSTOPped A done on B after {seconds:.2f} s")
+    eventually(lambda: assert_caught_up(first, second), seconds=30)
+    for peer in pair:
+        reader = only(peer)
+        try:
+            entries = reader.search(client.base_dn, "(ou=stale-add)", attributes=["description"])
+        finally:
+            reader.close()
+        assert [entry.texts("description") for entry in entries] == [["hai lần"]]
+
+
+def test_the_dashboard_answers_from_b_while_a_is_hung(pair: Pair) -> None:
+    first, second = pair
+    answered_again(first)  # measure a first meeting with the hung server
+    app = create_app({"TESTING": True}, settings=first.settings)
+    try:
+        services = app.extensions["mailadmin"]
+        unit = make_agency(first.services, "RW", "Đơn vị web")
+        uid = first.services.mailboxes.add(NewMailbox(full_name="Phạm Quản Trị", unit_code=unit.code,
+                                                      password=PASSWORD)).mailbox.uid
+        dn = first.services.mailboxes.store.find_entry(uid).dn
+        first.services.mailboxes.store.clear_password_reset(dn)
+        first.services.roles.set(dn, frozenset({Role.SUPERADMIN}), ())
+        web = app.test_client()
+        assert login(web, uid).status_code == 302
+        assert web.get("/").status_code == 200
+        with hung(first):
+            started = time.monotonic()
+            response = web.get("/")
+            seconds = time.monotonic() - started
+            assert response.status_code == 200
+            assert services.client.whoami_server() == f"127.0.0.1:{second.settings.slapd.port}"
+        print(f"\ndashboard with A SIGSTOPped: 200 from B in {seconds:.2f} s (receive_timeout {RECEIVE_TIMEOUT} s)")
+    finally:
+        app.extensions["mailadmin"].close()
+
+
+def test_kill_9_during_web_edits_the_edits_complete_on_b(pair: Pair) -> None:
+    first, second = pair
+    unit = make_agency(first.services, "RK", "Đơn vị giết")
+    created: list[str] = []
+    errors: list[Exception] = []
+
+    def edit() -> None:
+        for number in range(40):
+            try:
+                uid = new_mailbox(first, unit.code, number)
+                store = first.services.mailboxes.store
+                store.client.modify(store.find_entry(uid).dn, {"title": ("replace", [f"Chuyên viên {number}"])})
+                created.append(uid)
+            except Exception as exc:  # every error is a failure of this test
+                errors.append(exc)
+    worker = threading.Thread(target=edit)
+    worker.start()
+    eventually(lambda: _at_least(created, 10), seconds=60)
+    kill(first)
+    worker.join(timeout=120)
+    assert not errors and len(created) == 40
+    assert count(second, f"(&(objectClass=maMailbox)(employeeNumber=REP-{unit.code}-*)(title=*))") == 40
+    started = time.monotonic()
+    first.slapd.start()
+    eventually(lambda: assert_caught_up(first, second), seconds=60)
+    print(f"\nkill -9 A after {len(created)} edits: all 40 done on B; A caught up "
+          f"{time.monotonic() - started:.2f} s after its restart")
+    assert count(first, f"(&(objectClass=maMailbox)(employeeNumber=REP-{unit.code}-*))") == 40
+
+
+def _at_least(items: list[str], number: int) -> None:
+    assert len(items) >= number
+
+
+def test_kill_9_during_an_import_the_import_completes_on_b(pair: Pair, tmp_path: Path) -> None:
+    first, second = pair
+    rows = 800
+    source = tmp_path / "staff.csv"
+    source.write_bytes(csv_file([[f"RIMP-{n}", f"Hồ Văn {NAMES[n % len(NAMES)]}", "SYT", "Văn thư"]
+                                 for n in range(rows)]))
+    environ = child_environ(first, imports_batch_size="50")
+    environ.update(peer_settings(first.settings.state_dir.parent, "a", first.settings.slapd.port, 1,
+                                 ",".join(first.settings.slapd.peers)))
+    jobs = first.services.imports.jobs_dir
+    with mailadmin_process("import", str(source), environ=environ) as process:
+        eventually(lambda: _journal_started(jobs), seconds=120)
+        kill(first)
+        stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert count(second, "(employeeNumber=RIMP-*)") == rows
+    first.slapd.start()
+    eventually(lambda: assert_caught_up(first, second), seconds=60)
+    for peer in pair:
+        assert count(peer, "(employeeNumber=RIMP-*)") == rows
+
+
+def _journal_started(jobs: Path) -> None:
+    assert jobs.exists() and any((folder / "done.log").exists() and (folder / "done.log").stat().st_size
+                                 for folder in jobs.iterdir())
+
+
+def test_a_session_ended_on_a_is_refused_by_a_web_process_on_b(pair: Pair) -> None:
+    first, second = pair
+    apps: list[Flask] = [create_app({"TESTING": True}, settings=peer.settings) for peer in pair]
+    try:
+        unit = make_agency(first.services, "RS", "Đơn vị phiên")
+        uid = first.services.mailboxes.add(NewMailbox(full_name="Võ Kiểm Soát", unit_code=unit.code,
+                                                      password=PASSWORD)).mailbox.uid
+        dn = first.services.mailboxes.store.find_entry(uid).dn
+        first.services.mailboxes.store.clear_password_reset(dn)
+        first.services.roles.set(dn, frozenset({Role.AUDITOR}), ())
+        eventually(lambda: _present(second, dn))
+        on_a, on_b = (app.test_client() for app in apps)
+        assert login(on_a, uid).status_code == 302
+        cookie = on_a.get_cookie("session")
+        assert cookie is not None
+        on_b.set_cookie("session", cookie.value)
+        assert on_b.get("/").status_code == 200  # B's web process accepts A's session
+        first.services.mailboxes.end_sessions(uid)  # logout everywhere, written on A
+        eventually(lambda: _signed_out(on_b), seconds=10)
+    finally:
+        for app in apps:
+            app.extensions["mailadmin"].close()
+
+
+def _signed_out(web: object) -> None:
+    response = web.get("/")  # type: ignore[attr-defined]
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_lockout_on_a_holds_on_b(pair: Pair) -> None:
+    first, second = pair
+    unit = make_agency(first.services, "RL", "Đơn vị khóa")
+    uid = first.services.mailboxes.add(NewMailbox(full_name="Đỗ Thị Khóa", unit_code=unit.code,
+                                                  password=PASSWORD)).mailbox.uid
+    dn = first.services.mailboxes.store.find_entry(uid).dn
+    client = only(first)
+    try:
+        for _ in range(first.settings.passwords.max_failures):
+            assert not client.check_password(dn, "Sai-mat-khau-Song-Cau-2026")
+    finally:
+        client.close()
+    eventually(lambda: _locked(second, dn), seconds=10)
+
+
+def _locked(peer: RunningDirectory, dn: str) -> None:
+    client = only(peer)
+    try:
+        entry = client.get(dn, ["pwdAccountLockedTime"])
+        assert entry is not None and entry.texts("pwdAccountLockedTime")
+    finally:
+        client.close()
