@@ -413,7 +413,7 @@ class DirectoryClient:
 
     def add(self, dn: str, attributes: Mapping[str, Values]) -> None:
         """Create an entry; refusals become Conflict, InvalidInput, PermissionDenied…"""
-        self._write(lambda c: c.add(dn, attributes=_clean(attributes)), dn, ALREADY_ADDED)
+        self._write(lambda c: c.add(dn, attributes=_clean(attributes)), dn, ALREADY_ADDED, done=_exists(dn))
 
     def modify(self, dn: str, changes: Changes, *, relax: bool = False) -> None:
         """Change attributes: {name: ("replace"|"add"|"delete", values)}; `relax`: operational ones too."""
@@ -429,18 +429,22 @@ class DirectoryClient:
         self._write(lambda c: c.modify_dn(dn, new_rdn, delete_old_dn=True, new_superior=new_parent), dn,
                     ALREADY_GONE)
 
-    def _write(self, operation: Callable[[Connection], Any], dn: str, applied: frozenset[int]) -> None:
+    def _write(self, operation: Callable[[Connection], Any], dn: str, applied: frozenset[int],
+               done: Callable[[Connection], bool] | None = None) -> None:
         """One write; after a lost, hung or busy server it is sent once more to the next server.
 
         The first attempt may have been applied (and replicated) before the answer was lost: on the
         repeat, a result in `applied` (entry exists, value already there or gone, entry gone) means
-        it was, and counts as success.
+        it was, and counts as success; `done` is asked first (an add: the entry is there; the unique
+        overlay would otherwise answer the repeat with a constraint violation, not "already exists").
         """
         def run(connection: Connection, repeat: bool) -> None:
             # A kept connection's server may have hung since its last answer: a write sent to it
             # would wait in its queue and be applied when it wakes up, after its repeat on the next
             # server (measured: the stale add then won over later changes). Ask first: one round trip.
             connection.extend.standard.who_am_i()
+            if repeat and done is not None and done(connection):
+                return
             operation(connection)
             code = connection.result["result"]
             if code != 0 and not (repeat and code in applied):
@@ -717,6 +721,14 @@ def bindable(password: str) -> bool:
     except ldap_errors.LDAPSASLPrepError:
         return False
     return True
+
+
+def _exists(dn: str) -> Callable[[Connection], bool]:
+    """A check that an entry is there (read on the connection given)."""
+    def check(connection: Connection) -> bool:
+        connection.search(dn, "(objectClass=*)", search_scope=BASE, attributes=["1.1"])
+        return bool(connection.result["result"] == 0)
+    return check
 
 
 def as_unavailable(exc: Exception, uris: Sequence[str]) -> DirectoryUnavailable:
