@@ -27,10 +27,12 @@ from mailadmin import create_app
 from mailadmin import slapd as slapd_module
 from mailadmin.directory.client import DirectoryClient, DirectoryConfig
 from mailadmin.directory.failover import passed_over
-from mailadmin.directory.replication import read_context_csn
+from mailadmin.directory.replication import read_context_csn, replicator_dn
 from mailadmin.model import Role
 from mailadmin.services.auth import per_login_limit
 from mailadmin.services.mailboxes import NewMailbox
+from mailadmin.slapd import PrivateSlapd
+from mailadmin.slapd_peers import Replication, cn_config_ldif, peers_of
 from mailadmin.smtp.config import smtp_config
 from tests.conftest import (
     RunningDirectory,
@@ -86,14 +88,19 @@ def both_running(pair: Pair) -> Iterator[None]:
 
 def only(peer: RunningDirectory) -> DirectoryClient:
     """A client of this one server (no failover): to look at what it holds."""
-    config = peer.services.client.config
-    return DirectoryClient(DirectoryConfig((peer.slapd.uri,), config.base_dn, config.bind_dn, config.password,
-                                           kept_lists=0))
+    return client_at(peer.slapd.uri, peer.services.client.config)
+
+
+def client_at(uri: str, config: DirectoryConfig) -> DirectoryClient:
+    return DirectoryClient(DirectoryConfig((uri,), config.base_dn, config.bind_dn, config.password, kept_lists=0))
 
 
 def tree_digest(peer: RunningDirectory) -> tuple[int, str]:
     """Entry count and a SHA-256 of every entry's DN and user attributes, as this server holds them."""
-    client = only(peer)
+    return digest_of(only(peer))
+
+
+def digest_of(client: DirectoryClient) -> tuple[int, str]:
     try:
         entries = client.search(client.base_dn, "(objectClass=*)")
     finally:
@@ -459,3 +466,50 @@ def test_a_sorted_list_kept_on_b_shows_a_mailbox_created_on_a(pair: Pair) -> Non
 def _listed(client: DirectoryClient, base: str, number: int) -> None:
     _, total = client.window(base, "(objectClass=maMailbox)", ["uid"], 0, 10, ["uid"])
     assert total == number
+
+
+def test_the_cn_config_ldif_makes_an_existing_server_a_peer_that_receives_the_tree(pair: Pair,
+                                                                                    tmp_path: Path) -> None:
+    """A slapd run from cn=config (slapd.d, as Debian's is), turned into a peer of A by cn_config_ldif()."""
+    first, _ = pair
+    settings = make_settings(tmp_path / "c", MAILADMIN_SLAPD_PORT=str(free_port()))
+    shutil.copytree(first.settings.state_dir / "secrets", tmp_path / "c" / "secrets")
+    server = PrivateSlapd(settings)
+    config = server._write_config().replace("\ndatabase mdb\n", CONFIG_DATABASE + "\ndatabase mdb\n", 1)
+    server.paths.config.write_text(config)
+    slapd_d, empty = tmp_path / "c" / "slapd.d", tmp_path / "empty.ldif"
+    slapd_d.mkdir()
+    empty.write_text("")
+    for tool, args in (("slapadd", ["-l", str(empty)]), ("slaptest", ["-F", str(slapd_d)])):  # empty db, slapd.d
+        subprocess.run([f"/usr/sbin/{tool}", "-f", str(server.paths.config), *args], check=True, capture_output=True)
+    process = subprocess.Popen(["/usr/sbin/slapd", "-d", "0", "-F", str(slapd_d), "-h",
+                                f"{server.uri} {server.ldapi_uri}"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        eventually(lambda: _answers(server))
+        replication = Replication(3, peers_of(server.uri, [first.slapd.uri]), server.base_dn,
+                                  replicator_dn(server.base_dn),
+                                  (first.settings.state_dir / "secrets" / "ldap-replicator.password").read_text())
+        applied = subprocess.run(["ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", server.ldapi_uri],
+                                 input=cn_config_ldif(replication), text=True, capture_output=True, check=False)
+        assert applied.returncode == 0, applied.stderr
+        config = first.services.client.config
+        eventually(lambda: _same_tree(digest_of(client_at(server.uri, config)), first), seconds=60)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+CONFIG_DATABASE = '''
+database config
+rootdn "gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth"
+'''
+
+
+def _answers(server: PrivateSlapd) -> None:
+    assert subprocess.run(["ldapsearch", "-Q", "-Y", "EXTERNAL", "-H", server.ldapi_uri, "-b", "cn=config",
+                           "-s", "base", "1.1"], capture_output=True, check=False).returncode == 0
+
+
+def _same_tree(digest: tuple[int, str], other: RunningDirectory) -> None:
+    assert digest == tree_digest(other)
