@@ -203,7 +203,8 @@ class WebSession:
     def create(self) -> None:
         hr_id = f"LOADW-{self.number}-{self.created}"
         self.created += 1
-        name = f"Trương Văn {GIVEN[self.created % len(GIVEN)]}"
+        # A middle name per session: concurrent creates of one name would race for one address.
+        name = f"Trương {GIVEN[self.number % len(GIVEN)]} {GIVEN[self.created % len(GIVEN)]}"
         with self.run.lock:
             self.run.attempted.append(hr_id)
         ok = self.run.timed("api create", lambda: self.api("POST", "/mailboxes",
@@ -404,8 +405,8 @@ def arguments() -> argparse.Namespace:
 
 def main() -> None:
     args = arguments()
-    if not 1 <= args.sessions <= 32 or not 0 < args.auth_rate <= 50 or not 10 <= args.seconds <= 600:
-        raise SystemExit("bounded: 1-32 sessions, 0-50 AUTH/s, 10-600 s")
+    if not 1 <= args.sessions <= len(GIVEN) or not 0 < args.auth_rate <= 50 or not 10 <= args.seconds <= 600:
+        raise SystemExit(f"bounded: 1-{len(GIVEN)} sessions, 0-50 AUTH/s, 10-600 s")
     root = Path(tempfile.mkdtemp(prefix="mailadmin-load-"))
     processes: list[subprocess.Popen[str]] = []
     env_a: dict[str, str] = {}

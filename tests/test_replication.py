@@ -169,6 +169,16 @@ def new_mailbox(peer: RunningDirectory, unit_code: str, number: int) -> str:
     return created.mailbox.uid
 
 
+def role_holder(peer: RunningDirectory, name: str, unit_code: str, role: Role) -> tuple[str, str]:
+    """A mailbox with the web tests' password (no forced change) and a role: (uid, DN)."""
+    store = peer.services.mailboxes.store
+    uid = peer.services.mailboxes.add(NewMailbox(full_name=name, unit_code=unit_code, password=PASSWORD)).mailbox.uid
+    dn = store.find_entry(uid).dn
+    store.clear_password_reset(dn)
+    peer.services.roles.set(dn, frozenset({role}), ())
+    return uid, dn
+
+
 NAMES = ["An", "Bình", "Cúc", "Dung", "Giang", "Hà", "Hương", "Lan", "Mai", "Nga", "Oanh", "Phương"]
 
 
@@ -255,11 +265,7 @@ def test_the_dashboard_answers_from_b_while_a_is_hung(pair: Pair) -> None:
     try:
         services = app.extensions["mailadmin"]
         unit = make_agency(first.services, "RW", "Đơn vị web")
-        uid = first.services.mailboxes.add(NewMailbox(full_name="Phạm Quản Trị", unit_code=unit.code,
-                                                      password=PASSWORD)).mailbox.uid
-        dn = first.services.mailboxes.store.find_entry(uid).dn
-        first.services.mailboxes.store.clear_password_reset(dn)
-        first.services.roles.set(dn, frozenset({Role.SUPERADMIN}), ())
+        uid, _ = role_holder(first, "Phạm Quản Trị", unit.code, Role.SUPERADMIN)
         web = app.test_client()
         assert login(web, uid).status_code == 302
         assert web.get("/").status_code == 200
@@ -354,11 +360,7 @@ def test_a_session_ended_on_a_is_refused_by_a_web_process_on_b(pair: Pair) -> No
     apps: list[Flask] = [create_app({"TESTING": True}, settings=peer.settings) for peer in pair]
     try:
         unit = make_agency(first.services, "RS", "Đơn vị phiên")
-        uid = first.services.mailboxes.add(NewMailbox(full_name="Võ Kiểm Soát", unit_code=unit.code,
-                                                      password=PASSWORD)).mailbox.uid
-        dn = first.services.mailboxes.store.find_entry(uid).dn
-        first.services.mailboxes.store.clear_password_reset(dn)
-        first.services.roles.set(dn, frozenset({Role.AUDITOR}), ())
+        uid, dn = role_holder(first, "Võ Kiểm Soát", unit.code, Role.AUDITOR)
         eventually(lambda: _present(second, dn))
         on_a, on_b = (app.test_client() for app in apps)
         assert login(on_a, uid).status_code == 302

@@ -146,7 +146,12 @@ def answers(server: Server) -> bool:
     except (ldap_errors.LDAPException, OSError):
         return False
     finally:
-        try:
-            connection.unbind()
-        except (ldap_errors.LDAPException, OSError):
-            pass
+        close_quietly(connection)
+
+
+def close_quietly(connection: Connection) -> None:
+    """Unbind and close; a connection already broken is simply dropped."""
+    try:
+        connection.unbind()
+    except (ldap_errors.LDAPException, OSError):
+        pass

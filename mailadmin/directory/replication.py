@@ -14,8 +14,9 @@ from ldap3 import BASE, NONE, Connection, Server
 from ldap3.core import exceptions as ldap_errors
 
 from mailadmin.directory import dit
+from mailadmin.directory.accounts import ensure_account, system_account
 from mailadmin.directory.client import DirectoryClient
-from mailadmin.passwords import hash_generated
+from mailadmin.directory.failover import close_quietly
 
 REPLICATOR_CN = "replicator"
 
@@ -27,21 +28,13 @@ def replicator_dn(base_dn: str) -> str:
 
 def replicator_account(base_dn: str, password: str) -> tuple[str, dict[str, list[str]]]:
     """The replication account's entry (service password policy: never locked out)."""
-    return replicator_dn(base_dn), {
-        "objectClass": ["applicationProcess", "simpleSecurityObject"], "cn": [REPLICATOR_CN],
-        "description": ["multi-provider replication: reads every entry, writes nothing"],
-        "userPassword": [hash_generated(password)],
-        "pwdPolicySubentry": [dit.service_policy_dn(base_dn)],
-    }
+    return system_account(base_dn, REPLICATOR_CN, "multi-provider replication: reads every entry, writes nothing",
+                          password)
 
 
 def ensure_replicator(admin: DirectoryClient, password: str) -> bool:
     """Create the replication account in a directory made before it existed; True if created."""
-    dn, attributes = replicator_account(admin.base_dn, password)
-    if admin.get(dn, ["cn"]) is not None:
-        return False
-    admin.add(dn, attributes)
-    return True
+    return ensure_account(admin, replicator_account(admin.base_dn, password))
 
 
 @dataclass(frozen=True)
@@ -76,10 +69,7 @@ def read_context_csn(uri: str, bind_dn: str, password: str, base_dn: str,
     except (ldap_errors.LDAPException, OSError):
         return None
     finally:
-        try:
-            connection.unbind()
-        except (ldap_errors.LDAPException, OSError):
-            pass
+        close_quietly(connection)
 
 
 def csn_times(csns: tuple[str, ...]) -> dict[str, datetime]:
