@@ -342,17 +342,19 @@ def test_kill_9_during_an_import_the_import_completes_on_b(pair: Pair, tmp_path:
           f"{rows} on both after")
 
 
-def _rows(peer: RunningDirectory) -> list[Entry]:
+def _rows(peer: RunningDirectory, prefix: str = "RIMP") -> list[Entry]:
     client = only(peer)
     try:
-        return client.search(client.base_dn, "(employeeNumber=RIMP-*)", attributes=["employeeNumber"])
+        return client.search(client.base_dn, f"(employeeNumber={prefix}-*)", attributes=["employeeNumber"])
     finally:
         client.close()
 
 
-def _journal_started(jobs: Path) -> None:
+def _journal_started(jobs: Path, prefix: str = "RIMP") -> None:
+    """Until the job importing rows with this HR id prefix has journaled a write."""
     assert jobs.exists() and any((folder / "done.log").exists() and (folder / "done.log").stat().st_size
-                                 for folder in jobs.iterdir())
+                                 and prefix.encode() in (folder / "plan.jsonl").read_bytes()[:100000]
+                                 for folder in jobs.iterdir() if (folder / "plan.jsonl").exists())
 
 
 def test_a_session_ended_on_a_is_refused_by_a_web_process_on_b(pair: Pair) -> None:
@@ -533,3 +535,29 @@ def _same_tree(client: DirectoryClient, other: RunningDirectory) -> None:
     except PermissionDenied as exc:  # the service account has not arrived yet
         raise AssertionError(exc) from exc
     assert digest == tree_digest(other)
+
+
+def test_sigstop_during_an_import_the_import_completes_on_b_and_nothing_doubles(pair: Pair, tmp_path: Path) -> None:
+    first, second = pair
+    answered_again(first)
+    rows = 600
+    source = tmp_path / "staff.csv"
+    source.write_bytes(csv_file([[f"RSTOP-{n}", f"Tô Văn {NAMES[n % len(NAMES)]}", "SYT", "Văn thư"]
+                                 for n in range(rows)]))
+    environ = child_environ(first, imports_batch_size="50")
+    environ.update(peer_settings(first.settings.state_dir.parent, "a", first.settings.slapd.port, 1,
+                                 ",".join(first.settings.slapd.peers)))
+    jobs = first.services.imports.jobs_dir
+    with mailadmin_process("import", str(source), environ=environ) as process:
+        eventually(lambda: _journal_started(jobs, "RSTOP"), seconds=120)
+        with hung(first):
+            started = time.monotonic()
+            _, stderr = process.communicate(timeout=300)
+            seconds = time.monotonic() - started
+        assert process.returncode == 0, stderr
+    eventually(lambda: assert_caught_up(first, second), seconds=60)
+    for peer in pair:
+        assert len({entry.text("employeeNumber") for entry in _rows(peer, "RSTOP")}) == rows
+        assert count(peer, "(employeeNumber=RSTOP-*)") == rows
+    print(f"\nSIGSTOP A during an import of {rows} rows: finished on B {seconds:.2f} s after the stop; "
+          f"after SIGCONT {rows} rows on both, each once")

@@ -469,6 +469,7 @@ class DirectoryClient:
         holds back nobody else.
         """
         connection = self._open(ASYNC)
+        connection.response_wait = self.config.receive_timeout  # a hung server: failover.py, like single calls
         failures: list[BulkFailure] = []
         try:
             for batch in _chunks(entries, batch_size):
@@ -648,7 +649,7 @@ def _wait(connection: Connection, message_id: int) -> dict[str, Any]:
             waited += RESPONSE_POLL_SECONDS
             if connection.closed:
                 raise ldap_errors.LDAPSessionTerminatedByServerError("the server closed the connection") from None
-            if waited >= RESPONSE_WAIT_SECONDS:
+            if waited >= getattr(connection, "response_wait", RESPONSE_WAIT_SECONDS):
                 raise
 
 
