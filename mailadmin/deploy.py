@@ -12,17 +12,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from mailadmin.certs import load_trust_anchors
 from mailadmin.errors import InvalidInput
 from mailadmin.i18n import Text, t
 from mailadmin.resources import project_path
+from mailadmin.services.certificates import configured_crls, trust_anchors_path
 from mailadmin.settings import Settings
 from mailadmin.smtp.config import smtp_config
 
 KINDS = ("systemd", "nginx")
 PLACEHOLDER_CERT = "/etc/ssl/certs/mailadmin.pem"
 PLACEHOLDER_KEY = "/etc/ssl/private/mailadmin.key"
+CLIENT_CA_FILE = "mailadmin-client-ca.pem"  # the trust anchors, for certificate sign-in
+CLIENT_CRL_FILE = "mailadmin-client-crl.pem"  # certificates.crl_files, as PEM
+VERIFY_DEPTH = 3  # CA certificates above an official's: issuing CA, root, one more if a CA adds a level
 # Set by the state folder and config file lines themselves, or meaningful only to scripts/.
 OWN_VARIABLES = ("MAILADMIN_STATE_DIR", "MAILADMIN_CONFIG", "MAILADMIN_PYTHON")
 
@@ -40,6 +47,7 @@ class DeployOptions:
     listen_address: str = ""
     https_port: int = 443
     http_port: int = 80
+    files_dir: str = "/etc/nginx/sites-available"  # where nginx will read the files written beside the site
 
 
 @dataclass(frozen=True)
@@ -149,12 +157,30 @@ def _user_warnings(user: str, state_dir: Path) -> list[Text]:
 
 
 def _nginx(settings: Settings, options: DeployOptions) -> Rendered:
+    client_files = _client_files(settings) if settings.auth.certificate_sign_in else {}
+    folder = Path(options.files_dir)
     values = {**_common(settings, options), "server_name": options.server_name or _default_name(settings),
               "tls_cert": options.tls_cert, "tls_key": options.tls_key,
               "https_listen": _listen(options.listen_address, options.https_port),
-              "http_listen": _listen(options.listen_address, options.http_port) if options.http_port else []}
+              "http_listen": _listen(options.listen_address, options.http_port) if options.http_port else [],
+              "client_ca": folder / CLIENT_CA_FILE if client_files else "", "verify_depth": VERIFY_DEPTH,
+              "client_crl": folder / CLIENT_CRL_FILE if CLIENT_CRL_FILE in client_files else ""}
     text = _templates().get_template("mailadmin.conf.j2").render(**values)
-    return Rendered({"mailadmin.conf": text}, _nginx_warnings(settings, options))
+    return Rendered({"mailadmin.conf": text, **client_files}, _nginx_warnings(settings, options))
+
+
+def _client_files(settings: Settings) -> dict[str, str]:
+    """Certificate sign-in: the trust anchors (and CRLs, if any) as the PEM files nginx reads."""
+    anchors = load_trust_anchors(trust_anchors_path(settings))
+    files = {CLIENT_CA_FILE: "".join(_pem(cert) for cert in anchors)}
+    crls = configured_crls(settings)
+    if crls:
+        files[CLIENT_CRL_FILE] = "".join(_pem(crl) for crl in crls)
+    return files
+
+
+def _pem(item: x509.Certificate | x509.CertificateRevocationList) -> str:
+    return item.public_bytes(Encoding.PEM).decode("ascii")
 
 
 def _default_name(settings: Settings) -> str:
@@ -175,6 +201,10 @@ def _nginx_warnings(settings: Settings, options: DeployOptions) -> list[Text]:
                           "sai); đặt địa chỉ nginx kết nối từ đó (127.0.0.1 nếu cùng máy)",
                           "web.trusted_proxy is empty: the web processes will take nginx for every client (login "
                           "throttling); set it to the address nginx connects from (127.0.0.1 on the same server)"))
+    if settings.auth.certificate_sign_in and not settings.web.trusted_proxy:
+        warnings.append(t("auth.certificate_sign_in đang bật nhưng web.trusted_proxy trống: ứng dụng sẽ bỏ qua chứng "
+                          "thư nginx chuyển tới", "auth.certificate_sign_in is on but web.trusted_proxy is empty: the "
+                          "web processes will ignore the certificates nginx passes on"))
     for path in (options.tls_cert, options.tls_key):
         if not Path(path).exists():
             warnings.append(t("{path} chưa có trên máy này: đặt chứng thư/khóa TLS ở đó hoặc dùng --tls-cert/--tls-key",

@@ -19,6 +19,20 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 Counts = Callable[[], Mapping[str, int]]
 
 
+class LdapOperations(Collector):
+    """A directory client's operation counts, read when scraped."""
+
+    def __init__(self, counts: Counts) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        operations = CounterMetricFamily("mailadmin_ldap_operations", "Directory operations by outcome "
+                                         "(ok, error: refused by the server, unreachable)", labels=["outcome"])
+        for outcome, count in self.counts().items():
+            operations.add_metric([outcome], count)
+        yield operations
+
+
 class _Sampled(Collector):
     """Values read when scraped: the directory client's counters and the import journal's jobs."""
 
@@ -27,14 +41,10 @@ class _Sampled(Collector):
         self.import_jobs = import_jobs
 
     def collect(self) -> Iterator[Metric]:
-        operations = CounterMetricFamily("mailadmin_ldap_operations", "Directory operations by outcome "
-                                         "(ok, error: refused by the server, unreachable)", labels=["outcome"])
-        for outcome, count in self.ldap_operations().items():
-            operations.add_metric([outcome], count)
+        yield from LdapOperations(self.ldap_operations).collect()
         jobs = GaugeMetricFamily("mailadmin_import_jobs", "Import jobs in the journal by state", labels=["state"])
         for state, count in self.import_jobs().items():
             jobs.add_metric([state], count)
-        yield operations
         yield jobs
 
 

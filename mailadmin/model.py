@@ -81,16 +81,20 @@ class Unit:
 
 @dataclass(frozen=True)
 class PersonName:
-    """A Vietnamese name: family name first, then middle names, given name last."""
+    """A Vietnamese name: family name first, then middle names, given name last (or family last)."""
 
     family: str
     middle: str
     given: str
+    family_last: bool = False  # Ê Đê order: 'Y Moan Niê' is middle 'Y', given 'Moan', family 'Niê'
 
     @property
     def full(self) -> str:
-        """The name as written: 'Nguyễn Văn An'."""
-        return " ".join(part for part in (self.family, self.middle, self.given) if part)
+        """The name as written: 'Nguyễn Văn An', 'Y Moan Niê', 'H'Hen Niê'."""
+        if not self.family_last:
+            return " ".join(part for part in (self.family, self.middle, self.given) if part)
+        glue = "" if self.middle and not self.middle[-1].isalnum() else " "  # H'Hen, Y-Prơi: the prefix is glued
+        return f"{self.middle}{glue}{self.given} {self.family}".strip()
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from mailadmin.errors import InvalidInput
 from mailadmin.i18n import t
@@ -37,14 +39,80 @@ def fold(text: str) -> str:
     return _NOT_ADDRESS_CHAR.sub("", bare.lower())
 
 
-def split_name(full_name: str) -> PersonName:
-    """Split a name in Vietnamese order: first word family, last word given, the rest middle."""
+class NameOrder(Protocol):
+    """Which names are written family-last (settings `names`, or DEFAULT_ORDER)."""
+
+    @property
+    def family_last_prefixes(self) -> tuple[str, ...]:
+        """Gender prefixes (tên đệm) that open a family-last name: Y, H."""
+
+    @property
+    def family_last_compounds(self) -> tuple[str, ...]:
+        """Family names of two or more words that can close such a name: Niê Kdăm."""
+
+
+@dataclass(frozen=True)
+class _Order:
+    family_last_prefixes: tuple[str, ...]
+    family_last_compounds: tuple[str, ...]
+
+
+# Ê Đê and M'nông names (docs/import.md): "Y" (men) or "H" / "H'" (women), the personal name, the family
+# name last: Y Moan Niê, H'Hen Niê, Y Ngông Niê Kdăm. Jrai and Kinh names keep the family name first.
+DEFAULT_ORDER: NameOrder = _Order(("Y", "H"), ("Niê Kdăm", "Buôn Krông", "Buôn Yă"))
+_APOSTROPHES = str.maketrans(dict.fromkeys("’ʼ‘`´", "'"))
+_GLUE = "'-"  # what joins a prefix to the personal name: H'Hen, H’Hen, Y-Prơi
+
+
+def split_name(full_name: str, order: NameOrder = DEFAULT_ORDER) -> PersonName:
+    """Split a name: Vietnamese order (family first, given last, the rest middle), or family-last.
+
+    A name opening with a prefix of `order` ('Y Moan Niê', 'H'Hen Niê') keeps the prefix as its middle
+    name (it is the tên đệm), the words after it as the given name and the family name last.
+    """
     words = normalize(full_name).split(" ")
     if words == [""]:
         raise InvalidInput(t("Họ tên không được để trống", "the full name must not be empty"))
     if len(words) == 1:
         return PersonName(family="", middle="", given=words[0])
+    family_last = _family_last(words, order)
+    if family_last is not None:
+        return family_last
     return PersonName(family=words[0], middle=" ".join(words[1:-1]), given=words[-1])
+
+
+def _family_last(words: list[str], order: NameOrder) -> PersonName | None:
+    """The family-last reading of a name that opens with a prefix, if a personal name follows it."""
+    prefix = _prefix_of(words[0], order.family_last_prefixes)
+    rest = [word for word in (words[0][len(prefix):], *words[1:]) if word]
+    size = _family_size(rest, order.family_last_compounds)
+    if not prefix or len(rest) <= size:
+        return None  # 'Y Moan': nothing left for a personal name, read as usual
+    return PersonName(family=" ".join(rest[-size:]), middle=prefix, given=" ".join(rest[:-size]),
+                      family_last=True)
+
+
+def _prefix_of(word: str, prefixes: Sequence[str]) -> str:
+    """The prefix `word` is or opens with, glue included ('H'' of 'H'Hen', 'Y-' of 'Y-Prơi'), or ''."""
+    plain = word.translate(_APOSTROPHES).casefold()
+    for prefix in filter(None, (p.translate(_APOSTROPHES).casefold() for p in prefixes)):
+        if plain == prefix:
+            return word
+        if prefix[-1] in _GLUE and plain.startswith(prefix):
+            return word[:len(prefix)]
+        if plain.startswith(prefix) and plain[len(prefix):][:1] in tuple(_GLUE):
+            return word[:len(prefix) + 1]
+    return ""
+
+
+def _family_size(words: list[str], compounds: Sequence[str]) -> int:
+    """How many of the last words make the family name: 2 for '… Niê Kdăm', else 1."""
+    tail = [word.casefold() for word in words]
+    for compound in compounds:
+        parts = normalize(compound).casefold().split(" ")
+        if len(parts) > 1 and tail[-len(parts):] == parts:
+            return len(parts)
+    return 1
 
 
 def strip_titles(full_name: str) -> tuple[str, tuple[str, ...]]:

@@ -90,6 +90,8 @@ class Passwords:
 @dataclass(frozen=True)
 class Auth:
     second_factor_roles: tuple[str, ...]
+    certificate_sign_in: bool = False
+    certificate_only_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,20 @@ class Smtp:
     sender: str
     send_host: str
     send_port: int
+    metrics_port: int
+
+
+@dataclass(frozen=True)
+class Log:
+    format: str
+
+
+@dataclass(frozen=True)
+class Names:
+    """How names are split (mailadmin.names.NameOrder): which are written family-last."""
+
+    family_last_prefixes: tuple[str, ...]
+    family_last_compounds: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -181,6 +197,8 @@ class Settings:
     imports: Imports
     smtp: Smtp
     mail_clients: MailClients
+    names: Names
+    log: Log
     source: tuple[str, ...] = field(default=(), compare=False)
 
     @property

@@ -243,6 +243,11 @@ class PrivateSlapd:
         slapcat = Path(self.settings.slapd.binary).with_name("slapcat")
         return [str(slapcat), "-f", str(self.paths.config), "-o", "ldif-wrap=no", "-l", str(output)]
 
+    def write_config(self) -> Path:
+        """Write slapd.conf (and the root password) of this state folder; its path."""
+        self._write_config()
+        return self.paths.config
+
     def _write_config(self) -> str:
         for folder in (self.paths.root, self.paths.data, self.paths.secrets):
             folder.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from mailadmin.importer.service import ImportService
 from mailadmin.services.auth import LoginService, admin_logins, throttle_file
 from mailadmin.services.authz import Principal
 from mailadmin.services.certificates import CertificateService
+from mailadmin.services.client_certs import CertificateSignIn
 from mailadmin.services.dashboard import DashboardService
 from mailadmin.services.lists import ListService
 from mailadmin.services.mailboxes import MailboxService
@@ -127,6 +128,11 @@ class Services:
         box = SecretBox(self.settings.state_dir / "secrets" / "second-factor.key")
         return SecondFactorService(SecondFactorStore(self.client), self.mailboxes, box, self.audit,
                                    self.logins.throttle, policy_roles(self.settings.auth.second_factor_roles))
+
+    @cached_property
+    def cert_signin(self) -> CertificateSignIn:
+        """Certificate sign-in through the reverse proxy; refusals count in the web logins' throttle."""
+        return CertificateSignIn(self.certificates, self.roles, self.logins.throttle, self.audit, self.settings.auth)
 
     @cached_property
     def tokens(self) -> TokenService:

@@ -51,5 +51,7 @@ ensure_venv() {
 
 # Debian packages: what scripts/run needs, and what the tests need on top (real servers, browser).
 DIRECTORY_PACKAGES=(slapd ldap-utils)
-# nginx-light and systemd: `nginx -t` and `systemd-analyze verify` check the files of `mailadmin deploy-config`.
-TEST_PACKAGES=("${DIRECTORY_PACKAGES[@]}" chromium dovecot-imapd dovecot-ldap postfix postfix-ldap nginx-light systemd)
+# nginx-light and systemd: `nginx -t` and `systemd-analyze verify` check the files of `mailadmin deploy-config`
+# (nginx-light has the ssl module: TLS client certificates); curl sends one in tests/test_cert_signin_nginx.py.
+TEST_PACKAGES=("${DIRECTORY_PACKAGES[@]}" chromium dovecot-imapd dovecot-ldap postfix postfix-ldap nginx-light systemd
+               curl)

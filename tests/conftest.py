@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import itertools
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -32,11 +33,27 @@ _unit_numbers = itertools.count(1)
 T = TypeVar("T")
 
 
+# Each pytest-xdist worker hands out ports from its own block below the kernel's ephemeral range
+# (32768-60999), walking forward: a port given to a child that has not bound it yet is never given
+# to another worker, nor again by this one, nor by the kernel to an outgoing connection.
+PORT_BLOCK, FIRST_PORT = 1500, 20000
+_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_block_start = FIRST_PORT + _worker * PORT_BLOCK
+_start = random.randrange(PORT_BLOCK)  # two test runs side by side (developers' worktrees) start apart
+_next_ports = itertools.cycle([*range(_block_start + _start, _block_start + PORT_BLOCK),
+                               *range(_block_start, _block_start + _start)])
+
+
 def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A loopback TCP port nobody listens on right now, from this test process's own block."""
+    for port in itertools.islice(_next_ports, PORT_BLOCK):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free loopback port left in this worker's block")
 
 
 def make_settings(state_dir: Path, **overrides: str) -> Settings:

@@ -11,6 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,8 @@ def test_nginx_site_passes_nginx_t(environ: dict[str, str], tmp_path: Path) -> N
     assert 'Strict-Transport-Security "max-age=63072000; includeSubDomains" always' in text
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in text
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in text
+    # Certificate sign-in is off: no certificate is asked for, and a client's own header never passes.
+    assert "ssl_verify_client" not in text and "proxy_set_header X-Client-Certificate $ssl_client_escaped_cert;" in text
     checked = subprocess.run([NGINX, "-t", "-c", str(nginx_conf(tmp_path, path))], capture_output=True, text=True,
                              timeout=60)
     assert checked.returncode == 0 and "test is successful" in checked.stderr, checked.stderr
@@ -142,23 +145,33 @@ def test_without_a_trusted_proxy_the_site_comes_with_a_warning(environ: dict[str
     assert "Cảnh báo:" in result.stderr and "Warning: web.trusted_proxy is empty" in result.stderr
 
 
-@pytest.fixture
-def nginx(tmp_path: Path, directory: RunningDirectory) -> Iterator[int]:
-    """A real nginx on loopback with the generated site, in front of a real `mailadmin serve`; its HTTPS port."""
-    web_port, https_port = free_port(), free_port()
-    environ = child_environ(directory, web_port=str(web_port), web_trusted_proxy="127.0.0.1")
-    path, _ = site(environ, tmp_path, "--instances", "1", "--listen-address", "127.0.0.1",
-                   "--https-port", str(https_port), "--http-port", "0")
+@contextmanager
+def behind_nginx(environ: dict[str, str], tmp_path: Path, web_port: int, https_port: int) -> Iterator[str]:
+    """`mailadmin serve` on `web_port` behind a real nginx (the generated site) on `https_port`; the site's text.
+
+    Both are processes of this test, stopped by their PID.
+    """
+    path, text = site(environ, tmp_path, "--instances", "1", "--listen-address", "127.0.0.1",
+                      "--https-port", str(https_port), "--http-port", "0")
     with mailadmin_process("serve", environ=environ) as web:
         wait_for_port(web_port, web)
         server = subprocess.Popen([NGINX, "-c", str(nginx_conf(tmp_path, path)), "-g", "daemon off;"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wait_for_port(https_port, server)
-            yield https_port
+            yield text
         finally:
             server.terminate()
             server.communicate(timeout=30)
+
+
+@pytest.fixture
+def nginx(tmp_path: Path, directory: RunningDirectory) -> Iterator[int]:
+    """A real nginx on loopback with the generated site, in front of a real `mailadmin serve`; its HTTPS port."""
+    web_port, https_port = free_port(), free_port()
+    environ = child_environ(directory, web_port=str(web_port), web_trusted_proxy="127.0.0.1")
+    with behind_nginx(environ, tmp_path, web_port, https_port):
+        yield https_port
 
 
 def fetch(port: int, path: str) -> tuple[int, dict[str, str]]:
@@ -177,3 +190,35 @@ def test_nginx_serves_the_web_admin_over_https_and_keeps_metrics_inside(nginx: i
     assert status == 200 and headers["Strict-Transport-Security"].startswith("max-age=63072000")
     assert fetch(nginx, "/login")[0] == 200
     assert fetch(nginx, "/metrics")[0] == 403
+
+
+def test_nginx_site_with_certificate_sign_in_passes_nginx_t(environ: dict[str, str], tmp_path: Path) -> None:
+    from tests.certs import factory as f
+
+    gov = f.hierarchy()
+    anchors, crl = tmp_path / "anchors.pem", tmp_path / "issuing.crl"
+    anchors.write_bytes(f.pem(gov.root.cert, gov.issuing.cert))
+    crl.write_bytes(f.crl(gov.issuing, [12345]).public_bytes(serialization.Encoding.DER))  # DER: nginx gets PEM
+    environ = {**environ, "MAILADMIN_AUTH_CERTIFICATE_SIGN_IN": "true",
+               "MAILADMIN_CERTIFICATES_TRUST_ANCHORS": str(anchors), "MAILADMIN_CERTIFICATES_CRL_FILES": str(crl)}
+    path, text = site(environ, tmp_path)
+    folder = path.parent
+    for line in (f"ssl_client_certificate {folder / 'mailadmin-client-ca.pem'};", "ssl_verify_client optional;",
+                 "ssl_verify_depth 3;", f"ssl_crl {folder / 'mailadmin-client-crl.pem'};",
+                 "error_page 495 = @certificate_refused;", "proxy_set_header X-Client-Verify $ssl_client_verify;"):
+        assert line in text, line
+    bundle = x509.load_pem_x509_certificates((folder / "mailadmin-client-ca.pem").read_bytes())
+    assert bundle == [gov.root.cert, gov.issuing.cert]
+    assert x509.load_pem_x509_crl((folder / "mailadmin-client-crl.pem").read_bytes()).issuer == gov.issuing.cert.subject
+    checked = subprocess.run([NGINX, "-t", "-c", str(nginx_conf(tmp_path, path))], capture_output=True, text=True,
+                             timeout=60)
+    assert checked.returncode == 0 and "test is successful" in checked.stderr, checked.stderr
+
+
+def test_certificate_sign_in_without_trust_anchors_is_a_configuration_error(environ: dict[str, str],
+                                                                            tmp_path: Path) -> None:
+    environ = {**environ, "MAILADMIN_AUTH_CERTIFICATE_SIGN_IN": "true",
+               "MAILADMIN_CERTIFICATES_TRUST_ANCHORS": str(tmp_path / "none")}
+    result = deploy(environ, "nginx", "-o", str(tmp_path / "n"))
+    assert result.returncode == 8 and "Trust anchor file or folder not found" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "n").exists()

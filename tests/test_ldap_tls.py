@@ -7,7 +7,6 @@ also proves that no password went out in clear.
 from __future__ import annotations
 
 import dataclasses
-import imaplib
 import ipaddress
 import json
 import os
@@ -41,7 +40,7 @@ from tests.conftest import (
     make_settings,
     wait_for_port,
 )
-from tests.mailserver.servers import POSTMAP, PrivateDovecot, postmap, shared_folder
+from tests.mailserver.servers import POSTMAP, imap_logs_in, postmap, shared_folder
 from tests.smtp.conftest import PASSWORD as SMTP_PASSWORD
 from tests.smtp.conftest import new_mailbox, start_smtpd
 from tests.web.conftest import PASSWORD
@@ -297,14 +296,7 @@ def test_dovecot_logs_in_over_verified_starttls(tls_directory: RunningDirectory,
     generate(settings, tls_directory.services.client, "dovecot", generated, mail_user="nobody")
     uid, _ = new_mailbox(tls_directory.services, make_agency(tls_directory.services, "D", "Dovecot TLS"),
                          "Đọc Thư Mã Hoá")
-    server = PrivateDovecot(readable_folder / "dovecot", generated)
-    server.start()
-    try:
-        with imaplib.IMAP4("127.0.0.1", server.port, timeout=20) as imap:
-            assert imap.login(uid, SMTP_PASSWORD)[0] == "OK", server.output()
-            imap.logout()
-    finally:
-        server.stop()
+    assert imap_logs_in(readable_folder / "dovecot", generated, uid, SMTP_PASSWORD)
 
 
 def test_tls_settings_are_checked(tls_directory: RunningDirectory, tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ import unicodedata
 import pytest
 
 from mailadmin.errors import InvalidInput
+from mailadmin.model import PersonName
 from mailadmin.names import (
+    DEFAULT_ORDER,
     AddressAllocator,
     PrefixIndex,
     fold,
@@ -18,6 +20,7 @@ from mailadmin.names import (
     split_name,
     strip_titles,
 )
+from mailadmin.settings import Names, load_settings
 from mailadmin.validation import clean_person_name
 
 
@@ -31,6 +34,47 @@ from mailadmin.validation import clean_person_name
 ])
 def test_default_pattern_is_given_name_plus_initials(full_name: str, expected: str) -> None:
     assert local_part(split_name(full_name)) == expected
+
+
+# Shapes from official lists of Đắk Lắk and the Central Highlands (docs/import.md): Ê Đê and M'nông names open
+# with the prefix Y (men) or H / H' (women) and end with the family name; Jrai and M'nông names such as
+# Ksor Phước Hà or Điểu K'Ré put the family name first, as Kinh names do.
+@pytest.mark.parametrize(("full_name", "family", "middle", "given", "address"), [
+    ("Y Moan Niê", "Niê", "Y", "Moan", "moanny"),
+    ("H'Hen Niê", "Niê", "H'", "Hen", "hennh"),
+    ("H’Hen Niê", "Niê", "H’", "Hen", "hennh"),
+    ("Y Ngông Niê Kdăm", "Niê Kdăm", "Y", "Ngông", "ngongny"),
+    ("H'Yim Kđoh", "Kđoh", "H'", "Yim", "yimkh"),
+    ("H Yim Kđoh", "Kđoh", "H", "Yim", "yimkh"),
+    ("Y-Prơi Êban", "Êban", "Y-", "Prơi", "proiey"),
+    ("H'Ma Ri Êban", "Êban", "H'", "Ma Ri", "marieh"),
+    ("Ksor Phước Hà", "Ksor", "Phước", "Hà", "hakp"),
+    ("Điểu K'Ré", "Điểu", "", "K'Ré", "kred"),
+    ("Ksor Y Đức", "Ksor", "Y", "Đức", "ducky"),
+    ("Y Moan", "Y", "", "Moan", "moany"),
+    ("Hoàng Văn Hà", "Hoàng", "Văn", "Hà", "hahv"),
+])
+def test_names_of_the_central_highlands(full_name: str, family: str, middle: str, given: str, address: str) -> None:
+    name = split_name(full_name)
+    assert (name.family, name.middle, name.given) == (family, middle, given)
+    assert name.full == full_name and local_part(name) == address
+
+
+def test_a_spaced_prefix_is_written_glued() -> None:
+    name = split_name("H' Mai  Niê")
+    assert name == PersonName("Niê", "H'", "Mai", family_last=True) and name.full == "H'Mai Niê"
+
+
+def test_the_family_last_rule_is_configurable() -> None:
+    assert local_part(split_name("Y Moan Niê", Names((), ()))) == "nieym"  # every name in Kinh order
+    assert split_name("Y Ngông Niê Kdăm", Names(("Y",), ())).family == "Kdăm"
+    assert split_name("Ama Hen Niê", Names(("Ama",), ())).given == "Hen"
+
+
+def test_the_shipped_settings_are_the_documented_defaults() -> None:
+    names = load_settings({}).names
+    assert (names.family_last_prefixes, names.family_last_compounds) == (
+        DEFAULT_ORDER.family_last_prefixes, DEFAULT_ORDER.family_last_compounds)
 
 
 def test_d_with_stroke_has_no_decomposition_and_is_mapped_explicitly() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
@@ -55,3 +56,16 @@ def test_bad_unit_files_are_explained(tmp_path: Path, content: str, message: str
     path.write_text(content, encoding="utf-8")
     with pytest.raises(InvalidInput, match=message):
         load_units_file(path)
+
+
+# A final oa/oe/uy with the tone on its second vowel ("Hoà", "Thuỷ"), in NFD; "Quý" is q + uý, not uy.
+OLD_STYLE_TONE = re.compile(r"(?<![qQ])(?:[oO][aAeE]|[uU][yY])[\u0300\u0301\u0303\u0309\u0323](?!\w)")
+
+
+def test_one_spelling_of_hoa_as_the_official_list() -> None:
+    """Issue 12: the tree mixed 'Hoà' and 'Hòa'; the 2025 official names write 'Hòa' (scripts/gen_units.py)."""
+    names = [u.name for u in load_units_file(project_path("config", "units.yaml"))]
+    assert [n for n in names if OLD_STYLE_TONE.search(unicodedata.normalize("NFD", n))] == []
+    assert {"Thành phố Tuy Hòa", "Huyện Phú Hòa", "Phường Hòa Vinh"} <= set(names)
+    assert OLD_STYLE_TONE.search(unicodedata.normalize("NFD", "Phường Hoà Vinh"))
+    assert not OLD_STYLE_TONE.search(unicodedata.normalize("NFD", "Xã Vinh Quý Huỳnh"))

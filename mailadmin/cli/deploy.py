@@ -37,6 +37,8 @@ def default_program() -> str:
 @pass_context
 def deploy_config(context: Context, kind: str, output: Path | None, **options: object) -> None:
     """Tệp triển khai / deployment files: systemd units or an nginx HTTPS site."""
+    if output is not None:  # nginx reads the client CA and CRL files where they are written
+        options["files_dir"] = str(output.resolve())
     rendered = render(kind, context.settings, DeployOptions(**options), os.environ)  # type: ignore[arg-type]
     if output is None:
         for name, text in rendered.files.items():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mailadmin.cli import Context, MailadminGroup, pass_context
+from mailadmin.cli import Context, MailadminGroup, external, pass_context
 from mailadmin.cli.output import print_json
 from mailadmin.peer_join import join
 from mailadmin.services.backup import BackupReport, backup, restore
@@ -105,6 +105,10 @@ def backup_command(context: Context, output: Path, as_json: bool) -> None:
 def restore_command(context: Context, archive: Path, force: bool, as_json: bool) -> None:
     """Load a backup into the private directory of this state folder."""
     show_backup(restore(context.settings, archive, force=force), "khôi phục / restored", as_json)
+
+
+directory.add_command(external.prepare)
+directory.add_command(external.check)
 
 
 def show_peers(peers: list[dict[str, object]]) -> None:

@@ -12,7 +12,9 @@ import click
 from mailadmin.cli import Context, pass_context
 from mailadmin.errors import ConfigError
 from mailadmin.i18n import t
-from mailadmin.settings import Settings
+from mailadmin.logs import configure_logging
+
+log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -26,13 +28,15 @@ def serve(context: Context, host: str | None, port: int | None, threads: int | N
 
     from mailadmin import create_app
     from mailadmin.web import freeze_startup_heap
+    from mailadmin.web.cert_signin import behind_proxy
 
     settings = context.settings
-    _log_to_stderr()
+    configure_logging(settings)  # error pages' correlation ids, with tracebacks; text or JSON (log.format)
     app = create_app(settings=settings)
     try:
-        server = create_server(app, host=host or settings.web.host, port=port or settings.web.port,
-                               threads=threads or settings.web.threads, ident="mailadmin", **_proxy(settings))
+        server = create_server(behind_proxy(app, settings.web.trusted_proxy), host=host or settings.web.host,
+                               port=port or settings.web.port, threads=threads or settings.web.threads,
+                               ident="mailadmin", clear_untrusted_proxy_headers=False)  # behind_proxy does
     except OSError as exc:
         raise ConfigError(t("Không mở được cổng {host}:{port}: {e}", "cannot listen on {host}:{port}: {e}",
                             host=host or settings.web.host, port=port or settings.web.port,
@@ -41,7 +45,7 @@ def serve(context: Context, host: str | None, port: int | None, threads: int | N
     signal.signal(signal.SIGTERM, _interrupt)
     # one listening address: a TcpWSGIServer (waitress types it as any of its server kinds)
     listening = f"{getattr(server, 'effective_host', host)}:{getattr(server, 'effective_port', port)}"
-    click.echo(f"Web admin on http://{listening}/ ({threads or settings.web.threads} threads)", err=True)
+    log.info("Web admin on http://%s/ (%d threads)", listening, threads or settings.web.threads)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -50,21 +54,6 @@ def serve(context: Context, host: str | None, port: int | None, threads: int | N
         server.close()
         app.extensions["mailadmin"].close()
     sys.exit(0)
-
-
-def _log_to_stderr() -> None:
-    """Time-stamped log lines on standard error (error pages' correlation ids, with tracebacks)."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-def _proxy(settings: Settings) -> dict[str, Any]:
-    """waitress options that make the proxy's X-Forwarded-For the client address (web.trusted_proxy)."""
-    if not settings.web.trusted_proxy:
-        return {}
-    return {"trusted_proxy": settings.web.trusted_proxy, "trusted_proxy_count": 1,
-            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
-            "clear_untrusted_proxy_headers": True}
 
 
 def _interrupt(signum: int, frame: Any) -> None:

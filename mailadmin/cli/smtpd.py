@@ -8,6 +8,7 @@ import click
 
 from mailadmin.cli import Context, pass_context, pass_services
 from mailadmin.errors import DirectoryUnavailable
+from mailadmin.logs import configure_logging
 from mailadmin.smtp.config import ensure_account, mail_routing, smtp_config
 from mailadmin.smtp.server import Listening, SmtpService, serve_until_signalled
 from mailadmin.smtp.workers import Supervisor
@@ -19,6 +20,7 @@ from mailadmin.wiring import Services
 def smtpd(context: Context) -> None:
     """Chạy dịch vụ SMTP / run the SMTP service (inbound + submission) until Ctrl-C."""
     settings = context.settings
+    configure_logging(settings)
     try:
         ensure_account(settings, context.services.client)
     except DirectoryUnavailable as error:  # serve anyway: 4xx answers until the directory is back
@@ -29,6 +31,8 @@ def smtpd(context: Context) -> None:
         click.echo(f"SMTP inbound:    smtp://{config.host}:{ports.port}  (mail for @{config.domain}, no relay)")
         click.echo(f"SMTP submission: smtp://{config.host}:{ports.submission_port}  (STARTTLS, then AUTH)")
         click.echo(f"Maildirs:        {config.spool}/<uid>/")
+        if ports.metrics_port:
+            click.echo(f"Metrics:         http://{config.host}:{ports.metrics_port}/metrics")
         if config.workers > 1:
             click.echo(f"Workers:         {config.workers} processes, pids {' '.join(map(str, supervisor.pids()))}")
     if config.workers > 1:

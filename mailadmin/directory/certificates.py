@@ -64,6 +64,13 @@ class CertificateStore:
             for entry in self.client.iter_search(base, condition, attributes=MAILBOX_ATTRIBUTES):
                 yield mailbox_from_entry(entry, self.base_dn)
 
+    def role_holders(self, without_class: str) -> list[Mailbox]:
+        """Mailboxes of role holders with a bound certificate whose entry lacks `without_class`."""
+        condition = filters.all_of(IS_MAILBOX, filters.present("maRole"), filters.eq("objectClass", HOLDER_CLASS),
+                                   filters.negate(filters.eq("objectClass", without_class)))
+        return [self.mailbox(entry) for entry in self.client.search(self.base_dn, condition,
+                                                                    attributes=MAILBOX_ATTRIBUTES)]
+
     def unit_admins(self, unit_dns: Sequence[str]) -> list[Entry]:
         """Unit admins whose scope is one of these units (pass a unit and every unit above it)."""
         scopes = filters.any_of(*(filters.eq("maAdminOf", dn) for dn in unit_dns))

@@ -73,9 +73,13 @@ def mailbox_from_entry(entry: Entry, base_dn: str) -> Mailbox:
 
 
 def _person_name(full: str, family: str, given: str) -> PersonName:
-    """Family from sn, given from givenName, middle = what cn has between them."""
+    """Family from sn, given from givenName, middle = what cn has between them (or before them)."""
     if full == given:
         return PersonName("", "", given)  # a one-word name: sn repeats it (sn is required)
+    kinh_order = full.startswith(f"{family} ") and full.endswith(given)
+    if full.endswith(f" {family}") and not kinh_order:  # family last: 'Y Moan Niê', 'H'Hen Niê'
+        middle = full.removesuffix(f" {family}").removesuffix(given).strip()
+        return PersonName(family, middle, given, family_last=True)
     middle = full.removeprefix(family).removesuffix(given).strip()
     return PersonName(family, middle, given)
 

@@ -89,7 +89,8 @@ class ImportService:
         domain = self.settings.organisation.mail_domain
         store = self.mailboxes.store
         return Snapshot.of(self.mailboxes.units.index(), list(store.search()), store.all_local_parts(domain),
-                           domain, self.settings.addresses.pattern, self.settings.addresses.reserved)
+                           domain, self.settings.addresses.pattern, self.settings.addresses.reserved,
+                           self.settings.names)
 
     def check_size(self, size: int) -> None:
         """Refuse a file above imports.max_file_mib (before reading it whole)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mailadmin.model import Mailbox
+from mailadmin.names import DEFAULT_ORDER, NameOrder
 from mailadmin.services.units import UnitIndex
 
 
@@ -19,10 +20,11 @@ class Snapshot:
     domain: str
     pattern: str = "{given}{initials}"
     reserved: tuple[str, ...] = ()
+    name_order: NameOrder = DEFAULT_ORDER  # settings `names`: which names are written family-last
 
     @classmethod
     def of(cls, units: UnitIndex, mailboxes: list[Mailbox], other_local_parts: set[str], domain: str,
-           pattern: str, reserved: tuple[str, ...]) -> Snapshot:
+           pattern: str, reserved: tuple[str, ...], name_order: NameOrder = DEFAULT_ORDER) -> Snapshot:
         """Index mailboxes and addresses; `other_local_parts` are taken by entries that are not mailboxes."""
         owners = dict.fromkeys(other_local_parts, "")
         by_uid: dict[str, Mailbox] = {}
@@ -33,7 +35,7 @@ class Snapshot:
                 by_hr_id[mailbox.hr_id] = mailbox.uid
             for address in (mailbox.uid, mailbox.mail, *mailbox.aliases):
                 owners[address.split("@")[0].lower()] = mailbox.uid
-        return cls(units, by_uid, by_hr_id, owners, domain.lower(), pattern, reserved)
+        return cls(units, by_uid, by_hr_id, owners, domain.lower(), pattern, reserved, name_order)
 
     def unit_path(self, code: str) -> tuple[str, ...]:
         """The path of a unit that exists."""

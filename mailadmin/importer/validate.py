@@ -107,7 +107,7 @@ def _person(row: RawRow, snapshot: Snapshot) -> Person:
                              c=row.extra))
     values = row.values
     hr_id = _field("hr_id", lambda: clean_text(values.get("hr_id", ""), "hr_id"))
-    name, removed = _name(values.get("full_name", ""))
+    name, removed = _name(values.get("full_name", ""), snapshot)
     unit = _unit(values.get("unit", ""), snapshot)
     mail = _field("mail", lambda: _local_part(values.get("mail", ""), snapshot.domain))
     existing = _match(hr_id, mail, snapshot)
@@ -127,11 +127,11 @@ def _person(row: RawRow, snapshot: Snapshot) -> Person:
     return person
 
 
-def _name(value: str) -> tuple[PersonName, tuple[str, ...]]:
+def _name(value: str, snapshot: Snapshot) -> tuple[PersonName, tuple[str, ...]]:
     """The person's name without honorifics and bracketed notes (and what was removed), or _Invalid."""
     text = _field("full_name", lambda: clean_text(_readable(value, "full_name"), "full_name", required=True))
     bare, removed = strip_titles(text)
-    return _field("full_name", lambda: split_name(clean_person_name(bare))), removed
+    return _field("full_name", lambda: split_name(clean_person_name(bare), snapshot.name_order)), removed
 
 
 def _readable(value: str, field: str) -> str:

@@ -36,6 +36,7 @@ class Principal:
     roles: frozenset[Role]
     scopes: tuple[tuple[str, ...], ...] = ()
     second_factor: bool = False  # enrolled a second factor (not: this session passed it)
+    certificate_factor: bool = False  # a bound certificate signs them in (auth.certificate_sign_in), see web/guard.py
 
     @property
     def is_admin(self) -> bool:
@@ -84,12 +85,16 @@ class Principal:
 
     def must_enrol(self, second_factor_roles: frozenset[Role]) -> bool:
         """True if a role of this person requires a second factor they have not enrolled yet."""
-        return bool(self.roles & second_factor_roles) and not self.second_factor
+        return bool(self.roles & second_factor_roles) and not (self.second_factor or self.certificate_factor)
 
     def may_issue_api_token(self, passed_second_factor: bool, second_factor_roles: frozenset[Role]) -> bool:
         """People with a role; only in a session that passed the second factor if they have or need one."""
-        needs = self.second_factor or bool(self.roles & second_factor_roles)
+        needs = self.second_factor or self.certificate_factor or bool(self.roles & second_factor_roles)
         return bool(self.roles) and (passed_second_factor or not needs)
+
+    def signs_in_with_certificate_alone(self, certificate_only_roles: frozenset[Role]) -> bool:
+        """True if a role of this person swaps the web password for the certificate (auth.certificate_only_roles)."""
+        return bool(self.roles & certificate_only_roles)
 
     def may_reset_second_factor(self) -> bool:
         """Reset another person's second factor: super admins (and the target through authorize_change)."""

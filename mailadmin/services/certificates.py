@@ -57,7 +57,7 @@ class CertificateService:
     @property
     def anchors_path(self) -> Path:
         """The trust anchors: MAILADMIN_TRUST_ANCHORS, else certificates.trust_anchors."""
-        return self.settings.resolve(os.environ.get(ANCHORS_VARIABLE) or self.config.trust_anchors)
+        return trust_anchors_path(self.settings)
 
     @cached_property
     def anchors(self) -> list[x509.Certificate]:
@@ -67,7 +67,7 @@ class CertificateService:
     @cached_property
     def crls(self) -> list[x509.CertificateRevocationList]:
         """The configured CRLs (read once); none by default."""
-        return [_read_crl(self.settings.resolve(name)) for name in self.config.crl_files]
+        return configured_crls(self.settings)
 
     @property
     def mail_policy(self) -> MailPolicy:
@@ -315,6 +315,16 @@ class CertificateService:
     def _owner(self, entry: Entry, methods: list[str]) -> Owner:
         mailbox = self.store.mailbox(entry)
         return Owner(mailbox.uid, mailbox.name.full, mailbox.mail, mailbox.unit_code, tuple(methods))
+
+
+def trust_anchors_path(settings: Settings) -> Path:
+    """The trust anchors' file or folder: MAILADMIN_TRUST_ANCHORS, else certificates.trust_anchors."""
+    return settings.resolve(os.environ.get(ANCHORS_VARIABLE) or settings.certificates.trust_anchors)
+
+
+def configured_crls(settings: Settings) -> list[x509.CertificateRevocationList]:
+    """The CRLs of certificates.crl_files (a ConfigError names one that cannot be read)."""
+    return [_read_crl(settings.resolve(name)) for name in settings.certificates.crl_files]
 
 
 def _refusal(errors: Sequence[Text]) -> Text:

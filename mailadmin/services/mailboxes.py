@@ -131,14 +131,14 @@ class MailboxService:
 
     def suggest_address(self, full_name: str) -> str:
         """The address a new person with this name would get now."""
-        base = local_part(split_name(full_name), self.settings.addresses.pattern)
+        base = local_part(split_name(full_name, self.settings.names), self.settings.addresses.pattern)
         return f"{self.allocator().allocate(base)}@{self.domain}"
 
     # -- create ------------------------------------------------------------------------------
 
     def prepare(self, request: NewMailbox, allocator: AddressAllocator) -> tuple[Mailbox, str]:
         """Validate a request and pick its address; writes nothing. Returns the mailbox and password."""
-        name = split_name(clean_person_name(request.full_name))
+        name = split_name(clean_person_name(request.full_name), self.settings.names)
         unit = self.units.get(request.unit_code)
         uid = self._pick_local_part(request.mail, name, allocator)
         mailbox = Mailbox(

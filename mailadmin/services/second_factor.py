@@ -58,13 +58,13 @@ class Confirmed:
     epoch: str
 
 
-def policy_roles(names: tuple[str, ...]) -> frozenset[Role]:
-    """auth.second_factor_roles as roles; an unknown name is a configuration error."""
+def policy_roles(names: tuple[str, ...], key: str = "auth.second_factor_roles") -> frozenset[Role]:
+    """A list of role names from the configuration (`key`) as roles; an unknown name is a configuration error."""
     known = {role.value for role in Role}
     unknown = [name for name in names if name.lower() not in known]
     if unknown:
-        raise ConfigError(t("auth.second_factor_roles có vai trò không biết: {names}",
-                            "auth.second_factor_roles names unknown roles: {names}", names=", ".join(unknown)))
+        raise ConfigError(t("{key} có vai trò không biết: {names}", "{key} names unknown roles: {names}",
+                            key=key, names=", ".join(unknown)))
     return frozenset(Role(name.lower()) for name in names)
 
 

@@ -42,6 +42,7 @@ class SmtpConfig:
     max_failures: int = 5  # ppolicy's lockout threshold (passwords.max_failures): AUTH throttling stays below it
     lockout_seconds: int = 900  # and its failure-count window (passwords.lockout_seconds)
     throttle_file: Path | None = None  # failed logins counted with the web admin's (None: this process only)
+    metrics_port: int = 0  # Prometheus /metrics on host:metrics_port (0: off)
 
     @property
     def outbound(self) -> Path:
@@ -71,7 +72,7 @@ def smtp_config(settings: Settings) -> SmtpConfig:
         relay_host=smtp.relay_host, relay_port=smtp.relay_port, workers=smtp.workers,
         max_failures=host_share(settings.passwords.max_failures, login_hosts(settings)),
         lockout_seconds=settings.passwords.lockout_seconds,
-        throttle_file=settings.state_dir / "throttle" / "logins.sqlite3",
+        throttle_file=settings.state_dir / "throttle" / "logins.sqlite3", metrics_port=smtp.metrics_port,
     )
 
 

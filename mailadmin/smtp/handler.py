@@ -16,6 +16,7 @@ from mailadmin.directory.mailrouting import MailRoutingStore, MailUser, Route
 from mailadmin.errors import MailadminError
 from mailadmin.smtp import maildir
 from mailadmin.smtp.config import SmtpConfig
+from mailadmin.smtp.metrics import SmtpMetrics
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -31,10 +32,12 @@ NOT_YOURS = "553 5.7.1 Sender address not owned by the authenticated user"
 class MailHandler:
     """aiosmtpd handler: recipient checks, list expansion, Maildir delivery, outbound hand-off."""
 
-    def __init__(self, config: SmtpConfig, routing: MailRoutingStore, executor: Executor) -> None:
+    def __init__(self, config: SmtpConfig, routing: MailRoutingStore, executor: Executor,
+                 metrics: SmtpMetrics | None = None) -> None:
         self.config = config
         self.routing = routing
         self.executor = executor
+        self.metrics = metrics or SmtpMetrics(routing.client.operations.snapshot)
 
     async def blocking(self, function: Callable[..., T], *args: Any) -> T:
         """Run a directory or disk call off the event loop."""
@@ -52,6 +55,12 @@ class MailHandler:
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
+        reply = await self._recipient(session, envelope, address)
+        if reply != OK:
+            self.metrics.message(accepted=False)
+        return reply
+
+    async def _recipient(self, session: Session, envelope: Envelope, address: str) -> str:
         if len(envelope.rcpt_tos) >= self.config.max_recipients:
             return TOO_MANY
         if address.rpartition("@")[2].lower() != self.config.domain:
@@ -73,6 +82,11 @@ class MailHandler:
         return OK
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        reply = await self._data(server, session, envelope)
+        self.metrics.message(accepted=reply.startswith("250"))
+        return reply
+
+    async def _data(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         routes: list[Route] = getattr(envelope, "routes", [])
         local = {user.dn.lower(): user for route in routes for user in route.users}
         outbound = [a for a in envelope.rcpt_tos if a.rpartition("@")[2].lower() != self.config.domain]

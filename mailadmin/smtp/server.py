@@ -20,6 +20,7 @@ from mailadmin.services.auth import LoginService, Result
 from mailadmin.smtp.auth import smtp_logins
 from mailadmin.smtp.config import SmtpConfig
 from mailadmin.smtp.handler import MailHandler
+from mailadmin.smtp.metrics import SmtpMetrics
 from mailadmin.smtp.tls import ensure_self_signed, server_context
 
 log = logging.getLogger(__name__)
@@ -163,8 +164,10 @@ class LdapSMTP(SMTP):
         except UnicodeDecodeError:
             return AuthResult(success=False, handled=False, message=AUTH_INVALID)
         if not login or not password or len(login) + len(password) > MAX_CREDENTIAL:
+            self.mail_handler.metrics.login(Result.REFUSED)
             return AuthResult(success=False, handled=False, message=AUTH_INVALID)
         outcome = await self.mail_handler.blocking(self.logins.login, login, password, self._peer_host or "")
+        self.mail_handler.metrics.login(outcome.result)
         if outcome.result is Result.OK and outcome.account is not None:
             return AuthResult(success=True, auth_data=outcome.account.user)
         return AuthResult(success=False, handled=False, message=AUTH_REFUSALS.get(outcome.result, AUTH_INVALID))
@@ -183,6 +186,7 @@ class Listening:
 
     port: int
     submission_port: int
+    metrics_port: int = 0  # 0: metrics off
 
 
 class SmtpService:
@@ -194,7 +198,8 @@ class SmtpService:
         self.routing = routing
         self.reuse_port = reuse_port
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="smtpd-ldap")
-        self.handler = MailHandler(config, routing, self.executor)
+        self.metrics = SmtpMetrics(routing.client.operations.snapshot)
+        self.handler = MailHandler(config, routing, self.executor, self.metrics)
         self.limit = PeerLimit(config.max_connections_per_client)
         self.logins = smtp_logins(routing, config)
         self._servers: list[asyncio.Server] = []
@@ -224,7 +229,8 @@ class SmtpService:
                                               reuse_port=self.reuse_port or None)
             self._servers.append(server)
         ports = [server.sockets[0].getsockname()[1] for server in self._servers]
-        return Listening(ports[0], ports[1])
+        metrics_port = self.metrics.serve(self.config.host, self.config.metrics_port) if self.config.metrics_port else 0
+        return Listening(ports[0], ports[1], metrics_port)
 
     async def stop(self) -> None:
         """Close the listeners and the worker threads."""
@@ -232,6 +238,7 @@ class SmtpService:
             server.close()
             await server.wait_closed()
         self._servers.clear()
+        self.metrics.stop()
         self.executor.shutdown(wait=True)
 
 

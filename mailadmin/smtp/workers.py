@@ -33,6 +33,7 @@ from typing import Any, cast
 
 from mailadmin.errors import ConfigError
 from mailadmin.i18n import t
+from mailadmin.logs import configure_logging
 from mailadmin.settings import Settings
 from mailadmin.smtp.config import SmtpConfig, mail_routing
 from mailadmin.smtp.server import Listening, SmtpService, serve_until_signalled
@@ -47,6 +48,7 @@ SPAWN = multiprocessing.get_context("spawn")
 def run_worker(settings: Settings, config: SmtpConfig, parent: Connection) -> None:
     """One worker: its own directory connections and event loop on the shared ports."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+    configure_logging(settings)
     routing = mail_routing(settings)
     try:
         asyncio.run(serve_until_signalled(SmtpService(config, routing, reuse_port=True), parent.send,
@@ -61,6 +63,7 @@ class Worker:
 
     process: BaseProcess
     pipe: Connection
+    slot: int = 0  # worker k serves metrics on smtp.metrics_port + k
     ready: bool = False
 
 
@@ -88,8 +91,8 @@ class Supervisor:
         try:
             if self.config.self_signed:  # once, before the workers could race to make it
                 ensure_self_signed(self.config.tls_cert, self.config.tls_key, self.config.hostname)
-            for _ in range(self.config.workers):
-                self._start()
+            for slot in range(self.config.workers):
+                self._start(slot)
             return self._watch(on_ready)
         finally:
             self._stop_all()
@@ -106,13 +109,15 @@ class Supervisor:
     def _on_signal(self, signum: int, frame: Any) -> None:
         self._stopping = True
 
-    def _start(self) -> None:
+    def _start(self, slot: int) -> None:
         mine, theirs = SPAWN.Pipe()
-        process = SPAWN.Process(target=run_worker, args=(self.settings, self.config, theirs),
+        metrics_port = self.config.metrics_port + slot if self.config.metrics_port else 0
+        config = dataclasses.replace(self.config, metrics_port=metrics_port)
+        process = SPAWN.Process(target=run_worker, args=(self.settings, config, theirs),
                                 name="mailadmin-smtpd-worker")
         process.start()
         theirs.close()  # only the worker holds its end: it sees EOF on ours when we are gone
-        self.workers.append(Worker(process, mine))
+        self.workers.append(Worker(process, mine, slot))
 
     def _watch(self, on_ready: Callable[[Listening], None]) -> int:
         announced = False
@@ -152,7 +157,7 @@ class Supervisor:
         self._restarts.append(now)
         self.report(f"SMTP worker {worker.process.pid} exited ({how}): starting another "
                     f"(tiến trình SMTP đã dừng: khởi động lại)")
-        self._start()
+        self._start(worker.slot)
         return 0
 
     def _drain_wakeups(self) -> None:

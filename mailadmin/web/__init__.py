@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from mailadmin.resources import project_path
 from mailadmin.secretfiles import read_or_create_secret
+from mailadmin.services.client_certs import check_policy
 from mailadmin.services.second_factor import policy_roles
 from mailadmin.settings import Settings, load_settings
 from mailadmin.web import error_pages
@@ -49,10 +50,12 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     )
     app.config.update(overrides)
     policy_roles(settings.auth.second_factor_roles)  # an unknown role name stops the start, not a login
+    check_policy(settings.auth)
     app.extensions["mailadmin"] = Services(settings)
     csrf.init_app(app)
 
     from mailadmin.web import api, audit, auth, certificates, display, guard, home, language, lists, mailboxes
+    from mailadmin.web import cert_signin as certificate_pages
     from mailadmin.web import health as health_checks
     from mailadmin.web import imports as import_pages
     from mailadmin.web import second_factor as factor_pages
@@ -67,6 +70,7 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(import_pages.bp)
     app.register_blueprint(factor_pages.bp)
+    certificate_pages.init_app(app)
     health_checks.init_app(app, settings)
     error_pages.init_app(app)
 

@@ -78,7 +78,8 @@ def _token_refusal(holder: RoleHolder | None, issued: Issued | None) -> tuple[in
 
 
 def _principal_of(holder: RoleHolder) -> Principal:
-    return Principal(holder.uid, holder.name, holder.roles, holder.scopes, holder.second_factor)
+    return Principal(holder.uid, holder.name, holder.roles, holder.scopes, holder.second_factor,
+                     services().cert_signin.certificate_factor(holder))
 
 
 def _refused(status: int, message: Text) -> tuple[Response, int]:

@@ -45,6 +45,11 @@ UNAVAILABLE = t("Thư mục tài khoản (LDAP) đang không phản hồi nên c
                 "the account directory (LDAP) is not answering, so the password could not be checked; try again "
                 "in a few minutes. This attempt does not count as a failure.")
 PENDING_SECONDS = 300  # how long the code page waits after the password
+CERTIFICATE_ONLY = t("Vai trò của bạn đăng nhập trang quản trị bằng chứng thư số (USB token), không bằng mật khẩu: "
+                     "cắm token, chọn chứng thư khi trình duyệt hỏi rồi bấm \"Đăng nhập bằng chứng thư số\".",
+                     "your role signs in to the web admin with your digital certificate (USB token), not the "
+                     "password: plug the token in, choose the certificate when the browser asks, then press "
+                     "\"Sign in with a digital certificate\".")
 
 
 @dataclass
@@ -101,36 +106,49 @@ def _logins() -> LoginService:
 def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if not form.validate_on_submit():
-        return _login_page(form, 200 if request.method == "GET" else 401)
+        return login_page(form, 200 if request.method == "GET" else 401)
     outcome = _logins().login(form.username.data or "", form.password.data or "", request.remote_addr or "")
     if outcome.account is None:
         return _refused(form, outcome)
     holder, must_change = outcome.account.user, outcome.result is Result.MUST_CHANGE
-    if holder.second_factor:  # the password alone does not log in: the code page comes next
+    certificates = services().cert_signin
+    if certificates.alone_for(holder):  # said only after the right password
+        flash(say(CERTIFICATE_ONLY), "error")
+        return login_page(form, 403)
+    if certificates.needs_second_step(holder):  # the password alone does not log in: the second step comes next
         session.clear()
         session["pending"] = {"uid": holder.uid, "dn": holder.dn, "name": holder.name, "at": time.time(),
-                              "epoch": outcome.account.epoch, "must_change": must_change or holder.must_change}
+                              "epoch": outcome.account.epoch, "must_change": must_change or holder.must_change,
+                              "totp": holder.second_factor}
         return redirect(url_for("auth.second_factor", next=request.args.get("next")))
-    return _enter(holder.uid, holder.name, outcome.account.epoch, must_change or holder.must_change, passed=False)
+    return enter(holder.uid, holder.name, outcome.account.epoch, must_change or holder.must_change, passed=False)
+
+
+def pending_login() -> dict | None:
+    """The login whose password was proven in the last 5 minutes and awaits its second step, or None."""
+    pending = session.get("pending")
+    if not isinstance(pending, dict) or time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        session.pop("pending", None)
+        return None
+    return pending
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 def second_factor() -> str | Response | tuple[str, int]:
-    """The second step of a login for people with a second factor: a TOTP code or a recovery code."""
-    pending = session.get("pending")
-    if not isinstance(pending, dict) or time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
-        session.pop("pending", None)
+    """The second step of a login for people with a second factor: a TOTP code, a recovery code or a certificate."""
+    pending = pending_login()
+    if pending is None:
         flash(say(t("Hãy đăng nhập lại bằng mật khẩu.", "log in again with your password.")), "error")
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if not form.validate_on_submit():
-        return _code_page(form, 200 if request.method == "GET" else 401)
+        return code_page(form, 200 if request.method == "GET" else 401)
     result = services().second_factor.check(pending["uid"], pending["dn"], form.code.data or "",
                                             request.remote_addr or "")
     if result in (Check.WRONG, Check.THROTTLED):
         return _code_refused(form, result)
-    response = _enter(pending["uid"], pending["name"], pending["epoch"], bool(pending["must_change"]), passed=True)
-    if result is Check.RECOVERY:  # said after _enter, which starts a new session
+    response = enter(pending["uid"], pending["name"], pending["epoch"], bool(pending["must_change"]), passed=True)
+    if result is Check.RECOVERY:  # said after enter, which starts a new session
         flash(say(t("Đã dùng một mã khôi phục; mã đó không dùng lại được. Nếu mất điện thoại, hãy tắt rồi đăng ký "
                     "lại yếu tố thứ hai ở trang Tài khoản của tôi.",
                     "a recovery code was used and cannot be used again. If the phone is lost, disable and enrol "
@@ -138,8 +156,11 @@ def second_factor() -> str | Response | tuple[str, int]:
     return response
 
 
-def _code_page(form: CodeForm, status: int) -> tuple[str, int]:
-    return render_template("auth/code.html", form=form, next_page=_next_page()), status
+def code_page(form: CodeForm, status: int) -> tuple[str, int]:
+    """The second step's page (a code form if the person enrolled TOTP; the certificate button if one came)."""
+    pending = session.get("pending") or {}
+    return render_template("auth/code.html", form=form, next_page=_next_page(),
+                           totp=bool(pending.get("totp", True))), status
 
 
 def _code_refused(form: CodeForm, result: Check) -> tuple[str, int]:
@@ -148,13 +169,13 @@ def _code_refused(form: CodeForm, result: Check) -> tuple[str, int]:
         minutes = _logins().throttle.window // 60
         flash(say(t("Quá nhiều lần đăng nhập sai; vui lòng thử lại sau {m} phút.",
                     "too many failed logins; try again in {m} minutes.", m=minutes)), "error")
-        return _code_page(form, 429)
+        return code_page(form, 429)
     flash(say(t("Mã không đúng, đã dùng rồi hoặc đã hết hạn.", "the code is wrong, already used or expired.")),
           "error")
-    return _code_page(form, 401)
+    return code_page(form, 401)
 
 
-def _enter(uid: str, name: str, epoch: str, must_change: bool, *, passed: bool) -> Response:
+def enter(uid: str, name: str, epoch: str, must_change: bool, *, passed: bool) -> Response:
     """A new session carrying the person's session epoch and whether it passed a second factor."""
     session.clear()
     session.permanent = True
@@ -174,7 +195,8 @@ def _next_page() -> str:
     return safe_next(request.args.get("next"), url_for("home.index"))
 
 
-def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
+def login_page(form: LoginForm, status: int) -> tuple[str, int]:
+    """The login page with `status` (and whatever was flashed)."""
     return render_template("auth/login.html", form=form, next_page=_next_page()), status
 
 
@@ -185,7 +207,7 @@ def _refused(form: LoginForm, outcome: LoginOutcome) -> tuple[str, int]:
         return render_template("errors/error.html", status=503, message=message), 503
     message, status = _reason(outcome)
     flash(say(message), "error")
-    return _login_page(form, status)
+    return login_page(form, status)
 
 
 def _with_reason(message: Text, reason: Text) -> Text:

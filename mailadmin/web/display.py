@@ -36,10 +36,15 @@ CERTIFICATE_STATUS_NAMES = {"valid": lazy_gettext("Còn hiệu lực"), "expirin
                             "expired": lazy_gettext("Đã hết hạn"), "not_yet_valid": lazy_gettext("Chưa có hiệu lực"),
                             "revoked": lazy_gettext("Đã bị thu hồi")}
 DATE_FIELDS = {"retain_until", "not_before", "not_after"}  # shown as 01/12/2027, times in Vietnam's zone
+# Second factors and sign-ins in the audit log (second_factor.*, login.certificate).
+FACTOR_NAMES = {"method": {"totp": lazy_gettext("Mã một lần (TOTP)")},
+                "outcome": {"ok": lazy_gettext("Thành công"), "refused": lazy_gettext("Bị từ chối")},
+                "step": {"second_factor": lazy_gettext("Bước thứ hai sau mật khẩu"),
+                         "certificate_only": lazy_gettext("Chỉ bằng chứng thư số")}}
 # Audit values shown by name, per field.
 VALUE_NAMES = {"status": {**STATUS_NAMES, **CERTIFICATE_STATUS_NAMES},
                "tier": TIER_NAMES, "kind": KIND_NAMES, "key_usage": KEY_USAGE_NAMES,
-               "roles": ROLE_NAMES, "state": JOB_STATE_NAMES}
+               "roles": ROLE_NAMES, "state": JOB_STATE_NAMES, **FACTOR_NAMES}
 
 
 def code_name(code: str, names: dict[str, object]) -> str:
@@ -121,7 +126,10 @@ FIELD_NAMES = {"full_name": lazy_gettext("Họ tên"), "title": lazy_gettext("Ch
                "generated": lazy_gettext("Mật khẩu sinh tự động"), "by": lazy_gettext("Người thực hiện"),
                "to": lazy_gettext("Gửi đến"), "bound": lazy_gettext("Đã gắn"), "undone": lazy_gettext("Đã hoàn tác"),
                "expiring": lazy_gettext("Sắp hết hạn"), "roles": lazy_gettext("Vai trò"),
-               "scopes": lazy_gettext("Phạm vi")}
+               "scopes": lazy_gettext("Phạm vi"), "method": lazy_gettext("Cách xác thực"),
+               "recovery_codes": lazy_gettext("Số mã khôi phục"),
+               "recovery_codes_left": lazy_gettext("Mã khôi phục còn lại"), "outcome": lazy_gettext("Kết quả"),
+               "step": lazy_gettext("Bước đăng nhập"), "reason": lazy_gettext("Lý do")}
 
 
 def field_name(key: str) -> str:

@@ -98,7 +98,10 @@ def load_principal(uid: str, epoch: str | None) -> Principal | None:
     holder = services().roles.holder(uid)
     if holder is None or holder.status != "active" or epoch is None or holder.epoch != epoch:
         return None
-    g.principal = Principal(holder.uid, holder.name, holder.roles, holder.scopes, holder.second_factor)
+    # A certificate counts for a session that passed a second step: one bound while a password-only
+    # session was waiting at the enrolment page does not open the admin pages to that session.
+    passed = bool(session.get("second_factor")) and services().cert_signin.certificate_factor(holder)
+    g.principal = Principal(holder.uid, holder.name, holder.roles, holder.scopes, holder.second_factor, passed)
     return g.principal
 
 

@@ -35,7 +35,8 @@ def index() -> str | Response:
     unit_items = [(unit.name, totals.get(unit.code, 0)) for unit in top if person.may_read(unit)]
     tier_items = [(str(TIER_NAMES[tier]), count) for tier, count in overview.by_tier.items()]
     recent = board.recent_changes(10) if person.has(*GLOBAL_READERS) else []
-    factors = services().second_factor.coverage() if person.has(*GLOBAL_READERS) else None
+    factors = services().cert_signin.coverage(services().second_factor.coverage()) \
+        if person.has(*GLOBAL_READERS) else None
     days = services().settings.certificates.expiring_days
     expiring = services().certificates.expiring(days, principal=person)
     return render_template("home/index.html", overview=overview, scope=scope, unit_items=unit_items,

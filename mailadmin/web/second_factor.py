@@ -55,7 +55,8 @@ def enrol() -> str | Response | tuple[str, int]:
 def _enrol_page(form: ConfirmForm, secret: str, status: int) -> tuple[str, int]:
     mail = services().mailboxes.get(principal().uid).mail
     return render_template("home/second_factor.html", enrolled=False, form=form, secret=secret,
-                           qr=services().second_factor.qr_svg(secret, mail), person=principal()), status
+                           qr=services().second_factor.qr_svg(secret, mail), person=principal(),
+                           certificate_sign_in=services().cert_signin.enabled), status
 
 
 @bp.route("/me/second-factor/disable", methods=["POST"])

@@ -12,11 +12,15 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mailadmin.directory import dit
+from mailadmin.directory.client import Entry
+from mailadmin.directory.mapping import mailbox_attributes, mailbox_from_entry
 from mailadmin.errors import MailadminError
 from mailadmin.importer.columns import header_labels
 from mailadmin.importer.parse import parse
 from mailadmin.importer.plan import make_plan
 from mailadmin.importer.validate import validate
+from mailadmin.model import Mailbox, Tier
 from mailadmin.names import AddressAllocator, PrefixIndex, local_part, split_name, strip_titles
 from mailadmin.validation import clean_person_name
 
@@ -33,6 +37,7 @@ PIECES = st.sampled_from([
     "Nguyá»…n", "VÄƒn", "\u0301", "\u0323", "\u202e", "\x00", "\x85", "NV1", "555", "STTTT", "22015", "54",
     "annv", "postmaster", "admin@phuyen.gov.vn", "- ", ": ", "&a ", "*a", "!!python/object ", "---", "people:",
     "units:", "~", "null", "0905123456", "nghỉ", "suspended", "李", "H’Hen", "ʼ", "Ωμέγα", "ǅ", "ﬀ",
+    "Y ", "H'", "H ", "Y-", " Niê", " Niê Kdăm", "Ksor ", "K'",
 ])
 TEXT = st.lists(PIECES | st.text(max_size=6), max_size=12).map("".join)
 
@@ -121,3 +126,27 @@ def test_every_address_made_from_a_name_is_plain_ascii_and_never_reserved(text: 
     for _ in range(3):
         local = allocator.allocate(base)
         assert ADDRESS.fullmatch(local) and local not in RESERVED and len(local) <= 64
+
+
+BASE_DN = "dc=phuyen,dc=gov,dc=vn"
+# Words of Kinh, Ê Đê, M'nông and Jrai names (prefixes glued or not, compound family names), and any letters.
+NAME_WORDS = st.sampled_from(["Y", "H", "H'", "H’Hen", "Y-Prơi", "hʼyim", "Moan", "Niê", "Kdăm", "Buôn", "Krông",
+                              "Kđoh", "Êban", "Ksor", "Điểu", "K'Ré", "Nguyễn", "Văn", "Thị", "An", "Y'"]) \
+    | st.text(st.characters(categories=["L"]), min_size=1, max_size=5)
+NAMES = st.lists(NAME_WORDS, min_size=1, max_size=5).map(" ".join)
+
+
+@BOUNDED
+@given(NAMES | TEXT)
+def test_a_split_name_survives_the_directory_and_a_second_split(text: str) -> None:
+    """Whatever the order (Kinh, or family-last as 'Y Moan Niê'), cn/sn/givenName give the same name back."""
+    try:
+        name = split_name(clean_person_name(text))
+    except MailadminError:
+        return
+    assert split_name(name.full) == name
+    mailbox = Mailbox(uid="x", name=name, mail="x@phuyen.gov.vn", unit_code="STTTT", tier=Tier.PROVINCE)
+    values = {key.lower(): [str(v).encode() for v in vs] for key, vs in mailbox_attributes(mailbox).items()}
+    entry = Entry(f"uid=x,{dit.unit_dn(('54', 'STTTT'), BASE_DN)}", values)
+    read = mailbox_from_entry(entry, BASE_DN).name  # 'Y Y Y' reads the same both ways: compare the parts
+    assert (read.family, read.middle, read.given, read.full) == (name.family, name.middle, name.given, name.full)

@@ -26,11 +26,15 @@ def shared(directory: RunningDirectory) -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def mail_settings(directory: RunningDirectory, shared: Path) -> Settings:
-    """The session's settings with the Maildir spool in a folder the mail user may write."""
+def with_spool(settings: Settings, shared: Path) -> Settings:
+    """`settings` with the Maildir spool in a folder of `shared` the mail user may write."""
     spool = shared / "mail"
     spool.mkdir(mode=0o1777)
     spool.chmod(0o1777)
-    return dataclasses.replace(directory.settings, smtp=dataclasses.replace(directory.settings.smtp,
-                                                                            spool_dir=str(spool)))
+    return dataclasses.replace(settings, smtp=dataclasses.replace(settings.smtp, spool_dir=str(spool)))
+
+
+@pytest.fixture(scope="module")
+def mail_settings(directory: RunningDirectory, shared: Path) -> Settings:
+    """The session's settings with the Maildir spool in a folder the mail user may write."""
+    return with_spool(directory.settings, shared)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import imaplib
 import socket
 import subprocess
 import tempfile
@@ -76,6 +77,21 @@ service imap-login {{
     def output(self) -> str:
         texts = [p.read_text(errors="replace") for p in (self.root / "stderr", self.log) if p.exists()]
         return "\n".join(texts)[-2000:]
+
+
+def imap_logs_in(root: Path, generated: Path, login: str, password: str) -> bool:
+    """Start a private Dovecot on the `generated` config, try one IMAP login, stop it."""
+    server = PrivateDovecot(root, generated)
+    server.start()
+    try:
+        with imaplib.IMAP4("127.0.0.1", server.port, timeout=20) as imap:
+            logged_in = imap.login(login, password)[0] == "OK"
+            imap.logout()
+            return logged_in
+    except imaplib.IMAP4.error:
+        return False
+    finally:
+        server.stop()
 
 
 def postmap(config_dir: Path, table: str, key: str) -> str | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from flask.testing import FlaskClient
 
 from mailadmin import create_app
 from mailadmin.model import Role, Unit
+from mailadmin.services.auth import throttle_file
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, free_port, make_agency
@@ -35,6 +38,19 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD):
     """POST the login form with a valid CSRF token."""
     return client.post("/login", data={"username": username, "password": password,
                                        "csrf_token": csrf_token(client)})
+
+
+@pytest.fixture(autouse=True)
+def no_failed_logins_counted(directory: RunningDirectory) -> None:
+    """Each web test starts with the shared directory's login throttle empty, whatever ran before it.
+
+    Web tests share one directory per test process and log in from 127.0.0.1: without this, a file
+    that tries wrong passwords would throttle the logins of whichever file runs after it.
+    """
+    throttle = throttle_file(directory.settings)
+    if throttle.exists():
+        with closing(sqlite3.connect(throttle)) as db, db:
+            db.execute("DELETE FROM failures")
 
 
 @pytest.fixture

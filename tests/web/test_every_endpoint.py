@@ -11,7 +11,8 @@ from mailadmin.model import Unit
 from tests.web.conftest import csrf_token, login
 
 PUBLIC = {"static", "auth.login", "language.choose", "health.healthz", "health.readyz", "health.metrics",
-          "auth.second_factor"}  # the code page: before a session
+          "auth.second_factor",  # the code page: before a session
+          "cert_signin.sign_in"}  # certificate sign-in: before a session (tests/web/test_cert_signin_http.py)
 OPEN_TO_OWNERS = {"home.index", "home.me", "auth.change_password", "auth.logout", "second_factor.enrol",
                   "second_factor.disable"}
 ARGUMENTS = {"uid": "annv", "code": "555", "unit_code": "555", "name": "ds-555", "action": "suspend",

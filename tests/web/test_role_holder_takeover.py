@@ -56,14 +56,16 @@ def web(app: Flask, tmp_path: Path, live_gov: f.Hierarchy, monkeypatch: pytest.M
 
 @pytest.fixture
 def wide_targets(web: Services, person: Callable[..., str], unit: Unit, other_unit: Unit,
-                 live_gov: f.Hierarchy) -> list[Target]:
+                 live_gov: f.Hierarchy) -> Iterator[list[Target]]:
     """Mailboxes in `unit` whose owners hold rights reaching beyond a unit admin of `unit`, each with a certificate."""
     province = web.units.get("54")
     holders = [person("Lê Siêu Quản", unit, Role.SUPERADMIN), person("Phạm Kiểm Toán", unit, Role.AUDITOR),
                person("Võ Quản Khác", unit, Role.UNITADMIN, (other_unit,)),
                person("Đỗ Quản Tỉnh", unit, Role.UNITADMIN, (province,)),
                person("Hồ Nhân Sự", unit, Role.HR, (other_unit,))]
-    return [_with_certificate(web, uid, live_gov) for uid in holders]
+    yield [_with_certificate(web, uid, live_gov) for uid in holders]
+    for uid in holders:  # a province-wide admin left behind would be every unit's admin in later tests
+        web.roles.set(web.mailboxes.store.find_entry(uid).dn, frozenset(), ())
 
 
 def _with_certificate(web: Services, uid: str, gov: f.Hierarchy) -> Target:
