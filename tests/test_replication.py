@@ -317,15 +317,7 @@ def _at_least(items: list[str], number: int) -> None:
 def test_kill_9_during_an_import_the_import_completes_on_b(pair: Pair, tmp_path: Path) -> None:
     first, second = pair
     rows = 800
-    source = tmp_path / "staff.csv"
-    source.write_bytes(csv_file([[f"RIMP-{n}", f"Hồ Văn {NAMES[n % len(NAMES)]}", "SYT", "Văn thư"]
-                                 for n in range(rows)]))
-    environ = child_environ(first, imports_batch_size="50")
-    environ.update(peer_settings(first.settings.state_dir.parent, "a", first.settings.slapd.port, 1,
-                                 ",".join(first.settings.slapd.peers)))
-    jobs = first.services.imports.jobs_dir
-    with mailadmin_process("import", str(source), environ=environ) as process:
-        eventually(lambda: _journal_started(jobs), seconds=120)
+    with importing(first, tmp_path, "RIMP", "Hồ Văn", rows) as process:
         kill(first)
         stdout, stderr = process.communicate(timeout=300)
     assert process.returncode == 0, stderr
@@ -348,6 +340,23 @@ def _rows(peer: RunningDirectory, prefix: str = "RIMP") -> list[Entry]:
         return client.search(client.base_dn, f"(employeeNumber={prefix}-*)", attributes=["employeeNumber"])
     finally:
         client.close()
+
+
+@contextmanager
+def importing(peer: RunningDirectory, folder: Path, prefix: str, family: str,
+              rows: int) -> Iterator[subprocess.Popen[str]]:
+    """`mailadmin import` of `rows` new people on `peer`'s state folder, once its journal has a write."""
+    source = folder / "staff.csv"
+    source.write_bytes(csv_file([[f"{prefix}-{n}", f"{family} {NAMES[n % len(NAMES)]}", "SYT", "Văn thư"]
+                                 for n in range(rows)]))
+    environ = child_environ(peer, imports_batch_size="50")
+    environ.update(peer_settings(peer.settings.state_dir.parent, peer.settings.state_dir.name,
+                                 peer.settings.slapd.port, peer.settings.slapd.server_id,
+                                 ",".join(peer.settings.slapd.peers)))
+    jobs = peer.services.imports.jobs_dir
+    with mailadmin_process("import", str(source), environ=environ) as process:
+        eventually(lambda: _journal_started(jobs, prefix), seconds=120)
+        yield process
 
 
 def _journal_started(jobs: Path, prefix: str = "RIMP") -> None:
@@ -541,15 +550,7 @@ def test_sigstop_during_an_import_the_import_completes_on_b_and_nothing_doubles(
     first, second = pair
     answered_again(first)
     rows = 600
-    source = tmp_path / "staff.csv"
-    source.write_bytes(csv_file([[f"RSTOP-{n}", f"Tô Văn {NAMES[n % len(NAMES)]}", "SYT", "Văn thư"]
-                                 for n in range(rows)]))
-    environ = child_environ(first, imports_batch_size="50")
-    environ.update(peer_settings(first.settings.state_dir.parent, "a", first.settings.slapd.port, 1,
-                                 ",".join(first.settings.slapd.peers)))
-    jobs = first.services.imports.jobs_dir
-    with mailadmin_process("import", str(source), environ=environ) as process:
-        eventually(lambda: _journal_started(jobs, "RSTOP"), seconds=120)
+    with importing(first, tmp_path, "RSTOP", "Tô Văn", rows) as process:
         with hung(first):
             started = time.monotonic()
             _, stderr = process.communicate(timeout=300)
