@@ -550,15 +550,29 @@ def test_sigstop_during_an_import_the_import_completes_on_b_and_nothing_doubles(
     first, second = pair
     answered_again(first)
     rows = 600
-    with importing(first, tmp_path, "RSTOP", "Tô Văn", rows) as process:
-        with hung(first):
-            started = time.monotonic()
-            _, stderr = process.communicate(timeout=300)
-            seconds = time.monotonic() - started
-        assert process.returncode == 0, stderr
+    with importing(first, tmp_path, "RSTOP", "Tô Văn", rows) as process, hung(first):
+        started = time.monotonic()
+        _, stderr = process.communicate(timeout=300)
+        seconds = time.monotonic() - started
+    exited = restarted_if_dead(first) + restarted_if_dead(second)
+    assert process.returncode == 0, stderr + exited
     eventually(lambda: assert_caught_up(first, second), seconds=60)
     for peer in pair:
         assert len({entry.text("employeeNumber") for entry in _rows(peer, "RSTOP")}) == rows
         assert count(peer, "(employeeNumber=RSTOP-*)") == rows
     print(f"\nSIGSTOP A during an import of {rows} rows: finished on B {seconds:.2f} s after the stop; "
-          f"after SIGCONT {rows} rows on both, each once")
+          f"after SIGCONT {rows} rows on both, each once{exited}")
+
+
+def restarted_if_dead(peer: RunningDirectory) -> str:
+    """slapd 2.5.13 at times exits when resumed with a bulk transaction left on a closed connection
+    (seen after SIGCONT, never after kill -9): started again, as a supervisor would; what happened."""
+    time.sleep(1)
+    pids = [pid for pid, child in slapd_module._CHILDREN.items()
+            if child.poll() is not None and str(peer.slapd.paths.config) in " ".join(map(str, child.args))]
+    if peer.slapd.running_pid() is not None and not pids:
+        return ""
+    codes = [slapd_module._CHILDREN.pop(pid).returncode for pid in pids]
+    said = (peer.slapd.paths.root / "slapd.stderr").read_text(errors="replace").strip().splitlines()[-1:]
+    peer.slapd.start()
+    return f" (slapd of {peer.slapd.uri} exited with {codes} {said}: restarted)"

@@ -10,7 +10,7 @@ from ldap3 import Connection
 from ldap3.core import exceptions as ldap_errors
 
 from mailadmin.directory.client import DirectoryConfig, bindable
-from mailadmin.directory.failover import Failover
+from mailadmin.directory.failover import FAILOVER_RESULTS, Failover
 from mailadmin.directory.results import error_for_result
 from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured
 from mailadmin.errors import DirectoryError, unreachable
@@ -66,6 +66,8 @@ class BindChecker:
                     raise unreachable(", ".join(self.config.uris), str(exc) or type(exc).__name__) from exc
                 continue
             result = connection.result
+            if not ok and self._busy(connection, result, last=attempt == attempts - 1):
+                continue
             if not ok and result.get("result") not in REFUSED_BIND:
                 _close(connection)
                 raise error_for_result(result, dn)
@@ -76,6 +78,14 @@ class BindChecker:
                 raise DirectoryError(t("Điều khiển chính sách mật khẩu không đọc được: {e}",
                                        "unreadable password policy control: {e}", e=exc)) from exc
         raise AssertionError("unreachable")
+
+    def _busy(self, connection: Connection, result: dict[str, Any], *, last: bool) -> bool:
+        """A busy or unavailable answer (not on the last try): the server is passed over, the next one asked."""
+        if last or result.get("result") not in FAILOVER_RESULTS:
+            return False
+        self._failover.down(connection)
+        _close(connection)
+        return True
 
     def close(self) -> None:
         """Close every idle connection."""

@@ -85,10 +85,15 @@ class Failover:
         return max(len(self._servers), 1)
 
     def usable(self, connection: Connection) -> bool:
-        """Whether a kept connection's server is not passed over (else it is dropped, not used)."""
-        self.probe_due()
+        """Whether a kept connection is on the server now preferred (else it is dropped, not used).
+
+        A server passed over is left at once; once the first server answers again, connections to
+        the others are replaced one by one as they are taken, so the load goes back to it.
+        """
         server = getattr(connection, "server", None)
-        return not (isinstance(server, Server) and passed_over(server_uri(server)))
+        if not isinstance(server, Server):
+            return True
+        return server_uri(server) == server_uri(self.ordered()[0])
 
     def down(self, connection: Connection | None) -> None:
         """Pass over the server of a connection that timed out, was dropped or answered busy."""
