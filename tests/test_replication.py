@@ -157,9 +157,14 @@ def hung(peer: RunningDirectory) -> Iterator[None]:
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)
     try:
+        eventually(lambda: _stopped(pid))  # the signal is delivered asynchronously
         yield
     finally:
         os.kill(pid, signal.SIGCONT)
+
+
+def _stopped(pid: int) -> None:
+    assert "T (stopped)" in Path(f"/proc/{pid}/status").read_text()
 
 
 def new_mailbox(peer: RunningDirectory, unit_code: str, number: int) -> str:

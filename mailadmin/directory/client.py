@@ -645,6 +645,8 @@ def _wait(connection: Connection, message_id: int) -> dict[str, Any]:
         try:
             _, result = connection.get_response(message_id, timeout=RESPONSE_POLL_SECONDS, get_request=False)
             return result
+        except AttributeError:  # ldap3 drops its table of outstanding requests when the socket closes
+            raise ldap_errors.LDAPSessionTerminatedByServerError("the server closed the connection") from None
         except ldap_errors.LDAPResponseTimeoutError:
             waited += RESPONSE_POLL_SECONDS
             if connection.closed:
