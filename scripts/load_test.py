@@ -369,7 +369,8 @@ def report(run: Run, window: tuple[float, float], problems: list[str], converge:
                  "p50_ms": statistics.median(x.seconds for x in s) * 1000,
                  "p95_ms": percentile([x.seconds for x in s], 0.95) * 1000,
                  "p99_ms": percentile([x.seconds for x in s], 0.99) * 1000} for op, s in sorted(ops.items())}
-    errors = [{"op": s.op, "at": round(s.at, 2), "in_kill_window": window[0] <= s.at <= window[1] + 5,
+    # An operation in the window: running at any moment from the kill to 5 s after the restart.
+    errors = [{"op": s.op, "at": round(s.at, 2), "in_kill_window": s.at + s.seconds >= window[0] and s.at <= window[1] + 5,
                "error": s.error} for s in run.samples if s.error]
     return {"operations": rows, "errors": errors, "kill_window_s": [round(w, 2) for w in window],
             "lost_or_duplicated": problems, "converged_after_s": round(converge, 2),
