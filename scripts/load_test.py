@@ -361,6 +361,11 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def in_window(sample: Sample, window: tuple[float, float]) -> bool:
+    """Whether the operation ran at any moment from the kill to 5 s after the restart."""
+    return sample.at + sample.seconds >= window[0] and sample.at <= window[1] + 5
+
+
 def report(run: Run, window: tuple[float, float], problems: list[str], converge: float) -> dict[str, object]:
     ops: dict[str, list[Sample]] = {}
     for sample in run.samples:
@@ -369,9 +374,8 @@ def report(run: Run, window: tuple[float, float], problems: list[str], converge:
                  "p50_ms": statistics.median(x.seconds for x in s) * 1000,
                  "p95_ms": percentile([x.seconds for x in s], 0.95) * 1000,
                  "p99_ms": percentile([x.seconds for x in s], 0.99) * 1000} for op, s in sorted(ops.items())}
-    # An operation in the window: running at any moment from the kill to 5 s after the restart.
-    errors = [{"op": s.op, "at": round(s.at, 2), "in_kill_window": s.at + s.seconds >= window[0] and s.at <= window[1] + 5,
-               "error": s.error} for s in run.samples if s.error]
+    errors = [{"op": s.op, "at": round(s.at, 2), "in_kill_window": in_window(s, window), "error": s.error}
+              for s in run.samples if s.error]
     return {"operations": rows, "errors": errors, "kill_window_s": [round(w, 2) for w in window],
             "lost_or_duplicated": problems, "converged_after_s": round(converge, 2),
             "created": len(run.created), "toggled": len(run.status)}
