@@ -372,6 +372,17 @@ class DirectoryClient:
 
     def _fresh_window(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
                       attributes: Sequence[str], keep: tuple[Any, str] | None) -> tuple[list[Entry], int]:
+        """A sort from scratch; a server lost meanwhile is passed over and the next one asked (failover.py)."""
+        for attempt in range(self._failover.attempts):
+            try:
+                return self._fresh_window_once(base, search_filter, sort_keys, offset, count, attributes, keep)
+            except FailedOver:
+                if attempt == self._failover.attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _fresh_window_once(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
+                           attributes: Sequence[str], keep: tuple[Any, str] | None) -> tuple[list[Entry], int]:
         # A connection of its own: sssvlv holds a VLV result until its connection closes.
         connection = self._open()
         kept = False
@@ -384,7 +395,8 @@ class DirectoryClient:
                 kept = True
             return entries, response.total
         except OUTAGES as exc:
-            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+            self._failover.down(connection)
+            raise FailedOver(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             if not kept:
                 _quietly_unbind(connection)
