@@ -40,7 +40,7 @@ def directory_config(settings: Settings) -> DirectoryConfig:
     uris: tuple[str, ...]
     password_file: Path | None
     if settings.embedded_directory:
-        uris = (PrivateSlapd(settings).uri,)
+        uris = PrivateSlapd(settings).client_uris  # this server first, then its replicated peers
         bind_dn = dit.service_dn(base)
         password_file = SlapdPaths.of(settings).service_password
         if not password_file.exists():

@@ -43,10 +43,11 @@ from mailadmin.directory.controls import (
     vlv_value,
 )
 from mailadmin.directory.counts import OperationCounts, counted
+from mailadmin.directory.failover import FailedOver, Failover
 from mailadmin.directory.ordering import Unordered
 from mailadmin.directory.results import error_for_result
 from mailadmin.directory.sorted_views import KeptView, OwnWrites, SortedViews, Stamp
-from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured, server_pool
+from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured
 from mailadmin.directory.wire import send_add, send_modify, send_move
 from mailadmin.errors import DirectoryError, DirectoryUnavailable, MailadminError, unreachable
 from mailadmin.i18n import t
@@ -73,6 +74,8 @@ OUTAGES = (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaust
 RESPONSE_POLL_SECONDS = 0.5  # how often a wait for a pipelined answer looks whether the server is gone
 RESPONSE_WAIT_SECONDS = 20.0  # a server that answers nothing for this long is taken for gone
 Values = Sequence[str | bytes]
+# Results that, when a write is repeated on another server, mean its first attempt went through.
+ALREADY_ADDED, ALREADY_MODIFIED, ALREADY_GONE = frozenset({68}), frozenset({16, 20}), frozenset({32})
 # {name: (op, values)}, or a list of them for several operations on one attribute in order
 # (a delete of one value then an add: a compare-and-swap the server does atomically).
 Changes = Mapping[str, tuple[str, Values] | list[tuple[str, Values]]]
@@ -133,8 +136,8 @@ class DirectoryClient:
 
     def __init__(self, config: DirectoryConfig) -> None:
         self.config = config
-        self._servers = server_pool(config.uris, VerifiedTls(config.ca_file, config.start_tls),
-                                    config.connect_timeout)
+        self._failover = Failover(config.uris, VerifiedTls(config.ca_file, config.start_tls),
+                                  config.connect_timeout)
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=POOL_SIZE)
         self._lock = threading.Lock()
         self._monitor_readable = True
@@ -155,8 +158,19 @@ class DirectoryClient:
 
     def _open(self, strategy: str = SYNC, user: str | None = None, password: str | None = None,
               servers: ServerPool | Server | None = None) -> Connection:
+        """A bound connection on the first server that answers (failover.py: a hung one is passed over)."""
+        for attempt in range(self._failover.attempts):
+            try:
+                return self._open_once(strategy, user, password, servers)
+            except FailedOver:
+                if attempt == self._failover.attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _open_once(self, strategy: str, user: str | None, password: str | None,
+                   servers: ServerPool | Server | None) -> Connection:
         connection = SecuredConnection(
-            servers or self._servers, user=user or self.config.bind_dn,
+            servers or self._failover.pool(), user=user or self.config.bind_dn,
             password=password if user else self.config.password, client_strategy=strategy,
             # ldap3's ASYNC receiver thread spins forever on a closed socket when a receive
             # timeout is set; its get_response() has its own timeout instead.
@@ -168,16 +182,21 @@ class DirectoryClient:
             if not connection.bind():
                 _quietly_unbind(connection)
                 raise error_for_result(connection.result, self.config.bind_dn)
-        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError,
-                ldap_errors.LDAPSocketOpenError) as exc:
-            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+        except (*OUTAGES, DirectoryUnavailable) as exc:
+            self._failover.down(connection)
+            _quietly_unbind(connection)
+            raise FailedOver(", ".join(self.config.uris), _reason(exc)) from exc
         return connection
 
     def _acquire(self) -> Connection:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            return self._open()
+        while True:
+            try:
+                connection = self._idle.get_nowait()
+            except queue.Empty:
+                return self._open()
+            if self._failover.usable(connection):
+                return connection
+            _quietly_unbind(connection)  # its server is passed over (hung or gone): failover.py
 
     def _release(self, connection: Connection, reusable: bool) -> None:
         if not reusable or connection.closed:
@@ -195,6 +214,12 @@ class DirectoryClient:
         try:
             yield connection
             reusable = True
+        except OUTAGES:
+            self._failover.down(connection)
+            raise
+        except DirectoryUnavailable:  # busy or unavailable (51, 52): the next server may answer
+            self._failover.down(connection)
+            raise
         except MailadminError:
             reusable = True  # the server answered with an error: the connection is fine
             raise
@@ -203,16 +228,18 @@ class DirectoryClient:
 
     @counted
     def _run(self, operation: Callable[[Connection], T], *, retry: bool) -> T:
-        """Run on a pooled connection; on a dead server, reconnect (next URI) and retry once."""
-        attempts = 2 if retry else 1
+        """Run on a pooled connection; on a dead, hung or busy server, again on the next one (`retry`)."""
+        attempts = 1 + self._failover.attempts if retry else 1
         for attempt in range(attempts):
             try:
                 with self._connection() as connection:
                     return operation(connection)
-            except OUTAGES as exc:
+            except FailedOver:
+                raise  # no server answered a new connection: nothing left to try
+            except (*OUTAGES, DirectoryUnavailable) as exc:
                 self._drain()
                 if attempt == attempts - 1:
-                    raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+                    raise as_unavailable(exc, self.config.uris) from exc
         raise AssertionError("unreachable")
 
     def _drain(self) -> None:
@@ -275,6 +302,7 @@ class DirectoryClient:
                 self._release(connection, True)
                 raise
             except OUTAGES as exc:
+                self._failover.down(connection)
                 self._release(connection, False)
                 self._drain()
                 if attempt == 1:
@@ -422,6 +450,17 @@ class DirectoryClient:
 
     def _fresh_window(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
                       attributes: Sequence[str], keep: tuple[Any, Stamp] | None) -> tuple[list[Entry], int]:
+        """A sort from scratch; a server lost meanwhile is passed over and the next one asked (failover.py)."""
+        for attempt in range(self._failover.attempts):
+            try:
+                return self._fresh_window_once(base, search_filter, sort_keys, offset, count, attributes, keep)
+            except FailedOver:
+                if attempt == self._failover.attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _fresh_window_once(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
+                           attributes: Sequence[str], keep: tuple[Any, Stamp] | None) -> tuple[list[Entry], int]:
         # A connection of its own: sssvlv holds a VLV result until its connection closes.
         connection = self._open()
         self.sorts += 1
@@ -434,7 +473,8 @@ class DirectoryClient:
                 kept = self._keep(keep, connection, response, kept_pages.Query(base, search_filter, tuple(sort_keys)))
             return entries, response.total
         except OUTAGES as exc:
-            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+            self._failover.down(connection)
+            raise FailedOver(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             if not kept:
                 _quietly_unbind(connection)
@@ -473,30 +513,32 @@ class DirectoryClient:
 
     def add(self, dn: str, attributes: Mapping[str, Values]) -> None:
         """Create an entry; refusals become Conflict, InvalidInput, PermissionDenied…"""
-        self._own_write("Add", dn, lambda c: c.add(dn, attributes=_clean(attributes)))
+        self._own_write("Add", dn, lambda c: c.add(dn, attributes=_clean(attributes)), ALREADY_ADDED,
+                        done=_exists(dn))
 
     def modify(self, dn: str, changes: Changes, *, relax: bool = False) -> None:
         """Change attributes: {name: ("replace"|"add"|"delete", values)}; `relax`: operational ones too."""
         controls = [(RELAX_RULES_OID, True, None)] if relax else None
-        self._own_write("Modify", dn, lambda c: c.modify(dn, _changes(changes), controls=controls))
+        self._own_write("Modify", dn, lambda c: c.modify(dn, _changes(changes), controls=controls), ALREADY_MODIFIED)
 
     def delete(self, dn: str) -> None:
         """Remove a leaf entry."""
-        self._own_write("Delete", dn, lambda c: c.delete(dn))
+        self._own_write("Delete", dn, lambda c: c.delete(dn), ALREADY_GONE)
 
     def move(self, dn: str, new_rdn: str, new_parent: str | None = None) -> None:
         """Rename an entry and/or move it (with its subtree) below another parent."""
         new_dn = f"{new_rdn},{new_parent or dn.split(',', 1)[1]}"
         self._own_write("Modrdn", dn, lambda c: c.modify_dn(dn, new_rdn, delete_old_dn=True, new_superior=new_parent),
-                        new_dn)
+                        ALREADY_GONE, new_dn=new_dn)
 
-    def _own_write(self, kind: str, dn: str, operation: Callable[[Connection], Any], new_dn: str = "") -> None:
+    def _own_write(self, kind: str, dn: str, operation: Callable[[Connection], Any], applied: frozenset[int],
+                   done: Callable[[Connection], bool] | None = None, new_dn: str = "") -> None:
         """A write of one entry that the kept sorted lists take in (kept_pages.py) instead of sorting again."""
         with self._own.lock:
             if kind != "Add" and len(self._views):
                 kept_pages.before_write(self._views, self._reader, dn, renames=kind == "Modrdn")
             try:
-                self._write(operation, dn)
+                self._write(operation, dn, applied, done)
             except DirectoryUnavailable:
                 self._views.close()  # applied or not: nobody can tell
                 raise
@@ -506,13 +548,34 @@ class DirectoryClient:
             if kind != "Delete" and not self._sid:
                 self._learn_sid(new_dn or dn)
 
-    def _write(self, operation: Callable[[Connection], Any], dn: str) -> None:
-        def run(connection: Connection) -> None:
+    def _write(self, operation: Callable[[Connection], Any], dn: str, applied: frozenset[int],
+               done: Callable[[Connection], bool] | None = None) -> None:
+        """One write; after a lost, hung or busy server it is sent once more to the next server.
+
+        The first attempt may have been applied (and replicated) before the answer was lost: on the
+        repeat, a result in `applied` (entry exists, value already there or gone, entry gone) means
+        it was, and counts as success; `done` is asked first (an add: the entry is there; the unique
+        overlay would otherwise answer the repeat with a constraint violation, not "already exists").
+        """
+        def run(connection: Connection, repeat: bool) -> None:
+            # A kept connection's server may have hung since its last answer: a write sent to it
+            # would wait in its queue and be applied when it wakes up, after its repeat on the next
+            # server (measured: the stale add then won over later changes). Ask first: one round trip.
+            connection.extend.standard.who_am_i()
+            if repeat and done is not None and done(connection):
+                return
             operation(connection)
-            if connection.result["result"] != 0:
+            code = connection.result["result"]
+            if code != 0 and not (repeat and code in applied):
                 raise error_for_result(connection.result, dn)
-        # A write is not retried after a lost connection: it may have been applied.
-        self._run(run, retry=False)
+        try:
+            self._run(lambda c: run(c, False), retry=False)
+        except FailedOver:
+            raise
+        except DirectoryUnavailable:
+            if self._failover.attempts < 2:
+                raise
+            self._run(lambda c: run(c, True), retry=False)
 
     def add_many(self, entries: Iterable[tuple[str, Mapping[str, Values]]],
                  on_result: Callable[[str, Exception | None], None] | None = None,
@@ -525,6 +588,7 @@ class DirectoryClient:
         holds back nobody else.
         """
         connection = self._open(ASYNC)
+        connection.response_wait = self.config.receive_timeout  # a hung server: failover.py, like single calls
         failures: list[BulkFailure] = []
         try:
             for batch in _chunks(entries, batch_size):
@@ -538,6 +602,7 @@ class DirectoryClient:
                     if on_result:
                         on_result(dn, error)
         except OUTAGES as exc:
+            self._failover.down(connection)
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             _quietly_unbind(connection)
@@ -604,7 +669,16 @@ class DirectoryClient:
         """True if `password` binds as `dn` (a fresh connection; the pool is not touched)."""
         if not bindable(password):
             return False
-        connection = SecuredConnection(self._servers, user=dn, password=password, raise_exceptions=False,
+        for attempt in range(self._failover.attempts):
+            try:
+                return self._check_password_once(dn, password)
+            except FailedOver:
+                if attempt == self._failover.attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _check_password_once(self, dn: str, password: str) -> bool:
+        connection = SecuredConnection(self._failover.pool(), user=dn, password=password, raise_exceptions=False,
                                        receive_timeout=self.config.receive_timeout, auto_referrals=False)
         try:
             open_secured(connection, self.config.uris)
@@ -613,7 +687,8 @@ class DirectoryClient:
                 raise error_for_result(connection.result, dn)
             return ok
         except OUTAGES as exc:
-            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+            self._failover.down(connection)
+            raise FailedOver(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             _quietly_unbind(connection)
 
@@ -624,7 +699,7 @@ class DirectoryClient:
         """
         if not bindable(old_password):
             raise error_for_result({"result": 49, "description": "invalidCredentials", "message": ""}, dn)
-        connection = SecuredConnection(self._servers, user=dn, password=old_password, raise_exceptions=False,
+        connection = SecuredConnection(self._failover.pool(), user=dn, password=old_password, raise_exceptions=False,
                                        receive_timeout=self.config.receive_timeout, auto_referrals=False)
         try:
             open_secured(connection, self.config.uris)
@@ -732,11 +807,13 @@ def _wait(connection: Connection, message_id: int) -> dict[str, Any]:
         try:
             _, result = connection.get_response(message_id, timeout=RESPONSE_POLL_SECONDS, get_request=False)
             return result
+        except AttributeError:  # ldap3 drops its table of outstanding requests when the socket closes
+            raise ldap_errors.LDAPSessionTerminatedByServerError("the server closed the connection") from None
         except ldap_errors.LDAPResponseTimeoutError:
             waited += RESPONSE_POLL_SECONDS
             if connection.closed:
                 raise ldap_errors.LDAPSessionTerminatedByServerError("the server closed the connection") from None
-            if waited >= RESPONSE_WAIT_SECONDS:
+            if waited >= getattr(connection, "response_wait", RESPONSE_WAIT_SECONDS):
                 raise
 
 
@@ -859,6 +936,21 @@ def _csn_sid(csn: str) -> str:
     """The serverID part of a CSN (YYYYmmddHHMMSS.uuuuuuZ#count#sid#mod)."""
     parts = csn.split("#")
     return parts[2] if len(parts) > 2 else ""
+
+
+def _exists(dn: str) -> Callable[[Connection], bool]:
+    """A check that an entry is there (read on the connection given)."""
+    def check(connection: Connection) -> bool:
+        connection.search(dn, "(objectClass=*)", search_scope=BASE, attributes=["1.1"])
+        return bool(connection.result["result"] == 0)
+    return check
+
+
+def as_unavailable(exc: Exception, uris: Sequence[str]) -> DirectoryUnavailable:
+    """The error to show for an outage: DirectoryUnavailable as it came, or "unreachable" with the reason."""
+    if isinstance(exc, DirectoryUnavailable):
+        return exc
+    return unreachable(", ".join(uris), _reason(exc))
 
 
 def _reason(exc: Exception) -> str:
