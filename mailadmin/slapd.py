@@ -24,7 +24,14 @@ from mailadmin.passwords import hash_generated
 from mailadmin.resources import project_path
 from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.settings import Settings
-from mailadmin.slapd_peers import CHECKPOINT, SESSION_LOG, Replication, check_server_id, peers_of
+from mailadmin.slapd_peers import (
+    CHECKPOINT,
+    REPLICATOR_PASSWORD_FILE,
+    SESSION_LOG,
+    Replication,
+    check_server_id,
+    peers_of,
+)
 
 MAP_SIZE = 8 * 1024**3
 # Made lazily by the web app (session cookies) and the second factor (TOTP secrets); with peers, at the
@@ -86,7 +93,7 @@ class SlapdPaths:
     @property
     def replicator_password(self) -> Path:
         """Password of the account the replicated peers' syncrepl binds as."""
-        return self.secrets / "ldap-replicator.password"
+        return self.secrets / REPLICATOR_PASSWORD_FILE
 
 
 @dataclass(frozen=True)

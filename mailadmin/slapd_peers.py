@@ -18,6 +18,7 @@ from mailadmin.i18n import t
 MAX_SERVER_ID = 4095
 RETRY = "1 60 5 +"  # every second for a minute (a restart), then every 5 s for ever
 CHECKPOINT, SESSION_LOG = "100 10", "1000"
+REPLICATOR_PASSWORD_FILE = "ldap-replicator.password"  # in secrets/, or beside ldap.bind_password_file
 
 
 @dataclass(frozen=True)
