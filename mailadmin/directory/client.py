@@ -560,8 +560,9 @@ class DirectoryClient:
         def run(connection: Connection, repeat: bool) -> None:
             # A kept connection's server may have hung since its last answer: a write sent to it
             # would wait in its queue and be applied when it wakes up, after its repeat on the next
-            # server (measured: the stale add then won over later changes). Ask first: one round trip.
-            connection.extend.standard.who_am_i()
+            # server (measured: the stale add then won over later changes). Ask first: one round trip,
+            # a read (an extended operation would move the write counters kept lists watch).
+            connection.search("", "(objectClass=*)", search_scope=BASE, attributes=["1.1"])
             if repeat and done is not None and done(connection):
                 return
             operation(connection)
