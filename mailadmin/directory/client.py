@@ -73,6 +73,14 @@ OUTAGES = (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaust
            ldap_errors.LDAPResponseTimeoutError, ldap_errors.LDAPMaximumRetriesError)
 RESPONSE_POLL_SECONDS = 0.5  # how often a wait for a pipelined answer looks whether the server is gone
 RESPONSE_WAIT_SECONDS = 20.0  # a server that answers nothing for this long is taken for gone
+# slapd (2.5.13 and still 2.6/master) answers a write sent under a transaction before its worker thread
+# is done with the operation (do_add unlinks op->o_extra, ITS#9892 fixed in 2.5.14; fe_op_add and
+# fe_op_modify set op->o_bd; connection_operation reads it). A TxnEnd (commit or abort), or the connection
+# closing, that reaches slapd inside that window executes or frees the operation under the worker thread:
+# slapd segfaults (do_add+0x6a9, back_mdb, unique) or aborts. The window is microseconds unless the thread is
+# preempted; waiting this long after the last answer before ending a transaction closes it in practice
+# (tests/test_txn_settle.py crashed slapd within 2 s without it; 0 crashes in 3,000 ends with 5 ms).
+TXN_SETTLE_SECONDS = 0.05
 Values = Sequence[str | bytes]
 # Results that, when a write is repeated on another server, mean its first attempt went through.
 ALREADY_ADDED, ALREADY_MODIFIED, ALREADY_GONE = frozenset({68}), frozenset({16, 20}), frozenset({32})
@@ -766,6 +774,7 @@ class Transaction:
 
     def end(self, *, commit: bool) -> None:
         """Commit (or abort) the transaction; a refused commit raises with the server's reason."""
+        time.sleep(TXN_SETTLE_SECONDS)  # see TXN_SETTLE_SECONDS: slapd may still hold the last write
         self._connection.extended(TXN_END, _txn_end_value(self._identifier, commit))
         result = self._connection.result
         if commit and result["result"] != 0:
@@ -842,10 +851,10 @@ def _add_batch_atomically(connection: Connection, batch: Batch) -> Outcomes | No
     if start["result"] != 0:
         return None
     identifier = start["responseValue"]
-    results = _pipeline(connection, batch, [(TXN_SPEC, True, identifier)])
+    with _settled_on_error():
+        results = _pipeline(connection, batch, [(TXN_SPEC, True, identifier)])
     commit = all(result["result"] == 0 for result in results)
-    end = _wait(connection, connection.extended(TXN_END, _txn_end_value(identifier, commit)))
-    if not commit or end["result"] != 0:
+    if not _end_transaction(connection, identifier, commit):
         return None
     return [(dn, None) for dn, _ in batch]
 
@@ -876,12 +885,33 @@ def _batch_atomically(connection: Connection, batch: list[Any],
     if start["result"] != 0:
         return None
     identifier = start["responseValue"]
-    results = _pipeline_sends(connection, batch, send, [(TXN_SPEC, True, identifier)])
+    with _settled_on_error():
+        results = _pipeline_sends(connection, batch, send, [(TXN_SPEC, True, identifier)])
     commit = all(result["result"] == 0 for result in results)
-    end = _wait(connection, connection.extended(TXN_END, _txn_end_value(identifier, commit)))
-    if not commit or end["result"] != 0:
+    if not _end_transaction(connection, identifier, commit):
         return None
     return [(item[0], None) for item in batch]
+
+
+def _end_transaction(connection: Connection, identifier: bytes, commit: bool) -> bool:
+    """Commit (or abort) once slapd is done with the transaction's writes; True if committed."""
+    time.sleep(TXN_SETTLE_SECONDS)  # see TXN_SETTLE_SECONDS: ending at once can crash slapd
+    end = _wait(connection, connection.extended(TXN_END, _txn_end_value(identifier, commit)))
+    return commit and end["result"] == 0
+
+
+@contextmanager
+def _settled_on_error() -> Iterator[None]:
+    """On an error while writes of a transaction are in flight, wait before the caller closes the connection.
+
+    Closing drops the transaction's queued operations (connection_abandon), which races with slapd's
+    worker threads exactly as a TxnEnd does.
+    """
+    try:
+        yield
+    except BaseException:
+        time.sleep(TXN_SETTLE_SECONDS)
+        raise
 
 
 def _flat_changes(changes: Changes) -> dict[str, tuple[str, Values]]:
