@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from mailadmin import create_app
 from mailadmin import slapd as slapd_module
@@ -45,7 +46,7 @@ from tests.conftest import (
     make_settings,
 )
 from tests.importer.helpers import csv_file
-from tests.web.conftest import PASSWORD, login
+from tests.web.conftest import PASSWORD, csrf_token, login
 
 pytestmark = pytest.mark.slow
 RECEIVE_TIMEOUT = 2  # ldap.receive_timeout of every client here: the hung-server detection time
@@ -371,24 +372,50 @@ def _journal_started(jobs: Path, prefix: str = "RIMP") -> None:
                                  for folder in jobs.iterdir() if (folder / "plan.jsonl").exists())
 
 
-def test_a_session_ended_on_a_is_refused_by_a_web_process_on_b(pair: Pair) -> None:
+@contextmanager
+def logged_in_on_a(pair: Pair, prefix: str, name: str) -> Iterator[tuple[str, FlaskClient, FlaskClient]]:
+    """A new role holder logged in to A's web app, and a client of B's: (uid, on A, on B)."""
     first, second = pair
     apps: list[Flask] = [create_app({"TESTING": True}, settings=peer.settings) for peer in pair]
     try:
-        unit = make_agency(first.services, "RS", "Đơn vị phiên")
-        uid, dn = role_holder(first, "Võ Kiểm Soát", unit.code, Role.AUDITOR)
+        unit = make_agency(first.services, prefix, "Đơn vị phiên")
+        uid, dn = role_holder(first, name, unit.code, Role.AUDITOR)
         eventually(lambda: _present(second, dn))
         on_a, on_b = (app.test_client() for app in apps)
         assert login(on_a, uid).status_code == 302
+        yield uid, on_a, on_b
+    finally:
+        for app in apps:
+            app.extensions["mailadmin"].close()
+
+
+def test_a_session_ended_on_a_is_refused_by_a_web_process_on_b(pair: Pair) -> None:
+    with logged_in_on_a(pair, "RS", "Võ Kiểm Soát") as (uid, on_a, on_b):
         cookie = on_a.get_cookie("session")
         assert cookie is not None
         on_b.set_cookie("session", cookie.value)
         assert on_b.get("/").status_code == 200  # B's web process accepts A's session
-        first.services.mailboxes.end_sessions(uid)  # logout everywhere, written on A
+        pair[0].services.mailboxes.end_sessions(uid)  # logout everywhere, written on A
         eventually(lambda: _signed_out(on_b), seconds=10)
-    finally:
-        for app in apps:
-            app.extensions["mailadmin"].close()
+
+
+def test_an_api_token_made_on_a_acts_on_b_until_a_newer_one_replaces_it(pair: Pair) -> None:
+    """Tokens live on their owner's entry: the web process of each peer knows those made on the other."""
+    with logged_in_on_a(pair, "RT", "Võ Mã Truy") as (_, on_a, on_b):
+        tokens = [_token_from_page(on_a) for _ in range(2)]  # the second replaces the first
+        eventually(lambda: _acts(on_b, tokens[1], 200))
+        _acts(on_b, tokens[0], 401)
+
+
+def _token_from_page(web: FlaskClient) -> str:
+    web.post("/me/token", data={"csrf_token": csrf_token(web, "/me/token")})
+    page = web.get("/me/token").get_data(as_text=True)
+    return page.split('<span id="token">', 1)[1].split("</span>", 1)[0]
+
+
+def _acts(web: FlaskClient, token: str, status: int) -> None:
+    answer = web.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == status
 
 
 def _signed_out(web: object) -> None:
