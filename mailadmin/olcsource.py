@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailadmin.directory.ldif import read_ldif
+from mailadmin.directory.replication import replicator_dn
 from mailadmin.errors import ConfigError
 from mailadmin.i18n import t
+from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.settings import Settings
 from mailadmin.slapd import PrivateSlapd
+from mailadmin.slapd_peers import REPLICATOR_PASSWORD_FILE, Replication, check_server_id, cn_config_ldif, peers_of
 
 Attributes = dict[str, list[str]]
 SCHEMA_PARENT = "cn=schema,cn=config"
@@ -61,8 +64,9 @@ def wanted_config(settings: Settings) -> WantedConfig:
 
 def converted(settings: Settings, folder: Path) -> dict[str, Attributes]:
     """DN -> attributes of the cn=config slaptest makes of the private slapd.conf (root rule first)."""
+    # Replication (slapd.peers) is rendered on its own, with the real replicator password: replication_ldif().
     plain = dataclasses.replace(settings, state_dir=folder, slapd=dataclasses.replace(
-        settings.slapd, tls_cert_file="", tls_key_file="", tls_port=0, require_tls=False))
+        settings.slapd, tls_cert_file="", tls_key_file="", tls_port=0, require_tls=False, peers=()))
     config = PrivateSlapd(plain).write_config()
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace("\naccess to ", f"\n{ROOT_RULE}\naccess to ", 1), encoding="utf-8")
@@ -126,3 +130,19 @@ def _wanted(entries: dict[str, Attributes]) -> WantedConfig:
         limits=tuple(unordered(v) for v in mdb.get("olcLimits", [])),
         access=tuple(unordered(v) for v in mdb.get("olcAccess", [])), overlays=overlays,
         monitor_access=tuple(unordered(v) for v in _database(entries, "monitor")[1].get("olcAccess", [])))
+
+
+def replication_ldif(settings: Settings) -> str:
+    """slapd.server_id and slapd.peers as cn=config LDIF for this existing server ("" without peers).
+
+    The replicator's password lives beside the service account's (ldap.bind_password_file).
+    """
+    peers = peers_of(settings.ldap.uris[0], settings.slapd.peers)
+    if not peers:
+        return ""
+    secret = Path(settings.ldap.bind_password_file).parent / REPLICATOR_PASSWORD_FILE
+    base = settings.organisation.base_dn
+    replication = Replication(check_server_id(settings.slapd.server_id), peers, base, replicator_dn(base),
+                              read_or_create_secret(secret))
+    return f"# replication: slapd.server_id, slapd.peers (the replicator's password: {secret})\n" + \
+        cn_config_ldif(replication)

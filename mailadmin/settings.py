@@ -61,6 +61,8 @@ class Slapd:
     tls_key_file: str
     tls_port: int
     require_tls: bool
+    server_id: int
+    peers: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,29 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from mailadmin.directory import dit
+from mailadmin.directory.client import DirectoryClient, DirectoryConfig
 from mailadmin.directory.ldif import write_ldif
 from mailadmin.directory.mailrouting import mailserver_account
+from mailadmin.directory.replication import PeerState, ensure_replicator, peer_states, read_context_csn, replicator_dn
 from mailadmin.errors import ConfigError, DirectoryError, DirectoryUnavailable
 from mailadmin.i18n import t
 from mailadmin.passwords import hash_generated
 from mailadmin.resources import project_path
 from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.settings import Settings
+from mailadmin.slapd_peers import (
+    CHECKPOINT,
+    REPLICATOR_PASSWORD_FILE,
+    SESSION_LOG,
+    Replication,
+    check_server_id,
+    peers_of,
+)
 
 MAP_SIZE = 8 * 1024**3
+# Made lazily by the web app (session cookies) and the second factor (TOTP secrets); with peers, at the
+# first peer's start: a session signed, or a secret sealed, on one host must be read on the others.
+SHARED_KEYS = ("web-session.key", "second-factor.key")
 # slapd processes this interpreter started, kept so they can be reaped by wait() on stop.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -77,6 +90,11 @@ class SlapdPaths:
         """Password of the read-only account the mail servers bind as."""
         return self.secrets / "ldap-mailserver.password"
 
+    @property
+    def replicator_password(self) -> Path:
+        """Password of the account the replicated peers' syncrepl binds as."""
+        return self.secrets / REPLICATOR_PASSWORD_FILE
+
 
 @dataclass(frozen=True)
 class SlapdStatus:
@@ -124,6 +142,11 @@ class PrivateSlapd:
     def base_dn(self) -> str:
         return self.settings.organisation.base_dn
 
+    @property
+    def client_uris(self) -> tuple[str, ...]:
+        """Where clients of this state folder connect, in failover order: this server, then its peers."""
+        return (self.uri, *(peer for peer in self.settings.slapd.peers if peer != self.uri))
+
     def status(self) -> SlapdStatus:
         """Where the directory listens and whether it runs."""
         return SlapdStatus(self.uri, self.ldapi_uri, self.base_dn, dit.service_dn(self.base_dn),
@@ -147,6 +170,7 @@ class PrivateSlapd:
         for port in (self.settings.slapd.port, self.settings.slapd.tls_port):
             if port:
                 self._check_port_free(port)
+        joining = self.joins_peers
         self._prepare()
         self.paths.log.unlink(missing_ok=True)
         listeners = " ".join(uri for uri in (self.uri, self.ldaps_uri, self.ldapi_uri) if uri)
@@ -156,6 +180,9 @@ class PrivateSlapd:
                                        stderr=stderr, start_new_session=True)
         _CHILDREN[process.pid] = process
         self._wait_until_ready(process)
+        if self.settings.slapd.peers and not joining:
+            self._ensure_replicator()
+            self._create_shared_keys()
         return self.status()
 
     def stop(self, timeout: float = 10.0) -> bool:
@@ -234,13 +261,15 @@ class PrivateSlapd:
         self.paths.secrets.chmod(0o700)
         config = self._render_config(read_or_create_secret(self.paths.root_password))
         self.paths.config.write_text(config, encoding="utf-8")
+        self.paths.config.chmod(0o600)  # syncrepl's credentials are in it
         return config
 
     def _prepare(self) -> None:
         config = self._write_config()
         indexes = _index_signature(config)
         if not self.has_database:
-            self._load_skeleton(read_or_create_secret(self.paths.service_password))
+            if not self.joins_peers:  # a joining peer starts empty and receives the tree by replication
+                self._load_skeleton(read_or_create_secret(self.paths.service_password))
         elif _read(self.paths.index_stamp) != indexes:
             self._reindex()
         self.paths.index_stamp.write_text(indexes, encoding="utf-8")
@@ -273,7 +302,7 @@ class PrivateSlapd:
             map_size=MAP_SIZE, base_dn=base, root_dn=dit.root_dn(base),
             root_password_hash=hash_generated(root_password), data_dir=self.paths.data,
             no_sync=self.no_sync, service_dn=dit.service_dn(base),
-            default_policy_dn=dit.default_policy_dn(base), **self._tls_files(),
+            default_policy_dn=dit.default_policy_dn(base), **self._tls_files(), **self._replication(),
         )
 
     def _tls_files(self) -> dict[str, object]:
@@ -324,6 +353,52 @@ class PrivateSlapd:
             if path.exists():
                 texts.append(path.read_text(encoding="utf-8", errors="replace"))
         return _last_lines("\n".join(texts)) or "no log output"
+
+    # -- replicated peers (slapd.server_id, slapd.peers; slapd_peers.py) ---------------------------
+
+    @property
+    def joins_peers(self) -> bool:
+        """A first start with peers and the first peer's secrets copied in: the tree comes by replication."""
+        return bool(self.settings.slapd.peers) and not self.has_database and self.paths.service_password.exists()
+
+    def replication(self) -> Replication | None:
+        """This server's replication settings (None: a single directory)."""
+        peers = peers_of(self.uri, self.settings.slapd.peers)
+        if not peers:
+            return None
+        return Replication(check_server_id(self.settings.slapd.server_id), peers, self.base_dn,
+                           replicator_dn(self.base_dn), read_or_create_secret(self.paths.replicator_password))
+
+    def _replication(self) -> dict[str, object]:
+        replication = self.replication()
+        return {"replication": replication, "peers": replication.peers if replication else (),
+                "checkpoint": CHECKPOINT, "session_log": SESSION_LOG}
+
+    def _service_client(self) -> DirectoryClient:
+        password = self.paths.service_password.read_text(encoding="utf-8").strip()
+        return DirectoryClient(DirectoryConfig((self.uri,), self.base_dn, dit.service_dn(self.base_dn),
+                                               password, kept_lists=0))
+
+    def _ensure_replicator(self) -> None:
+        """The replication account in a directory made before it (or before it had peers)."""
+        client = self._service_client()
+        try:
+            ensure_replicator(client, read_or_create_secret(self.paths.replicator_password))
+        finally:
+            client.close()
+
+    def _create_shared_keys(self) -> None:
+        """Keys every peer's web processes must share, made now so that copying secrets/ carries them."""
+        for name in SHARED_KEYS:
+            read_or_create_secret(self.paths.secrets / name, 32)
+
+    def peer_status(self) -> list[PeerState]:
+        """Each peer: reachable, its contextCSN and how far it is behind this server."""
+        password = _read(self.paths.service_password) or ""
+        service = dit.service_dn(self.base_dn)
+        own = read_context_csn(self.uri, service, password.strip(), self.base_dn)
+        peers = tuple(peer.uri for peer in peers_of(self.uri, self.settings.slapd.peers))
+        return peer_states(own, peers, service, password.strip(), self.base_dn)
 
 
 def skeleton_entries(settings: Settings, service_password: str,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mailadmin.audit import AuditLog
 from mailadmin.directory import dit
+from mailadmin.directory.api_tokens import ApiTokenStore
 from mailadmin.directory.client import DirectoryClient, DirectoryConfig
 from mailadmin.directory.groups import GroupStore
 from mailadmin.directory.roles import RoleStore
@@ -26,7 +27,7 @@ from mailadmin.services.mailstore import MailStore
 from mailadmin.services.notify import MailNotifier
 from mailadmin.services.roles import RoleService
 from mailadmin.services.second_factor import SecondFactorService, SecretBox, policy_roles
-from mailadmin.services.tokens import TokenService
+from mailadmin.services.tokens import TokenService, mention_leftover_file
 from mailadmin.services.unitadmin import UnitAdminService
 from mailadmin.services.units import UnitService
 from mailadmin.settings import Settings, load_settings
@@ -40,7 +41,7 @@ def directory_config(settings: Settings) -> DirectoryConfig:
     uris: tuple[str, ...]
     password_file: Path | None
     if settings.embedded_directory:
-        uris = (PrivateSlapd(settings).uri,)
+        uris = PrivateSlapd(settings).client_uris  # this server first, then its replicated peers
         bind_dn = dit.service_dn(base)
         password_file = SlapdPaths.of(settings).service_password
         if not password_file.exists():
@@ -147,7 +148,9 @@ class Services:
 
     @cached_property
     def tokens(self) -> TokenService:
-        return TokenService(self.settings.state_dir / "secrets" / "api-tokens.json", self.audit, self._epoch_of)
+        """API tokens, kept on their owners' entries (a token file of the former store is only logged)."""
+        mention_leftover_file(self.settings.state_dir / "secrets" / "api-tokens.json")
+        return TokenService(ApiTokenStore(self.client), self.audit, self._epoch_of)
 
     def _epoch_of(self, uid: str) -> str:
         holder = self.roles.holder(uid)

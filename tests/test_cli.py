@@ -26,7 +26,8 @@ def test_directory_status_json_has_the_contract_keys(directory: RunningDirectory
     result = run(directory, "directory", "status", "--json")
     assert result.returncode == 0, result.stderr
     status = json.loads(result.stdout)
-    assert set(status) == {"uri", "base_dn", "bind_dn", "password_file", "pid"}
+    assert set(status) == {"uri", "base_dn", "bind_dn", "password_file", "pid", "peers"}
+    assert status["peers"] == []  # a single directory (replicated peers: tests/test_replication.py)
     assert status["uri"] == directory.slapd.uri and status["pid"] == directory.slapd.running_pid()
     assert Path(status["password_file"]).read_text() == directory.services.client.config.password
 

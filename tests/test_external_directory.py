@@ -151,7 +151,9 @@ def test_the_web_admin_serves_an_imported_mailbox(app: Flask, officer: str, impo
 
 
 def test_check_tries_the_mail_server_rules_on_real_entries(debian: DebianSlapd, environ: dict[str, str],
-                                                          officer: str, imported: None) -> None:
+                                                          officer: str, imported: None, services: Services) -> None:
+    # The prepared schema holds API tokens, and the role holder the check samples has a digest to hide.
+    assert services.tokens.resolve(services.tokens.issue(officer)) is not None
     result = mailadmin(environ, "directory", "check", "--config-uri", debian.ldapi_uri)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -233,3 +235,19 @@ def older_release(server: DebianSlapd) -> None:
     older = current.replace("DESC 'An official", "DESC 'An older official")
     server.ldapmodify(f"dn: {dn}\nchangetype: modify\ndelete: olcObjectClasses\nolcObjectClasses: {current}\n-\n"
                       f"add: olcObjectClasses\nolcObjectClasses: {older}\n-\n")
+
+
+def test_with_peers_the_printed_ldif_makes_the_server_a_provider_among_them(
+        debian: DebianSlapd, environ: dict[str, str], prepared: Settings) -> None:
+    """slapd.server_id and slapd.peers render the syncrepl stanza for an existing server (issue 15)."""
+    peer = "ldap://ldap2.example.gov.vn:389"
+    replicated = {**environ, "MAILADMIN_SLAPD_SERVER_ID": "2", "MAILADMIN_SLAPD_PEERS": f"{debian.uri},{peer}"}
+    printed = mailadmin(replicated, "directory", "prepare", "--external", "--print-ldif",
+                        "--config-uri", debian.ldapi_uri)
+    assert printed.returncode == 0, printed.stderr
+    assert "# Không có gì cần thay đổi" in printed.stdout  # the rest is as prepared: replication comes on its own
+    assert "olcServerID: 2" in printed.stdout and "olcMultiProvider: TRUE" in printed.stdout
+    syncrepl = [line for line in printed.stdout.splitlines() if line.startswith("olcSyncrepl:")]
+    assert len(syncrepl) == 1 and f"provider={peer}" in syncrepl[0]  # never itself
+    applied = mailadmin(replicated, "directory", "prepare", "--external", "--config-uri", debian.ldapi_uri)
+    assert "--print-ldif" in applied.stderr and "olcSyncrepl: " not in config_dump(debian)

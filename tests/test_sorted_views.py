@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mailadmin.directory import dit, filters
-from mailadmin.directory.sorted_views import SortedViews
+from mailadmin.directory.sorted_views import KeptView, SortedViews, Stamp
 from mailadmin.model import Unit
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.wiring import Services
@@ -113,18 +113,32 @@ def test_kept_lists_are_bounded_and_closed_when_stale_or_old() -> None:
     closed: list[str] = []
     now = [0.0]
     views = SortedViews(2, closed.append, max_age=60, clock=lambda: now[0])
+    s1, s2 = Stamp({"Add": 1}, {}), Stamp({"Add": 2}, {})
     for name in ("a", "b", "c"):
-        views.keep(name, f"conn-{name}", b"ctx", stamp="s1")
+        views.keep(name, KeptView(f"conn-{name}", b"ctx", s1, 0.0))
     assert len(views) == 2 and closed == ["conn-a"]  # least recently used out
-    with views.borrow("b", "s1") as view:
+    with views.borrow("b", s1) as view:
         assert view is not None and view.connection == "conn-b"
-    with views.borrow("b", "s2") as view:  # the directory changed
+    with views.borrow("b", s2) as view:  # someone else wrote
         assert view is None
     assert closed == ["conn-a", "conn-b"]
     now[0] = 61.0
-    with views.borrow("c", "s1") as view:  # unchanged but too old
+    with views.borrow("c", s1) as view:  # unchanged but too old
         assert view is None
     assert closed == ["conn-a", "conn-b", "conn-c"] and len(views) == 0
+
+
+def test_a_stamp_tells_own_writes_from_others() -> None:
+    base = Stamp({"Add": 5, "Modify": 9}, {"Add": 0, "Modify": 2})
+    assert base.explains(Stamp({"Add": 6, "Modify": 9}, {"Add": 1, "Modify": 2})) is True
+    assert base.explains(Stamp({"Add": 6, "Modify": 10}, {"Add": 1, "Modify": 2})) is False  # a modify not ours
+    assert base.explains(Stamp({"Add": 5, "Modify": 9}, {"Add": 1, "Modify": 2})) is None  # ours, not yet counted
+    assert base.explains(Stamp({"Add": 5}, {"Add": 0})) is False  # another server's counters
+    peers = Stamp({"Add": 5}, {"Add": 0}, {"001": "t1#000000#001#000000", "002": "t1#000000#002#000000"}, "001")
+    ours = {"001": "t2#000000#001#000000", "002": "t1#000000#002#000000"}
+    assert peers.explains(Stamp({"Add": 6}, {"Add": 1}, ours, "001")) is True  # our server's value moved
+    theirs = {"001": "t1#000000#001#000000", "002": "t3#000000#002#000000"}
+    assert peers.explains(Stamp({"Add": 5}, {"Add": 0}, theirs, "001")) is False  # replicated: no counter moved
 
 
 def test_without_kept_lists_every_page_is_sorted_afresh(fresh_directory: RunningDirectory) -> None:

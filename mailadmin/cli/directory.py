@@ -8,6 +8,7 @@ import click
 
 from mailadmin.cli import Context, MailadminGroup, external, pass_context
 from mailadmin.cli.output import print_json
+from mailadmin.peer_join import join
 from mailadmin.services.backup import BackupReport, backup, restore
 from mailadmin.services.setup import initialise
 from mailadmin.slapd import PrivateSlapd
@@ -46,13 +47,16 @@ def status(context: Context, as_json: bool) -> None:
                 "pid": None}
         print_json(data) if as_json else click.echo(f"external: {data['uri']}")
         return
-    current = PrivateSlapd(settings).status()
+    slapd = PrivateSlapd(settings)
+    current = slapd.status()
+    peers = [peer.as_dict() for peer in slapd.peer_status()] if current.running else []
     if as_json:
-        print_json(current.as_dict())
+        print_json({**current.as_dict(), "peers": peers})
     else:
         state = f"đang chạy / running, pid {current.pid}" if current.running else "dừng / stopped"
         click.echo(f"{current.uri}  {state}\nbase: {current.base_dn}\nbind: {current.bind_dn}\n"
                    f"password file: {current.password_file}")
+        show_peers(peers)
     if not current.running:
         raise SystemExit(1)
 
@@ -62,7 +66,12 @@ def status(context: Context, as_json: bool) -> None:
 def init(context: Context) -> None:
     """Start the directory if needed, apply the password policy, load the unit list."""
     if context.settings.embedded_directory:
-        PrivateSlapd(context.settings).start()
+        slapd = PrivateSlapd(context.settings)
+        if slapd.joins_peers:  # a new peer: the tree, policies and units come by replication
+            status = slapd.start()
+            click.echo(f"slapd: {status.uri} nhận cây từ / receives the tree from {', '.join(slapd.client_uris[1:])}")
+            return
+        slapd.start()
     report = initialise(context.services)
     click.echo(f"đơn vị / units: {report.created} mới / created, {report.renamed} đổi tên / renamed, "
                f"{report.unchanged} giữ nguyên / unchanged")
@@ -100,3 +109,25 @@ def restore_command(context: Context, archive: Path, force: bool, as_json: bool)
 
 directory.add_command(external.prepare)
 directory.add_command(external.check)
+
+
+def show_peers(peers: list[dict[str, object]]) -> None:
+    """One line per replicated peer: reachable, and how far behind this server."""
+    for peer in peers:
+        lag = peer["lag_seconds"]
+        behind = "?" if lag is None else f"{lag:.1f} s"
+        state = "trả lời / answers" if peer["reachable"] else "không trả lời / unreachable"
+        click.echo(f"peer {peer['uri']}: {state}, chậm / behind {behind}")
+
+
+@directory.command("join")
+@click.argument("uri")
+@click.option("--secrets-from", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Thư mục secrets/ của máy chủ đầu tiên / the first peer's secrets/ folder (copied here).")
+@pass_context
+def join_command(context: Context, uri: str, secrets_from: Path | None) -> None:
+    """Make this new state folder a replicated peer of URI: it receives the whole tree."""
+    status = join(context.settings, uri, secrets_from)
+    peers = ",".join(dict.fromkeys((*context.settings.slapd.peers, uri)))
+    click.echo(f"slapd: {status.uri} (pid {status.pid}) đã nhận cây / has the tree of {uri}\n"
+               f"Đặt / set MAILADMIN_SLAPD_PEERS={peers} (và / and {status.uri} on {uri})")

@@ -10,6 +10,7 @@ from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.olc import ConfigConnection
 from mailadmin.errors import InvalidInput
 from mailadmin.i18n import Text, t
+from mailadmin.olcsource import replication_ldif
 from mailadmin.services.external import Item, Plan, apply, live_items, plan_external
 from mailadmin.settings import Settings
 from mailadmin.smtp.config import mailserver_directory
@@ -96,6 +97,7 @@ def prepare(context: Context, external: bool, print_ldif: bool, config_uri: str)
         plan = plan_external(settings, connection)
         if print_ldif:
             show_ldif(plan)
+            click.echo(replication_ldif(settings), nl=False)
             return
         written = apply(connection, plan.items, lambda item: show_item(item, "ĐÃ SỬA / FIXED"))
     finally:
@@ -104,6 +106,10 @@ def prepare(context: Context, external: bool, print_ldif: bool, config_uri: str)
     done = t("{n} thay đổi đã ghi", "{n} changes written", n=written)
     unchanged = t("Không có gì thay đổi: máy chủ đã sẵn sàng", "Nothing changed: the server is ready")
     click.echo((done if written else unchanged).both())
+    if replication_ldif(settings):
+        click.echo(t("Nhân bản (slapd.peers): xem và áp dụng bằng --print-ldif | ldapmodify -Y EXTERNAL -H ldapi:///",
+                     "replication (slapd.peers): review and apply it with --print-ldif | ldapmodify -Y EXTERNAL "
+                     "-H ldapi:///").both(), err=True)
 
 
 

@@ -10,8 +10,9 @@ from ldap3 import Connection
 from ldap3.core import exceptions as ldap_errors
 
 from mailadmin.directory.client import DirectoryConfig, bindable
+from mailadmin.directory.failover import FAILOVER_RESULTS, Failover
 from mailadmin.directory.results import error_for_result
-from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured, server_pool
+from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured
 from mailadmin.errors import DirectoryError, unreachable
 from mailadmin.i18n import t
 
@@ -43,25 +44,30 @@ class BindChecker:
 
     def __init__(self, config: DirectoryConfig, size: int = 8) -> None:
         self.config = config
-        self._servers = server_pool(config.uris, VerifiedTls(config.ca_file, config.start_tls),
-                                    config.connect_timeout)
+        self._failover = Failover(config.uris, VerifiedTls(config.ca_file, config.start_tls),
+                                  config.connect_timeout)
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=size)
 
     def check(self, dn: str, password: str) -> Bind:
-        """Whether `password` binds as `dn` and may be used; a dead server is retried once on a new connection."""
+        """Whether `password` binds as `dn` and may be used; a dead or hung server: again on the next one."""
         if not bindable(password):
             return Bind.REFUSED
-        for attempt in range(2):
+        attempts = 1 + self._failover.attempts
+        for attempt in range(attempts):
             connection = self._take()
             try:
                 ok = bool(connection.rebind(user=dn, password=password, controls=PPOLICY_REQUEST))
             except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError,
-                    ldap_errors.LDAPSocketOpenError, ldap_errors.LDAPBindError) as exc:
+                    ldap_errors.LDAPSocketOpenError, ldap_errors.LDAPBindError,
+                    ldap_errors.LDAPResponseTimeoutError) as exc:
+                self._failover.down(connection)
                 _close(connection)  # a connection the server dropped: the next one is new
-                if attempt == 1:
+                if attempt == attempts - 1:
                     raise unreachable(", ".join(self.config.uris), str(exc) or type(exc).__name__) from exc
                 continue
             result = connection.result
+            if not ok and self._busy(connection, result, last=attempt == attempts - 1):
+                continue
             if not ok and result.get("result") not in REFUSED_BIND:
                 _close(connection)
                 raise error_for_result(result, dn)
@@ -73,6 +79,14 @@ class BindChecker:
                                        "unreadable password policy control: {e}", e=exc)) from exc
         raise AssertionError("unreachable")
 
+    def _busy(self, connection: Connection, result: dict[str, Any], *, last: bool) -> bool:
+        """A busy or unavailable answer (not on the last try): the server is passed over, the next one asked."""
+        if last or result.get("result") not in FAILOVER_RESULTS:
+            return False
+        self._failover.down(connection)
+        _close(connection)
+        return True
+
     def close(self) -> None:
         """Close every idle connection."""
         while True:
@@ -82,13 +96,18 @@ class BindChecker:
                 return
 
     def _take(self) -> Connection:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            connection = SecuredConnection(self._servers, raise_exceptions=False, auto_referrals=False,
-                                           receive_timeout=self.config.receive_timeout)
-            open_secured(connection, self.config.uris)
-            return connection
+        while True:
+            try:
+                kept = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if self._failover.usable(kept):
+                return kept
+            _close(kept)  # its server is passed over (hung or gone): failover.py
+        connection = SecuredConnection(self._failover.pool(), raise_exceptions=False, auto_referrals=False,
+                                       receive_timeout=self.config.receive_timeout)
+        open_secured(connection, self.config.uris)
+        return connection
 
     def _give_back(self, connection: Connection) -> None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from ldap3.core import exceptions as ldap_errors
 from ldap3.protocol.sasl.sasl import validate_simple_password
 from ldap3.utils.config import set_config_parameter
 
+from mailadmin.directory import kept_pages
 from mailadmin.directory.controls import (
     SORT_REQUEST,
     VLV_ERROR,
@@ -41,11 +43,13 @@ from mailadmin.directory.controls import (
     vlv_value,
 )
 from mailadmin.directory.counts import OperationCounts, counted
+from mailadmin.directory.failover import FailedOver, Failover
+from mailadmin.directory.ordering import Unordered
 from mailadmin.directory.results import error_for_result
-from mailadmin.directory.sorted_views import SortedViews
-from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured, server_pool
+from mailadmin.directory.sorted_views import KeptView, OwnWrites, SortedViews, Stamp
+from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured
 from mailadmin.directory.wire import send_add, send_modify, send_move
-from mailadmin.errors import DirectoryError, MailadminError, unreachable
+from mailadmin.errors import DirectoryError, DirectoryUnavailable, MailadminError, unreachable
 from mailadmin.i18n import t
 
 T = TypeVar("T")
@@ -57,6 +61,9 @@ BATCH_SIZE = 500  # entries per transaction in bulk writes
 POOL_SIZE = 8
 TXN_START, TXN_SPEC, TXN_END = "1.3.6.1.1.21.1", "1.3.6.1.1.21.2", "1.3.6.1.1.21.3"
 MONITOR_OPERATIONS = "cn=Operations,cn=Monitor"
+STAMP_TRIES, STAMP_RETRY_SECONDS = 5, 0.002  # slapd counts a write a moment after answering it
+BUSY_TRIES = 5
+UNSETTLED = "unsettled"  # a counter no kept list was made at: the stamp matches none
 WRITE_COUNTERS = "(|(cn=Add)(cn=Delete)(cn=Modify)(cn=Modrdn)(cn=Extended))"
 # ldap3 sleeps this long after a pool cycle in which no server answered, even the last
 # cycle (default 10 s): with every server down the user would wait for nothing.
@@ -66,7 +73,17 @@ OUTAGES = (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaust
            ldap_errors.LDAPResponseTimeoutError, ldap_errors.LDAPMaximumRetriesError)
 RESPONSE_POLL_SECONDS = 0.5  # how often a wait for a pipelined answer looks whether the server is gone
 RESPONSE_WAIT_SECONDS = 20.0  # a server that answers nothing for this long is taken for gone
+# slapd (2.5.13 and still 2.6/master) answers a write sent under a transaction before its worker thread
+# is done with the operation (do_add unlinks op->o_extra, ITS#9892 fixed in 2.5.14; fe_op_add and
+# fe_op_modify set op->o_bd; connection_operation reads it). A TxnEnd (commit or abort), or the connection
+# closing, that reaches slapd inside that window executes or frees the operation under the worker thread:
+# slapd segfaults (do_add+0x6a9, back_mdb, unique) or aborts. The window is microseconds unless the thread is
+# preempted; waiting this long after the last answer before ending a transaction closes it in practice
+# (tests/test_txn_settle.py crashed slapd within 2 s without it; 0 crashes in 3,000 ends with 5 ms).
+TXN_SETTLE_SECONDS = 0.05
 Values = Sequence[str | bytes]
+# Results that, when a write is repeated on another server, mean its first attempt went through.
+ALREADY_ADDED, ALREADY_MODIFIED, ALREADY_GONE = frozenset({68}), frozenset({16, 20}), frozenset({32})
 # {name: (op, values)}, or a list of them for several operations on one attribute in order
 # (a delete of one value then an add: a compare-and-swap the server does atomically).
 Changes = Mapping[str, tuple[str, Values] | list[tuple[str, Values]]]
@@ -127,13 +144,19 @@ class DirectoryClient:
 
     def __init__(self, config: DirectoryConfig) -> None:
         self.config = config
-        self._servers = server_pool(config.uris, VerifiedTls(config.ca_file, config.start_tls),
-                                    config.connect_timeout)
+        self._failover = Failover(config.uris, VerifiedTls(config.ca_file, config.start_tls),
+                                  config.connect_timeout)
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=POOL_SIZE)
         self._lock = threading.Lock()
         self._monitor_readable = True
         self.operations = OperationCounts()
         self._views = SortedViews(max(config.kept_lists, 0), _quietly_unbind, max_age=config.kept_list_seconds)
+        self._own = OwnWrites()
+        self._reader = kept_pages.Reader(self._view_window, self._lookup)
+        self.sorts = 0  # sorted lists the server built afresh (the rest were kept ones)
+        self._quiet_gap = 1 << 62  # initiated - completed writes when none is under way (see _write_counters)
+        self._csn_readable = True  # until the suffix shows no contextCSN (no syncprov)
+        self._sid = ""  # serverID of the server our writes reach, learnt from a written entry
 
     @property
     def base_dn(self) -> str:
@@ -143,8 +166,19 @@ class DirectoryClient:
 
     def _open(self, strategy: str = SYNC, user: str | None = None, password: str | None = None,
               servers: ServerPool | Server | None = None) -> Connection:
+        """A bound connection on the first server that answers (failover.py: a hung one is passed over)."""
+        for attempt in range(self._failover.attempts):
+            try:
+                return self._open_once(strategy, user, password, servers)
+            except FailedOver:
+                if attempt == self._failover.attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _open_once(self, strategy: str, user: str | None, password: str | None,
+                   servers: ServerPool | Server | None) -> Connection:
         connection = SecuredConnection(
-            servers or self._servers, user=user or self.config.bind_dn,
+            servers or self._failover.pool(), user=user or self.config.bind_dn,
             password=password if user else self.config.password, client_strategy=strategy,
             # ldap3's ASYNC receiver thread spins forever on a closed socket when a receive
             # timeout is set; its get_response() has its own timeout instead.
@@ -156,16 +190,21 @@ class DirectoryClient:
             if not connection.bind():
                 _quietly_unbind(connection)
                 raise error_for_result(connection.result, self.config.bind_dn)
-        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError,
-                ldap_errors.LDAPSocketOpenError) as exc:
-            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+        except (*OUTAGES, DirectoryUnavailable) as exc:
+            self._failover.down(connection)
+            _quietly_unbind(connection)
+            raise FailedOver(", ".join(self.config.uris), _reason(exc)) from exc
         return connection
 
     def _acquire(self) -> Connection:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            return self._open()
+        while True:
+            try:
+                connection = self._idle.get_nowait()
+            except queue.Empty:
+                return self._open()
+            if self._failover.usable(connection):
+                return connection
+            _quietly_unbind(connection)  # its server is passed over (hung or gone): failover.py
 
     def _release(self, connection: Connection, reusable: bool) -> None:
         if not reusable or connection.closed:
@@ -183,6 +222,12 @@ class DirectoryClient:
         try:
             yield connection
             reusable = True
+        except OUTAGES:
+            self._failover.down(connection)
+            raise
+        except DirectoryUnavailable:  # busy or unavailable (51, 52): the next server may answer
+            self._failover.down(connection)
+            raise
         except MailadminError:
             reusable = True  # the server answered with an error: the connection is fine
             raise
@@ -191,16 +236,18 @@ class DirectoryClient:
 
     @counted
     def _run(self, operation: Callable[[Connection], T], *, retry: bool) -> T:
-        """Run on a pooled connection; on a dead server, reconnect (next URI) and retry once."""
-        attempts = 2 if retry else 1
+        """Run on a pooled connection; on a dead, hung or busy server, again on the next one (`retry`)."""
+        attempts = 1 + self._failover.attempts if retry else 1
         for attempt in range(attempts):
             try:
                 with self._connection() as connection:
                     return operation(connection)
-            except OUTAGES as exc:
+            except FailedOver:
+                raise  # no server answered a new connection: nothing left to try
+            except (*OUTAGES, DirectoryUnavailable) as exc:
                 self._drain()
                 if attempt == attempts - 1:
-                    raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+                    raise as_unavailable(exc, self.config.uris) from exc
         raise AssertionError("unreachable")
 
     def _drain(self) -> None:
@@ -263,6 +310,7 @@ class DirectoryClient:
                 self._release(connection, True)
                 raise
             except OUTAGES as exc:
+                self._failover.down(connection)
                 self._release(connection, False)
                 self._drain()
                 if attempt == 1:
@@ -302,21 +350,68 @@ class DirectoryClient:
         They move with every add, delete, modify, rename and extended operation a client makes,
         but not when ppolicy records a failed bind (an internal write), unlike contextCSN.
         """
-        if not self._monitor_readable:
-            return ""
+        counters, _ = self._write_counters()
+        return " ".join(f"cn={name}={count}" for name, count in sorted(counters.items()))
 
-        def run(connection: Connection) -> str:
+    def _write_counters(self) -> tuple[dict[str, int], bool]:
+        """slapd's completed Add, Delete, Modify, Modrdn and Extended operations ({} where unreadable),
+        and whether none is under way (slapd counts a write as completed only after answering it)."""
+        if not self._monitor_readable:
+            return {}, True
+
+        def run(connection: Connection) -> tuple[dict[str, int], bool]:
             connection.search(MONITOR_OPERATIONS, WRITE_COUNTERS, search_scope=LEVEL,
-                              attributes=["monitorOpCompleted"])
+                              attributes=["monitorOpCompleted", "monitorOpInitiated"])
             if connection.result["result"] in (32, 50):  # no monitor database, or not for us
                 self._monitor_readable = False
-                return ""
+                return {}, True
             if connection.result["result"] != 0:
                 raise error_for_result(connection.result, MONITOR_OPERATIONS)
-            counters = {item["dn"].split(",")[0]: item["raw_attributes"]["monitorOpCompleted"][0].decode()
-                        for item in connection.response or [] if item.get("type") == "searchResEntry"}
-            return " ".join(f"{name}={count}" for name, count in sorted(counters.items()))
+            return self._counted([item for item in connection.response or [] if item.get("type") == "searchResEntry"])
         return self._run(run, retry=True)
+
+    def _context_csns(self) -> dict[str, str]:
+        """The suffix's contextCSN values by serverID (syncprov keeps them); {} where there is none."""
+        if not self._csn_readable:
+            return {}
+        entry = self.get(self.base_dn, ["contextCSN"])
+        values = entry.texts("contextCSN") if entry else []
+        self._csn_readable = entry is None or bool(values)
+        return {_csn_sid(value): value for value in values}
+
+    def _learn_sid(self, dn: str) -> None:
+        """The serverID of the server our writes go to: the one in the entryCSN of one we wrote."""
+        entry = self.get(dn, ["entryCSN"]) if self._csn_readable and dn else None
+        if entry is not None and entry.text("entryCSN"):
+            self._sid = _csn_sid(entry.text("entryCSN"))
+
+    def _counted(self, entries: list[dict[str, Any]]) -> tuple[dict[str, int], bool]:
+        """Completed writes by operation, and whether none is under way."""
+        completed = {entry["dn"].split(",")[0][3:]: int(entry["raw_attributes"]["monitorOpCompleted"][0])
+                     for entry in entries}
+        gap = sum(int(entry["raw_attributes"]["monitorOpInitiated"][0]) for entry in entries) - sum(completed.values())
+        # Quiet is the least gap seen, not 0: slapd folds an exiting thread's completed counts into
+        # the initiated ones (connection.c, conn_counter_destroy), which leaves a lasting offset.
+        self._quiet_gap = min(self._quiet_gap, gap)
+        return completed, gap <= self._quiet_gap
+
+    def _stamp(self) -> Stamp | None:
+        """slapd's write counts with our own writes, read while no write is under way; None: no counts.
+
+        A write answered but not yet counted (ours or anyone's) is waited for, a few milliseconds at
+        most; a stamp read while writes go on is one no kept list matches (it is sorted again).
+        """
+        for _ in range(STAMP_TRIES):
+            with self._own.lock:
+                counters, settled = self._write_counters()
+                stamp = Stamp(counters, self._own.snapshot(), self._context_csns(), self._sid)
+            if not stamp.server:
+                return None
+            if settled and not self._views.pending(stamp):
+                return stamp
+            time.sleep(STAMP_RETRY_SECONDS)
+        self._quiet_gap = 1 << 62  # a gap that lasts is the new quiet one (next read)
+        return Stamp({**stamp.server, UNSETTLED: 1}, stamp.own)
 
     def window(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
                attributes: Sequence[str] = ("*",)) -> tuple[list[Entry], int]:
@@ -326,40 +421,81 @@ class DirectoryClient:
         Only the page travels. The server keeps the sorted list between calls (sorted_views.py):
         the next page of an unchanged directory is read from it instead of sorting again.
         """
-        stamp = self.change_stamp() if self._views.capacity else ""
-        if not stamp:
+        stamp = self._stamp() if self._views.capacity else None
+        if stamp is None:
             return self._fresh_window(base, search_filter, sort_keys, offset, count, attributes, keep=None)
         key = (base, search_filter, tuple(sort_keys))
         with self._views.borrow(key, stamp) as view:
             if view is not None:
                 try:
-                    entries, response = self._vlv_page(view.connection, base, search_filter, sort_keys,
-                                                       offset, count, attributes, view.context)
-                    if response.context == view.context:
-                        return entries, response.total
-                except (ldap_errors.LDAPException, MailadminError):
-                    pass  # the server lost the list (restart, idle timeout): sort again below
+                    return kept_pages.read_page(self._reader, view, offset, count, attributes)
+                except (ldap_errors.LDAPException, MailadminError, kept_pages.LostList, Unordered):
+                    pass  # the server lost the list (restart, idle timeout), or the patch does not add up
                 self._views.discard(key, view)
         return self._fresh_window(base, search_filter, sort_keys, offset, count, attributes, keep=(key, stamp))
 
+    def _view_window(self, view: KeptView, offset: int, count: int, attributes: Sequence[str]) -> list[Entry]:
+        """Nodes [offset, offset+count) of a kept list, read back by DN (a deleted entry leaves a hole)."""
+        query: kept_pages.Query = view.query
+        for attempt in range(BUSY_TRIES):
+            try:
+                entries, response = self._vlv_page(view.connection, query.base, query.search_filter,
+                                                   query.sort_keys, offset, count, attributes, view.context)
+                break
+            except DirectoryUnavailable:
+                # sssvlv marks a list free again only after sending its answer: a request that
+                # follows at once may find it still "in progress" (busy).
+                if attempt == BUSY_TRIES - 1:
+                    raise
+                time.sleep(STAMP_RETRY_SECONDS)
+        if response.context != view.context or response.total != view.total:
+            raise kept_pages.LostList(query.base)
+        return entries
+
+    def _lookup(self, dn: str, search_filter: str, attributes: Sequence[str]) -> Entry | None:
+        found = self.search(dn, search_filter, scope="base", attributes=attributes)
+        return found[0] if found else None
+
     def _fresh_window(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
-                      attributes: Sequence[str], keep: tuple[Any, str] | None) -> tuple[list[Entry], int]:
+                      attributes: Sequence[str], keep: tuple[Any, Stamp] | None) -> tuple[list[Entry], int]:
+        """A sort from scratch; a server lost meanwhile is passed over and the next one asked (failover.py)."""
+        for attempt in range(self._failover.attempts):
+            try:
+                return self._fresh_window_once(base, search_filter, sort_keys, offset, count, attributes, keep)
+            except FailedOver:
+                if attempt == self._failover.attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _fresh_window_once(self, base: str, search_filter: str, sort_keys: Sequence[str], offset: int, count: int,
+                           attributes: Sequence[str], keep: tuple[Any, Stamp] | None) -> tuple[list[Entry], int]:
         # A connection of its own: sssvlv holds a VLV result until its connection closes.
         connection = self._open()
+        self.sorts += 1
         kept = False
         try:
             entries, response = self._vlv_page(connection, base, search_filter, sort_keys, offset, count,
                                                attributes, b"")
             # An empty result is freed by slapd at once: its context leads nowhere.
             if keep is not None and response.context and response.total:
-                self._views.keep(keep[0], connection, response.context, keep[1])
-                kept = True
+                kept = self._keep(keep, connection, response, kept_pages.Query(base, search_filter, tuple(sort_keys)))
             return entries, response.total
         except OUTAGES as exc:
-            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+            self._failover.down(connection)
+            raise FailedOver(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             if not kept:
                 _quietly_unbind(connection)
+
+    def _keep(self, keep: tuple[Any, Stamp], connection: Connection, response: VlvResponse,
+              query: kept_pages.Query) -> bool:
+        """Hold the list unless an own write came between its stamp and its sort (it would miss it)."""
+        key, stamp = keep
+        with self._own.lock:
+            if self._own.snapshot() != stamp.own:
+                return False
+            self._views.keep(key, KeptView(connection, response.context, stamp, 0.0, response.total, query))
+        return True
 
     def _vlv_page(self, connection: Connection, base: str, search_filter: str, sort_keys: Sequence[str],
                   offset: int, count: int, attributes: Sequence[str],
@@ -385,28 +521,70 @@ class DirectoryClient:
 
     def add(self, dn: str, attributes: Mapping[str, Values]) -> None:
         """Create an entry; refusals become Conflict, InvalidInput, PermissionDenied…"""
-        self._write(lambda c: c.add(dn, attributes=_clean(attributes)), dn)
+        self._own_write("Add", dn, lambda c: c.add(dn, attributes=_clean(attributes)), ALREADY_ADDED,
+                        done=_exists(dn))
 
     def modify(self, dn: str, changes: Changes, *, relax: bool = False) -> None:
         """Change attributes: {name: ("replace"|"add"|"delete", values)}; `relax`: operational ones too."""
         controls = [(RELAX_RULES_OID, True, None)] if relax else None
-        self._write(lambda c: c.modify(dn, _changes(changes), controls=controls), dn)
+        self._own_write("Modify", dn, lambda c: c.modify(dn, _changes(changes), controls=controls), ALREADY_MODIFIED)
 
     def delete(self, dn: str) -> None:
         """Remove a leaf entry."""
-        self._write(lambda c: c.delete(dn), dn)
+        self._own_write("Delete", dn, lambda c: c.delete(dn), ALREADY_GONE)
 
     def move(self, dn: str, new_rdn: str, new_parent: str | None = None) -> None:
         """Rename an entry and/or move it (with its subtree) below another parent."""
-        self._write(lambda c: c.modify_dn(dn, new_rdn, delete_old_dn=True, new_superior=new_parent), dn)
+        new_dn = f"{new_rdn},{new_parent or dn.split(',', 1)[1]}"
+        self._own_write("Modrdn", dn, lambda c: c.modify_dn(dn, new_rdn, delete_old_dn=True, new_superior=new_parent),
+                        ALREADY_GONE, new_dn=new_dn)
 
-    def _write(self, operation: Callable[[Connection], Any], dn: str) -> None:
-        def run(connection: Connection) -> None:
+    def _own_write(self, kind: str, dn: str, operation: Callable[[Connection], Any], applied: frozenset[int],
+                   done: Callable[[Connection], bool] | None = None, new_dn: str = "") -> None:
+        """A write of one entry that the kept sorted lists take in (kept_pages.py) instead of sorting again."""
+        with self._own.lock:
+            if kind != "Add" and len(self._views):
+                kept_pages.before_write(self._views, self._reader, dn, renames=kind == "Modrdn")
+            try:
+                self._write(operation, dn, applied, done)
+            except DirectoryUnavailable:
+                self._views.close()  # applied or not: nobody can tell
+                raise
+            finally:
+                self._own.counted(kind)  # slapd counts refusals too
+                kept_pages.after_write(self._views, dn, new_dn)
+            if kind != "Delete" and not self._sid:
+                self._learn_sid(new_dn or dn)
+
+    def _write(self, operation: Callable[[Connection], Any], dn: str, applied: frozenset[int],
+               done: Callable[[Connection], bool] | None = None) -> None:
+        """One write; after a lost, hung or busy server it is sent once more to the next server.
+
+        The first attempt may have been applied (and replicated) before the answer was lost: on the
+        repeat, a result in `applied` (entry exists, value already there or gone, entry gone) means
+        it was, and counts as success; `done` is asked first (an add: the entry is there; the unique
+        overlay would otherwise answer the repeat with a constraint violation, not "already exists").
+        """
+        def run(connection: Connection, repeat: bool) -> None:
+            # A kept connection's server may have hung since its last answer: a write sent to it
+            # would wait in its queue and be applied when it wakes up, after its repeat on the next
+            # server (measured: the stale add then won over later changes). Ask first: one round trip,
+            # a read (an extended operation would move the write counters kept lists watch).
+            connection.search("", "(objectClass=*)", search_scope=BASE, attributes=["1.1"])
+            if repeat and done is not None and done(connection):
+                return
             operation(connection)
-            if connection.result["result"] != 0:
+            code = connection.result["result"]
+            if code != 0 and not (repeat and code in applied):
                 raise error_for_result(connection.result, dn)
-        # A write is not retried after a lost connection: it may have been applied.
-        self._run(run, retry=False)
+        try:
+            self._run(lambda c: run(c, False), retry=False)
+        except FailedOver:
+            raise
+        except DirectoryUnavailable:
+            if self._failover.attempts < 2:
+                raise
+            self._run(lambda c: run(c, True), retry=False)
 
     def add_many(self, entries: Iterable[tuple[str, Mapping[str, Values]]],
                  on_result: Callable[[str, Exception | None], None] | None = None,
@@ -419,6 +597,7 @@ class DirectoryClient:
         holds back nobody else.
         """
         connection = self._open(ASYNC)
+        connection.response_wait = self.config.receive_timeout  # a hung server: failover.py, like single calls
         failures: list[BulkFailure] = []
         try:
             for batch in _chunks(entries, batch_size):
@@ -432,6 +611,7 @@ class DirectoryClient:
                     if on_result:
                         on_result(dn, error)
         except OUTAGES as exc:
+            self._failover.down(connection)
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             _quietly_unbind(connection)
@@ -498,7 +678,16 @@ class DirectoryClient:
         """True if `password` binds as `dn` (a fresh connection; the pool is not touched)."""
         if not bindable(password):
             return False
-        connection = SecuredConnection(self._servers, user=dn, password=password, raise_exceptions=False,
+        for attempt in range(self._failover.attempts):
+            try:
+                return self._check_password_once(dn, password)
+            except FailedOver:
+                if attempt == self._failover.attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _check_password_once(self, dn: str, password: str) -> bool:
+        connection = SecuredConnection(self._failover.pool(), user=dn, password=password, raise_exceptions=False,
                                        receive_timeout=self.config.receive_timeout, auto_referrals=False)
         try:
             open_secured(connection, self.config.uris)
@@ -507,7 +696,8 @@ class DirectoryClient:
                 raise error_for_result(connection.result, dn)
             return ok
         except OUTAGES as exc:
-            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
+            self._failover.down(connection)
+            raise FailedOver(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             _quietly_unbind(connection)
 
@@ -518,7 +708,7 @@ class DirectoryClient:
         """
         if not bindable(old_password):
             raise error_for_result({"result": 49, "description": "invalidCredentials", "message": ""}, dn)
-        connection = SecuredConnection(self._servers, user=dn, password=old_password, raise_exceptions=False,
+        connection = SecuredConnection(self._failover.pool(), user=dn, password=old_password, raise_exceptions=False,
                                        receive_timeout=self.config.receive_timeout, auto_referrals=False)
         try:
             open_secured(connection, self.config.uris)
@@ -584,6 +774,7 @@ class Transaction:
 
     def end(self, *, commit: bool) -> None:
         """Commit (or abort) the transaction; a refused commit raises with the server's reason."""
+        time.sleep(TXN_SETTLE_SECONDS)  # see TXN_SETTLE_SECONDS: slapd may still hold the last write
         self._connection.extended(TXN_END, _txn_end_value(self._identifier, commit))
         result = self._connection.result
         if commit and result["result"] != 0:
@@ -626,11 +817,13 @@ def _wait(connection: Connection, message_id: int) -> dict[str, Any]:
         try:
             _, result = connection.get_response(message_id, timeout=RESPONSE_POLL_SECONDS, get_request=False)
             return result
+        except AttributeError:  # ldap3 drops its table of outstanding requests when the socket closes
+            raise ldap_errors.LDAPSessionTerminatedByServerError("the server closed the connection") from None
         except ldap_errors.LDAPResponseTimeoutError:
             waited += RESPONSE_POLL_SECONDS
             if connection.closed:
                 raise ldap_errors.LDAPSessionTerminatedByServerError("the server closed the connection") from None
-            if waited >= RESPONSE_WAIT_SECONDS:
+            if waited >= getattr(connection, "response_wait", RESPONSE_WAIT_SECONDS):
                 raise
 
 
@@ -658,10 +851,10 @@ def _add_batch_atomically(connection: Connection, batch: Batch) -> Outcomes | No
     if start["result"] != 0:
         return None
     identifier = start["responseValue"]
-    results = _pipeline(connection, batch, [(TXN_SPEC, True, identifier)])
+    with _settled_on_error():
+        results = _pipeline(connection, batch, [(TXN_SPEC, True, identifier)])
     commit = all(result["result"] == 0 for result in results)
-    end = _wait(connection, connection.extended(TXN_END, _txn_end_value(identifier, commit)))
-    if not commit or end["result"] != 0:
+    if not _end_transaction(connection, identifier, commit):
         return None
     return [(dn, None) for dn, _ in batch]
 
@@ -692,12 +885,33 @@ def _batch_atomically(connection: Connection, batch: list[Any],
     if start["result"] != 0:
         return None
     identifier = start["responseValue"]
-    results = _pipeline_sends(connection, batch, send, [(TXN_SPEC, True, identifier)])
+    with _settled_on_error():
+        results = _pipeline_sends(connection, batch, send, [(TXN_SPEC, True, identifier)])
     commit = all(result["result"] == 0 for result in results)
-    end = _wait(connection, connection.extended(TXN_END, _txn_end_value(identifier, commit)))
-    if not commit or end["result"] != 0:
+    if not _end_transaction(connection, identifier, commit):
         return None
     return [(item[0], None) for item in batch]
+
+
+def _end_transaction(connection: Connection, identifier: bytes, commit: bool) -> bool:
+    """Commit (or abort) once slapd is done with the transaction's writes; True if committed."""
+    time.sleep(TXN_SETTLE_SECONDS)  # see TXN_SETTLE_SECONDS: ending at once can crash slapd
+    end = _wait(connection, connection.extended(TXN_END, _txn_end_value(identifier, commit)))
+    return commit and end["result"] == 0
+
+
+@contextmanager
+def _settled_on_error() -> Iterator[None]:
+    """On an error while writes of a transaction are in flight, wait before the caller closes the connection.
+
+    Closing drops the transaction's queued operations (connection_abandon), which races with slapd's
+    worker threads exactly as a TxnEnd does.
+    """
+    try:
+        yield
+    except BaseException:
+        time.sleep(TXN_SETTLE_SECONDS)
+        raise
 
 
 def _flat_changes(changes: Changes) -> dict[str, tuple[str, Values]]:
@@ -747,6 +961,27 @@ def bindable(password: str) -> bool:
     except ldap_errors.LDAPSASLPrepError:
         return False
     return True
+
+
+def _csn_sid(csn: str) -> str:
+    """The serverID part of a CSN (YYYYmmddHHMMSS.uuuuuuZ#count#sid#mod)."""
+    parts = csn.split("#")
+    return parts[2] if len(parts) > 2 else ""
+
+
+def _exists(dn: str) -> Callable[[Connection], bool]:
+    """A check that an entry is there (read on the connection given)."""
+    def check(connection: Connection) -> bool:
+        connection.search(dn, "(objectClass=*)", search_scope=BASE, attributes=["1.1"])
+        return bool(connection.result["result"] == 0)
+    return check
+
+
+def as_unavailable(exc: Exception, uris: Sequence[str]) -> DirectoryUnavailable:
+    """The error to show for an outage: DirectoryUnavailable as it came, or "unreachable" with the reason."""
+    if isinstance(exc, DirectoryUnavailable):
+        return exc
+    return unreachable(", ".join(uris), _reason(exc))
 
 
 def _reason(exc: Exception) -> str:

@@ -50,13 +50,16 @@ def ber_integer(value: int) -> bytes:
 
 
 def sort_value(keys: Sequence[str]) -> bytes:
-    """RFC 2891 SortKeyList: SEQUENCE OF SEQUENCE { attributeType, orderingRule [0] OPTIONAL }."""
+    """RFC 2891 SortKeyList: SEQUENCE OF SEQUENCE { attributeType, orderingRule [0] OPTIONAL,
+    reverseOrder [1] BOOLEAN DEFAULT FALSE }; a key written '-attr' sorts descending."""
     items = b""
     for key in keys:
-        attribute, _, rule = key.partition(":")
+        attribute, _, rule = key.removeprefix("-").partition(":")
         body = ber_octets(attribute.encode())
         if rule:
             body += b"\x80" + ber_length(len(rule)) + rule.encode()
+        if key.startswith("-"):
+            body += b"\x81\x01\xff"
         items += ber_sequence(body)
     return ber_sequence(items)
 

@@ -30,6 +30,21 @@ ALIAS_PROBES = 50
 SUMMARY_ATTRIBUTES = ("uid", "cn", "sn", "givenName", "mail", "employeeNumber", "maAccountStatus", "maTier")
 # maSortKey holds names.sort_key(): Vietnamese alphabetical order, given name first.
 SORT_KEYS = ("maSortKey:caseExactOrderingMatch", "uid:caseIgnoreOrderingMatch")
+# The orders a mailbox list offers, each ending with the unique uid so that no two entries tie
+# (a kept list places an own write exactly: directory/kept_pages.py). mail and employeeNumber have
+# no ORDERING rule of their own; the unit is a mailbox's parent DN, which sssvlv cannot sort by.
+LIST_ORDERS: dict[str, tuple[str, ...]] = {
+    "name": SORT_KEYS,
+    "address": ("mail:caseIgnoreOrderingMatch", "uid:caseIgnoreOrderingMatch"),
+    "hr_id": ("employeeNumber:caseIgnoreOrderingMatch", *SORT_KEYS),
+    "status": ("maAccountStatus:caseIgnoreOrderingMatch", *SORT_KEYS),
+}
+
+
+def list_order(name: str, descending: bool = False) -> tuple[str, ...]:
+    """The server sort keys of a list order (name when unknown); descending reverses every key."""
+    keys = LIST_ORDERS.get(name, SORT_KEYS)
+    return tuple(f"-{key}" for key in keys) if descending else keys
 
 
 class MailboxStore:
@@ -75,14 +90,14 @@ class MailboxStore:
             yield mailbox_from_entry(entry, self.base_dn)
 
     def window(self, *, base_dn: str | None = None, conditions: Sequence[str] = (), offset: int = 0,
-               count: int = 50, full: bool = True) -> tuple[list[Mailbox], int]:
+               count: int = 50, full: bool = True, order: Sequence[str] = SORT_KEYS) -> tuple[list[Mailbox], int]:
         """One page of matching mailboxes in Vietnamese name order (given, family, middle names) and the total.
 
         The server sorts and cuts (sssvlv): only the page is transferred, whatever the directory's size.
         `full=False` reads only what a list shows (no aliases, certificates, quota, retention).
         """
         entries, total = self.client.window(base_dn or self.base_dn, filters.all_of(IS_MAILBOX, *conditions),
-                                            SORT_KEYS, offset, count,
+                                            order, offset, count,
                                             MAILBOX_ATTRIBUTES if full else SUMMARY_ATTRIBUTES)
         return [mailbox_from_entry(entry, self.base_dn) for entry in entries], total
 

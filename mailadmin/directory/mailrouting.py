@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mailadmin.directory import dit, filters
+from mailadmin.directory.accounts import ensure_account, system_account
 from mailadmin.directory.binder import Bind, BindChecker
 from mailadmin.directory.client import DirectoryClient, Entry
-from mailadmin.passwords import hash_generated
 
 MAILSERVER_CN = "mailserver"
 MAILBOX_ROUTING_ATTRIBUTES = ("uid", "mail", "mailLocalAddress", "maAccountStatus", "maMailQuota")
@@ -27,21 +27,13 @@ def mailserver_dn(base_dn: str) -> str:
 
 def mailserver_account(base_dn: str, password: str) -> tuple[str, dict[str, list[str]]]:
     """The entry of the mail-server account (service password policy: never locked out)."""
-    return mailserver_dn(base_dn), {
-        "objectClass": ["applicationProcess", "simpleSecurityObject"], "cn": [MAILSERVER_CN],
-        "description": ["mail servers: read-only lookups of mailboxes, aliases and lists"],
-        "userPassword": [hash_generated(password)],
-        "pwdPolicySubentry": [dit.service_policy_dn(base_dn)],
-    }
+    return system_account(base_dn, MAILSERVER_CN, "mail servers: read-only lookups of mailboxes, aliases and lists",
+                          password)
 
 
 def ensure_mailserver_account(admin: DirectoryClient, password: str) -> bool:
     """Create the mail-server account in a directory made before it existed; True if created."""
-    dn, attributes = mailserver_account(admin.base_dn, password)
-    if admin.get(dn, ["cn"]) is not None:
-        return False
-    admin.add(dn, attributes)
-    return True
+    return ensure_account(admin, mailserver_account(admin.base_dn, password))
 
 
 @dataclass(frozen=True)

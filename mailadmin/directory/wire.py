@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ldap3 import Connection
-from ldap3.core.exceptions import LDAPSessionTerminatedByServerError
+from ldap3.core.exceptions import LDAPSessionTerminatedByServerError, LDAPSocketSendError
 
 Value = str | bytes
 Control = tuple[str, bool, bytes | None]
@@ -102,9 +102,12 @@ def _send(connection: Connection, request: dict[str, Any], operation: bytes,
           controls: Sequence[Control] | None) -> int:
     strategy: Any = connection.strategy
     with connection.connection_lock:
-        if connection.closed or strategy._outstanding is None:  # the server went away: ldap3 dropped its state
+        if connection.closed or strategy._outstanding is None or connection.socket is None:  # the server went away
             raise LDAPSessionTerminatedByServerError("the server closed the connection")
         message_id = int(connection.server.next_message_id())
         strategy._outstanding[message_id] = request  # where ldap3 expects its own requests (get_response)
-        connection.socket.sendall(message(message_id, operation, controls))
+        try:
+            connection.socket.sendall(message(message_id, operation, controls))
+        except OSError as exc:  # broken pipe, reset: an outage like any other (client.OUTAGES)
+            raise LDAPSocketSendError(f"error sending data: {exc}") from exc
     return int(connection.post_send_single_response(message_id))  # ASYNC: the event its reader sets

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mailadmin.audit import AuditLog, Change
-from mailadmin.errors import ConfigError, Conflict, InvalidInput, MailadminError
+from mailadmin.errors import ConfigError, Conflict, DirectoryUnavailable, InvalidInput, MailadminError
 from mailadmin.i18n import Text, t
 from mailadmin.importer.apply import Progress, Writer, apply_job, undo_job
 from mailadmin.importer.columns import FORMULA_STARTS
@@ -155,7 +155,12 @@ class ImportService:
             if report is not None and report.exists():
                 raise Conflict(t("Tệp {path} đã có; không ghi đè", "{path} exists; not overwritten", path=report))
             job.set_state("applying")
-            applied = apply_job(job, self._writer(progress), resuming)
+            try:
+                applied = apply_job(job, self._writer(progress), resuming)
+            except DirectoryUnavailable:
+                # A server lost mid-run: the client has passed it over, so resume once at once on the
+                # next one (replicated peers); the journal and the directory say what was applied.
+                applied = apply_job(job, self._writer(progress), True)
             return self._finish(job, applied, report)
 
     def resume(self, job_id: str, progress: Progress | None = None, report: Path | None = None) -> dict[str, Any]:

@@ -148,6 +148,23 @@ class LoginThrottle:
         self.per_login.clear(f"name:{source}\0{name}", f"dn:{source}\0{dn.lower()}")
 
 
+def host_share(max_failures: int, hosts: int) -> int:
+    """The lockout threshold one host's throttle works to when `hosts` hosts count failures apart.
+
+    Each host counts in its own SQLite file (services/throttle.py) while ppolicy's failures and lock
+    replicate between the directory peers: with the whole budget on each host, one source spreading
+    its guesses over the hosts would reach the lockout. Each host gets its share of it instead.
+    """
+    if hosts <= 1 or max_failures <= 0:
+        return max_failures
+    return max(2, (max_failures - 1) // hosts + 1)
+
+
+def login_hosts(settings: Settings) -> int:
+    """Hosts that count failed logins apart: one per replicated private peer (each its own state folder)."""
+    return 1 + len(settings.slapd.peers) if settings.embedded_directory and settings.slapd.peers else 1
+
+
 def per_login_limit(max_failures: int) -> int:
     """Failures one source may make on one login: one fewer than ppolicy's lockout threshold (0: none)."""
     return max(1, max_failures - 1) if max_failures else 10
@@ -267,7 +284,8 @@ def admin_logins(roles: RoleStore, config: DirectoryConfig, settings: Settings,
                  throttle_path: Path | None) -> LoginService:
     """Logins of the web admin: the service account reads the lock, the hash and the session epoch."""
     policy = settings.passwords
-    throttle = LoginThrottle(policy.max_failures, policy.lockout_seconds, throttle_path, "web")
+    throttle = LoginThrottle(host_share(policy.max_failures, login_hosts(settings)), policy.lockout_seconds,
+                             throttle_path, "web")
     return LoginService(lambda login: _holder_account(roles.holder_for_login(login)), BindChecker(config),
                         decoy_dn(config.base_dn), throttle, settings.passwords.lockout_seconds,
                         dummy_hash=hash_chosen(secrets.token_urlsafe(24), settings.passwords))

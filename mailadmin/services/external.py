@@ -338,7 +338,8 @@ def plan_external(settings: Settings, connection: ConfigConnection) -> Plan:
                 shadowed_rules(wanted, live))
 
 
-PRIVATE_ATTRIBUTES = ("employeeNumber", "maRole", "maAdminOf", "maTotpSecret", "maRecoveryCode", "userPassword")
+PRIVATE_ATTRIBUTES = ("employeeNumber", "maRole", "maAdminOf", "maTotpSecret", "maRecoveryCode", "maApiToken",
+                      "userPassword")
 
 
 def live_items(service: DirectoryClient, mailserver: DirectoryClient) -> list[Item]:

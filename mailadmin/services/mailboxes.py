@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from mailadmin.audit import AuditLog
 from mailadmin.directory import dit, filters
 from mailadmin.directory.client import BulkFailure, DirectoryClient
-from mailadmin.directory.mailboxes import MailboxStore
+from mailadmin.directory.mailboxes import LIST_ORDERS, MailboxStore, list_order
 from mailadmin.directory.mapping import LOCKED_FOREVER
 from mailadmin.directory.roles import RoleHolder, RoleStore
 from mailadmin.errors import Conflict, InvalidInput
@@ -55,6 +55,18 @@ class MailboxQuery:
     status: Status | None = None
     text: str = ""
     limit: int = 0
+    sort: str = "name"  # a key of LIST_ORDERS (directory/mailboxes.py); pages only
+    descending: bool = False
+
+
+SORTABLE = tuple(LIST_ORDERS)  # the columns a list can be sorted by
+
+
+def list_sort(value: str | None) -> tuple[str, bool]:
+    """A list order from a URL's `sort` ('address', '-address': descending); anything else: by name."""
+    text = (value or "").strip()
+    name = text.removeprefix("-")
+    return (name, text.startswith("-")) if name in LIST_ORDERS else ("name", False)
 
 
 MAILBOX_FIELDS = tuple(f.name for f in fields(Mailbox) if f.name not in ("name", "certificates"))
@@ -226,7 +238,8 @@ class MailboxService:
     def page(self, query: MailboxQuery, offset: int, count: int, *, full: bool = True) -> tuple[list[Mailbox], int]:
         """One page of the query's mailboxes in name order, and how many match in all (full=False: summaries)."""
         base, conditions = self._search_of(query)
-        return self.store.window(base_dn=base, conditions=conditions, offset=max(offset, 0), count=count, full=full)
+        return self.store.window(base_dn=base, conditions=conditions, offset=max(offset, 0), count=count, full=full,
+                                 order=list_order(query.sort, query.descending))
 
     def _search_of(self, query: MailboxQuery) -> tuple[str | None, list[str]]:
         """The search base and filter parts of a query."""

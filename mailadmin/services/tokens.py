@@ -1,27 +1,53 @@
-"""API tokens: random bearer tokens kept only as SHA-256 digests in the state folder, one per person.
+"""API tokens: `ma_<uid>.<random>` bearer tokens, kept only as SHA-256 digests on their owner's entry.
 
-Each record keeps the person's session epoch at issue (maSessionEpoch): once it moves (logout,
-password change or reset, suspension, retirement) the token acts no more, in every process.
+The directory holds them (directory/api_tokens.py), so every web host on it, or on its replicas,
+knows every token; the uid in the token finds the entry without searching for a secret. Each token
+keeps the person's session epoch at issue (maSessionEpoch): once it moves (logout, password change
+or reset, suspension, retirement) the token acts no more, on every host.
+
+Tokens of the former file store (`ma_<random>`, `<state>/secrets/api-tokens.json`) are refused:
+their owners make a new one on /me/token; a leftover file is only mentioned in the log.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import os
+import logging
 import secrets
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mailadmin.audit import AuditLog
+from mailadmin.directory.api_tokens import ApiTokenStore, StoredToken
+from mailadmin.errors import NotFound
+from mailadmin.i18n import t
+
+log = logging.getLogger(__name__)
+PREFIX = "ma_"
+MAX_LENGTH = 300
+_NO_DIGEST = "0" * 64  # compared against when nothing is stored, so both refusals cost the same
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def owner_of(token: str) -> str | None:
+    """The uid a token names, or None if it is not shaped like one of ours."""
+    if not token.startswith(PREFIX) or len(token) > MAX_LENGTH or not token.isascii():
+        return None
+    uid, _, secret = token[len(PREFIX):].rpartition(".")
+    return uid if uid and len(secret) >= 32 else None
+
+
+def mention_leftover_file(path: Path) -> None:
+    """Log that a token file of the former store is ignored (its tokens act no more)."""
+    if path.exists():
+        log.warning("%s is ignored: API tokens are kept in the directory now; their owners make new ones "
+                    "on /me/token, and the file may be deleted", path)
 
 
 @dataclass(frozen=True)
@@ -35,48 +61,28 @@ class Issued:
 class TokenService:
     """Issues, resolves and revokes API tokens; a token acts as its owner with the owner's roles."""
 
-    def __init__(self, path: Path, audit: AuditLog, epoch_of: Callable[[str], str]) -> None:
-        self.path = path
+    def __init__(self, store: ApiTokenStore, audit: AuditLog, epoch_of: Callable[[str], str]) -> None:
+        self.store = store
         self.audit = audit
         self.epoch_of = epoch_of
-        self._lock = threading.Lock()
-
-    def _load(self) -> dict[str, dict[str, str]]:
-        try:
-            return json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-
-    def _save(self, tokens: dict[str, dict[str, str]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
-            json.dump(tokens, handle)
-        temporary.replace(self.path)
 
     def issue(self, uid: str) -> str:
-        """A new token for `uid` (replacing any earlier one), returned once."""
-        token = "ma_" + secrets.token_urlsafe(32)
-        record = {"uid": uid, "epoch": self.epoch_of(uid), "created": datetime.now(UTC).isoformat(timespec="seconds")}
-        with self._lock:
-            tokens = {k: v for k, v in self._load().items() if v.get("uid") != uid}
-            tokens[_digest(token)] = record
-            self._save(tokens)
+        """A new token for `uid` (replacing any earlier one, on every host), returned once."""
+        token = f"{PREFIX}{uid}.{secrets.token_urlsafe(32)}"
+        issued = datetime.now(UTC).strftime("%Y%m%d%H%M%SZ")
+        if not self.store.replace(uid, StoredToken(_digest(token), issued, self.epoch_of(uid))):
+            raise NotFound(t("Không có hộp thư {uid}", "no mailbox {uid}", uid=uid))
         self.audit.record("api.token_issue", uid, after={"uid": uid})
         return token
 
     def resolve(self, token: str) -> Issued | None:
-        """Whom a token acts as and its epoch, or None (a record from before epochs has none: it never matches)."""
-        if not token.startswith("ma_") or len(token) > 200:
-            return None
-        wanted = _digest(token)
-        for digest, data in self._load().items():
-            if hmac.compare_digest(digest, wanted) and data.get("uid"):
-                return Issued(data["uid"], data.get("epoch", "\0"))
-        return None
+        """Whom a token acts as and its epoch at issue, or None (unknown, replaced or malformed)."""
+        uid = owner_of(token)
+        stored = self.store.read(uid) if uid else None
+        matches = hmac.compare_digest(stored.digest if stored else _NO_DIGEST, _digest(token))
+        return Issued(uid, stored.epoch) if matches and uid and stored else None
 
     def revoke(self, uid: str) -> None:
         """Drop the person's token."""
-        with self._lock:
-            self._save({k: v for k, v in self._load().items() if v.get("uid") != uid})
+        self.store.remove(uid)
         self.audit.record("api.token_revoke", uid, before={"uid": uid})

@@ -11,6 +11,7 @@ from mailadmin.directory.mailrouting import MailRoutingStore, ensure_mailserver_
 from mailadmin.errors import ConfigError
 from mailadmin.i18n import t
 from mailadmin.secretfiles import read_or_create_secret
+from mailadmin.services.auth import host_share, login_hosts
 from mailadmin.settings import Settings
 from mailadmin.slapd import PrivateSlapd, SlapdPaths
 
@@ -75,7 +76,8 @@ def smtp_config(settings: Settings) -> SmtpConfig:
         max_message_bytes=smtp.max_message_bytes, max_recipients=smtp.max_recipients,
         max_connections_per_client=smtp.max_connections_per_client, timeout_seconds=smtp.timeout_seconds,
         relay_host=smtp.relay_host, relay_port=smtp.relay_port, workers=smtp.workers,
-        max_failures=settings.passwords.max_failures, lockout_seconds=settings.passwords.lockout_seconds,
+        max_failures=host_share(settings.passwords.max_failures, login_hosts(settings)),
+        lockout_seconds=settings.passwords.lockout_seconds,
         throttle_file=settings.state_dir / "throttle" / "logins.sqlite3", metrics_port=smtp.metrics_port,
         old_domains=tuple(d.lower() for d in settings.organisation.old_domains),
     )
@@ -104,7 +106,7 @@ def mailserver_directory(settings: Settings) -> DirectoryConfig:
     """How the mail servers reach the directory: same servers, read-only account."""
     ldap = settings.ldap
     bind_dn, password_file = mailserver_bind(settings)
-    uris = (PrivateSlapd(settings).uri,) if settings.embedded_directory else ldap.uris
+    uris = PrivateSlapd(settings).client_uris if settings.embedded_directory else ldap.uris
     if settings.embedded_directory:
         password = read_or_create_secret(password_file)
     else:

@@ -13,7 +13,7 @@ from mailadmin.errors import InvalidInput
 from mailadmin.i18n import Text, t
 from mailadmin.model import Mailbox, Role, Status, Tier, Unit
 from mailadmin.services.authz import Principal
-from mailadmin.services.mailboxes import MailboxQuery, NewMailbox
+from mailadmin.services.mailboxes import MailboxQuery, NewMailbox, list_sort
 from mailadmin.services.mailstore import UsageState
 from mailadmin.services.tokens import Issued
 from mailadmin.web import csrf, services
@@ -125,8 +125,9 @@ def list_mailboxes() -> Response:
     unit_code = request.args.get("unit") or default_unit_code()
     if unit_code:
         readable_unit(unit_code)
+    sort, descending = list_sort(request.args.get("sort"))
     query = MailboxQuery(unit_code=unit_code, tier=_choice(Tier, "tier"), status=_choice(Status, "status"),
-                         text=(request.args.get("q") or "")[:200].replace("\x00", ""))
+                         text=(request.args.get("q") or "")[:200].replace("\x00", ""), sort=sort, descending=descending)
     items, total = services().mailboxes.page(query, _number("offset", 0, 10**7), _number("limit", 50, MAX_LIMIT) or 1)
     return jsonify(total=total, items=[mailbox_json(m) for m in items])
 

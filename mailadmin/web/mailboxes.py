@@ -13,7 +13,7 @@ from mailadmin.errors import MailadminError, PermissionDenied
 from mailadmin.i18n import Text, t
 from mailadmin.importer.export import export_csv, export_xlsx, export_yaml
 from mailadmin.model import Mailbox, Role, Status, Tier, Unit
-from mailadmin.services.mailboxes import MailboxQuery, NewMailbox, rights_of
+from mailadmin.services.mailboxes import SORTABLE, MailboxQuery, NewMailbox, list_sort, rights_of
 from mailadmin.services.roles import parse_role
 from mailadmin.web import services
 from mailadmin.web.guard import (
@@ -60,8 +60,16 @@ def _query() -> MailboxQuery:
     if unit_code:
         readable_unit(unit_code)
     text = (request.args.get("q") or "")[:MAX_QUERY].replace("\x00", "")
+    sort, descending = list_sort(request.args.get("sort"))
     return MailboxQuery(unit_code=unit_code, tier=_enum(Tier, request.args.get("tier")),
-                        status=_enum(Status, request.args.get("status")), text=text)
+                        status=_enum(Status, request.args.get("status")), text=text, sort=sort, descending=descending)
+
+
+def listed(query: MailboxQuery) -> dict[str, str]:
+    """The URL parameters that rebuild a list (filters, search and order; not the page)."""
+    order = ("-" if query.descending else "") + query.sort
+    return {"q": query.text, "unit": query.unit_code or "", "tier": query.tier or "", "status": query.status or "",
+            "sort": "" if order == "name" else order}
 
 
 def managed_units() -> list[Unit]:
@@ -95,7 +103,8 @@ def index() -> str:
         mailboxes, total = _page_of(query, page)
     units = readable_units()
     return render_template("mailboxes/list.html", mailboxes=mailboxes, total=total, page=page, pages=pages,
-                           query=query, units=units, unit_names={u.code: u.name for u in units},
+                           query=query, listed=listed(query), sortable=SORTABLE,
+                           units=units, unit_names={u.code: u.name for u in units},
                            tiers=list(Tier), statuses=list(Status),
                            may_manage=principal().is_admin, move_units=managed_units())
 

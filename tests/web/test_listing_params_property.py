@@ -28,7 +28,8 @@ def query(units: list[str]) -> st.SearchStrategy[dict[str, str]]:
     """Any mix of the list parameters, each either sensible or junk."""
     return st.fixed_dictionaries({}, optional={
         "page": numbers, "offset": numbers, "limit": numbers, "q": st.one_of(st.just("văn"), junk),
-        "unit": st.one_of(st.sampled_from(units), junk), "tier": choices, "status": choices})
+        "unit": st.one_of(st.sampled_from(units), junk), "tier": choices, "status": choices,
+        "sort": st.one_of(st.sampled_from(["name", "-address", "hr_id", "-status", "-", "uid)(cn=*"]), junk)})
 
 
 @pytest.fixture
