@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,20 @@ def _units_of(entry: AuditEntry) -> set[str]:
     return codes | ({entry.target} if entry.action.startswith("unit.") else set()) | ({entry.unit} - {""})
 
 
+AUDIT_CHUNK = 1000
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _entry(change: Change, actor: str, at: str) -> AuditEntry:
+    """One audit entry; its unit is the one after the change, else the one before."""
+    action, target, before, after = change
+    return AuditEntry(action, target, actor, at, *_changed(before or {}, after or {}),
+                      unit=str((after or {}).get("unit_code") or (before or {}).get("unit_code") or ""))
+
+
 class AuditLog:
     """An append-only file of JSON lines; writes are serialised and fsynced."""
 
@@ -98,22 +113,35 @@ class AuditLog:
     def record(self, action: str, target: str, before: dict[str, Any] | None = None,
                after: dict[str, Any] | None = None) -> AuditEntry:
         """Append one entry (the actor and time are filled in here)."""
-        return self.record_many([(action, target, before, after)])[0]
+        entry = _entry((action, target, before, after), current_actor(), _now())
+        self._append([[entry]])
+        return entry
 
-    def record_many(self, changes: Iterable[Change]) -> list[AuditEntry]:
-        """Append several entries with one write and one fsync (an import's thousands of rows)."""
-        actor, at = current_actor(), datetime.now(UTC).isoformat(timespec="seconds")
-        entries = [AuditEntry(action, target, actor, at, *_changed(before or {}, after or {}),
-                              unit=str((after or {}).get("unit_code") or (before or {}).get("unit_code") or ""))
-                   for action, target, before, after in changes]
-        text = "".join(json.dumps(vars(entry), ensure_ascii=False, default=str) + "\n" for entry in entries)
+    def record_many(self, changes: Iterable[Change]) -> int:
+        """Append several entries with one write lock and one fsync; how many.
+
+        Built and written AUDIT_CHUNK at a time: an import's 100,000 rows never sit in memory at once.
+        """
+        actor, at = current_actor(), _now()
+        counted = [0]
+
+        def chunks() -> Iterator[list[AuditEntry]]:
+            iterator = iter(changes)
+            while chunk := [_entry(change, actor, at) for change in islice(iterator, AUDIT_CHUNK)]:
+                counted[0] += len(chunk)
+                yield chunk
+        self._append(chunks())
+        return counted[0]
+
+    def _append(self, chunks: Iterable[list[AuditEntry]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.path, "a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)  # several processes (web, CLI) may append
-            handle.write(text)
+            for chunk in chunks:
+                handle.write("".join(json.dumps(vars(entry), ensure_ascii=False, default=str) + "\n"
+                                     for entry in chunk))
             handle.flush()
             os.fsync(handle.fileno())
-        return entries
 
     def search(self, query: AuditQuery) -> list[AuditEntry]:
         """The entries matching every filter of `query`, newest first."""

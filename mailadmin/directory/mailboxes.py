@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from functools import partial
 
 from mailadmin.directory import dit, filters
-from mailadmin.directory.client import BATCH_SIZE, OUTAGES, BulkFailure, DirectoryClient, Entry, Values
+from mailadmin.directory.client import BATCH_SIZE, BulkFailure, DirectoryClient, Entry, Values
 from mailadmin.directory.mapping import (
     LOCKED_FOREVER,
     MAILBOX_ATTRIBUTES,
@@ -16,7 +14,7 @@ from mailadmin.directory.mapping import (
     mailbox_changes,
     mailbox_from_entry,
 )
-from mailadmin.errors import DirectoryUnavailable, MailadminError, NotFound, unreachable
+from mailadmin.errors import MailadminError, NotFound
 from mailadmin.i18n import t
 from mailadmin.model import Mailbox, Status, Tier
 
@@ -27,14 +25,6 @@ EPOCH = "maSessionEpoch"
 ALIAS_PROBES = 50
 
 
-@dataclass(frozen=True)
-class MailboxWrite:
-    """One write of a bulk change: the entry's new fields (None: delete it), then an optional move."""
-
-    dn: str
-    mailbox: Mailbox | None
-    new_unit_path: tuple[str, ...] | None = None
-    status_changed: bool = False
 # Server-side order of mailbox lists: given name, then family name (rules named: neither attribute
 # has an ORDERING rule of its own in core.schema).
 SUMMARY_ATTRIBUTES = ("uid", "cn", "sn", "givenName", "mail", "employeeNumber", "maAccountStatus", "maTier")
@@ -154,75 +144,18 @@ class MailboxStore:
                    for m, path, pw in items)
         return self.client.add_many(entries, on_result, batch_size)
 
-    def write_many(self, writes: Iterable[MailboxWrite],
-                   on_result: Callable[[str, Exception | None], None] | None = None,
-                   batch_size: int = 500) -> list[BulkFailure]:
-        """Apply updates, moves and deletes in batches; returns the refused ones.
+    def entry_of(self, mailbox: Mailbox, password_hash: str | None) -> dict[str, Values]:
+        """Every attribute of a new mailbox entry, its initial password included (bulk adds)."""
+        return _with_password(mailbox_attributes(mailbox), password_hash)
 
-        Per batch: the updates in one LDAP transaction, moves and deletes one by one. A refused
-        batch is replayed write by write (every write leads to the same state when repeated),
-        so one bad write holds back nobody else. A lost directory raises DirectoryUnavailable.
-        """
-        failures: list[BulkFailure] = []
-        batch: list[MailboxWrite] = []
-        for write in writes:
-            batch.append(write)
-            if len(batch) >= batch_size:
-                failures += self._write_batch(batch, on_result)
-                batch = []
-        if batch:
-            failures += self._write_batch(batch, on_result)
-        return failures
-
-    def _write_batch(self, batch: list[MailboxWrite],
-                     on_result: Callable[[str, Exception | None], None] | None) -> list[BulkFailure]:
-        updates = [write for write in batch if write.mailbox is not None and write.new_unit_path is None]
-        outcomes: dict[str, Exception | None] = {}
-        if updates:
-            error = self._attempt(partial(self._update_all, updates))
-            if error is None:
-                outcomes.update((write.dn, None) for write in updates)
-            else:  # nothing of the transaction was written: find the bad one(s)
-                outcomes.update((w.dn, self._attempt(partial(self._update_all, [w]))) for w in updates)
-        for write in batch:
-            if write.dn not in outcomes:
-                outcomes[write.dn] = self._attempt(partial(self._move_or_delete, write))
-        for write in batch:
-            if on_result:
-                on_result(write.dn, outcomes[write.dn])
-        return [BulkFailure(w.dn, refusal) for w in batch if (refusal := outcomes[w.dn]) is not None]
-
-    def _attempt(self, step: Callable[[], None]) -> MailadminError | None:
-        """Run one step; a refusal is returned, a lost directory raised."""
-        try:
-            step()
-        except DirectoryUnavailable:
-            raise
-        except MailadminError as error:
-            return error
-        except OUTAGES as exc:
-            raise unreachable(", ".join(self.client.config.uris), str(exc) or type(exc).__name__) from exc
-        return None
-
-    def _update_all(self, updates: list[MailboxWrite]) -> None:
-        with self.client.transaction() as txn:
-            for write in updates:
-                txn.modify(write.dn, _write_changes(write))
-
-    def _move_or_delete(self, write: MailboxWrite) -> None:
-        # Outside transactions: slapd 2.5.13 answered "other (80)" to deletes inside one and
-        # crashed on transactions holding modify + modrdn pairs (always with 50 pairs, now and
-        # then with one). Both steps of a move can be repeated: a move interrupted between them
-        # is finished on resume. An entry already gone counts as deleted.
-        if write.mailbox is None:
-            try:
-                self.client.delete(write.dn)
-            except NotFound:
-                pass
-            return
-        assert write.new_unit_path is not None
-        self.client.modify(write.dn, _write_changes(write))
-        self.client.move(write.dn, dit.rdn("uid", write.mailbox.uid), dit.unit_dn(write.new_unit_path, self.base_dn))
+    def fields_of(self, mailbox: Mailbox, new_epoch: str | None = None) -> dict[str, list[str]]:
+        """The attributes a write of every field replaces; with `new_epoch` (a changed status) the bind
+        lock follows the status and every session ends."""
+        values = {name: [str(value) for value in values] for name, values in mailbox_changes(mailbox).items()}
+        if new_epoch:
+            values["pwdAccountLockedTime"] = [] if mailbox.status is Status.ACTIVE else [LOCKED_FOREVER]
+            values[EPOCH] = [new_epoch]
+        return values
 
     def update(self, dn: str, mailbox: Mailbox) -> None:
         """Write every field of `mailbox` onto its entry."""
@@ -308,16 +241,6 @@ class MailboxStore:
         for entry in self.client.iter_search(self.base_dn, IS_MAILBOX,
                                              attributes=("maTier", "maAccountStatus")):
             yield entry.text("maTier"), entry.text("maAccountStatus")
-
-
-def _write_changes(write: MailboxWrite) -> dict[str, tuple[str, Values]]:
-    """Every field of the written mailbox; the bind lock follows the status when it changes."""
-    assert write.mailbox is not None
-    changes = {name: ("replace", values) for name, values in mailbox_changes(write.mailbox).items()}
-    if write.status_changed:
-        changes["pwdAccountLockedTime"] = ("replace", [] if write.mailbox.status is Status.ACTIVE else [LOCKED_FOREVER])
-        changes.update(_new_epoch())
-    return changes
 
 
 def _new_epoch() -> dict[str, tuple[str, Values]]:

@@ -1,25 +1,32 @@
-"""Carry out a journaled plan (or undo it): batched LDAP transactions, every outcome journaled.
+"""An import's plan as typed writes (ops.py), carried out and undone by the change engine (engine.py).
 
-Resume and undo reconcile with the directory first: a batch committed just before a crash
-but not yet in the journal is recognised by its effect (the entry already looks as planned),
-so a resumed job ends in exactly the planned state and never writes twice.
+Each row that writes becomes one write with the row's index, so the journal, resume, undo and the
+results file stay keyed by row. Creates are bulk adds (transactions of imports.batch_size, a refused
+one replayed add by add); their entries, initial passwords included, are built by the store at write
+time and never journaled. Updates and retirements are bulk modifies of every field; moves rewrite the
+fields, then rename, one at a time. Undo leaves alone, and reports, a mailbox changed since the import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mailadmin.directory import dit
-from mailadmin.directory.mailboxes import MailboxStore, MailboxWrite
-from mailadmin.importer.engine import Progress, Tracker
-from mailadmin.importer.journal import Job, OutcomeLog
+from mailadmin.directory.client import Values
+from mailadmin.directory.mailboxes import MailboxStore
+from mailadmin.importer.engine import Engine, Progress, apply_ops, undo_ops
+from mailadmin.importer.journal import Job
+from mailadmin.importer.ops import ADD, MODIFY, MOVE, Op
 from mailadmin.importer.plan import WRITES, Action, Outcome, comparable
 from mailadmin.model import Mailbox
 from mailadmin.passwords import hash_generated
 from mailadmin.services.units import UnitIndex
 
+__all__ = ["CHANGED_SINCE", "Progress", "Writer", "apply_job", "undo_job"]
 CHANGED_SINCE = "changed since the import / đã bị sửa sau khi nhập"
+NO_VALUES: dict[str, list[str]] = {}  # one empty dict for every create (100,000 rows: 13 MB less); never mutated
 
 
 @dataclass
@@ -32,10 +39,14 @@ class Writer:
     progress: Progress | None = None
 
     def dn(self, mailbox: Mailbox) -> str:
+        """The entry's DN below its unit."""
         return dit.mailbox_dn(mailbox.uid, self.units.get(mailbox.unit_code).path, self.store.base_dn)
 
-    def path(self, code: str) -> tuple[str, ...]:
-        return self.units.get(code).path
+    def engine(self, new_entry: Mapping[int, Mailbox], passwords: Mapping[int, str]) -> Engine:
+        """The change engine on this directory; adds build their entries from the plan."""
+        def entry(op: Op) -> Mapping[str, Values]:
+            return self.store.entry_of(new_entry[op.index], hash_generated(passwords[op.index]))
+        return Engine(self.store.client, self.batch_size, self.progress, entry)
 
 
 def effective(mailbox_now: Mailbox | None, wanted: Mailbox | None) -> bool:
@@ -45,74 +56,48 @@ def effective(mailbox_now: Mailbox | None, wanted: Mailbox | None) -> bool:
     return mailbox_now is not None and comparable(mailbox_now) == comparable(wanted)
 
 
-def apply_job(job: Job, writer: Writer, current: dict[str, Mailbox] | None) -> dict[int, str]:
-    """Write every pending step of the plan; `current` (the directory now) is given when resuming."""
-    writes = [a for a in job.actions() if a.outcome in WRITES]
-    done = job.outcomes()
-    pending = [a for a in writes if a.index not in done]
-    passwords = job.secrets()
-    with job.log() as log:
-        if current is not None:
-            pending = _skip_effective(pending, current, log, lambda a: a.after)
-        tracker = Tracker(log, writer.batch_size, writer.progress, len(writes), len(writes) - len(pending))
-        creates = [a for a in pending if a.outcome is Outcome.CREATE]
-        tracker.expect((writer.dn(a.after), a.index) for a in creates if a.after)
-        writer.store.add_many(((a.after, writer.path(a.after.unit_code), hash_generated(passwords[a.index]))
-                                  for a in creates if a.after), tracker.result, writer.batch_size)
-        changes = [a for a in pending if a.outcome is not Outcome.CREATE]
-        tracker.expect((writer.dn(a.before), a.index) for a in changes if a.before)
-        writer.store.write_many(_forward(changes, writer), tracker.result, writer.batch_size)
-    return job.outcomes()
+def writes(job: Job) -> list[Action]:
+    """The rows of a job that write."""
+    return [action for action in job.actions() if action.outcome in WRITES]
+
+
+def apply_job(job: Job, writer: Writer, resuming: bool) -> dict[int, str]:
+    """Write every pending row of the plan; a resume first skips the writes already in effect."""
+    actions = writes(job)
+    created = {a.index: a.after for a in actions if a.outcome is Outcome.CREATE and a.after is not None}
+    return apply_ops(job, writer.engine(created, job.secrets()), resuming, compile_ops(job.id, actions, writer))
 
 
 def undo_job(job: Job, writer: Writer, current: dict[str, Mailbox]) -> dict[int, str]:
-    """Revert every step the job did, newest first; a mailbox changed since the import is left alone."""
-    applied = job.outcomes()
-    done = [a for a in job.actions() if applied.get(a.index) == "ok"]
-    undone = job.outcomes("undo.log")
-    pending = [a for a in reversed(done) if a.index not in undone]
-    with job.log("undo.log") as log:
-        pending = _skip_effective(pending, current, log, lambda a: a.before)
-        tracker = Tracker(log, writer.batch_size, writer.progress, len(done), len(done) - len(pending))
-        safe = []
-        for action in pending:
-            if effective(current.get(action.uid), action.after):
-                safe.append(action)
-            else:
-                tracker.record(action.index, CHANGED_SINCE)
-        tracker.expect((writer.dn(a.after), a.index) for a in safe if a.after)
-        writer.store.write_many(_backward(safe, writer), tracker.result, writer.batch_size)
-    return job.outcomes("undo.log")
+    """Revert every row the job wrote, newest first; a mailbox changed since the import is left alone."""
+    actions = writes(job)
+    planned = {action.index: action.after for action in actions}
+
+    def held(op: Op) -> str | None:
+        return None if effective(current.get(op.subject), planned[op.index]) else CHANGED_SINCE
+    return undo_ops(job, writer.engine({}, {}), compile_ops(job.id, actions, writer), held)
 
 
-def _skip_effective(actions: list[Action], current: dict[str, Mailbox], log: OutcomeLog,
-                    target: Callable[[Action], Mailbox | None]) -> list[Action]:
-    remaining = []
-    for action in actions:
-        if effective(current.get(action.uid), target(action)):
-            log.write(action.index, None)
-        else:
-            remaining.append(action)
-    log.sync()
-    return remaining
+def compile_ops(job_id: str, actions: list[Action], writer: Writer) -> list[Op]:
+    """The writes of the rows, in the order they run: creates, then updates, then moves."""
+    ops = [_op(job_id, action, writer) for action in actions]
+    return [op for kind in (ADD, MODIFY, MOVE) for op in ops if op.kind == kind]
 
 
-def _forward(actions: list[Action], writer: Writer) -> Iterator[MailboxWrite]:
-    for action in actions:
-        before, after = action.before, action.after
-        assert before is not None and after is not None
-        moved = before.unit_code != after.unit_code
-        yield MailboxWrite(writer.dn(before), after, writer.path(after.unit_code) if moved else None,
-                           before.status is not after.status)
+def _op(job_id: str, action: Action, writer: Writer) -> Op:
+    before, after = action.before, action.after
+    assert after is not None
+    if before is None:
+        return Op(action.index, ADD, writer.dn(after), after.uid, before=NO_VALUES, after=NO_VALUES, bulk=True)
+    moved = before.unit_code != after.unit_code
+    status_changed = before.status is not after.status
+    return Op(action.index, MOVE if moved else MODIFY, writer.dn(before), after.uid,
+              target=writer.dn(after) if moved else "",
+              before=writer.store.fields_of(before, _epoch(job_id, action.index, "undo") if status_changed else None),
+              after=writer.store.fields_of(after, _epoch(job_id, action.index, "apply") if status_changed else None),
+              bulk=not moved)
 
 
-def _backward(actions: list[Action], writer: Writer) -> Iterator[MailboxWrite]:
-    for action in actions:
-        before, after = action.before, action.after
-        assert after is not None
-        if before is None:
-            yield MailboxWrite(writer.dn(after), None)
-            continue
-        moved = before.unit_code != after.unit_code
-        yield MailboxWrite(writer.dn(after), before, writer.path(before.unit_code) if moved else None,
-                           before.status is not after.status)
+def _epoch(job_id: str, index: int, step: str) -> str:
+    """The session epoch a status change writes: new, and the same when a resume compares or repeats it."""
+    return hashlib.sha256(f"{job_id}:{index}:{step}".encode()).hexdigest()[:16]

@@ -1,32 +1,43 @@
-"""Carry out a journaled plan of typed writes (ops.py), or undo it: the change engine of reorganisations.
+"""Carry out a journaled plan of typed writes (ops.py), or undo it: the change engine of imports and reorganisations.
 
-Writes marked bulk run pipelined, modifies `batch_size` to an LDAP transaction, renames without one;
-the others run alone, in order (a unit must exist before anything moves into it). Every outcome goes
-to the job's log, synced per batch. Resume and undo first recognise, by its effect on the directory,
-every write already carried out but not yet journaled, so no write is made twice.
+Writes marked bulk run pipelined, adds and modifies `batch_size` to an LDAP transaction (a refused
+batch replayed write by write), renames without one; the others run alone, in order (a unit must
+exist before anything moves into it). Every outcome goes to the job's log, synced per batch. Resume
+and undo first recognise, by its effect on the directory, every write already carried out but not
+yet journaled, so no write is made twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import groupby
 
-from mailadmin.directory.client import DirectoryClient, Entry
+from mailadmin.directory.client import DirectoryClient, Entry, Values
 from mailadmin.errors import DirectoryUnavailable, MailadminError
 from mailadmin.importer.journal import Job, OutcomeLog
 from mailadmin.importer.ops import ADD, DELETE, MODIFY, MOVE, Op, same_values
 
 Progress = Callable[[int, int], None]  # (done, total)
+Held = Callable[[Op], str | None]  # why a write must not run (journaled as its refusal), or None
 
 
 @dataclass
 class Engine:
-    """What applying and undoing need: the directory, the batch size and a progress hook."""
+    """What applying and undoing need: the directory, the batch size and a progress hook.
+
+    `entries` builds an add's attributes at write time when the plan does not carry them (an
+    import's new mailboxes: their initial passwords are never journaled, nor held all at once).
+    """
 
     client: DirectoryClient
     batch_size: int
     progress: Progress | None = None
+    entries: Callable[[Op], Mapping[str, Values]] | None = None
+
+    def entry(self, op: Op) -> Mapping[str, Values]:
+        """The attributes an add writes."""
+        return self.entries(op) if self.entries else op.after
 
     def effective(self, op: Op) -> bool:
         """Does the directory already show this write's effect?"""
@@ -35,9 +46,12 @@ class Engine:
         if op.kind == DELETE:
             return self._get(op.dn) is None
         if op.kind == MOVE:
-            return self._get(op.target) is not None and self._get(op.dn) is None
-        entry = self._get(op.dn, tuple(op.after))
-        return entry is not None and all(same_values(entry.texts(name), values) for name, values in op.after.items())
+            return self._get(op.dn) is None and self._shows(op.target, op.after)
+        return self._shows(op.dn, op.after)
+
+    def _shows(self, dn: str, values: dict[str, list[str]]) -> bool:
+        entry = self._get(dn, tuple(values) or ("1.1",))
+        return entry is not None and all(same_values(entry.texts(name), wanted) for name, wanted in values.items())
 
     def _get(self, dn: str, attributes: tuple[str, ...] = ("1.1",)) -> Entry | None:
         return self.client.get(dn, attributes)
@@ -48,20 +62,23 @@ def job_ops(job: Job) -> list[Op]:
     return [Op.of_data(record) for record in job.records()]
 
 
-def apply_ops(job: Job, engine: Engine, reconcile: bool) -> dict[int, str]:
-    """Carry out every write not journaled yet; `reconcile` (a resume): skip those already in effect."""
-    ops = job_ops(job)
-    return _run(job, engine, ops, "done.log", reconcile)
+def apply_ops(job: Job, engine: Engine, reconcile: bool, ops: list[Op] | None = None) -> dict[int, str]:
+    """Carry out every write not journaled yet; `reconcile` (a resume): skip those already in effect.
+
+    `ops`: the job's writes when its journal holds another plan (an import's rows), else read from it.
+    """
+    return _run(job, engine, job_ops(job) if ops is None else ops, "done.log", reconcile)
 
 
-def undo_ops(job: Job, engine: Engine) -> dict[int, str]:
-    """Undo every write the job carried out, newest first."""
+def undo_ops(job: Job, engine: Engine, ops: list[Op] | None = None, held: Held | None = None) -> dict[int, str]:
+    """Undo every write the job carried out, newest first; `held` may keep one back (journaled refused)."""
     applied = job.outcomes()
-    ops = [op.inverse() for op in reversed(job_ops(job)) if applied.get(op.index) == "ok"]
-    return _run(job, engine, ops, "undo.log", True)
+    inverses = [op.inverse() for op in reversed(job_ops(job) if ops is None else ops) if applied.get(op.index) == "ok"]
+    return _run(job, engine, inverses, "undo.log", True, held)
 
 
-def _run(job: Job, engine: Engine, ops: list[Op], log_name: str, reconcile: bool) -> dict[int, str]:
+def _run(job: Job, engine: Engine, ops: list[Op], log_name: str, reconcile: bool,
+         held: Held | None = None) -> dict[int, str]:
     done = job.outcomes(log_name)
     pending = [op for op in ops if op.index not in done]
     with job.log(log_name) as log:
@@ -69,6 +86,8 @@ def _run(job: Job, engine: Engine, ops: list[Op], log_name: str, reconcile: bool
         groups = [list(group) for _, group in groupby(pending, key=lambda op: (op.kind, op.bulk))]
         if reconcile and groups:
             groups[0] = _skip_effective(groups[0], engine, tracker)
+        if held:
+            groups = [_hold_back(group, held, tracker) for group in groups]
         for group in groups:
             _write_group(group[0].kind if group else "", bool(group and group[0].bulk), group, engine, tracker)
             tracker.log.sync()
@@ -91,31 +110,59 @@ def _skip_effective(ops: list[Op], engine: Engine, tracker: Tracker) -> list[Op]
     return remaining
 
 
+def _hold_back(ops: list[Op], held: Held, tracker: Tracker) -> list[Op]:
+    """The writes that may run; the others journaled with the reason they may not."""
+    remaining = []
+    for op in ops:
+        reason = held(op)
+        if reason is None:
+            remaining.append(op)
+        else:
+            tracker.record(op.index, reason)
+    return remaining
+
+
 def _write_group(kind: str, bulk: bool, ops: list[Op], engine: Engine, tracker: Tracker) -> None:
-    client = engine.client
     if not ops:
         return
-    if bulk and kind in (MODIFY, MOVE):
+    if bulk and kind in (ADD, MODIFY, MOVE):
         tracker.expect((op.dn, op.index) for op in ops)
-        if kind == MODIFY:
-            client.modify_many(((op.dn, _replace(op)) for op in ops), tracker.result, engine.batch_size)
-        else:
-            client.move_many(((op.dn, op.new_rdn, op.new_parent) for op in ops), tracker.result, engine.batch_size)
+        _write_bulk(kind, ops, engine, tracker)
         return
     for op in ops:
-        tracker.record(op.index, _attempt(lambda op=op: _write_one(op, client)))  # type: ignore[misc]
+        tracker.record(op.index, _attempt(lambda op=op: _write_one(op, engine)))  # type: ignore[misc]
         tracker.log.sync()
 
 
-def _write_one(op: Op, client: DirectoryClient) -> None:
+def _write_bulk(kind: str, ops: list[Op], engine: Engine, tracker: Tracker) -> None:
+    """One kind of writes pipelined; adds and modifies in transactions of batch_size (moves carry no attributes)."""
+    client, size = engine.client, engine.batch_size
+    if kind == ADD:
+        client.add_many(((op.dn, engine.entry(op)) for op in ops), tracker.result, size)
+    elif kind == MODIFY:
+        client.modify_many(((op.dn, _replace(op)) for op in ops), tracker.result, size)
+    else:
+        client.move_many(((op.dn, op.new_rdn, op.new_parent) for op in ops), tracker.result, size)
+
+
+def _write_one(op: Op, engine: Engine) -> None:
+    client = engine.client
     if op.kind == ADD:
-        client.add(op.dn, op.after)
+        client.add(op.dn, engine.entry(op))
     elif op.kind == DELETE:
         client.delete(op.dn)
     elif op.kind == MOVE:
-        client.move(op.dn, op.new_rdn, op.new_parent)
+        _move(op, client)
     else:
         client.modify(op.dn, _replace(op))
+
+
+def _move(op: Op, client: DirectoryClient) -> None:
+    """A move that also rewrites attributes does so first (not one transaction: slapd 2.5.13 crashed
+    on transactions holding a modify and a modrdn of one entry); both steps can be repeated."""
+    if op.after:
+        client.modify(op.dn, _replace(op))
+    client.move(op.dn, op.new_rdn, op.new_parent)
 
 
 def _replace(op: Op) -> dict[str, tuple[str, list[str]]]:

@@ -22,9 +22,11 @@ Values = dict[str, list[str]]
 class Op:
     """One directory write: `dn` as it is when the write runs; `target` the new DN of a move.
 
-    `before`/`after`: for a modify the replaced attributes' values before and after; for a delete
+    `before`/`after`: for a modify (or a move that also rewrites attributes, an import's: first the
+    attributes, then the rename) the replaced attributes' values before and after; for a delete
     the whole entry (before), for an add the whole entry (after). `bulk`: may run pipelined and in
-    transactions with its neighbours of the same kind (else alone, in order).
+    transactions with its neighbours of the same kind (else alone, in order); a bulk move carries no
+    attributes (a pipelined rename writes none).
     """
 
     index: int
@@ -38,9 +40,10 @@ class Op:
 
     def inverse(self) -> Op:
         """The write that undoes this one."""
+        swapped = replace(self, before=self.after, after=self.before)
         if self.kind == MOVE:
-            return replace(self, dn=self.target, target=self.dn)
-        return replace(self, kind=INVERSE[self.kind], before=self.after, after=self.before)
+            return replace(swapped, dn=self.target, target=self.dn)
+        return replace(swapped, kind=INVERSE[self.kind])
 
     @property
     def new_rdn(self) -> str:

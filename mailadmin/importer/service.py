@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -154,13 +155,12 @@ class ImportService:
             if report is not None and report.exists():
                 raise Conflict(t("Tệp {path} đã có; không ghi đè", "{path} exists; not overwritten", path=report))
             job.set_state("applying")
-            current = self._current() if resuming else None
             try:
-                applied = apply_job(job, self._writer(progress), current)
+                applied = apply_job(job, self._writer(progress), resuming)
             except DirectoryUnavailable:
                 # A server lost mid-run: the client has passed it over, so resume once at once on the
                 # next one (replicated peers); the journal and the directory say what was applied.
-                applied = apply_job(job, self._writer(progress), self._current())
+                applied = apply_job(job, self._writer(progress), True)
             return self._finish(job, applied, report)
 
     def resume(self, job_id: str, progress: Progress | None = None, report: Path | None = None) -> dict[str, Any]:
@@ -227,8 +227,8 @@ class ImportService:
         job.forget_secrets()
         result = summary(job.id, actions, applied, "done")
         job.set_state("done", results=str(report or job.folder / RESULTS_FILE), final_counts=result["counts"])
-        self.audit.record_many([*_row_changes(job.id, actions, applied),
-                                ("import.apply", job.id, None, {"file": job.meta().get("file"), **result["counts"]})])
+        self.audit.record_many(chain(_row_changes(job.id, actions, applied), [
+            ("import.apply", job.id, None, {"file": job.meta().get("file"), **result["counts"]})]))
         language = job.meta().get("welcome")
         if language:
             result["welcome"] = self._welcome(job, actions, applied, language)

@@ -13,7 +13,9 @@ from click.testing import CliRunner, Result
 
 from mailadmin.cli import main
 from mailadmin.errors import InvalidInput
+from mailadmin.importer.apply import compile_ops, writes
 from mailadmin.importer.export import export_csv, export_yaml
+from mailadmin.importer.ops import ADD, MODIFY, MOVE
 from mailadmin.importer.plan import Outcome
 from mailadmin.model import Unit
 from mailadmin.wiring import Services
@@ -96,6 +98,27 @@ def test_updates_and_moves_apply_and_undo_restores(services: Services, unit: Uni
     assert undone["undone"] == 3 and undone["not_undone"] == []
     assert state_of(services, unit) == before and state_of(services, other_unit) == {}
     assert not services.mailboxes.store.find_entry(preview.plan.actions[2].uid).text("pwdAccountLockedTime")
+
+
+def test_an_import_runs_on_the_change_engine_one_write_per_row(services: Services, unit: Unit,
+                                                                other_unit: Unit) -> None:
+    """Rows compile to typed writes a resume recognises once done (status changes: lock and epoch too)."""
+    import_file(services, csv_file(people(unit, 2)))
+    changed = [*people(unit, 2), *people(unit, 1, start=3)]
+    changed[0][2] = other_unit.code
+    changed[1] += ["", "", "suspended"]
+    job = services.imports.start(services.imports.preview(csv_file(changed), "changed.csv"))
+    writer = services.imports._writer(None)
+    ops = compile_ops(job.id, writes(job), writer)
+    assert [(op.kind, op.index) for op in ops] == [(ADD, 2), (MODIFY, 1), (MOVE, 0)]
+    assert not any("userPassword" in op.after or "userPassword" in op.before for op in ops)
+    engine = writer.engine({}, {})
+    assert not any(engine.effective(op) for op in ops)
+    services.imports.apply(job)
+    assert all(engine.effective(op) for op in ops)
+    assert compile_ops(job.id, writes(job), writer) == ops  # the same writes when a resume compiles them again
+    services.imports.undo(job.id)
+    assert all(engine.effective(op.inverse()) for op in ops)
 
 
 def test_undo_of_creates_deletes_them_but_leaves_later_edits_alone(services: Services, unit: Unit) -> None:

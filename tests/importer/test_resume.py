@@ -18,6 +18,7 @@ from mailadmin.importer.columns import restore
 from mailadmin.importer.journal import Job
 from mailadmin.importer.plan import Outcome, comparable
 from mailadmin.model import Unit
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory
 
 from .conftest import import_file, new_unit, state_of
@@ -109,3 +110,25 @@ def test_resume_after_slapd_is_killed_mid_apply(fresh_directory: RunningDirector
     expected = planned_state(job)
     assert {**state_of(services, unit), **state_of(services, other)} == expected
     assert [a.outcome for a in job.actions()].count(Outcome.MOVE) == 50
+
+
+def test_a_move_made_but_not_journaled_is_recognised_on_resume(services: Services, unit: Unit) -> None:
+    """The crash window of a move (renamed, journal not yet synced): resume marks it done, never 'failed'."""
+    other = new_unit(services)
+    import_file(services, staff(unit, 3))
+    rows = [[f"{unit.code}-{n}", f"Trần Thị Mai {spelled(n)}", unit.code, "Văn thư"] for n in range(3)]
+    rows[0][2] = other.code
+    rows[0] += ["", "", "", "suspended"]  # moved and suspended: the bind lock and a new epoch travel too
+    rows[1][3] = "Chuyên viên"
+    preview = services.imports.preview(csv_file(rows), "changes.csv")
+    assert [a.outcome for a in preview.plan.actions][:2] == [Outcome.MOVE, Outcome.UPDATE]
+    job = services.imports.start(preview)
+    services.imports.apply(job)
+    services.imports.take_results(job.id)
+    log = job.folder / "done.log"
+    moved = preview.plan.actions[0].index
+    log.write_text("".join(f"{line}\n" for line in log.read_text().splitlines() if not line.startswith(f"{moved} ")))
+    job.set_state("applying")
+    summary = services.imports.resume(job.id)
+    assert summary["failed"] == [] and job.outcomes()[moved] == "ok"
+    assert {**state_of(services, unit), **state_of(services, other)} == planned_state(job)
