@@ -596,26 +596,9 @@ class DirectoryClient:
         entry by entry (still pipelined), so one bad entry costs its batch a retry and
         holds back nobody else.
         """
-        connection = self._open(ASYNC)
-        connection.response_wait = self.config.receive_timeout  # a hung server: failover.py, like single calls
-        failures: list[BulkFailure] = []
-        try:
-            for batch in _chunks(entries, batch_size):
-                outcomes = _add_batch_atomically(connection, batch)
-                if outcomes is None:
-                    log.info("transaction of %d adds refused; replaying them one by one", len(batch))
-                    outcomes = _add_pipelined(connection, batch)
-                for dn, error in outcomes:
-                    if error is not None:
-                        failures.append(BulkFailure(dn, error))
-                    if on_result:
-                        on_result(dn, error)
-        except OUTAGES as exc:
-            self._failover.down(connection)
-            raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
-        finally:
-            _quietly_unbind(connection)
-        return failures
+        def send(connection: Connection, item: tuple[str, Mapping[str, Values]], controls: list[Any] | None) -> int:
+            return send_add(connection, item[0], _clean(item[1]), controls)  # wire.py: why not ldap3's add
+        return self._bulk(entries, send, on_result, batch_size, atomic=True)
 
     def modify_many(self, changes: Iterable[tuple[str, Changes]],
                     on_result: Callable[[str, Exception | None], None] | None = None,
@@ -643,11 +626,14 @@ class DirectoryClient:
               on_result: Callable[[str, Exception | None], None] | None, batch_size: int,
               atomic: bool) -> list[BulkFailure]:
         connection = self._open(ASYNC)
+        connection.response_wait = self.config.receive_timeout  # a hung server: failover.py, like single calls
         failures: list[BulkFailure] = []
         try:
             for batch in _chunks(items, batch_size):
                 outcomes = _batch_atomically(connection, batch, send) if atomic else None
                 if outcomes is None:
+                    if atomic:
+                        log.info("transaction of %d writes refused; replaying them one by one", len(batch))
                     outcomes = _outcomes(batch, _pipeline_sends(connection, batch, send, None))
                 for dn, error in outcomes:
                     if error is not None:
@@ -655,6 +641,7 @@ class DirectoryClient:
                     if on_result:
                         on_result(dn, error)
         except OUTAGES as exc:
+            self._failover.down(connection)
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             _quietly_unbind(connection)
@@ -825,38 +812,6 @@ def _wait(connection: Connection, message_id: int) -> dict[str, Any]:
                 raise ldap_errors.LDAPSessionTerminatedByServerError("the server closed the connection") from None
             if waited >= getattr(connection, "response_wait", RESPONSE_WAIT_SECONDS):
                 raise
-
-
-def _pipeline(connection: Connection, batch: Batch, controls: list[Any] | None) -> list[dict[str, Any]]:
-    """Send every add without waiting (at most PIPELINE_WINDOW in flight); results in order."""
-    results: list[dict[str, Any]] = []
-    pending: deque[int] = deque()
-    for dn, attributes in batch:
-        pending.append(send_add(connection, dn, _clean(attributes), controls))  # wire.py: why not ldap3's add
-        if len(pending) >= PIPELINE_WINDOW:
-            results.append(_wait(connection, pending.popleft()))
-    results.extend(_wait(connection, message_id) for message_id in pending)
-    return results
-
-
-def _add_pipelined(connection: Connection, batch: Batch) -> Outcomes:
-    results = _pipeline(connection, batch, None)
-    return [(dn, None if result["result"] == 0 else error_for_result(result, dn))
-            for (dn, _), result in zip(batch, results, strict=True)]
-
-
-def _add_batch_atomically(connection: Connection, batch: Batch) -> Outcomes | None:
-    """The batch in one transaction; None if the server refused any of it (nothing written)."""
-    start = _wait(connection, connection.extended(TXN_START))
-    if start["result"] != 0:
-        return None
-    identifier = start["responseValue"]
-    with _settled_on_error():
-        results = _pipeline(connection, batch, [(TXN_SPEC, True, identifier)])
-    commit = all(result["result"] == 0 for result in results)
-    if not _end_transaction(connection, identifier, commit):
-        return None
-    return [(dn, None) for dn, _ in batch]
 
 
 def _pipeline_sends(connection: Connection, batch: list[Any],
