@@ -97,3 +97,37 @@ def wait_for(client: FlaskClient, url: str, state: str) -> dict[str, object]:
             return status
         time.sleep(0.1)
     raise AssertionError(f"never {state}: {status}")
+
+
+def test_confirm_twice_applies_once_and_crafted_jobs_are_404(small_app: Flask, small: RunningDirectory) -> None:
+    services = small.services
+    client = logged_in(small_app, services, Role.SUPERADMIN)
+    job_page = upload(client, PLAN.read_bytes()).headers["Location"]
+    token = csrf_token(client, job_page)
+    for _ in range(2):  # a double click, or F5 on the confirmation
+        assert client.post(f"{job_page}/confirm", data={"csrf_token": token}).status_code == 302
+    status = wait_for(client, f"{job_page}/status", "done")
+    assert status["failed"] == [] and status["done"] == status["total"]
+    again = client.post(f"{job_page}/confirm", data={"csrf_token": token}, follow_redirects=True)
+    assert "đã xong" in again.get_data(as_text=True)  # a finished job is not applied again
+    for crafted in ("nope", "..%2F..%2Fetc", "20261201-000000-" + "a" * 64, "%00"):
+        assert client.get(f"/reorg/{crafted}").status_code == 404
+        assert client.post(f"/reorg/{crafted}/confirm", data={"csrf_token": token}).status_code == 404
+        assert client.get(f"/reorg/{crafted}/status").status_code == 404
+    client.post(f"{job_page}/undo", data={"csrf_token": token})
+    wait_for(client, f"{job_page}/status", "undone")
+
+
+def test_only_super_admins_act_on_a_job(small_app: Flask, small: RunningDirectory) -> None:
+    services = small.services
+    admin = logged_in(small_app, services, Role.SUPERADMIN)
+    job_page = upload(admin, PLAN.read_bytes()).headers["Location"]
+    clients = [logged_in(small_app, services, role) for role in (Role.UNITADMIN, Role.AUDITOR, Role.HR)]
+    before = dump(services)
+    for client in clients:
+        token = csrf_token(client, "/me")
+        for path in ("confirm", "undo"):
+            assert client.post(f"{job_page}/{path}", data={"csrf_token": token}).status_code == 403
+        assert client.get(f"{job_page}/status").status_code == 403
+        assert client.get(job_page).status_code == 403
+    assert dump(services) == before
