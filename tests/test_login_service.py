@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -38,11 +39,27 @@ def owner(services: Services, unit: Unit) -> str:
     return created.mailbox.uid
 
 
-def binds_completed(services: Services) -> int:
-    """slapd's count of finished binds (cn=Monitor)."""
-    entry = services.client.get("cn=Bind,cn=Operations,cn=Monitor", ["monitorOpCompleted"])
+def bind_counters(services: Services) -> tuple[int, int]:
+    """slapd's counts of binds (cn=Monitor): (completed, initiated but not yet completed)."""
+    entry = services.client.get("cn=Bind,cn=Operations,cn=Monitor", ["monitorOpInitiated", "monitorOpCompleted"])
     assert entry is not None
-    return int(entry.text("monitorOpCompleted"))
+    completed = int(entry.text("monitorOpCompleted"))
+    return completed, int(entry.text("monitorOpInitiated")) - completed
+
+
+def binds_completed_since(services: Services, before: tuple[int, int]) -> int:
+    """Binds completed since `before`, once none is in flight beyond what was then.
+
+    slapd counts an operation completed only after sending its result, so a count read as soon as
+    the client has its answer can miss that very bind (seen under CI load: 0 binds counted). The
+    in-flight figure is compared with the one before, not with 0: slapd folds an exiting thread's
+    counts into a lasting offset (directory/client.py, _counted)."""
+    deadline = time.monotonic() + 2
+    while True:
+        completed, in_flight = bind_counters(services)
+        if in_flight <= before[1] or time.monotonic() > deadline:
+            return completed - before[0]
+        time.sleep(0.005)
 
 
 def binds_of(services: Services, logins: LoginService, login: str, source: str) -> int:
@@ -50,9 +67,9 @@ def binds_of(services: Services, logins: LoginService, login: str, source: str) 
     the test's own clients may open, and bind, a connection meanwhile)."""
     counts: list[int] = []
     while len(counts) < 3 and 1 not in counts:
-        before = binds_completed(services)
+        before = bind_counters(services)
         assert logins.login(login, "sai-mat-khau", f"{source}.{len(counts)}").result is Result.REFUSED
-        counts.append(binds_completed(services) - before)
+        counts.append(binds_completed_since(services, before))
     return min(counts)
 
 
