@@ -150,7 +150,7 @@ class Services:
     def tokens(self) -> TokenService:
         """API tokens, kept on their owners' entries (a token file of the former store is only logged)."""
         mention_leftover_file(self.settings.state_dir / "secrets" / "api-tokens.json")
-        return TokenService(ApiTokenStore(self.client), self.audit, self._epoch_of)
+        return TokenService(ApiTokenStore(self.client), self.audit, self._epoch_of, self.mailboxes.authorize_change)
 
     def _epoch_of(self, uid: str) -> str:
         holder = self.roles.holder(uid)

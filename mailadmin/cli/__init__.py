@@ -108,11 +108,12 @@ def register_commands() -> None:
     from mailadmin.cli import certs, demo, directory, importer, mailbox, mailserver, reorg, serve, smtpd, stats, units
     from mailadmin.cli import deploy as deployment
     from mailadmin.cli import role as roles
+    from mailadmin.cli import token as tokens
 
     for command in (directory.directory, mailbox.mailbox, units.units, stats.stats, demo.demo,
                     serve.serve, certs.cert, importer.import_group, importer.export,
                     smtpd.smtpd, smtpd.notify, mailserver.mailserver_config, roles.role, deployment.deploy_config,
-                    reorg.reorg):
+                    reorg.reorg, tokens.token):
         main.add_command(command)
 
 

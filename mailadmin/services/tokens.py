@@ -24,6 +24,9 @@ from mailadmin.audit import AuditLog
 from mailadmin.directory.api_tokens import ApiTokenStore, StoredToken
 from mailadmin.errors import NotFound
 from mailadmin.i18n import t
+from mailadmin.model import Mailbox
+from mailadmin.services.authz import Principal
+from mailadmin.services.mailboxes import generalized_time
 
 log = logging.getLogger(__name__)
 PREFIX = "ma_"
@@ -58,13 +61,27 @@ class Issued:
     epoch: str
 
 
-class TokenService:
-    """Issues, resolves and revokes API tokens; a token acts as its owner with the owner's roles."""
+@dataclass(frozen=True)
+class TokenState:
+    """What the pages show of a person's token: when it was issued, and whether it still acts."""
 
-    def __init__(self, store: ApiTokenStore, audit: AuditLog, epoch_of: Callable[[str], str]) -> None:
+    issued: datetime | None
+    active: bool
+
+
+class TokenService:
+    """Issues, resolves and revokes API tokens; a token acts as its owner with the owner's roles.
+
+    `authorize(person, mailbox)` raises PermissionDenied unless the person may change that mailbox
+    (services/mailboxes.py, authorize_change): the rule for revoking someone else's token.
+    """
+
+    def __init__(self, store: ApiTokenStore, audit: AuditLog, epoch_of: Callable[[str], str],
+                 authorize: Callable[[Principal, Mailbox], object]) -> None:
         self.store = store
         self.audit = audit
         self.epoch_of = epoch_of
+        self.authorize = authorize
 
     def issue(self, uid: str) -> str:
         """A new token for `uid` (replacing any earlier one, on every host), returned once."""
@@ -82,7 +99,21 @@ class TokenService:
         matches = hmac.compare_digest(stored.digest if stored else _NO_DIGEST, _digest(token))
         return Issued(uid, stored.epoch) if matches and uid and stored else None
 
-    def revoke(self, uid: str) -> None:
-        """Drop the person's token."""
-        self.store.remove(uid)
-        self.audit.record("api.token_revoke", uid, before={"uid": uid})
+    def state(self, uid: str) -> TokenState:
+        """The person's token as the pages show it (issued None: there is none)."""
+        stored = self.store.read(uid)
+        if stored is None:
+            return TokenState(None, active=False)
+        return TokenState(generalized_time(stored.issued), active=stored.epoch == self.epoch_of(uid))
+
+    def revoke(self, uid: str) -> bool:
+        """Drop the person's token (audited); False if there was none (nothing recorded)."""
+        removed = self.store.remove(uid)
+        if removed:
+            self.audit.record("api.token_revoke", uid, before={"uid": uid})
+        return removed
+
+    def revoke_for(self, person: Principal, mailbox: Mailbox) -> bool:
+        """Someone who may change the mailbox drops its owner's token (a leaked one); False if there was none."""
+        self.authorize(person, mailbox)
+        return self.revoke(mailbox.uid)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from mailadmin.i18n import t
 from mailadmin.model import Role
 from mailadmin.services.authz import require
 from mailadmin.web import services
 from mailadmin.web.display import TIER_NAMES
-from mailadmin.web.guard import principal, unit_by_code
+from mailadmin.web.guard import principal, roles_required, unit_by_code
+from mailadmin.web.language import say
 from mailadmin.web.once import keep_once, take_once
 
 bp = Blueprint("home", __name__)
@@ -49,9 +51,11 @@ def index() -> str | Response:
 @login_required
 def me() -> str:
     """Self-service: one's own details and certificates; the password is changed at /password."""
-    mailbox = services().mailboxes.get(principal().uid)
+    person = principal()
+    mailbox = services().mailboxes.get(person.uid)
+    token = services().tokens.state(person.uid) if person.roles else None
     return render_template("home/me.html", mailbox=mailbox, unit=unit_by_code(mailbox.unit_code),
-                           person=principal(), client=mail_client_settings(mailbox.mail))
+                           person=person, client=mail_client_settings(mailbox.mail), token=token)
 
 
 def mail_client_settings(address: str) -> list[tuple[str, str]]:
@@ -79,3 +83,29 @@ def api_token() -> str | Response:
         return redirect(url_for("home.api_token"))
     kept = take_once(f"token:{person.uid}")
     return render_template("home/token.html", token=kept[0] if kept else None)
+
+
+@bp.route("/me/token/revoke", methods=["POST"])
+@login_required
+def revoke_own_token() -> Response:
+    """The owner ends their API token at once (a script retired, a token pasted somewhere it should not be)."""
+    person = principal()
+    require(bool(person.roles))
+    flash_revocation(services().tokens.revoke(person.uid))
+    return redirect(url_for("home.me"))
+
+
+@bp.route("/mailboxes/<uid>/api-token/revoke", methods=["POST"])
+@login_required
+@roles_required(Role.SUPERADMIN, Role.UNITADMIN)
+def revoke_token(uid: str) -> Response:
+    """Someone who may change this mailbox ends its owner's API token (a leaked one): audited."""
+    flash_revocation(services().tokens.revoke_for(principal(), services().mailboxes.get(uid)))
+    return redirect(url_for("mailboxes.show", uid=uid))
+
+
+def flash_revocation(revoked: bool) -> None:
+    """Say what a revocation did; a second one (F5, another tab) finds nothing and says so."""
+    flash(say(t("Đã thu hồi mã truy cập API: mã này không còn dùng được.", "the API token is revoked: it acts no more.")
+              if revoked else t("Không có mã truy cập API nào để thu hồi.", "there is no API token to revoke.")),
+          "info")

@@ -214,6 +214,7 @@ def show(uid: str) -> str:
                            role_choices=[role.value for role in Role], all_units=list(services().units.index().walk()),
                            unit_names_by_code={u.code: u.name for u in services().units.index().units.values()},
                            may_reset_factor=may_manage and principal().may_reset_second_factor(),
+                           token=services().tokens.state(mailbox.uid) if holder and holder.roles else None,
                            may_manage=may_manage, units=managed_units() if may_manage else [])
 
 
