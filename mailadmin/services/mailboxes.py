@@ -22,6 +22,8 @@ from mailadmin.services.units import UnitService
 from mailadmin.settings import Settings
 from mailadmin.validation import clean_address, clean_local_part, clean_person_name, clean_phone, clean_text
 
+ADDRESS_ATTEMPTS = 10  # generated addresses tried when concurrent creations take them first
+
 
 @dataclass(frozen=True)
 class NewMailbox:
@@ -186,15 +188,29 @@ class MailboxService:
         return replace(mailbox, quota_mib=mailbox.quota_mib or self.settings.mailboxes.default_quota_mib)
 
     def add(self, request: NewMailbox) -> Created:
-        """Create one mailbox; a generated password is returned once, never stored in clear."""
+        """Create one mailbox; a generated password is returned once, never stored in clear.
+
+        A generated address another creation took meanwhile (two officers entering the same name at
+        once) is given up for the next free one; an address the request names is never changed.
+        """
         mailbox, password = self.prepare(request, self.allocator())
         self.check_hr_id(mailbox.hr_id)
-        unit = self.units.get(mailbox.unit_code)
         initial = None if password else generate_password()
         hashed = hash_chosen(password, self.settings.passwords) if password else hash_generated(initial or "")
-        self.store.add(mailbox, unit.path, hashed)
+        for attempt in range(ADDRESS_ATTEMPTS):
+            try:
+                self.store.add(mailbox, self.units.get(mailbox.unit_code).path, hashed)
+                break
+            except Conflict:
+                if request.mail or attempt == ADDRESS_ATTEMPTS - 1 or not self._taken_meanwhile(mailbox.uid):
+                    raise
+                mailbox = self.prepare(request, self.allocator())[0]
         self.audit.record("mailbox.create", mailbox.uid, after=mailbox_record(mailbox))
         return Created(mailbox, initial)
+
+    def _taken_meanwhile(self, local: str) -> bool:
+        """Whether an entry now uses the local part a refused add was given."""
+        return local in self.store.taken_local_parts(local, self.domain)
 
     def add_many(self, requests: Sequence[NewMailbox],
                  progress: Callable[[int], None] | None = None) -> list[BulkFailure]:

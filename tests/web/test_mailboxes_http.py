@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
+from flask import Flask
 from flask.testing import FlaskClient
 
-from mailadmin.model import Status, Unit
+from mailadmin.model import Role, Status, Unit
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.wiring import Services
-from tests.web.conftest import csrf_token
+from tests.web.conftest import csrf_token, login
 
 
 def post(client: FlaskClient, path: str, data: dict | None = None):
@@ -133,3 +136,28 @@ def test_the_list_offers_page_numbers_and_a_jump_keeping_the_filters(admin_clien
     assert numbers[0] == "1" and numbers[-1] == "8" and {"3", "4", "6", "7"} <= set(numbers)
     assert 'aria-current="page">5<' in pager and "…" in pager and 'name="page"' in pager
     assert f"unit={unit.code}" in pager and f'name="unit" value="{unit.code}"' in pager  # filters kept
+
+
+def test_officers_creating_the_same_name_at_once_all_get_a_mailbox(
+        app: Flask, person: Callable[..., str], unit: Unit, services: Services) -> None:
+    """Two HR officers entering the same new colleague at the same moment: each gets the next free
+    address (hungnv17, hungnv18…), never a 409 for an address the form never named."""
+    admin = person("Quản Trị Đồng Thời", unit, Role.SUPERADMIN)
+    clients = []
+    for _ in range(6):
+        client = app.test_client()
+        assert login(client, admin).status_code == 302
+        clients.append((client, csrf_token(client, "/mailboxes/new")))
+    barrier = threading.Barrier(len(clients))
+
+    def create(client: FlaskClient, csrf: str) -> tuple[int, str]:
+        barrier.wait()
+        response = client.post("/mailboxes/new", data={"full_name": "Phan Văn Trùng Tên", "unit": unit.code,
+                                                        "csrf_token": csrf})
+        return response.status_code, response.headers.get("Location", "")
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        answers = list(pool.map(lambda pair: create(*pair), clients))
+    assert [status for status, _ in answers] == [302] * len(clients), answers
+    uids = {location.split("/mailboxes/")[1].split("/")[0] for _, location in answers}
+    assert len(uids) == len(clients) and all(services.mailboxes.get(uid).unit_code == unit.code for uid in uids)
