@@ -52,7 +52,8 @@ def change_record(op: Op) -> str:
         return delete_ldif(op.dn)
     if op.kind == MODIFY:
         return modify_ldif(op.dn, op.after)
-    return modrdn_ldif(op.dn, op.new_rdn, op.new_parent)
+    rename = modrdn_ldif(op.dn, op.new_rdn, op.new_parent)
+    return modify_ldif(op.dn, op.after) + rename if op.after else rename  # a unit kept as history: dated, then moved
 
 
 def snapshot(services: Services) -> dict[str, Any]:
