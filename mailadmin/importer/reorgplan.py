@@ -412,30 +412,32 @@ def _close_vanished(plan: ReorgFile, present: Present, tree: _Tree, nodes: dict[
                     successor: dict[str, str], reorg: Reorg) -> None:
     """The old units that do not go on, now empty, deepest first: kept as history, or deleted."""
     carried = set(nodes.values())
-    gone = sorted((node for node in tree.parent if node.startswith("old:") and node not in carried),
-                  key=lambda n: -len(tree.path(n)))
-    if plan.keep_closed and gone and not present.history_exists:
+    gone = [(node.removeprefix("old:"), tree.dn(node)) for node in sorted(
+        (node for node in tree.parent if node.startswith("old:") and node not in carried),
+        key=lambda n: -len(tree.path(n)))]
+    reorg.closed += [code for code, _ in gone]
+    if not plan.keep_closed:
+        for code, dn in gone:
+            reorg.add(DELETE, dn, f"unit:{code}", before=present.unit_rows[code].attrs)
+        return
+    if gone and not present.history_exists:
         reorg.add(ADD, dit.history_dn(present.base_dn), "history",
                   after={"objectClass": ["top", "organizationalUnit"], "ou": [dit.HISTORY_OU]})
-    for node in gone:
-        code = node.removeprefix("old:")
-        reorg.closed.append(code)
-        if plan.keep_closed:
-            _keep_as_history(code, tree.dn(node), plan, present, successor[code], reorg)
-        else:
-            reorg.add(DELETE, tree.dn(node), f"unit:{code}", before=present.unit_rows[code].attrs)
+    for code, dn in gone:
+        _date_the_end(code, dn, plan, present, successor[code], reorg)
+    for code, dn in gone:  # one at a time, deepest first: a unit leaves only once it is empty
+        reorg.add(MOVE, dn, f"unit:{code}", target=dit.former_unit_dn(code, present.base_dn))
 
 
-def _keep_as_history(code: str, dn: str, plan: ReorgFile, present: Present, successor: str, reorg: Reorg) -> None:
-    """Move the empty unit to the history container with its last day and its successor (undo moves it back)."""
+def _date_the_end(code: str, dn: str, plan: ReorgFile, present: Present, successor: str, reorg: Reorg) -> None:
+    """A unit's last day and successor, written in place (in transactions) before it moves to the history."""
     if code in present.former:
         reorg.problems.append(PlanProblem(plan.close_line, f"unit {code}", t(
             "lịch sử đã có một đơn vị mã {code}: hãy dùng closed_units: delete",
             "the history already holds a unit with code {code}: use closed_units: delete", code=code)))
     row = present.unit_rows[code]
     after = {"maValidTo": [generalized_time(plan.effective - timedelta(days=1))], "maSuccessor": [successor]}
-    reorg.add(MOVE, dn, f"unit:{code}", target=dit.former_unit_dn(code, present.base_dn),
-              before={name: row.values(name) for name in after}, after=after)
+    reorg.add(MODIFY, dn, f"unit:{code}", bulk=True, before={name: row.values(name) for name in after}, after=after)
 
 
 def _describe_units(plan: ReorgFile, present: Present, destination: dict[str, str], reorg: Reorg) -> None:

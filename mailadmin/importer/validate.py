@@ -206,9 +206,10 @@ def _unit(value: str, snapshot: Snapshot, existing: Mailbox | None) -> tuple[Uni
         return unit, t("đường dẫn đơn vị {v} có từ trước khi sắp xếp lại: nay là {path}",
                        "the unit path {v} dates from before a reorganisation: now {path}", v=value.strip(),
                        path="/".join(unit.path))
-    fate = units.fate(segments[-1]) if unit is None else None
-    if fate is not None:
-        return _successor(segments[-1], fate, snapshot, existing)
+    old_code = units.former_code(value.strip()) or (segments[-1] if unit is None else None)
+    fate = units.fate(old_code) if old_code else None
+    if old_code and fate is not None:
+        return _successor(old_code, fate, snapshot, existing)
     return _unit_by_name(value.strip(), snapshot), None
 
 

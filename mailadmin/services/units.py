@@ -75,6 +75,15 @@ class UnitIndex:
             pending += [unit.code for unit in self.taken_over_by.get(current, [])]
         return list(found.values())
 
+    def former_code(self, text: str) -> str | None:
+        """The code of the one former unit a code or a name (as people type it) names, if no living unit has it."""
+        if text in self.units or search_key(text) in self.by_name:
+            return None
+        if text in self.former:
+            return text
+        named = [unit.code for unit in self.former.values() if search_key(unit.name) == search_key(text)]
+        return named[0] if len(named) == 1 else None
+
     def was_closed(self, code: str) -> bool:
         """A former unit nobody took over: its staff went to the holding unit."""
         return code in self.former and code not in self.taken_over_by

@@ -43,8 +43,9 @@ def index() -> str:
 
 def _history_hit(text: str, index_: UnitIndex) -> tuple[str, list[Unit]]:
     """A search for a code that is no longer a unit: what became of it, and the successors the person may read."""
-    fate = index_.fate(text)
-    successors = [unit for unit in index_.successors(text) if principal().may_read(unit)] if fate else []
+    code = index_.former_code(text) or text
+    fate = index_.fate(code)
+    successors = [unit for unit in index_.successors(code) if principal().may_read(unit)] if fate else []
     return (say(fate), successors) if fate and successors else ("", [])
 
 

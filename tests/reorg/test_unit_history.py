@@ -132,6 +132,8 @@ def test_unit_pages_show_the_history(app: Flask, reorganised: Reorganised, added
     assert "30/06/2025" in text
     found = client.get("/units?q=557").get_data(as_text=True)
     assert 'id="unit-fate"' in found and "/units/CHOXEP" in found
+    by_old_name = client.get("/units?q=Sở Thông tin và Truyền thông").get_data(as_text=True)
+    assert 'id="unit-fate"' in by_old_name and "/units/SKHCN" in by_old_name
     assert client.get("/units/NOSUCH").status_code == 404
 
 
@@ -175,19 +177,21 @@ def test_an_import_row_with_an_old_unit_code_goes_to_its_successor(reorganised: 
         ["NV0902", "Võ Thị Ba", "557", ""],                 # closed district: refused
         ["NV0903", "Lê Văn Tư", "22024", ""],               # split between 22080 and 22015: refused
         ["NV0016", "Nguyễn Văn An", "555", ""],             # already in the holding unit: stays there
+        ["NV0904", "Trần Văn Năm", "Sở Kế hoạch và Đầu tư", ""],  # an old name: merged into STC
     ])
     warnings = {w["line"]: w["warning_en"] for w in plan["warnings"]}
     assert warnings[2].endswith("merged into Phường Tuy Hòa (22015) on 2025-07-01: imported into Phường Tuy Hòa "
                                 "(code 22015)")
     assert "imported into Xã Xuân Lộc (code 22080)" in warnings[3]
     assert "closed on 2025-07-01" in warnings[6] and "(code CHOXEP)" in warnings[6]
+    assert "imported into Sở Tài chính (code STC)" in warnings[7]
     assert all(w["warning_vi"] for w in plan["warnings"])
     errors = {e["line"]: e for e in plan["errors"]}
     assert set(errors) == {4, 5}
     assert "Chờ sắp xếp (CHOXEP)" in errors[4]["error_en"] and "write the new unit's code" in errors[4]["error_en"]
     assert "Xã Xuân Lộc (22080), Phường Tuy Hòa (22015)" in errors[5]["error_en"]
     assert "hãy ghi mã đơn vị mới" in errors[5]["error_vi"]
-    assert plan["counts"] == {"create": 2, "update": 1, "move": 0, "retire": 0, "unchanged": 0, "error": 2}
+    assert plan["counts"] == {"create": 3, "update": 1, "move": 0, "retire": 0, "unchanged": 0, "error": 2}
 
 
 def test_undo_restores_the_exact_previous_directory(reorganised: Reorganised) -> None:
