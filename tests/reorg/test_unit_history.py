@@ -110,6 +110,13 @@ def test_the_cli_names_the_successor_of_an_old_code(reorganised: Reorganised) ->
     assert "22018" in result.stderr and "merged into Phường Tuy Hòa (22015) on 2025-07-01" in result.stderr
     result = mailadmin(reorganised.directory, "mailbox", "add", "Phạm Thị Mới", "--unit", "557")
     assert "closed on 2025-07-01" in result.stderr and "Chờ sắp xếp (CHOXEP)" in result.stderr
+    kept = json.loads(mailadmin(reorganised.directory, "units", "history", "--json").stdout)
+    assert {row["code"]: row["successors"] for row in kept} == {
+        code: [successor] + (["22015"] if code == "22024" else []) for code, successor in SUCCESSORS.items()}
+    assert {row["last_day"] for row in kept} == {"2025-06-30"}
+    one = mailadmin(reorganised.directory, "units", "history", "22075")  # carried on as 22080: no entry of its own
+    assert one.returncode == 0 and "merged into Xã Xuân Lộc (22080) on 2025-07-01" in one.stdout
+    assert mailadmin(reorganised.directory, "units", "history", "NOSUCH").returncode != 0
 
 
 @pytest.fixture
