@@ -52,8 +52,7 @@ def change_record(op: Op) -> str:
         return delete_ldif(op.dn)
     if op.kind == MODIFY:
         return modify_ldif(op.dn, op.after)
-    rename = modrdn_ldif(op.dn, op.new_rdn, op.new_parent)
-    return modify_ldif(op.dn, op.after) + rename if op.after else rename  # a unit kept as history: dated, then moved
+    return modrdn_ldif(op.dn, op.new_rdn, op.new_parent)
 
 
 def snapshot(services: Services) -> dict[str, Any]:
