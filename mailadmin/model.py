@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 
@@ -84,6 +84,24 @@ class Unit:
     def depth(self) -> int:
         """0 for the top unit."""
         return len(self.path) - 1
+
+
+@dataclass(frozen=True)
+class FormerUnit:
+    """A unit that no longer exists, kept as history: closed or merged away by a reorganisation."""
+
+    code: str
+    name: str
+    kind: UnitKind
+    valid_to: date | None                  # its last day
+    successor: str                         # code of the unit that took it over (closed: the holding unit)
+    valid_from: date | None = None
+    predecessors: tuple[str, ...] = ()
+
+    @property
+    def ended(self) -> date | None:
+        """The first day without it: the reorganisation's effective date."""
+        return self.valid_to + timedelta(days=1) if self.valid_to else None
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,7 @@ def head_lines(wards: Wards) -> list[str]:
         "reorg:", "  id: 2025-phuyen-daklak",
         '  title: "Sáp nhập tỉnh Phú Yên vào tỉnh Đắk Lắk (Nghị quyết 202/2025/QH15)"',
         "  effective: 2025-07-01", f"  source: {quote(source)}",
+        "  closed_units: keep        # units that end are kept as history (ou=history); delete: removed",
         "organisation:", '  name: "tỉnh Đắk Lắk"', '  name_en: "Dak Lak province"',
         "addresses:", "  domain: daklak.gov.vn", "  keep_local_parts: true", "  old_addresses_until: 2026-06-30",
         "holding_unit:", f'  code: "{HOLDING}"', '  name: "Chờ sắp xếp"', "  kind: agency", '  parent: "66"',

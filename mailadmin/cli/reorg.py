@@ -46,7 +46,8 @@ def _show_preview(preview: ReorgPreview, as_json: bool) -> None:
     click.echo(f"Hộp thư chuyển / mailboxes moving: {summary['mailboxes_moving']}; "
                f"địa chỉ đổi / addresses changing: {summary['addresses_changing']}; "
                f"vào đơn vị chờ / to the holding unit: {summary['to_holding_unit']}; "
-               f"đơn vị giải thể / units closed: {len(summary['units_closed'])}; "
+               f"đơn vị không còn / units that end: {len(summary['units_closed'])} "
+               f"({'giữ làm lịch sử / kept as history' if summary['closed_units'] == 'keep' else 'xóa / deleted'}); "
                f"quản trị đổi phạm vi / admins re-scoped: {summary['admins_rescoped']}")
     click.echo(f"Thao tác ghi / writes: {summary['writes']}")
     for conflict in summary["conflicts"][:SHOWN]:

@@ -1,6 +1,8 @@
-"""`mailadmin units list`."""
+"""`mailadmin units list`, `mailadmin units history`."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import click
 
@@ -27,3 +29,31 @@ def list_units(services: Services, as_json: bool) -> None:
         return
     print_table(["Mã / code", "Tên / name", "Loại / kind", "Cấp / tier"],
                 [(u.code, "  " * u.depth + u.name, u.kind.value, u.tier.value) for u in tree])
+
+
+@units.command("history")
+@click.argument("code", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_services
+def history(services: Services, code: str | None, as_json: bool) -> None:
+    """Units that ended (closed, merged away) and what became of them; CODE: one old code."""
+    index = services.units.index()
+    codes = [code] if code else sorted(index.former)
+    if code and index.fate(code) is None:
+        index.get(code)  # a living unit, or NotFound for a code never seen
+    rows = [{"code": old, "name": index.former[old].name if old in index.former else "",
+             "last_day": _day(index.former[old].valid_to) if old in index.former else "",
+             "successors": [unit.code for unit in index.successors(old)],
+             "fate_vi": fate.render("vi"), "fate_en": fate.render("en")}
+            for old in codes if (fate := index.fate(old)) is not None]
+    if as_json:
+        print_json(rows)
+        return
+    print_table(["Mã / code", "Tên / name", "Ngày cuối / last day", "Nay là / now"],
+                [(row["code"], row["name"], row["last_day"], ", ".join(row["successors"])) for row in rows])
+    if code:
+        click.echo(f"{rows[0]['fate_vi']} ({rows[0]['fate_en']})")
+
+
+def _day(day: date | None) -> str:
+    return day.isoformat() if day else ""

@@ -8,7 +8,8 @@ from ldap3.utils.dn import escape_rdn, parse_dn
 
 SYSTEM_OU = "system"
 POLICIES_OU = "policies"
-RESERVED_UNIT_CODES = frozenset({SYSTEM_OU, POLICIES_OU})
+HISTORY_OU = "history"  # units that no longer exist, kept flat by code (docs/reorg.md)
+RESERVED_UNIT_CODES = frozenset({SYSTEM_OU, POLICIES_OU, HISTORY_OU})
 
 
 def rdn(attribute: str, value: str) -> str:
@@ -39,6 +40,22 @@ def service_policy_dn(base_dn: str) -> str:
 def unit_dn(path: tuple[str, ...], base_dn: str) -> str:
     """A unit's DN from the codes above it: ('54', '555') -> ou=555,ou=54,<base>."""
     return ",".join([rdn("ou", code) for code in reversed(path)] + [base_dn])
+
+
+def history_dn(base_dn: str) -> str:
+    """The container of former units: outside the unit tree, so nothing that walks the tree sees them."""
+    return f"ou={HISTORY_OU},{base_dn}"
+
+
+def former_unit_dn(code: str, base_dn: str) -> str:
+    """Where a closed or merged-away unit is kept: ou=557,ou=history,<base>."""
+    return f"{rdn('ou', code)},{history_dn(base_dn)}"
+
+
+def is_former_unit(dn: str, base_dn: str) -> bool:
+    """Is this entry kept in the history container?"""
+    path = unit_path_of(dn, base_dn)
+    return len(path) > 1 and path[0].lower() == HISTORY_OU
 
 
 def mailbox_dn(uid: str, unit_path: tuple[str, ...], base_dn: str) -> str:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from mailadmin.directory import dit
 from mailadmin.directory.client import Entry, Values
-from mailadmin.model import Mailbox, PersonName, Status, Tier, Unit, UnitKind
+from mailadmin.model import FormerUnit, Mailbox, PersonName, Status, Tier, Unit, UnitKind
 from mailadmin.names import search_key, sort_key
 
 MAILBOX_CLASSES = ("top", "inetOrgPerson", "inetLocalMailRecipient", "maMailbox")
@@ -16,7 +16,7 @@ MAILBOX_ATTRIBUTES = (
     "employeeNumber", "maAccountStatus", "maTier", "maMailQuota", "maRetainUntil",
     "userCertificate;binary", "pwdAccountLockedTime",
 )
-UNIT_ATTRIBUTES = ("ou", "displayName", "maUnitKind", "maValidFrom", "maPredecessor")
+UNIT_ATTRIBUTES = ("ou", "displayName", "maUnitKind", "maValidFrom", "maPredecessor", "maValidTo", "maSuccessor")
 # ppolicy's value for "locked until an administrator unlocks".
 LOCKED_FOREVER = "000001010000Z"
 
@@ -107,6 +107,16 @@ def unit_from_entry(entry: Entry, base_dn: str) -> Unit:
                 kind=UnitKind(entry.text("maUnitKind")), path=path,
                 valid_from=_parse_generalized_date(valid_from) if valid_from else None,
                 predecessors=tuple(entry.texts("maPredecessor")))
+
+
+def former_unit_from_entry(entry: Entry) -> FormerUnit:
+    """A FormerUnit from its entry in the history container."""
+    valid_from, valid_to = entry.text("maValidFrom"), entry.text("maValidTo")
+    return FormerUnit(code=entry.text("ou"), name=entry.text("displayName"), kind=UnitKind(entry.text("maUnitKind")),
+                      valid_to=_parse_generalized_date(valid_to) if valid_to else None,
+                      successor=entry.text("maSuccessor"),
+                      valid_from=_parse_generalized_date(valid_from) if valid_from else None,
+                      predecessors=tuple(entry.texts("maPredecessor")))
 
 
 def generalized_time(day: date) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from mailadmin.directory import dit, filters
 from mailadmin.directory.client import DirectoryClient
-from mailadmin.directory.mapping import UNIT_ATTRIBUTES, unit_attributes, unit_from_entry
-from mailadmin.model import Unit
+from mailadmin.directory.mapping import UNIT_ATTRIBUTES, former_unit_from_entry, unit_attributes, unit_from_entry
+from mailadmin.model import FormerUnit, Unit
 from mailadmin.names import search_key
 
 
@@ -18,10 +18,19 @@ class UnitStore:
 
     def all(self) -> list[Unit]:
         """Every unit, parents before children."""
+        return self.read()[0]
+
+    def read(self) -> tuple[list[Unit], list[FormerUnit]]:
+        """Every unit of the tree (parents before children) and every former unit of the history, in one search."""
         entries = self.client.search(self.base_dn, filters.eq("objectClass", "maUnit"),
                                      attributes=UNIT_ATTRIBUTES)
-        units = [unit_from_entry(entry, self.base_dn) for entry in entries]
-        return sorted(units, key=lambda unit: unit.depth)
+        units, former = [], []
+        for entry in entries:
+            if dit.is_former_unit(entry.dn, self.base_dn):
+                former.append(former_unit_from_entry(entry))
+            else:
+                units.append(unit_from_entry(entry, self.base_dn))
+        return sorted(units, key=lambda unit: unit.depth), former
 
     def add(self, unit: Unit) -> None:
         """Create a unit below its parent (which must exist)."""

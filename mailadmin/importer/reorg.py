@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from mailadmin.audit import AuditLog, Change
-from mailadmin.directory import filters
+from mailadmin.directory import dit, filters
 from mailadmin.directory.client import DirectoryClient, Entry
 from mailadmin.errors import Conflict, InvalidInput
 from mailadmin.i18n import t
@@ -40,6 +40,7 @@ class ReorgPreview:
         return {"plan": plan.id, "title": plan.title, "effective": plan.effective.isoformat(),
                 "domain": plan.domain, "holding_unit": plan.holding.code,
                 "old_addresses_until": plan.old_addresses_until.isoformat() if plan.old_addresses_until else None,
+                "closed_units": "keep" if plan.keep_closed else "delete",
                 **self.reorg.summary()}
 
 
@@ -63,14 +64,17 @@ class ReorgService:
         base = self.client.base_dn
         self.units.forget()
         search = self.client.search
-        unit_rows = {row.one("ou"): row for row in map(_row, search(base, filters.eq("objectClass", "maUnit")))}
+        rows = [_row(entry) for entry in search(base, filters.eq("objectClass", "maUnit"))]
+        unit_rows = {row.one("ou"): row for row in rows if not dit.is_former_unit(row.dn, base)}
+        units, former = self.units.store.read()
         return Present(
-            base, UnitIndex.of(self.units.store.all()), unit_rows,
+            base, UnitIndex.of(units), unit_rows,
             [_row(e) for e in self.client.iter_search(base, filters.eq("objectClass", "maMailbox"),
                                                       attributes=MAILBOX_READ)],
             [_row(e) for e in search(base, filters.eq("objectClass", "groupOfNames"))],
             [_row(e) for e in search(base, filters.present("maAdminOf"), attributes=("uid", "maAdminOf"))],
-            self.settings.organisation.mail_domain)
+            self.settings.organisation.mail_domain, frozenset(unit.code for unit in former),
+            self.client.get(dit.history_dn(base)) is not None)
 
     def preview(self, data: bytes, file_name: str = "-") -> ReorgPreview:
         """Parse and check a plan file and compute every write; writes nothing."""

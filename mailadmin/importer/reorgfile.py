@@ -15,6 +15,7 @@ from mailadmin.model import UnitKind
 from mailadmin.validation import clean_unit_code
 
 MAX_PLAN_BYTES = 4 * 1024 * 1024
+CLOSED_UNITS = ("keep", "delete")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class ReorgFile:
     units: tuple[NewUnit, ...]
     close: tuple[str, ...]
     organisation: dict[str, str] = field(default_factory=dict)
+    keep_closed: bool = True  # units that do not go on are kept as history (False: deleted)
     close_line: int = 0  # where `close` is (or the end of the file): problems of old units point there
 
     def all_units(self) -> tuple[NewUnit, ...]:
@@ -145,11 +147,22 @@ def _header(document: _Node, head: _Node, addresses: _Node, problems: _Problems)
               "keep_local_parts": addresses.get("keep_local_parts", True) is not False,
               "old_addresses_until": _date(addresses, "old_addresses_until", "addresses.old_addresses_until",
                                            problems, required=False),
-              "organisation": {k: str(v) for k, v in (document.get("organisation") or {}).items()}}
+              "organisation": {k: str(v) for k, v in (document.get("organisation") or {}).items()},
+              "keep_closed": _closed_units(head, problems)}
     if not fields["keep_local_parts"]:
         problems.add(addresses.line_of("keep_local_parts"), "addresses.keep_local_parts",
                      t("chỉ hỗ trợ giữ nguyên phần trước @ (true)", "only keeping the local parts (true) is supported"))
     return {**fields, "effective": effective} if effective else None
+
+
+def _closed_units(head: _Node, problems: _Problems) -> bool:
+    """`closed_units`: keep (as history, the default) or delete the units that do not go on."""
+    value = str(head.get("closed_units", CLOSED_UNITS[0])).strip().lower()
+    if value not in CLOSED_UNITS:
+        problems.add(head.line_of("closed_units"), "reorg.closed_units", t(
+            "cần keep (giữ làm lịch sử) hoặc delete (xóa), không phải {v}",
+            "keep (as history) or delete is needed, not {v}", v=value))
+    return value != "delete"
 
 
 def _section(document: _Node, key: str, problems: _Problems) -> _Node:

@@ -10,7 +10,9 @@ The writes, in order (each DN as it is when its write runs):
  4. per-unit lists (ds-CODE) of the old units are replaced by one per new unit, holding its staff
     and answering the old lists' addresses; other lists move with their unit;
  5. administrators of units that do not go on are given the successor unit;
- 6. units that do not go on, now empty, are deleted, deepest first.
+ 6. units that do not go on, now empty, deepest first: kept as history (moved to ou=history with their
+    last day, maValidTo, and the code of the unit that took them over, maSuccessor; the holding unit for
+    closed ones), or deleted when the plan says `closed_units: delete`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from mailadmin.directory import dit
 from mailadmin.directory.mapping import generalized_time
@@ -60,6 +62,8 @@ class Present:
     lists: list[Row]
     admins: list[Row]              # entries holding maAdminOf
     old_domain: str
+    former: frozenset[str] = frozenset()  # codes already kept in the history container
+    history_exists: bool = False          # is there a history container yet?
 
 
 @dataclass
@@ -195,7 +199,7 @@ def make_reorg(plan: ReorgFile, present: Present) -> Reorg:
     _rebuild_lists(plan, present, tree, destination, nodes, successor, reorg)
     _rescope_admins(present, tree, nodes, {old: successor[old] for old in successor if old not in plan.close},
                     destination, reorg)
-    _delete_vanished(plan, present, tree, nodes, reorg)
+    _close_vanished(plan, present, tree, nodes, successor, reorg)
     _describe_units(plan, present, destination, reorg)
     return reorg
 
@@ -212,7 +216,8 @@ def _place_unit(unit: NewUnit, plan: ReorgFile, present: Present, tree: _Tree, n
     """Carry an old unit (rename / move it) or create the new one; returns its node in the tree."""
     parent = nodes[unit.parent] if unit.parent else None
     carrier = _carrier(unit, tree, parent)
-    history = {"maValidFrom": [generalized_time(plan.effective)], "maPredecessor": list(unit.takes)}
+    history = {"maValidFrom": [generalized_time(plan.effective)],
+               "maPredecessor": list(dict.fromkeys([*unit.takes, *unit.takes_staff]))}
     looks = {"displayName": [unit.name], "maUnitKind": [unit.kind.value], "maSearchName": [search_key(unit.name)]}
     if carrier is None:
         node = f"new:{unit.code}"
@@ -403,13 +408,36 @@ def _final_dn(row: Row, present: Present, tree: _Tree, nodes: dict[str, str], de
     return _current_dn(row, present, tree)
 
 
-def _delete_vanished(plan: ReorgFile, present: Present, tree: _Tree, nodes: dict[str, str], reorg: Reorg) -> None:
+def _close_vanished(plan: ReorgFile, present: Present, tree: _Tree, nodes: dict[str, str],
+                    successor: dict[str, str], reorg: Reorg) -> None:
+    """The old units that do not go on, now empty, deepest first: kept as history, or deleted."""
     carried = set(nodes.values())
-    gone = [node for node in list(tree.parent) if node.startswith("old:") and node not in carried]
-    for node in sorted(gone, key=lambda n: -len(tree.path(n))):
-        code = node.removeprefix("old:")
-        reorg.closed.append(code)
-        reorg.add(DELETE, tree.dn(node), f"unit:{code}", before=present.unit_rows[code].attrs)
+    gone = [(node.removeprefix("old:"), tree.dn(node)) for node in sorted(
+        (node for node in tree.parent if node.startswith("old:") and node not in carried),
+        key=lambda n: -len(tree.path(n)))]
+    reorg.closed += [code for code, _ in gone]
+    if not plan.keep_closed:
+        for code, dn in gone:
+            reorg.add(DELETE, dn, f"unit:{code}", before=present.unit_rows[code].attrs)
+        return
+    if gone and not present.history_exists:
+        reorg.add(ADD, dit.history_dn(present.base_dn), "history",
+                  after={"objectClass": ["top", "organizationalUnit"], "ou": [dit.HISTORY_OU]})
+    for code, dn in gone:
+        _date_the_end(code, dn, plan, present, successor[code], reorg)
+    for code, dn in gone:  # one at a time, deepest first: a unit leaves only once it is empty
+        reorg.add(MOVE, dn, f"unit:{code}", target=dit.former_unit_dn(code, present.base_dn))
+
+
+def _date_the_end(code: str, dn: str, plan: ReorgFile, present: Present, successor: str, reorg: Reorg) -> None:
+    """A unit's last day and successor, written in place (in transactions) before it moves to the history."""
+    if code in present.former:
+        reorg.problems.append(PlanProblem(plan.close_line, f"unit {code}", t(
+            "lịch sử đã có một đơn vị mã {code}: hãy dùng closed_units: delete",
+            "the history already holds a unit with code {code}: use closed_units: delete", code=code)))
+    row = present.unit_rows[code]
+    after = {"maValidTo": [generalized_time(plan.effective - timedelta(days=1))], "maSuccessor": [successor]}
+    reorg.add(MODIFY, dn, f"unit:{code}", bulk=True, before={name: row.values(name) for name in after}, after=after)
 
 
 def _describe_units(plan: ReorgFile, present: Present, destination: dict[str, str], reorg: Reorg) -> None:

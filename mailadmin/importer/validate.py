@@ -108,9 +108,9 @@ def _person(row: RawRow, snapshot: Snapshot) -> Person:
     values = row.values
     hr_id = _field("hr_id", lambda: clean_text(values.get("hr_id", ""), "hr_id"))
     name, removed = _name(values.get("full_name", ""), snapshot)
-    unit = _unit(values.get("unit", ""), snapshot)
     mail = _field("mail", lambda: _local_part(values.get("mail", ""), snapshot.domain))
     existing = _match(hr_id, mail, snapshot)
+    unit, unit_note = _unit(values.get("unit", ""), snapshot, existing)
     if not hr_id and existing is None:  # only a mailbox that has no HR id yet may be named by its mail
         raise _Invalid("hr_id", t("Thiếu mã nhân sự", "the HR id is missing"))
     if not mail and existing is None:
@@ -122,7 +122,7 @@ def _person(row: RawRow, snapshot: Snapshot) -> Person:
         title=_field("title", lambda: clean_text(_readable(values.get("title", ""), "title"), "title")),
         phone=_field("phone", lambda: clean_phone(values.get("phone", ""))),
         mail=mail, aliases=aliases, status=_status(values.get("status", "")), existing=existing,
-        warnings=_stripped_warning(row, name, removed))
+        warnings=_stripped_warning(row, name, removed) + _unit_warning(row, unit_note))
     _check_addresses(person, snapshot)
     return person
 
@@ -192,15 +192,46 @@ def _local_part(value: str, domain: str) -> str:
     return clean_local_part(clean_address(text, domain).split("@")[0])
 
 
-def _unit(value: str, snapshot: Snapshot) -> Unit:
-    """A unit by code, by path of codes (54/555/22015) or by its exact name ("Sở Y tế")."""
+def _unit(value: str, snapshot: Snapshot, existing: Mailbox | None) -> tuple[Unit, Text | None]:
+    """A unit by code, by path of codes (54/555/22015) or by its exact name ("Sở Y tế"); a code or path from
+    before a reorganisation gives the unit that took it over, with a note saying so."""
     segments = [s for s in _PATH_SEPARATORS.split(value.strip()) if s]
     if not segments:
         raise _Invalid("unit", t("Thiếu đơn vị", "the unit is missing"))
-    unit = snapshot.units.units.get(segments[-1])
+    units = snapshot.units
+    unit = units.units.get(segments[-1])
     if unit is not None and tuple(segments) == unit.path[-len(segments):]:
-        return unit
-    return _unit_by_name(value.strip(), snapshot)
+        return unit, None
+    if unit is not None and all(units.fate(code) for code in segments[:-1]):
+        return unit, t("đường dẫn đơn vị {v} có từ trước khi sắp xếp lại: nay là {path}",
+                       "the unit path {v} dates from before a reorganisation: now {path}", v=value.strip(),
+                       path="/".join(unit.path))
+    old_code = units.former_code(value.strip()) or (segments[-1] if unit is None else None)
+    fate = units.fate(old_code) if old_code else None
+    if old_code and fate is not None:
+        return _successor(old_code, fate, snapshot, existing)
+    return _unit_by_name(value.strip(), snapshot), None
+
+
+def _successor(code: str, fate: Text, snapshot: Snapshot, existing: Mailbox | None) -> tuple[Unit, Text]:
+    """The unit that now stands for an old code: the one an existing person already belongs to, or the only
+    one that took the old unit over; a closed unit (staff sent to the holding unit) or a split is refused,
+    naming the successors, since only HR can say where a person belongs now."""
+    units = snapshot.units
+    found = units.successors(code)
+    current = next((unit for unit in found if existing is not None and existing.unit_code == unit.code), None)
+    if current is None and len(found) == 1 and not units.was_closed(code):
+        current = found[0]
+    if current is None:
+        raise _Invalid("unit", t("{vi}: hãy ghi mã đơn vị mới", "{en}: write the new unit's code",
+                                 vi=fate.render("vi"), en=fate.render("en")))
+    return current, t("{vi}: nhập vào {name} (mã {code})", "{en}: imported into {name} (code {code})",
+                      vi=fate.render("vi"), en=fate.render("en"), name=current.name, code=current.code)
+
+
+def _unit_warning(row: RawRow, note: Text | None) -> tuple[RowError, ...]:
+    """The import read an old unit code or path as its successor: said on the row, which is imported."""
+    return (RowError(row.line, row.columns.get("unit", ""), "unit", note, _cells(row)),) if note else ()
 
 
 def _unit_by_name(value: str, snapshot: Snapshot) -> Unit:

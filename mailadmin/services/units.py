@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,8 @@ from mailadmin.directory import dit
 from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.units import UnitStore
 from mailadmin.errors import InvalidInput, NotFound
-from mailadmin.i18n import t
-from mailadmin.model import Unit, UnitKind
+from mailadmin.i18n import Text, t
+from mailadmin.model import FormerUnit, Unit, UnitKind
 from mailadmin.names import normalize, search_key
 from mailadmin.validation import clean_unit_code
 
@@ -33,9 +34,10 @@ class UnitIndex:
 
     units: dict[str, Unit]
     children: dict[str | None, list[Unit]]
+    former: dict[str, FormerUnit] = field(default_factory=dict)  # the history: units that no longer exist
 
     @classmethod
-    def of(cls, units: Iterable[Unit]) -> UnitIndex:
+    def of(cls, units: Iterable[Unit], former: Iterable[FormerUnit] = ()) -> UnitIndex:
         by_code: dict[str, Unit] = {}
         children: dict[str | None, list[Unit]] = {}
         for unit in units:
@@ -43,7 +45,70 @@ class UnitIndex:
             children.setdefault(unit.parent_code, []).append(unit)
         for siblings in children.values():  # a stable order, whatever order the directory returns
             siblings.sort(key=lambda unit: (KIND_ORDER.index(unit.kind), unit.code))
-        return cls(by_code, children)
+        return cls(by_code, children, {unit.code: unit for unit in former})
+
+    @cached_property
+    def taken_over_by(self) -> dict[str, list[Unit]]:
+        """Old code -> the units of the tree that took it over, whole or in part (their maPredecessor)."""
+        found: dict[str, list[Unit]] = {}
+        for unit in self.units.values():
+            for code in unit.predecessors:
+                if code != unit.code:
+                    found.setdefault(code, []).append(unit)
+        return found
+
+    def successors(self, code: str) -> list[Unit]:
+        """The units of the tree that stand for an old code today: one for a merge or a rename, several for
+        a split, the holding unit for a closed one (its history followed through later reorganisations)."""
+        found: dict[str, Unit] = {}
+        pending, seen = [code], set()
+        while pending:
+            current = pending.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            if current != code and current in self.units:
+                found.setdefault(current, self.units[current])
+                continue
+            former = self.former.get(current)
+            pending += [former.successor] if former and former.successor else []
+            pending += [unit.code for unit in self.taken_over_by.get(current, [])]
+        return list(found.values())
+
+    def former_code(self, text: str) -> str | None:
+        """The code of the one former unit a code or a name (as people type it) names, if no living unit has it."""
+        if text in self.units or search_key(text) in self.by_name:
+            return None
+        if text in self.former:
+            return text
+        named = [unit.code for unit in self.former.values() if search_key(unit.name) == search_key(text)]
+        return named[0] if len(named) == 1 else None
+
+    def was_closed(self, code: str) -> bool:
+        """A former unit nobody took over: its staff went to the holding unit."""
+        return code in self.former and code not in self.taken_over_by
+
+    def fate(self, code: str) -> Text | None:
+        """What became of a code that is no longer a unit of the tree (None: a code never seen)."""
+        if code in self.units:
+            return None
+        found = self.successors(code)
+        if not found:
+            return None
+        names = ", ".join(f"{unit.name} ({unit.code})" for unit in found)
+        day = self._ended(code, found)
+        if self.was_closed(code):
+            return t("đơn vị {code} đã giải thể từ ngày {day}; cán bộ chuyển về {names}",
+                     "the unit {code} was closed on {day}; its staff went to {names}", code=code, names=names,
+                     day=_day(day))
+        return t("đơn vị {code} đã sáp nhập vào {names} từ ngày {day}",
+                 "the unit {code} was merged into {names} on {day}", code=code, names=names, day=_day(day))
+
+    def _ended(self, code: str, successors: list[Unit]) -> date | None:
+        former = self.former.get(code)
+        if former is not None and former.ended:
+            return former.ended
+        return next((unit.valid_from for unit in successors if unit.valid_from), None)
 
     @cached_property
     def by_name(self) -> dict[str, list[Unit]]:
@@ -58,6 +123,10 @@ class UnitIndex:
         try:
             return self.units[code]
         except KeyError:
+            fate = self.fate(code)
+            if fate is not None:
+                raise NotFound(t("Không có đơn vị mã {code}: {vi}", "no unit with code {code}: {en}", code=code,
+                                 vi=fate.render("vi"), en=fate.render("en"))) from None
             raise NotFound(t("Không có đơn vị mã {code}", "no unit with code {code}", code=code)) from None
 
     def walk(self, parent: str | None = None) -> Iterator[Unit]:
@@ -94,7 +163,7 @@ class UnitService:
         """The tree, re-read from the directory at most every INDEX_TTL_SECONDS."""
         with self._lock:
             if self._index is None or time.monotonic() - self._loaded_at > INDEX_TTL_SECONDS:
-                self._index = UnitIndex.of(self.store.all())
+                self._index = UnitIndex.of(*self.store.read())
                 self._loaded_at = time.monotonic()
             return self._index
 
@@ -131,6 +200,10 @@ class UnitService:
         self.audit.record("unit.rename", code, {"name": unit.name}, {"name": new_name})
         self.forget()
         return self.get(code)
+
+
+def _day(day: date | None) -> str:
+    return day.isoformat() if day else "?"
 
 
 def unit_record(unit: Unit) -> dict[str, str]:

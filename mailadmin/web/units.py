@@ -7,11 +7,12 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from mailadmin.errors import InvalidInput, MailadminError, PermissionDenied
-from mailadmin.i18n import t
+from mailadmin.i18n import Text, t
 from mailadmin.model import Mailbox, Role, Unit, UnitKind
 from mailadmin.names import search_key
 from mailadmin.services.authz import require
 from mailadmin.services.mailboxes import MailboxQuery
+from mailadmin.services.units import UnitIndex
 from mailadmin.web import services
 from mailadmin.web.guard import managed_unit, principal, readable_unit, roles_required
 from mailadmin.web.language import say
@@ -32,10 +33,20 @@ def index() -> str:
     readable = [unit for unit in index_.walk() if person.may_read(unit)]
     text = (request.args.get("q") or "").strip()[:100]
     found = [unit for unit in readable if _matches(unit, text)] if text else []
+    fate, successors = _history_hit(text, index_) if text and not found else ("", [])
     return render_template("units/index.html", totals=totals, children=index_.children, query=text, found=found,
+                           fate=fate, successors=successors,
                            roots=[unit for unit in readable if not unit.parent_code or
                                   not person.may_read(index_.units[unit.parent_code])],
                            names={unit.code: unit.name for unit in readable})
+
+
+def _history_hit(text: str, index_: UnitIndex) -> tuple[str, list[Unit]]:
+    """A search for a code that is no longer a unit: what became of it, and the successors the person may read."""
+    code = index_.former_code(text) or text
+    fate = index_.fate(code)
+    successors = [unit for unit in index_.successors(code) if principal().may_read(unit)] if fate else []
+    return (say(fate), successors) if fate and successors else ("", [])
 
 
 def _matches(unit: Unit, text: str) -> bool:
@@ -47,14 +58,33 @@ def _matches(unit: Unit, text: str) -> bool:
 @login_required
 @roles_required(*READERS)
 def show(code: str) -> str:
+    index_ = services().units.index()
+    fate = index_.fate(code)
+    if fate is not None:
+        return _former(code, fate, index_)
     unit = readable_unit(code)
     person = principal()
     return render_template("units/show.html", unit=unit, may_manage=person.may_manage(unit),
+                           formerly=_formerly(unit, index_),
                            may_appoint=person.has(Role.SUPERADMIN), kinds=list(UnitKind),
                            admins=services().unit_admin.admins_of(unit.code),
                            children=services().units.index().children.get(unit.code, []),
                            parents=[u for u in managed_units() if u.path[: len(unit.path)] != unit.path],
                            staff=_staff(unit) if person.has(Role.SUPERADMIN) else [])
+
+
+def _former(code: str, fate: Text, index_: UnitIndex) -> str:
+    """The page of a code that is no longer a unit: what became of it and when (for readers of a successor)."""
+    successors = index_.successors(code)
+    require(any(principal().may_read(unit) for unit in successors))
+    return render_template("units/former.html", code=code, former=index_.former.get(code),
+                           fate=say(fate), successors=successors)
+
+
+def _formerly(unit: Unit, index_: UnitIndex) -> list[dict[str, str]]:
+    """The units this one took over (its maPredecessor), with their names where the history keeps them."""
+    return [{"code": code, "name": index_.former[code].name if code in index_.former else ""}
+            for code in unit.predecessors if code != unit.code]
 
 
 def _staff(unit: Unit) -> list[Mailbox]:

@@ -8,6 +8,7 @@ directory in file order and the last one undoes it.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import shutil
 import smtplib
@@ -81,6 +82,18 @@ def test_nothing_is_lost(demo: Reorganised) -> None:
 def _old_communes(entries: dict[str, Any]) -> list[str]:
     return [attributes["ou"][0].decode() for attributes in entries.values()
             if attributes.get("maunitkind") == [b"commune"]]
+
+
+def test_units_that_end_are_kept_as_history(demo: Reorganised) -> None:
+    index = demo.services.units.index()
+    old = {attributes["ou"][0].decode() for attributes in demo.dump_before.values() if "maunitkind" in attributes}
+    assert set(index.former) >= DISTRICTS and not set(index.former) & set(index.units)
+    assert all(index.former[code].successor == "CHOXEP" for code in DISTRICTS)
+    assert all(unit.successor in index.units and unit.valid_to == datetime.date(2025, 6, 30)
+               for unit in index.former.values())
+    carried_on = {code for unit in index.units.values() for code in unit.predecessors}
+    assert old == set(index.former) | (carried_on & old)  # every old code is history or lives on in a unit
+    assert all(index.successors(code) for code in old - set(index.units))
 
 
 def test_stats_json_shows_the_new_structure(demo: Reorganised) -> None:
