@@ -159,10 +159,19 @@ def _write_one(op: Op, engine: Engine) -> None:
 
 def _move(op: Op, client: DirectoryClient) -> None:
     """A move that also rewrites attributes does so first (not one transaction: slapd 2.5.13 crashed
-    on transactions holding a modify and a modrdn of one entry); both steps can be repeated."""
+    on transactions holding a modify and a modrdn of one entry); both steps can be repeated. A refused
+    rename puts the attributes back, as the mailbox service's move does: no entry keeps a tier that
+    disagrees with its unit."""
     if op.after:
         client.modify(op.dn, _replace(op))
-    client.move(op.dn, op.new_rdn, op.new_parent)
+    try:
+        client.move(op.dn, op.new_rdn, op.new_parent)
+    except DirectoryUnavailable:
+        raise
+    except MailadminError:
+        if op.before:
+            client.modify(op.dn, _replace(op.inverse()))
+        raise
 
 
 def _replace(op: Op) -> dict[str, tuple[str, list[str]]]:
