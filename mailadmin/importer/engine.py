@@ -1,4 +1,4 @@
-"""Carry out a journaled plan of typed writes (ops.py), or undo it: the change engine of imports and reorganisations.
+"""Carry out a journaled plan of typed writes (ops.py), or undo it: the change engine of imports, reorgs, bulk actions.
 
 Writes marked bulk run pipelined, adds and modifies `batch_size` to an LDAP transaction (a refused
 batch replayed write by write), renames without one; the others run alone, in order (a unit must
@@ -190,7 +190,7 @@ def _attempt(step: Callable[[], None]) -> str | None:
 
 
 class Tracker:
-    """Journals each result, syncs the journal once per batch and reports progress (imports and reorganisations)."""
+    """Journals each result, syncs the journal once per batch and reports progress (every kind of job)."""
 
     def __init__(self, log: OutcomeLog, batch_size: int, progress: Progress | None, total: int, done: int) -> None:
         self.log, self.batch_size, self.progress, self.total, self.done = log, batch_size, progress, total, done
