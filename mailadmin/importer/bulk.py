@@ -27,7 +27,7 @@ from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.mailboxes import EPOCH, status_values
 from mailadmin.errors import Conflict, InvalidInput, NotFound
 from mailadmin.i18n import t
-from mailadmin.importer.engine import Engine, Held, Progress, apply_ops, failures, undo_ops
+from mailadmin.importer.engine import Engine, Held, Progress, apply_ops, applying, failures, undo_ops
 from mailadmin.importer.journal import Job
 from mailadmin.importer.ops import MODIFY, MOVE, Op
 from mailadmin.model import Mailbox, Status, Unit
@@ -167,14 +167,8 @@ class BulkService:
 
     def apply(self, job: Job, progress: Progress | None = None) -> dict[str, Any]:
         """Run (or resume) a job to its end; returns the summary."""
-        with job.locked():
-            state = job.state
-            if state not in ("planned", "applying"):
-                raise Conflict(t("Công việc {job} đã {state}", "job {job} is already {state}", job=job.id,
-                                 state=state))
-            job.set_state("applying")
-            outcomes = apply_ops(job, self._engine(progress), state == "applying", job_writes(job))
-            return self._finish(job, outcomes)
+        with applying(job) as resuming:
+            return self._finish(job, apply_ops(job, self._engine(progress), resuming, job_writes(job)))
 
     def resume(self, job_id: str, progress: Progress | None = None) -> dict[str, Any]:
         """Finish an interrupted job (crash, directory outage)."""

@@ -10,11 +10,13 @@ yet journaled, so no write is made twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 
 from mailadmin.directory.client import DirectoryClient, Entry, Values
-from mailadmin.errors import DirectoryUnavailable, MailadminError
+from mailadmin.errors import Conflict, DirectoryUnavailable, MailadminError
+from mailadmin.i18n import t
 from mailadmin.importer.journal import Job, OutcomeLog
 from mailadmin.importer.ops import ADD, DELETE, MODIFY, MOVE, Op, same_values
 
@@ -55,6 +57,18 @@ class Engine:
 
     def _get(self, dn: str, attributes: tuple[str, ...] = ("1.1",)) -> Entry | None:
         return self.client.get(dn, attributes)
+
+
+@contextmanager
+def applying(job: Job) -> Iterator[bool]:
+    """Hold the job and mark it 'applying'; True for a resume (it was applying already). Only a job not
+    finished yet may be applied."""
+    with job.locked():
+        state = job.state
+        if state not in ("planned", "applying"):
+            raise Conflict(t("Công việc {job} đã {state}", "job {job} is already {state}", job=job.id, state=state))
+        job.set_state("applying")
+        yield state == "applying"
 
 
 def job_ops(job: Job) -> list[Op]:

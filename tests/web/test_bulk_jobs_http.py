@@ -13,7 +13,9 @@ from flask.testing import FlaskClient
 
 from mailadmin.audit import AuditQuery
 from mailadmin.model import Role, Status, Unit
+from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.wiring import Services
+from tests.conftest import eventually
 from tests.web.conftest import csrf_token
 
 KEPT = ("maAccountStatus", "pwdAccountLockedTime", "maRetainUntil", "maTier")
@@ -219,3 +221,29 @@ def test_an_interrupted_job_resumes_from_its_page(admin_client: FlaskClient, per
     assert answer.status_code == 302 and job.state == "done"
     assert {services.mailboxes.get(uid).status for uid in uids} == {Status.SUSPENDED}
     assert [len(audited(services, uid, "mailbox.suspended")) for uid in uids] == [1] * 5
+
+
+def test_a_whole_search_beyond_a_page_runs_in_the_background_on_its_page(
+        admin_client: FlaskClient, unit: Unit, services: Services) -> None:
+    given = ["An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Khánh", "Lan", "Minh", "Nam", "Oanh", "Phúc", "Quang"]
+    requests = [NewMailbox(full_name=f"Quách {middle} {name}", unit_code=unit.code)
+                for middle in ("Văn", "Thị", "Hữu", "Minh", "Ngọc", "Đức", "Thanh", "Quốc", "Kim", "Bảo")
+                for name in given * 2][:230]
+    assert services.mailboxes.add_many(requests) == []
+    listed = f"/mailboxes?unit={unit.code}&q=quach"
+    answer = admin_client.post("/mailboxes/bulk", data={**list_form(admin_client, listed), "action": "suspend",
+                                                        "matching": "1"})
+    job_page = answer.headers["Location"]
+    assert re.fullmatch(r"/mailboxes/bulk/[0-9]{8}-[0-9]{6}-[0-9a-f]{6}", job_page)
+
+    def finished() -> dict[str, object]:
+        status = admin_client.get(f"{job_page}/status").get_json()
+        assert status["state"] == "done" and not status["running"], status
+        return status
+    status = eventually(finished, seconds=60)
+    assert status["done"] == status["total"] == 230 and status["failed"] == 0
+    suspended = {m.status for m in services.mailboxes.store.search()
+                 if m.unit_code == unit.code and m.name.full.startswith("Quách")}
+    assert suspended == {Status.SUSPENDED}
+    page = admin_client.get(job_page).get_data(as_text=True)
+    assert page.count('data-outcome="ok"') == 230 and 'id="undo"' in page
