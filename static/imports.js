@@ -21,6 +21,8 @@
     show("done", data.state === "done");
     show("results-form", data.state === "done" && data.results);
     show("results-taken", data.state === "done" && !data.results);
+    var resumeUndo = document.getElementById("undo-resume-form");  // an undo interrupted (bulk jobs)
+    if (resumeUndo) { resumeUndo.hidden = !(data.state === "undoing" && !data.running); }
     box.dataset.state = data.state;
     return data.running;
   }

@@ -108,14 +108,22 @@ class BulkService:
         marker = self._marker(submission, str(meta.get("owner", ""))) if submission else None
         if marker is not None and not _claim(marker):
             return self._earlier(marker), False
-        records = list(self._records(selection))
-        counts = Counter(record["kind"] for record in records)
-        job = Job.create_records(self.jobs_dir, records, {
-            **meta, "kind": "bulk", "action": selection.action, "counts": dict(counts),
-            "target": selection.target.code if selection.target else None})
+        try:
+            job = self._journal(selection, meta)
+        except BaseException:
+            if marker is not None:
+                marker.unlink()  # nothing was journaled: the form may be sent again
+            raise
         if marker is not None:
             marker.write_text(job.id, encoding="utf-8")
         return job, True
+
+    def _journal(self, selection: Selection, meta: dict[str, Any]) -> Job:
+        records = list(self._records(selection))
+        counts = Counter(record["kind"] for record in records)
+        return Job.create_records(self.jobs_dir, records, {
+            **meta, "kind": "bulk", "action": selection.action, "counts": dict(counts),
+            "target": selection.target.code if selection.target else None})
 
     def _marker(self, submission: str, owner: str) -> Path:
         folder = self.jobs_dir / "submitted"

@@ -247,3 +247,22 @@ def test_a_whole_search_beyond_a_page_runs_in_the_background_on_its_page(
     assert suspended == {Status.SUSPENDED}
     page = admin_client.get(job_page).get_data(as_text=True)
     assert page.count('data-outcome="ok"') == 230 and 'id="undo"' in page
+
+
+def test_an_interrupted_undo_resumes_from_its_page(admin_client: FlaskClient, person: Callable[..., str],
+                                                   unit: Unit, services: Services) -> None:
+    uids = [person(f"Kha Thị Hoàn Tác {n}", unit) for n in ("Một", "Hai", "Ba")]
+    before = {uid: state(services, uid) for uid in uids}
+    listed = f"/mailboxes?unit={unit.code}"
+    jobs_before = jobs(services)
+    admin_client.post("/mailboxes/bulk", data={**list_form(admin_client, listed), "action": "suspend", "uid": uids})
+    job = job_of(services, jobs_before)
+    with pytest.raises(Stop):
+        services.bulk.undo(job, stop_after(1))
+    assert services.bulk.job(job).state == "undoing"
+    page = admin_client.get(f"/mailboxes/bulk/{job}").get_data(as_text=True)
+    assert re.search(r'id="undo-resume-form"(?![^>]*hidden)', page)
+    answer = admin_client.post(f"/mailboxes/bulk/{job}/undo", data={"csrf_token": csrf_token(admin_client, listed)})
+    assert answer.status_code == 302 and services.bulk.job(job).state == "undone"
+    assert {uid: state(services, uid) for uid in uids} == before
+    assert [len(audited(services, uid, "mailbox.resume")) for uid in uids] == [1, 1, 1]
