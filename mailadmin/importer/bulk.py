@@ -25,6 +25,7 @@ from mailadmin.audit import AuditLog, Change
 from mailadmin.directory import dit
 from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.mailboxes import EPOCH, status_values
+from mailadmin.durable import replace_file
 from mailadmin.errors import Conflict, InvalidInput, NotFound
 from mailadmin.i18n import t
 from mailadmin.importer.engine import Engine, Held, Progress, apply_ops, applying, failures, undo_ops
@@ -115,7 +116,7 @@ class BulkService:
                 marker.unlink()  # nothing was journaled: the form may be sent again
             raise
         if marker is not None:
-            marker.write_text(job.id, encoding="utf-8")
+            replace_file(marker, job.id)  # atomically: a second sending reads no half-written id
         return job, True
 
     def _journal(self, selection: Selection, meta: dict[str, Any]) -> Job:
