@@ -36,8 +36,10 @@
       .catch(function () { setTimeout(poll, 3000); });
   }
   var form = document.getElementById("results-form");
-  form.addEventListener("submit", function () {
-    setTimeout(function () { show("results-form", false); show("results-taken", true); }, 0);
+  form.addEventListener("submit", function (event) {
+    setTimeout(function () {  // after every listener: a "no" to the form's question (data-confirm) keeps it
+      if (!event.defaultPrevented) { show("results-form", false); show("results-taken", true); }
+    }, 0);
   });
   poll();
 })();
