@@ -418,11 +418,7 @@ def _job_status(job: Job) -> dict[str, Any]:
 @roles_required(*ADMINS)
 def bulk_resume(job_id: str) -> Response:
     """Finish a job that was interrupted (the process ended, the directory was lost)."""
-    job = owned_bulk_job(job_id)
-    if job.state not in ("planned", "applying") or workers.running(job.id):
-        flash(say(t("Công việc này đã xong", "this job is finished already")), "error")
-        return redirect(url_for("mailboxes.bulk_job", job_id=job.id))
-    return _run_job(job)
+    return _carry_on(owned_bulk_job(job_id), undo=False)
 
 
 @bp.route("/bulk/<job_id>/undo", methods=["POST"])
@@ -430,9 +426,17 @@ def bulk_resume(job_id: str) -> Response:
 @roles_required(*ADMINS)
 def bulk_undo(job_id: str) -> Response:
     """Put back every mailbox the job changed (rights checked again: where each mailbox is now)."""
-    job = owned_bulk_job(job_id)
-    if job.state not in ("done", "undoing") or workers.running(job.id):
-        flash(say(t("Chỉ hoàn tác được công việc đã xong", "only a finished job can be undone")), "error")
+    return _carry_on(owned_bulk_job(job_id), undo=True)
+
+
+def _carry_on(job: Job, undo: bool) -> Response:
+    """Apply or undo a job in the state that allows it, unless it runs already."""
+    allowed, refusal = ((("done", "undoing"), t("Chỉ hoàn tác được công việc đã xong",
+                                                 "only a finished job can be undone")) if undo
+                        else (("planned", "applying"), t("Công việc này đã xong", "this job is finished already")))
+    if job.state not in allowed or workers.running(job.id):
+        flash(say(refusal), "error")
         return redirect(url_for("mailboxes.bulk_job", job_id=job.id))
-    services().bulk.authorize_undo(principal(), job)
-    return _run_job(job, undo=True)
+    if undo:
+        services().bulk.authorize_undo(principal(), job)
+    return _run_job(job, undo=undo)
