@@ -14,6 +14,7 @@ from mailadmin.directory.roles import RoleStore
 from mailadmin.directory.second_factor import SecondFactorStore
 from mailadmin.errors import ConfigError, DirectoryUnavailable
 from mailadmin.i18n import t
+from mailadmin.importer.bulk import BulkService
 from mailadmin.importer.reorg import ReorgService
 from mailadmin.importer.service import ImportService
 from mailadmin.services.auth import LoginService, admin_logins, throttle_file
@@ -112,6 +113,11 @@ class Services:
     @cached_property
     def reorg(self) -> ReorgService:
         return ReorgService(self.settings, self.client, self.units, self.audit)
+
+    @cached_property
+    def bulk(self) -> BulkService:
+        """Bulk actions on mailboxes as journaled, undoable jobs."""
+        return BulkService(self.settings, self.client, self.mailboxes, self.audit)
 
     @cached_property
     def roles(self) -> RoleStore:

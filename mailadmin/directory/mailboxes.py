@@ -125,6 +125,13 @@ class MailboxStore:
         return (entry.text("pwdAccountLockedTime"), len(entry.raw("pwdFailureTime")), entry.text("authTimestamp"),
                 entry.text("pwdChangedTime"))
 
+    def locked_binds(self, base_dn: str | None = None) -> dict[str, list[str]]:
+        """uid -> pwdAccountLockedTime of each mailbox whose bind is locked (suspended, retired, locked out)."""
+        entries = self.client.iter_search(base_dn or self.base_dn,
+                                          filters.all_of(IS_MAILBOX, filters.present("pwdAccountLockedTime")),
+                                          attributes=("uid", "pwdAccountLockedTime"))
+        return {entry.text("uid"): entry.texts("pwdAccountLockedTime") for entry in entries}
+
     def unlock(self, dn: str) -> None:
         """Lift a ppolicy lockout and forget the failures it counted (else the next typo locks again)."""
         self.client.modify(dn, {"pwdAccountLockedTime": ("replace", []), "pwdFailureTime": ("replace", [])},
@@ -163,12 +170,12 @@ class MailboxStore:
                                 for name, values in mailbox_changes(mailbox).items()})
 
     def set_status(self, dn: str, status: Status, retain_until: str | None = None) -> None:
-        """Record the status; any status but active also locks the bind (ppolicy)."""
-        changes: dict[str, tuple[str, Values]] = {"maAccountStatus": ("replace", [status.value])}
-        locked = [] if status is Status.ACTIVE else [LOCKED_FOREVER]
-        changes["pwdAccountLockedTime"] = ("replace", locked)
-        changes["maRetainUntil"] = ("replace", [retain_until] if retain_until else [])
-        self.client.modify(dn, {**changes, **_new_epoch()})
+        """Record the status; any status but active also locks the bind (ppolicy); every session ends."""
+        self.client.modify(dn, {**_replacing(status_values(status, retain_until)), **_new_epoch()})
+
+    def move_values(self, tier: Tier) -> dict[str, list[str]]:
+        """What a move rewrites before the rename: the tier of the new unit."""
+        return {"maTier": [tier.value]}
 
     def set_password(self, dn: str, password_hash: str) -> None:
         """Replace the password (ppolicy marks it reset: the owner must change it)."""
@@ -196,11 +203,11 @@ class MailboxStore:
         modify and a modrdn of the same entry (docs/directory.md). The tier is set first and put
         back if the move is refused, so no outcome leaves a tier that disagrees with the unit.
         """
-        self.client.modify(dn, {"maTier": ("replace", [tier.value])})
+        self.client.modify(dn, _replacing(self.move_values(tier)))
         try:
             self.client.move(dn, dit.rdn("uid", uid), dit.unit_dn(unit_path, self.base_dn))
         except MailadminError:
-            self.client.modify(dn, {"maTier": ("replace", [old_tier.value])})
+            self.client.modify(dn, _replacing(self.move_values(old_tier)))
             raise
         return dit.mailbox_dn(uid, unit_path, self.base_dn)
 
@@ -241,6 +248,20 @@ class MailboxStore:
         for entry in self.client.iter_search(self.base_dn, IS_MAILBOX,
                                              attributes=("maTier", "maAccountStatus")):
             yield entry.text("maTier"), entry.text("maAccountStatus")
+
+
+def status_values(status: Status, retain_until: str | None = None) -> dict[str, list[str]]:
+    """What a status change writes (the session epoch aside): the status, the bind lock, the retention date."""
+    return {"maAccountStatus": [status.value],
+            "pwdAccountLockedTime": [] if status is Status.ACTIVE else [LOCKED_FOREVER],
+            "maRetainUntil": [retain_until] if retain_until else []}
+
+
+STATUS_ATTRIBUTES = tuple(status_values(Status.ACTIVE))
+
+
+def _replacing(values: dict[str, list[str]]) -> dict[str, tuple[str, Values]]:
+    return {name: ("replace", list(wanted)) for name, wanted in values.items()}
 
 
 def _new_epoch() -> dict[str, tuple[str, Values]]:

@@ -1,4 +1,4 @@
-"""Carry out a journaled plan of typed writes (ops.py), or undo it: the change engine of imports and reorganisations.
+"""Carry out a journaled plan of typed writes (ops.py), or undo it: the change engine of imports, reorgs, bulk actions.
 
 Writes marked bulk run pipelined, adds and modifies `batch_size` to an LDAP transaction (a refused
 batch replayed write by write), renames without one; the others run alone, in order (a unit must
@@ -10,11 +10,13 @@ yet journaled, so no write is made twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 
 from mailadmin.directory.client import DirectoryClient, Entry, Values
-from mailadmin.errors import DirectoryUnavailable, MailadminError
+from mailadmin.errors import Conflict, DirectoryUnavailable, MailadminError
+from mailadmin.i18n import t
 from mailadmin.importer.journal import Job, OutcomeLog
 from mailadmin.importer.ops import ADD, DELETE, MODIFY, MOVE, Op, same_values
 
@@ -55,6 +57,18 @@ class Engine:
 
     def _get(self, dn: str, attributes: tuple[str, ...] = ("1.1",)) -> Entry | None:
         return self.client.get(dn, attributes)
+
+
+@contextmanager
+def applying(job: Job) -> Iterator[bool]:
+    """Hold the job and mark it 'applying'; True for a resume (it was applying already). Only a job not
+    finished yet may be applied."""
+    with job.locked():
+        state = job.state
+        if state not in ("planned", "applying"):
+            raise Conflict(t("Công việc {job} đã {state}", "job {job} is already {state}", job=job.id, state=state))
+        job.set_state("applying")
+        yield state == "applying"
 
 
 def job_ops(job: Job) -> list[Op]:
@@ -159,10 +173,19 @@ def _write_one(op: Op, engine: Engine) -> None:
 
 def _move(op: Op, client: DirectoryClient) -> None:
     """A move that also rewrites attributes does so first (not one transaction: slapd 2.5.13 crashed
-    on transactions holding a modify and a modrdn of one entry); both steps can be repeated."""
+    on transactions holding a modify and a modrdn of one entry); both steps can be repeated. A refused
+    rename puts the attributes back, as the mailbox service's move does: no entry keeps a tier that
+    disagrees with its unit."""
     if op.after:
         client.modify(op.dn, _replace(op))
-    client.move(op.dn, op.new_rdn, op.new_parent)
+    try:
+        client.move(op.dn, op.new_rdn, op.new_parent)
+    except DirectoryUnavailable:
+        raise
+    except MailadminError:
+        if op.before:
+            client.modify(op.dn, _replace(op.inverse()))
+        raise
 
 
 def _replace(op: Op) -> dict[str, tuple[str, list[str]]]:
@@ -181,7 +204,7 @@ def _attempt(step: Callable[[], None]) -> str | None:
 
 
 class Tracker:
-    """Journals each result, syncs the journal once per batch and reports progress (imports and reorganisations)."""
+    """Journals each result, syncs the journal once per batch and reports progress (every kind of job)."""
 
     def __init__(self, log: OutcomeLog, batch_size: int, progress: Progress | None, total: int, done: int) -> None:
         self.log, self.batch_size, self.progress, self.total, self.done = log, batch_size, progress, total, done

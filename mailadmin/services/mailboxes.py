@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 
 from mailadmin.audit import AuditLog
-from mailadmin.directory import dit, filters
+from mailadmin.directory import dit, filters, mapping
 from mailadmin.directory.client import BulkFailure, DirectoryClient
 from mailadmin.directory.mailboxes import LIST_ORDERS, MailboxStore, list_order
 from mailadmin.directory.mapping import LOCKED_FOREVER
@@ -79,6 +79,26 @@ def rights_of(holder: RoleHolder | None) -> Rights:
     return Rights(holder.roles, holder.scopes) if holder else NO_RIGHTS
 
 
+def status_action(status: Status) -> str:
+    """The audit action of a status change: mailbox.suspended, mailbox.retired, mailbox.resume."""
+    return f"mailbox.{'resume' if status is Status.ACTIVE else status.value}"
+
+
+def stored_date(day: date | None) -> str | None:
+    """A retention date as the directory stores it (GeneralizedTime at midnight)."""
+    return mapping.generalized_time(day) if day else None
+
+
+def with_status(mailbox: Mailbox, status: Status, retain_until: date | None = None) -> Mailbox:
+    """A mailbox after a status change (a retention date only while retired)."""
+    return replace(mailbox, status=status, retain_until=retain_until)
+
+
+def moved_to(mailbox: Mailbox, unit: Unit) -> Mailbox:
+    """A mailbox after a move: its unit, and the tier that follows the unit."""
+    return replace(mailbox, unit_code=unit.code, tier=unit.tier)
+
+
 def mailbox_record(mailbox: Mailbox) -> dict[str, object]:
     """A mailbox as plain data for the audit log and JSON output (certificates counted).
 
@@ -117,6 +137,17 @@ class MailboxService:
         require(person.may_manage(unit), unit)
         require_holds(person, mailbox.uid, self.rights(mailbox.uid) if rights is None else rights)
         return unit
+
+    def authorize_many(self, person: Principal, mailboxes: Iterable[Mailbox]) -> list[Mailbox]:
+        """authorize_change for each mailbox of a bulk action, the owners' rights read in one search."""
+        checked = list(mailboxes)
+        if any(mailbox.unit_code not in self.units.index().units for mailbox in checked):
+            self.units.forget()  # a unit another process just made is read before the check
+        holders = self.roles.holders()
+        for mailbox in checked:
+            roles, scopes = holders.get(mailbox.uid, (frozenset(), ()))
+            self.authorize_change(person, mailbox, Rights(roles, scopes))
+        return checked
 
     def protected_from(self, person: Principal) -> frozenset[str]:
         """uids of the role holders whose rights reach beyond `person`'s (imports may not touch them)."""
@@ -292,11 +323,9 @@ class MailboxService:
 
     def _set_status(self, uid: str, status: Status, retain_until: date | None = None) -> Mailbox:
         before, dn = self.store.find(uid.strip().lower())
-        until = retain_until.strftime("%Y%m%d000000Z") if retain_until else None
-        self.store.set_status(dn, status, until)
-        after = replace(before, status=status, retain_until=retain_until)
-        self.audit.record(f"mailbox.{'resume' if status is Status.ACTIVE else status.value}", after.uid,
-                          mailbox_record(before), mailbox_record(after))
+        self.store.set_status(dn, status, stored_date(retain_until))
+        after = with_status(before, status, retain_until)
+        self.audit.record(status_action(status), after.uid, mailbox_record(before), mailbox_record(after))
         return after
 
     def reset_password(self, uid: str, password: str | None = None) -> str | None:
@@ -359,7 +388,7 @@ class MailboxService:
         if unit.code == mailbox.unit_code:
             return mailbox
         self.store.move(dn, mailbox.uid, unit.path, unit.tier, mailbox.tier)
-        moved = replace(mailbox, unit_code=unit.code, tier=unit.tier)
+        moved = moved_to(mailbox, unit)
         self.audit.record("mailbox.move", mailbox.uid, mailbox_record(mailbox), mailbox_record(moved))
         return moved
 

@@ -70,6 +70,8 @@ ACTION_NAMES = {
     "certificate.bind": _logged("Gắn chứng thư số"),
     "certificate.bind_folder": _logged("Gắn chứng thư theo thư mục"),
     "certificate.unbind": _logged("Gỡ chứng thư số"),
+    "mailbox.bulk": _logged("Thao tác hàng loạt"),
+    "mailbox.bulk_undo": _logged("Hoàn tác thao tác hàng loạt"),
     "import.apply": _logged("Nhập từ tệp"),
     "import.undo": _logged("Hoàn tác lần nhập"),
     "import.prune": _logged("Dọn lần nhập cũ"),
@@ -188,7 +190,8 @@ FIELD_NAMES = {"full_name": lazy_gettext("Họ tên"), "title": lazy_gettext("Ch
                "scopes": lazy_gettext("Phạm vi"), "method": lazy_gettext("Cách xác thực"),
                "recovery_codes": lazy_gettext("Số mã khôi phục"),
                "recovery_codes_left": lazy_gettext("Mã khôi phục còn lại"), "outcome": lazy_gettext("Kết quả"),
-               "step": lazy_gettext("Bước đăng nhập"), "reason": lazy_gettext("Lý do")}
+               "step": lazy_gettext("Bước đăng nhập"), "reason": lazy_gettext("Lý do"),
+               "job": lazy_gettext("Công việc"), "undo": lazy_gettext("Hoàn tác")}
 
 
 def field_name(key: str) -> str:

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import login_required
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from mailadmin.errors import MailadminError, PermissionDenied
+from mailadmin.errors import MailadminError, NotFound, PermissionDenied
 from mailadmin.i18n import Text, t
+from mailadmin.importer.bulk import ACTIONS as BULK_ACTIONS
 from mailadmin.importer.export import export_csv, export_xlsx, export_yaml
+from mailadmin.importer.journal import Job
 from mailadmin.model import Mailbox, Role, Status, Tier, Unit
 from mailadmin.services.mailboxes import SORTABLE, MailboxQuery, NewMailbox, list_sort, rights_of
 from mailadmin.services.roles import parse_role
-from mailadmin.web import services
+from mailadmin.web import services, workers
 from mailadmin.web.guard import (
     default_unit_code,
     managed_mailbox,
@@ -38,6 +42,7 @@ MAX_QUERY = 200
 ADMINS = (Role.SUPERADMIN, Role.UNITADMIN)
 READERS = (Role.SUPERADMIN, Role.UNITADMIN, Role.AUDITOR)
 LIFECYCLE = {"suspend": "suspend", "resume": "resume", "retire": "retire"}
+LAST_JOB = "bulk_job"  # the bulk job the list names once, with a link to its outcome and undo
 
 
 def _enum(kind: type[Choice], value: str | None) -> Choice | None:
@@ -54,15 +59,16 @@ def _page_number() -> int:
         return 1
 
 
-def _query() -> MailboxQuery:
-    """The list's filters from the URL; a unit outside the person's scope is refused (403)."""
-    unit_code = (request.args.get("unit") or "").strip() or default_unit_code()
+def _query(args: Mapping[str, str] | None = None) -> MailboxQuery:
+    """The list's filters from the URL (or `args`); a unit outside the person's scope is refused (403)."""
+    args = request.args if args is None else args
+    unit_code = (args.get("unit") or "").strip() or default_unit_code()
     if unit_code:
         readable_unit(unit_code)
-    text = (request.args.get("q") or "")[:MAX_QUERY].replace("\x00", "")
-    sort, descending = list_sort(request.args.get("sort"))
-    return MailboxQuery(unit_code=unit_code, tier=_enum(Tier, request.args.get("tier")),
-                        status=_enum(Status, request.args.get("status")), text=text, sort=sort, descending=descending)
+    text = (args.get("q") or "")[:MAX_QUERY].replace("\x00", "")
+    sort, descending = list_sort(args.get("sort"))
+    return MailboxQuery(unit_code=unit_code, tier=_enum(Tier, args.get("tier")),
+                        status=_enum(Status, args.get("status")), text=text, sort=sort, descending=descending)
 
 
 def listed(query: MailboxQuery) -> dict[str, str]:
@@ -106,7 +112,8 @@ def index() -> str:
                            query=query, listed=listed(query), sortable=SORTABLE,
                            units=units, unit_names={u.code: u.name for u in units},
                            tiers=list(Tier), statuses=list(Status),
-                           may_manage=principal().is_admin, move_units=managed_units())
+                           may_manage=principal().is_admin, move_units=managed_units(),
+                           submission=new_submission(), last_job=session.pop(LAST_JOB, None))
 
 
 EXPORTS = {"csv": (export_csv, "text/csv", "csv"), "yaml": (export_yaml, "application/yaml", "yaml"),
@@ -306,21 +313,131 @@ def reset_password(uid: str) -> Response:
 @login_required
 @roles_required(*ADMINS)
 def bulk() -> Response:
-    """Suspend, reactivate or move a selection; every mailbox is checked before anything changes."""
-    action = request.form.get("action", "")
-    uids = request.form.getlist("uid")[:PAGE_SIZE * 4]
+    """Suspend, reactivate or move a selection, or every mailbox of the search, as one undoable job.
+
+    Every mailbox (and a move's target) is checked before anything is planned; a page's selection is
+    applied at once and the list comes back with its search, a whole search runs on its job's page.
+    """
+    form = request.form
+    action, back = form.get("action", ""), safe_next(form.get("back"), url_for("mailboxes.index"))
+    every, uids = form.get("matching") == "1", form.getlist("uid")[:PAGE_SIZE * 4]
     if action == "handover" and uids:  # new initial passwords on a printed sheet: confirmed on a page of its own
-        return redirect(url_for("handover.confirm", uid=[managed_mailbox(uid).uid for uid in uids],
-                                back=request.form.get("back", "")))
-    if action not in ("suspend", "resume", "move") or not uids:
+        return redirect(url_for("handover.confirm", uid=[managed_mailbox(uid).uid for uid in uids], back=back))
+    if action not in BULK_ACTIONS or not (uids or every):
         flash(say(t("Chọn hộp thư và thao tác.", "choose mailboxes and an action.")), "error")
-        return redirect(safe_next(request.form.get("back"), url_for("mailboxes.index")))
-    mailboxes = [managed_mailbox(uid) for uid in uids]
-    target = managed_unit(request.form.get("unit", "")) if action == "move" else None
-    for mailbox in mailboxes:
-        if target is not None:
-            services().mailboxes.move(mailbox.uid, target.code)
-        else:
-            getattr(services().mailboxes, action)(mailbox.uid)
-    flash(say(t("Đã xử lý {n} hộp thư.", "{n} mailboxes done.", n=len(mailboxes))), "info")
-    return redirect(safe_next(request.form.get("back"), url_for("mailboxes.index")))  # the search stays
+        return redirect(back)
+    code = form.get("unit", "")
+    target = managed_unit(code) if action == "move" and code else None
+    chosen = services().mailboxes.find(_query(_listing(back))) if every else map(services().mailboxes.get, uids)
+    try:
+        selection = services().bulk.select(principal(), action, chosen, target)
+        job, new = services().bulk.start(selection, form.get("submission", ""), owner=principal().uid, back=back)
+    except PermissionDenied:
+        raise
+    except MailadminError as error:
+        flash(say(error.message), "error")
+        return redirect(back)
+    if not new:
+        flash(say(t("Biểu mẫu này đã được gửi: thao tác không chạy lại.",
+                    "this form was already sent: the action did not run again.")), "info")
+        return redirect(url_for("mailboxes.bulk_job", job_id=job.id))
+    return _run_job(job, back=back)
+
+
+def _listing(back: str) -> MultiDict[str, str]:
+    """The search a list URL holds (the list the bulk form was sent from)."""
+    return MultiDict(parse_qsl(urlsplit(back).query))
+
+
+def _run_job(job: Job, undo: bool = False, back: str | None = None) -> Response:
+    """Apply (or undo) a job: a page's worth of writes now, then `back` (or the job page) shows; more in the
+    background, on the job page."""
+    jobs = services().bulk  # not services() in the worker thread: it has no app context
+    work: Callable[[], dict[str, Any]] = (lambda: jobs.undo(job.id)) if undo else (lambda: jobs.apply(job))
+    if jobs.status(job)["total"] > PAGE_SIZE * 4:
+        workers.start(job.id, work, f"bulk-{job.id}")
+        return redirect(url_for("mailboxes.bulk_job", job_id=job.id))
+    try:
+        summary = work()
+    except MailadminError as error:  # the journal keeps the job: its page offers to resume
+        flash(say(error.message), "error")
+        return redirect(url_for("mailboxes.bulk_job", job_id=job.id))
+    flash(say(_summary_message(summary)), "error" if summary.get("failed_count") or summary.get("not_undone")
+          else "info")
+    if back is None:
+        return redirect(url_for("mailboxes.bulk_job", job_id=job.id))
+    session[LAST_JOB] = job.id
+    return redirect(back)
+
+
+def _summary_message(summary: dict[str, Any]) -> Text:
+    if summary["state"] == "undone":
+        return t("Đã hoàn tác {n} hộp thư; {k} hộp thư không hoàn tác được.",
+                 "{n} mailboxes put back; {k} could not be.", n=summary["undone"], k=len(summary["not_undone"]))
+    return t("Đã xử lý {n} hộp thư ({u} không cần đổi, {k} không đổi được).",
+             "{n} mailboxes done ({u} needed no change, {k} could not be changed).",
+             n=summary["done"], u=summary["unchanged"], k=summary["failed_count"])
+
+
+def owned_bulk_job(job_id: str) -> Job:
+    """A bulk job the person started (super admins see all); others' jobs do not exist for them."""
+    job = services().bulk.job(job_id)
+    person = principal()
+    if job.meta().get("owner") != person.uid and not person.has(Role.SUPERADMIN):
+        raise NotFound(t("Không có công việc {job}", "no job {job}", job=job_id))
+    return job
+
+
+@bp.route("/bulk/<job_id>")
+@login_required
+@roles_required(*ADMINS)
+def bulk_job(job_id: str) -> str:
+    """A bulk job: progress, the outcome for each mailbox, resume and undo."""
+    job = owned_bulk_job(job_id)
+    units = {unit.code: unit.name for unit in services().units.index().walk()}
+    return render_template("mailboxes/bulk_job.html", job=job, meta=job.meta(), status=_job_status(job),
+                           rows=services().bulk.rows(job), unit_names=units)
+
+
+@bp.route("/bulk/<job_id>/status")
+@login_required
+@roles_required(*ADMINS)
+def bulk_status(job_id: str) -> Response:
+    """Small JSON for the job page's polling."""
+    return jsonify(_job_status(owned_bulk_job(job_id)))
+
+
+def _job_status(job: Job) -> dict[str, Any]:
+    status = services().bulk.status(job)
+    failure = workers.failure(job.id)
+    return {**status, "running": workers.running(job.id), "failure": say(failure) if failure else "",
+            "results": status["state"] == "done"}  # the undo button
+
+
+@bp.route("/bulk/<job_id>/resume", methods=["POST"])
+@login_required
+@roles_required(*ADMINS)
+def bulk_resume(job_id: str) -> Response:
+    """Finish a job that was interrupted (the process ended, the directory was lost)."""
+    return _carry_on(owned_bulk_job(job_id), undo=False)
+
+
+@bp.route("/bulk/<job_id>/undo", methods=["POST"])
+@login_required
+@roles_required(*ADMINS)
+def bulk_undo(job_id: str) -> Response:
+    """Put back every mailbox the job changed (rights checked again: where each mailbox is now)."""
+    return _carry_on(owned_bulk_job(job_id), undo=True)
+
+
+def _carry_on(job: Job, undo: bool) -> Response:
+    """Apply or undo a job in the state that allows it, unless it runs already."""
+    allowed, refusal = ((("done", "undoing"), t("Chỉ hoàn tác được công việc đã xong",
+                                                 "only a finished job can be undone")) if undo
+                        else (("planned", "applying"), t("Công việc này đã xong", "this job is finished already")))
+    if job.state not in allowed or workers.running(job.id):
+        flash(say(refusal), "error")
+        return redirect(url_for("mailboxes.bulk_job", job_id=job.id))
+    if undo:
+        services().bulk.authorize_undo(principal(), job)
+    return _run_job(job, undo=undo)

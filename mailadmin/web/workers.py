@@ -1,4 +1,4 @@
-"""Jobs the web app runs in the background (imports, reorganisations): one thread per job, its failure kept.
+"""Jobs the web app runs in the background (imports, reorganisations, bulk actions), one thread each, failures kept.
 
 The journal holds a job's durable state; this only knows which jobs run in this process and why
 one stopped, so that the progress page can say it and offer to resume.

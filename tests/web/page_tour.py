@@ -33,7 +33,8 @@ MACHINE_ROUTES = ("api.", "health.")
 # only between a password and its code (tests/web/test_second_factor_*.py visit it); a reorganisation
 # job's page, which needs a plan of the whole tree (tests/reorg/test_reorg_http.py visits it).
 NOT_PAGES = {"static", "language.choose", "audit.export", "imports.template", "imports.status",
-             "mailboxes.export", "mailboxes.suggest", "auth.second_factor", "reorg.status", "reorg.show"}
+             "mailboxes.export", "mailboxes.suggest", "auth.second_factor", "reorg.status", "reorg.show",
+             "mailboxes.bulk_status"}
 # Pages that would list the whole directory or log are shown for the world's unit (deterministic in tests).
 UNIT_FILTERED = {"audit.index", "mailboxes.index", "lists.index"}
 LONG_UNIT_NAME = "Trung tâm Công nghệ thông tin và Truyền thông, Sở Thông tin và Truyền thông"
@@ -49,6 +50,7 @@ class World:
     fingerprint: str = ""
     job_id: str = ""
     planned_job_id: str = ""
+    bulk_job_id: str = ""
     list_name: str = ""
     once_uid: str = ""
 
@@ -152,7 +154,17 @@ def build_world(services: Services, code: str = "TOUR") -> World:
     world.planned_job_id = _import_job(services, planned, world.people["hr"], apply=False)
     _history(services, world)
     world.once_uid = world.staff[3]
+    world.bulk_job_id = _bulk_job(services, world)
     return world
+
+
+def _bulk_job(services: Services, world: World) -> str:
+    """A bulk suspension by the super admin, applied: its job page shows each mailbox's outcome."""
+    admin = services.principal(world.people["superadmin"])
+    chosen = map(services.mailboxes.get, world.staff[4:7])
+    job, _ = services.bulk.start(services.bulk.select(admin, "suspend", chosen), owner=admin.uid)
+    services.bulk.apply(job)
+    return job.id
 
 
 def arguments(world: World) -> dict[str, str]:
@@ -164,13 +176,15 @@ def arguments(world: World) -> dict[str, str]:
 def stops(app: Flask, world: World) -> list[Stop]:
     """Every GET page of the app's URL map, with the world's values in its URL."""
     values = arguments(world)
+    bulk_values = {**values, "job_id": world.bulk_job_id}
     found = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in NOT_PAGES or rule.endpoint.startswith(MACHINE_ROUTES):
             continue
         path = rule.rule
+        chosen = bulk_values if rule.endpoint.startswith("mailboxes.bulk") else values
         for argument in rule.arguments:
-            path = path.replace(f"<{argument}>", values[argument])
+            path = path.replace(f"<{argument}>", chosen[argument])
         if rule.endpoint in UNIT_FILTERED:
             path += f"?unit={world.unit.code}"
         found.append(Stop(rule.endpoint, rule.endpoint.replace(".", "-").replace("_", "-"), path))
