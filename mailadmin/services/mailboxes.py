@@ -62,6 +62,14 @@ class MailboxQuery:
 
 
 SORTABLE = tuple(LIST_ORDERS)  # the columns a list can be sorted by
+MAX_QUOTA_MIB = 1024 * 1024
+
+
+def check_quota(quota_mib: int) -> int:
+    """The quota in MiB (0: the default) if it is in range, else InvalidInput (creation and edit alike)."""
+    if quota_mib < 0 or quota_mib > MAX_QUOTA_MIB:
+        raise InvalidInput(t("Hạn mức không hợp lệ: {q}", "invalid quota: {q}", q=quota_mib), "quota_mib")
+    return quota_mib
 
 
 def list_sort(value: str | None) -> tuple[str, bool]:
@@ -159,7 +167,7 @@ class MailboxService:
             uid=uid, name=name, mail=f"{uid}@{self.domain}", unit_code=unit.code, tier=unit.tier,
             title=clean_text(request.title, "title"), phone=clean_phone(request.phone),
             hr_id=clean_text(request.hr_id, "hr_id"),
-            aliases=self._claim_aliases(request.aliases, allocator), quota_mib=request.quota_mib,
+            aliases=self._claim_aliases(request.aliases, allocator), quota_mib=check_quota(request.quota_mib),
         )
         mailbox = self.with_defaults(mailbox)
         if request.password:
@@ -314,8 +322,7 @@ class MailboxService:
                aliases: Sequence[str]) -> Mailbox:
         """Change the editable details of a mailbox (its address and unit stay)."""
         before = self.get(uid)
-        if quota_mib < 0 or quota_mib > 1024 * 1024:
-            raise InvalidInput(t("Hạn mức không hợp lệ: {q}", "invalid quota: {q}", q=quota_mib), "quota_mib")
+        check_quota(quota_mib)
         wanted = sorted({clean_address(alias, self.domain, "aliases") for alias in aliases} - {before.mail})
         allocator = self.allocator()
         for address in set(wanted) - set(before.aliases):
