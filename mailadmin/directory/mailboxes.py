@@ -168,11 +168,11 @@ class MailboxStore:
         locked = [] if status is Status.ACTIVE else [LOCKED_FOREVER]
         changes["pwdAccountLockedTime"] = ("replace", locked)
         changes["maRetainUntil"] = ("replace", [retain_until] if retain_until else [])
-        self.client.modify(dn, {**changes, **_new_epoch()})
+        self.client.modify(dn, {**changes, **new_epoch()})
 
     def set_password(self, dn: str, password_hash: str) -> None:
         """Replace the password (ppolicy marks it reset: the owner must change it)."""
-        self.client.modify(dn, {"userPassword": ("replace", [password_hash]), **_new_epoch()})
+        self.client.modify(dn, {"userPassword": ("replace", [password_hash]), **new_epoch()})
 
     def change_own_password(self, dn: str, old_password: str, new_hash: str) -> str:
         """The owner replaces their password, bound as themselves; returns the new session epoch."""
@@ -181,7 +181,7 @@ class MailboxStore:
 
     def end_sessions(self, dn: str) -> str:
         """Move the person's session epoch (every session and token ends); returns the new one."""
-        changes = _new_epoch()
+        changes = new_epoch()
         self.client.modify(dn, changes)
         return str(changes[EPOCH][1][0])
 
@@ -243,7 +243,8 @@ class MailboxStore:
             yield entry.text("maTier"), entry.text("maAccountStatus")
 
 
-def _new_epoch() -> dict[str, tuple[str, Values]]:
+def new_epoch() -> dict[str, tuple[str, Values]]:
+    """The change that moves a person's session epoch: every session and API token they hold ends."""
     return {EPOCH: ("replace", [secrets.token_hex(8)])}
 
 

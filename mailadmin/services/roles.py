@@ -88,7 +88,9 @@ class RoleService:
     def _save(self, action: str, holder: RoleHolder, roles: frozenset[Role], scopes: Scopes) -> RoleChange:
         changed = (roles, set(scopes)) != (holder.roles, set(holder.scopes))
         if changed:
-            self.roles.set(holder.dn, roles, scopes)
+            # A revocation ends the person's sessions and API token: a token left idle would act
+            # again, with whatever role comes next, the day someone grants one.
+            self.roles.set(holder.dn, roles, scopes, end_sessions=action == "role.revoke")
             self.audit.record(action, holder.uid, _record(holder.roles, holder.scopes), _record(roles, scopes))
         return RoleChange(holder.uid, roles, scopes, changed)
 
