@@ -88,6 +88,12 @@ class RoleStore:
             changes = {"objectClass": ("add", ["maAdministrator"]), **changes}
         self.client.modify(dn, {**changes, **(new_epoch() if end_sessions else {})})
 
+    def active_super_admins(self) -> list[str]:
+        """uids of the super admins whose mailboxes are active (may log in), in one search."""
+        condition = filters.all_of(IS_MAILBOX, filters.eq("maRole", Role.SUPERADMIN.value))
+        entries = self.client.search(self.base_dn, condition, attributes=("uid", "maAccountStatus"))
+        return [entry.text("uid") for entry in entries if entry.text("maAccountStatus", "active") == "active"]
+
     def holders(self) -> dict[str, tuple[frozenset[Role], tuple[tuple[str, ...], ...]]]:
         """Every mailbox whose owner holds a role: uid -> (roles, administered unit paths), in one search."""
         entries = self.client.search(self.base_dn, filters.all_of(IS_MAILBOX, filters.present("maRole")),

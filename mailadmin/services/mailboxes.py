@@ -48,6 +48,15 @@ class Created:
     initial_password: str | None = field(repr=False)
 
 
+def keep_a_super_admin(roles: RoleStore, uid: str) -> None:
+    """Conflict if `uid` is the last active super admin (a revocation, suspension or retirement would
+    leave nobody to administer the province from the web)."""
+    if roles.active_super_admins() == [uid]:
+        raise Conflict(t("{uid} là quản trị cấp tỉnh cuối cùng còn hoạt động: hãy giao vai trò này cho người khác "
+                         "trước", "{uid} is the last active super admin: give the role to someone else first",
+                         uid=uid), "uid")
+
+
 @dataclass(frozen=True)
 class MailboxQuery:
     """Filters of a mailbox list; all optional."""
@@ -300,6 +309,8 @@ class MailboxService:
 
     def _set_status(self, uid: str, status: Status, retain_until: date | None = None) -> Mailbox:
         before, dn = self.store.find(uid.strip().lower())
+        if status is not Status.ACTIVE:
+            keep_a_super_admin(self.roles, before.uid)
         until = retain_until.strftime("%Y%m%d000000Z") if retain_until else None
         self.store.set_status(dn, status, until)
         after = replace(before, status=status, retain_until=retain_until)
