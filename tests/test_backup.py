@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mailadmin.model import Role
+from mailadmin.model import Role, Status
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.slapd import PrivateSlapd, SlapdPaths
 from mailadmin.wiring import Services
@@ -52,8 +52,9 @@ def populate(services: Services, unit_code: str = "555", count: int = 300) -> st
     assert not services.mailboxes.add_many([NewMailbox(full_name=n, unit_code=unit_code) for n in names])
     admin = services.mailboxes.add(NewMailbox(full_name="Trương Thị Sao Lưu", unit_code="STC",
                                               aliases=("saoluu@phuyen.gov.vn",))).mailbox.uid
-    services.roles.set(services.mailboxes.store.find_entry(admin).dn, frozenset({Role.SUPERADMIN}), ())
-    services.mailboxes.suspend(admin)
+    dn = services.mailboxes.store.find_entry(admin).dn
+    services.roles.set(dn, frozenset({Role.SUPERADMIN}), ())
+    services.mailboxes.store.set_status(dn, Status.SUSPENDED)  # the service keeps the last active super admin
     return admin
 
 

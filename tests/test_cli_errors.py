@@ -40,3 +40,13 @@ def test_an_unexpected_error_leaves_its_traceback_in_the_log(tmp_path: Path) -> 
 def test_usage_errors_stay_click_usage_errors(tmp_path: Path) -> None:
     result = run_in(tmp_path, "mailbox", "show")
     assert result.returncode == 2 and "Missing argument" in result.stderr
+
+
+def test_a_usage_error_is_said_in_vietnamese_too(tmp_path: Path) -> None:
+    """Click's usage errors were English only ("Error: No such option: --bogus"); one Vietnamese line comes first."""
+    for args, english in ((("mailbox", "show"), "Missing argument 'UID'"),
+                          (("mailbox", "list", "--limit", "*"), "'*' is not a valid integer"),
+                          (("role", "grant", "annv", "superadmin", "--bogus"), "No such option '--bogus'")):
+        result = run_in(tmp_path, *args)
+        assert result.returncode == 2 and english in result.stderr, result.stderr
+        assert result.stderr.startswith("Lỗi: lệnh gọi sai cách") and result.stderr.count("Lỗi:") == 1

@@ -36,6 +36,7 @@ def test_grant_and_revoke_superadmin_is_audited_as_the_os_user(directory: Runnin
     entry = [e for e in services.audit.entries() if e.target == uid][-1]
     assert (entry.action, entry.actor) == ("role.grant", f"cli:{getpass.getuser()}")
     assert entry.after == {"roles": ["superadmin"]}  # the audit log keeps what changed
+    services.role_changes.grant(person(services, unit, "Trần Văn Kế Nhiệm"), Role.SUPERADMIN)  # not the last one
     revoked = run(directory, "role", "revoke", uid, "superadmin")
     assert revoked.returncode == 0, revoked.stderr
     assert held(services, uid) == (set(), set())

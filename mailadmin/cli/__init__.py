@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from mailadmin.cli.failures import fail, fail_unexpected
+from mailadmin.cli.failures import explain_usage, fail, fail_unexpected
 from mailadmin.errors import MailadminError
 from mailadmin.settings import Settings, load_settings
 from mailadmin.wiring import Services, open_services
@@ -70,8 +70,11 @@ def run_guarded(ctx: click.Context, call: Callable[[], Any]) -> Any:
     except KeyboardInterrupt:
         click.echo("Đã dừng (interrupted)", err=True)
         sys.exit(130)
+    except click.UsageError as error:
+        explain_usage(error)
+        raise  # click prints the usage and its English message itself
     except (click.ClickException, click.exceptions.Exit, click.Abort):
-        raise  # usage errors: click prints them itself
+        raise
     except Exception as error:
         context = ctx.find_object(Context)
         fail_unexpected(error, context.state_dir() if context is not None else None)

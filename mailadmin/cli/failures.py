@@ -35,6 +35,15 @@ def say(message: Text) -> None:
     click.echo(f"Error: {message.render('en')}", err=True)
 
 
+def explain_usage(error: click.UsageError) -> None:
+    """Say in Vietnamese, once per error, what click's English usage error below means."""
+    if getattr(error, "explained", False):
+        return
+    error.explained = True  # type: ignore[attr-defined]  # an enclosing group sees the same error
+    click.echo("Lỗi: lệnh gọi sai cách (thiếu, thừa hoặc sai tham số; chi tiết ở dòng Error bên dưới); "
+               "xem `--help` của lệnh.", err=True)
+
+
 def fail_unexpected(error: Exception, state_dir: Path | None) -> NoReturn:
     """Name the failure and a correlation id; the traceback goes to the log file."""
     correlation = uuid.uuid4().hex[:12]

@@ -9,7 +9,7 @@ import click
 from mailadmin.cli import MailadminGroup, pass_services
 from mailadmin.cli.output import print_json, print_secret, print_table
 from mailadmin.model import Status, Tier
-from mailadmin.services.mailboxes import MailboxQuery, NewMailbox, mailbox_record
+from mailadmin.services.mailboxes import MAX_QUOTA_MIB, MailboxQuery, NewMailbox, mailbox_record
 from mailadmin.wiring import Services
 
 
@@ -30,7 +30,7 @@ def _read_password(from_stdin: bool) -> str:
 @click.option("--phone", default="")
 @click.option("--hr-id", default="", help="Stable HR identifier.")
 @click.option("--alias", "aliases", multiple=True, help="Extra address (repeatable).")
-@click.option("--quota", "quota_mib", type=click.IntRange(1, 1024 * 1024), default=None, help="MiB.")
+@click.option("--quota", "quota_mib", type=click.IntRange(1, MAX_QUOTA_MIB), default=None, help="MiB.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_services

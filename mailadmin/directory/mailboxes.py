@@ -171,7 +171,7 @@ class MailboxStore:
 
     def set_status(self, dn: str, status: Status, retain_until: str | None = None) -> None:
         """Record the status; any status but active also locks the bind (ppolicy); every session ends."""
-        self.client.modify(dn, {**_replacing(status_values(status, retain_until)), **_new_epoch()})
+        self.client.modify(dn, {**_replacing(status_values(status, retain_until)), **new_epoch()})
 
     def move_values(self, tier: Tier) -> dict[str, list[str]]:
         """What a move rewrites before the rename: the tier of the new unit."""
@@ -179,7 +179,7 @@ class MailboxStore:
 
     def set_password(self, dn: str, password_hash: str) -> None:
         """Replace the password (ppolicy marks it reset: the owner must change it)."""
-        self.client.modify(dn, {"userPassword": ("replace", [password_hash]), **_new_epoch()})
+        self.client.modify(dn, {"userPassword": ("replace", [password_hash]), **new_epoch()})
 
     def change_own_password(self, dn: str, old_password: str, new_hash: str) -> str:
         """The owner replaces their password, bound as themselves; returns the new session epoch."""
@@ -188,7 +188,7 @@ class MailboxStore:
 
     def end_sessions(self, dn: str) -> str:
         """Move the person's session epoch (every session and token ends); returns the new one."""
-        changes = _new_epoch()
+        changes = new_epoch()
         self.client.modify(dn, changes)
         return str(changes[EPOCH][1][0])
 
@@ -264,7 +264,8 @@ def _replacing(values: dict[str, list[str]]) -> dict[str, tuple[str, Values]]:
     return {name: ("replace", list(wanted)) for name, wanted in values.items()}
 
 
-def _new_epoch() -> dict[str, tuple[str, Values]]:
+def new_epoch() -> dict[str, tuple[str, Values]]:
+    """The change that moves a person's session epoch: every session and API token they hold ends."""
     return {EPOCH: ("replace", [secrets.token_hex(8)])}
 
 

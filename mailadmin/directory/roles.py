@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from mailadmin.directory import dit, filters
 from mailadmin.directory.client import DirectoryClient, Entry
-from mailadmin.directory.mailboxes import EPOCH, IS_MAILBOX
+from mailadmin.directory.mailboxes import EPOCH, IS_MAILBOX, new_epoch
 from mailadmin.model import Role
 
 ROLE_ATTRIBUTES = ("objectClass", "maRole", "maAdminOf")
@@ -76,15 +76,23 @@ class RoleStore:
         scopes = tuple(dit.unit_path_of(unit_dn, self.base_dn) for unit_dn in entry.texts("maAdminOf"))
         return roles, scopes
 
-    def set(self, dn: str, roles: frozenset[Role], scopes: tuple[tuple[str, ...], ...]) -> None:
-        """Replace the roles and scopes of an entry (adds the auxiliary class when needed)."""
+    def set(self, dn: str, roles: frozenset[Role], scopes: tuple[tuple[str, ...], ...], *,
+            end_sessions: bool = False) -> None:
+        """Replace the roles and scopes of an entry (adds the auxiliary class when needed); with
+        `end_sessions` the same write moves the session epoch (every session and API token ends)."""
         entry = self.client.get(dn, ["objectClass"])
         classes = [] if entry is None else entry.texts("objectClass")
         changes: dict = {"maRole": ("replace", sorted(role.value for role in roles)),
                          "maAdminOf": ("replace", [dit.unit_dn(path, self.base_dn) for path in scopes])}
         if "maAdministrator" not in classes:
             changes = {"objectClass": ("add", ["maAdministrator"]), **changes}
-        self.client.modify(dn, changes)
+        self.client.modify(dn, {**changes, **(new_epoch() if end_sessions else {})})
+
+    def active_super_admins(self) -> list[str]:
+        """uids of the super admins whose mailboxes are active (may log in), in one search."""
+        condition = filters.all_of(IS_MAILBOX, filters.eq("maRole", Role.SUPERADMIN.value))
+        entries = self.client.search(self.base_dn, condition, attributes=("uid", "maAccountStatus"))
+        return [entry.text("uid") for entry in entries if entry.text("maAccountStatus", "active") == "active"]
 
     def holders(self) -> dict[str, tuple[frozenset[Role], tuple[tuple[str, ...], ...]]]:
         """Every mailbox whose owner holds a role: uid -> (roles, administered unit paths), in one search."""

@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import yaml
 from openpyxl import load_workbook
@@ -26,6 +27,9 @@ FORMATS = ("csv", "yaml", "xlsx")
 # so a file of 400 "[" would end in a RecursionError without a bound.
 MAX_YAML_DEPTH = 16
 MAX_XLSX_UNPACKED = 200 * 10**6  # an .xlsx is a zip: its parts are bounded before openpyxl reads them
+MAX_XLSX_COLUMNS = 100  # cells right of column CV are never built (the template has 8 columns)
+EXCEL_ROWS = 1_048_576
+_EMPTY_ROW: list[str] = []  # shared by every empty row of a sheet (read only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +59,7 @@ def parse_file(data: bytes, file_format: str, max_rows: int) -> ParsedFile:
     """The rows of a file and its ignored columns; the whole file is refused when unreadable or too long."""
     ignored: list[str] = []
     if file_format == "xlsx":
-        rows = parse_table(read_xlsx(data), ignored)
+        rows = parse_table(read_xlsx(data, max_rows), ignored)
     else:
         text = decode(data)
         rows = parse_csv(text, ignored) if file_format == "csv" else parse_yaml(text)
@@ -122,8 +126,11 @@ def _csv_row(line: int, cells: list[str], mapping: dict[int, str], columns: dict
 
 # -- Excel -------------------------------------------------------------------------------------
 
-def read_xlsx(data: bytes) -> list[list[str]]:
-    """The first sheet of an .xlsx workbook as text cells (numbers as Excel shows them, dates as dd/mm/yyyy)."""
+def read_xlsx(data: bytes, max_rows: int = EXCEL_ROWS) -> list[list[str]]:
+    """The first sheet of an .xlsx workbook as text cells (numbers as Excel shows them, dates as dd/mm/yyyy).
+
+    Reading stops one row past `max_rows` filled rows (parse_file then refuses the file).
+    """
     _check_unpacked_size(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -132,10 +139,41 @@ def read_xlsx(data: bytes) -> list[list[str]]:
                              "the Excel file cannot be read ({e}); save it again as .xlsx or CSV UTF-8",
                              e=type(exc).__name__)) from None
     try:
-        sheet = book.worksheets[0]
-        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        return _sheet_rows(book.worksheets[0], max_rows)
     finally:
         book.close()
+
+
+def _sheet_rows(sheet: Any, max_rows: int) -> list[list[str]]:
+    """The sheet's rows, MAX_XLSX_COLUMNS wide at most; empty ones as [] (they only keep the line numbers).
+
+    The sheet's own claim of its size is not believed: five kilobytes claiming A1:XFD1048576 made
+    openpyxl pad every row to 16,384 cells and every missing row too (17 billion cells).
+    """
+    sheet.reset_dimensions()
+    rows: list[list[str]] = []
+    filled = 0
+    for values in sheet.iter_rows(values_only=True, max_col=MAX_XLSX_COLUMNS + 1):
+        if len(rows) >= EXCEL_ROWS:  # a row number Excel never writes: each missing row before it costs a step
+            raise InvalidInput(t("Trang tính có dòng quá {n}, vượt giới hạn của Excel; tệp không do Excel tạo ra",
+                                 "the sheet has rows past {n}, Excel's limit; the file was not made by Excel",
+                                 n=EXCEL_ROWS))
+        if values.count(None) == len(values):
+            rows.append(_EMPTY_ROW)
+            continue
+        if not filled and values[MAX_XLSX_COLUMNS] is not None:
+            raise _too_wide()
+        rows.append([_cell_text(value) for value in values[:MAX_XLSX_COLUMNS]])
+        filled += 1
+        if filled > max_rows + 1:  # the header and one row too many: enough to refuse the file
+            break
+    return rows
+
+
+def _too_wide() -> InvalidInput:
+    return InvalidInput(t("Dòng tiêu đề của trang tính có hơn {n} cột; hãy xóa các cột thừa hoặc lưu dạng CSV UTF-8",
+                          "the sheet's header row has more than {n} columns; delete the extra columns or save it "
+                          "as CSV UTF-8", n=MAX_XLSX_COLUMNS))
 
 
 def _check_unpacked_size(data: bytes) -> None:

@@ -48,6 +48,15 @@ class Created:
     initial_password: str | None = field(repr=False)
 
 
+def keep_a_super_admin(roles: RoleStore, uid: str) -> None:
+    """Conflict if `uid` is the last active super admin (a revocation, suspension or retirement would
+    leave nobody to administer the province from the web)."""
+    if roles.active_super_admins() == [uid]:
+        raise Conflict(t("{uid} là quản trị cấp tỉnh cuối cùng còn hoạt động: hãy giao vai trò này cho người khác "
+                         "trước", "{uid} is the last active super admin: give the role to someone else first",
+                         uid=uid), "uid")
+
+
 @dataclass(frozen=True)
 class MailboxQuery:
     """Filters of a mailbox list; all optional."""
@@ -62,6 +71,14 @@ class MailboxQuery:
 
 
 SORTABLE = tuple(LIST_ORDERS)  # the columns a list can be sorted by
+MAX_QUOTA_MIB = 1024 * 1024
+
+
+def check_quota(quota_mib: int) -> int:
+    """The quota in MiB (0: the default) if it is in range, else InvalidInput (creation and edit alike)."""
+    if quota_mib < 0 or quota_mib > MAX_QUOTA_MIB:
+        raise InvalidInput(t("Hạn mức không hợp lệ: {q}", "invalid quota: {q}", q=quota_mib), "quota_mib")
+    return quota_mib
 
 
 def list_sort(value: str | None) -> tuple[str, bool]:
@@ -190,7 +207,7 @@ class MailboxService:
             uid=uid, name=name, mail=f"{uid}@{self.domain}", unit_code=unit.code, tier=unit.tier,
             title=clean_text(request.title, "title"), phone=clean_phone(request.phone),
             hr_id=clean_text(request.hr_id, "hr_id"),
-            aliases=self._claim_aliases(request.aliases, allocator), quota_mib=request.quota_mib,
+            aliases=self._claim_aliases(request.aliases, allocator), quota_mib=check_quota(request.quota_mib),
         )
         mailbox = self.with_defaults(mailbox)
         if request.password:
@@ -323,6 +340,8 @@ class MailboxService:
 
     def _set_status(self, uid: str, status: Status, retain_until: date | None = None) -> Mailbox:
         before, dn = self.store.find(uid.strip().lower())
+        if status is not Status.ACTIVE:
+            keep_a_super_admin(self.roles, before.uid)
         self.store.set_status(dn, status, stored_date(retain_until))
         after = with_status(before, status, retain_until)
         self.audit.record(status_action(status), after.uid, mailbox_record(before), mailbox_record(after))
@@ -343,8 +362,7 @@ class MailboxService:
                aliases: Sequence[str]) -> Mailbox:
         """Change the editable details of a mailbox (its address and unit stay)."""
         before = self.get(uid)
-        if quota_mib < 0 or quota_mib > 1024 * 1024:
-            raise InvalidInput(t("Hạn mức không hợp lệ: {q}", "invalid quota: {q}", q=quota_mib), "quota_mib")
+        check_quota(quota_mib)
         wanted = sorted({clean_address(alias, self.domain, "aliases") for alias in aliases} - {before.mail})
         allocator = self.allocator()
         for address in set(wanted) - set(before.aliases):

@@ -9,6 +9,7 @@ from mailadmin.directory.roles import RoleHolder, RoleStore
 from mailadmin.errors import Conflict, InvalidInput, NotFound
 from mailadmin.i18n import t
 from mailadmin.model import Role, Status
+from mailadmin.services.mailboxes import keep_a_super_admin
 from mailadmin.services.units import UnitService
 
 SCOPED_ROLES = frozenset({Role.UNITADMIN, Role.HR})
@@ -64,6 +65,8 @@ class RoleService:
         if role not in holder.roles or (path is not None and path not in holder.scopes):
             raise NotFound(t("{uid} không giữ vai trò {role}{where}", "{uid} does not hold the role {role}{where}",
                              uid=holder.uid, role=role.value, where=f" ({scope})" if scope else ""), "role")
+        if role is Role.SUPERADMIN:
+            keep_a_super_admin(self.roles, holder.uid)
         scopes = tuple(kept for kept in holder.scopes if kept != path) if path else holder.scopes
         roles = holder.roles - {role} if path is None or not scopes else holder.roles
         if not roles & SCOPED_ROLES:
@@ -88,7 +91,9 @@ class RoleService:
     def _save(self, action: str, holder: RoleHolder, roles: frozenset[Role], scopes: Scopes) -> RoleChange:
         changed = (roles, set(scopes)) != (holder.roles, set(holder.scopes))
         if changed:
-            self.roles.set(holder.dn, roles, scopes)
+            # A revocation ends the person's sessions and API token: a token left idle would act
+            # again, with whatever role comes next, the day someone grants one.
+            self.roles.set(holder.dn, roles, scopes, end_sessions=action == "role.revoke")
             self.audit.record(action, holder.uid, _record(holder.roles, holder.scopes), _record(roles, scopes))
         return RoleChange(holder.uid, roles, scopes, changed)
 

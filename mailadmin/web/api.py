@@ -151,17 +151,55 @@ def _quota_use_json(uid: str) -> dict[str, Any]:
             "percent": None if use.percent is None else round(use.percent, 2)}
 
 
-@bp.post("/mailboxes")
-@roles_required(*ADMINS)
-def create_mailbox() -> tuple[Response, int]:
+def _body() -> dict[str, Any]:
+    """The request's JSON object, else InvalidInput (an array, a string, malformed JSON)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise InvalidInput(t("Cần một đối tượng JSON", "a JSON object is expected"))
-    managed_unit(str(data.get("unit", "")))
+    return data
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    """A text field of the body ("" when absent), else InvalidInput naming it."""
+    value = data.get(name)
+    if value is None or isinstance(value, str):
+        return value or ""
+    raise InvalidInput(t("{n} phải là chuỗi ký tự", "{n} must be a string", n=name), name)
+
+
+def _whole_number(data: dict[str, Any], name: str) -> int:
+    """A whole-number field of the body (0 when absent), else InvalidInput naming it."""
+    value = data.get(name)
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value or 0
+    raise InvalidInput(t("{n} phải là số nguyên", "{n} must be a whole number", n=name), name)
+
+
+def _texts(data: dict[str, Any], name: str) -> tuple[str, ...]:
+    """A list-of-strings field of the body (empty when absent), else InvalidInput naming it."""
+    value = data.get(name)
+    if value is None or (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+        return tuple(value or ())
+    raise InvalidInput(t("{n} phải là danh sách chuỗi ký tự", "{n} must be a list of strings", n=name), name)
+
+
+def _unit_named(data: dict[str, Any]) -> Unit:
+    """The unit the body names, if the person may change it (InvalidInput when none is named)."""
+    code = _text(data, "unit")
+    if not code:
+        raise InvalidInput(t("Cần mã đơn vị (unit)", "a unit code (unit) is required"), "unit")
+    return managed_unit(code)
+
+
+@bp.post("/mailboxes")
+@roles_required(*ADMINS)
+def create_mailbox() -> tuple[Response, int]:
+    data = _body()
+    unit = _unit_named(data)
     created = services().mailboxes.add(NewMailbox(
-        full_name=str(data.get("full_name", "")), unit_code=str(data.get("unit", "")), mail=str(data.get("mail", "")),
-        title=str(data.get("title", "")), phone=str(data.get("phone", "")), hr_id=str(data.get("hr_id", "")),
-        aliases=tuple(str(a) for a in data.get("aliases") or ()), quota_mib=int(data.get("quota_mib") or 0)))
+        full_name=_text(data, "full_name"), unit_code=unit.code, mail=_text(data, "mail"),
+        title=_text(data, "title"), phone=_text(data, "phone"), hr_id=_text(data, "hr_id"),
+        aliases=_texts(data, "aliases"), quota_mib=_whole_number(data, "quota_mib")))
     return jsonify(mailbox=mailbox_json(created.mailbox), initial_password=created.initial_password), 201
 
 
@@ -172,7 +210,7 @@ def change_mailbox(uid: str, action: str) -> Response | tuple[Response, int]:
     if action in LIFECYCLE:
         return jsonify(mailbox_json(getattr(services().mailboxes, action)(mailbox.uid)))
     if action == "move":
-        target = managed_unit(str((request.get_json(silent=True) or {}).get("unit", "")))
+        target = _unit_named(_body())
         return jsonify(mailbox_json(services().mailboxes.move(mailbox.uid, target.code)))
     if action == "password":
         return jsonify(initial_password=services().mailboxes.reset_password(mailbox.uid))

@@ -10,7 +10,7 @@ from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from mailadmin.errors import InvalidInput, MailadminError, NotFound
+from mailadmin.errors import InvalidInput, MailadminError, NotFound, PermissionDenied
 from mailadmin.i18n import t
 from mailadmin.importer.export import template_csv
 from mailadmin.importer.journal import Job
@@ -18,9 +18,9 @@ from mailadmin.importer.plan import WRITES, Action, Outcome, PlanOptions, compar
 from mailadmin.importer.report import handover_rows, who
 from mailadmin.importer.service import RESULTS_FILE, Preview
 from mailadmin.model import Role
-from mailadmin.services.authz import require
+from mailadmin.services.authz import require, wider_rights_message
 from mailadmin.web import services, workers
-from mailadmin.web.guard import principal, roles_required
+from mailadmin.web.guard import principal, roles_required, unit_by_code
 from mailadmin.web.handover import sheet as handover_sheet
 from mailadmin.web.language import say
 from mailadmin.wiring import Services
@@ -191,8 +191,26 @@ def confirm(job_id: str) -> Response:
     if job.state not in ("planned", "applying"):
         flash(say(t("Công việc này đã xong", "this job is finished already")), "error")
     else:
+        require_rights_for(job)
         _start_worker(services(), job)
     return redirect(url_for("imports.show", job_id=job.id))
+
+
+def require_rights_for(job: Job) -> None:
+    """PermissionDenied unless the person may still make every write of the job.
+
+    The plan was checked against the uploader's rights at upload; a scope revoked or a colleague
+    made an administrator since must not be written through it.
+    """
+    person = principal()
+    protected = services().mailboxes.protected_from(person)
+    for action in job.actions():
+        if action.outcome in WRITES:
+            for code in {m.unit_code for m in (action.before, action.after) if m is not None}:
+                unit = unit_by_code(code)
+                require(person.may_import(unit), unit)
+            if action.uid in protected:
+                raise PermissionDenied(wider_rights_message(action.uid))
 
 
 def _start_worker(app_services: Services, job: Job) -> None:
