@@ -35,6 +35,7 @@ from mailadmin.model import Mailbox, Status, Unit
 from mailadmin.services.authz import Principal, require
 from mailadmin.services.mailboxes import (
     MailboxService,
+    keep_a_super_admin,
     mailbox_record,
     moved_to,
     status_action,
@@ -102,7 +103,10 @@ class BulkService:
         if len(chosen) > self.limit:
             raise InvalidInput(t("Quá {n} hộp thư: hãy thu hẹp tìm kiếm", "more than {n} mailboxes: narrow the search",
                                  n=self.limit))
-        return Selection(action, self.mailboxes.authorize_many(person, chosen), target if action == "move" else None)
+        checked = self.mailboxes.authorize_many(person, chosen)
+        if STATUS_OF.get(action, Status.ACTIVE) is not Status.ACTIVE:
+            keep_a_super_admin(self.mailboxes.roles, *(mailbox.uid for mailbox in checked))
+        return Selection(action, checked, target if action == "move" else None)
 
     def start(self, selection: Selection, submission: str = "", **meta: Any) -> tuple[Job, bool]:
         """Journal the writes of a checked selection (nothing written yet); (job, False) for a form sent again."""

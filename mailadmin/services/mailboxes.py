@@ -48,13 +48,14 @@ class Created:
     initial_password: str | None = field(repr=False)
 
 
-def keep_a_super_admin(roles: RoleStore, uid: str) -> None:
-    """Conflict if `uid` is the last active super admin (a revocation, suspension or retirement would
+def keep_a_super_admin(roles: RoleStore, *uids: str) -> None:
+    """Conflict if `uids` hold every active super admin (revoking, suspending or retiring them all would
     leave nobody to administer the province from the web)."""
-    if roles.active_super_admins() == [uid]:
+    active = roles.active_super_admins()
+    if active and set(active) <= set(uids):
         raise Conflict(t("{uid} là quản trị cấp tỉnh cuối cùng còn hoạt động: hãy giao vai trò này cho người khác "
                          "trước", "{uid} is the last active super admin: give the role to someone else first",
-                         uid=uid), "uid")
+                         uid=", ".join(sorted(active))), "uid")
 
 
 @dataclass(frozen=True)
