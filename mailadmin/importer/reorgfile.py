@@ -99,7 +99,14 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Node:
     return mapping
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> str:
+    """A date stays text: _date reads it and names the line; YAML's own reading raises a bare
+    ValueError for an impossible day (2025-02-30)."""
+    return str(loader.construct_scalar(node))
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def load_yaml(data: bytes) -> _Node:
