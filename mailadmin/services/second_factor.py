@@ -133,11 +133,17 @@ class SecondFactorService:
         self.audit.record("second_factor.enrol", uid, after={"method": "totp", "recovery_codes": len(codes)})
         return Confirmed(codes, epoch)
 
-    def disable(self, uid: str) -> None:
-        """The owner removes their own second factor (their other sessions and tokens end); none: nothing."""
+    def disable(self, uid: str, code: str, source: str) -> None:
+        """The owner removes their own second factor with a current or recovery code (an open session
+        alone must not do it); their other sessions and tokens end. Not enrolled: nothing."""
         dn = self.mailboxes.store.find_entry(uid).dn
         if not self.enrolled(dn):
             return
+        if self.check(uid, dn, code, source) not in (Check.OK, Check.RECOVERY):
+            raise InvalidInput(t("Mã không đúng, đã dùng hoặc nhập sai quá nhiều lần: nhập mã hiện tại của ứng "
+                                 "dụng xác thực hoặc một mã khôi phục",
+                                 "the code is wrong, used, or tried too often: type the authenticator's current "
+                                 "code or a recovery code"), "code")
         self.store.remove(dn)
         self.audit.record("second_factor.disable", uid, before={"method": "totp"})
 

@@ -61,10 +61,14 @@ def _enrol_page(form: ConfirmForm, secret: str, status: int) -> tuple[str, int]:
 
 @bp.route("/me/second-factor/disable", methods=["POST"])
 @login_required
-def disable() -> Response:
+def disable() -> Response | tuple[str, int]:
     """Remove one's own second factor (audited); every other session and token ends."""
     person = principal()
-    services().second_factor.disable(person.uid)
+    try:
+        services().second_factor.disable(person.uid, request.form.get("code", ""), request.remote_addr or "")
+    except InvalidInput as error:
+        flash(say(error.message), "error")
+        return render_template("home/second_factor.html", enrolled=True, codes=[], person=person), 400
     session["epoch"] = services().roles.holder(person.uid).epoch  # type: ignore[union-attr]
     session["second_factor"] = False
     flash(say(t("Đã tắt yếu tố xác thực thứ hai.", "the second factor is disabled.")), "info")

@@ -229,12 +229,19 @@ def test_a_time_step_and_a_recovery_code_are_taken_once_by_the_directory(app: Fl
 
 def test_the_owner_disables_their_second_factor(app: Flask, person: Callable[..., str], unit: Unit,
                                                 services: Services) -> None:
+    """Only with a code: a session left open (or stolen) cannot turn the owner's second factor off and
+    enrol its own."""
     uid = person("Ninh Thị Tắt Bớt", unit)
     client = app.test_client()
     login(client, uid)
-    enrol(client)
+    _secret, codes = enrol(client)
+    for code in ("", "000000", "khong-phai-ma"):
+        refused = client.post("/me/second-factor/disable",
+                              data={"code": code, "csrf_token": csrf_token(client, "/me/second-factor")})
+        assert refused.status_code == 400 and services.roles.holder(uid).second_factor, code
+        assert "mã" in refused.get_data(as_text=True)
     response = client.post("/me/second-factor/disable",
-                           data={"csrf_token": csrf_token(client, "/me/second-factor")})
+                           data={"code": codes[0], "csrf_token": csrf_token(client, "/me/second-factor")})
     assert response.status_code == 302 and client.get("/me").status_code == 200  # this session goes on
     assert not services.roles.holder(uid).second_factor
     assert any(e.action == "second_factor.disable" and e.target == uid for e in services.audit.entries())
