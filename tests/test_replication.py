@@ -359,6 +359,37 @@ def test_kill_9_during_an_import_the_import_completes_on_b(own_pair: Pair, tmp_p
           f"{rows} on both after")
 
 
+def test_a_batch_a_wrote_just_before_kill_9_reaches_b_after_a_restarts(own_pair: Pair) -> None:
+    """The divergence of issue 15, made certain: A's last batch was committed, never sent, and A's stored
+    contextCSN (written by syncprov only at checkpoints) is exactly what B already holds.
+
+    Without the repair on `directory start`, A came back believing B had everything: B's cookie equals
+    A's contextCSN, so A sent nothing, and the 50 entries stayed on A for ever, both contextCSNs equal.
+    """
+    first, second = own_pair
+    on_a = only(first)
+    base = f"ou=crash-batch,{on_a.base_dn}"
+    first.slapd.stop()  # a clean stop writes the contextCSN: nothing unsent is left out of it
+    first.slapd.start()
+    on_a.add(base, {"objectClass": ["organizationalUnit"], "ou": ["crash-batch"]})
+    on_a.add(f"ou=before,{base}", {"objectClass": ["organizationalUnit"], "ou": ["before"]})  # a checkpoint
+    eventually(lambda: assert_caught_up(first, second), seconds=30)
+    second.slapd.stop()  # B receives nothing more, and A's next 50 writes make no checkpoint (100 ops)
+    batch = [(f"ou=crash-{n},{base}", {"objectClass": ["organizationalUnit"], "ou": [f"crash-{n}"]})
+             for n in range(50)]
+    assert on_a.add_many(batch, batch_size=50) == []  # one transaction, as an import batch
+    on_a.close()
+    kill(first)
+    second.slapd.start()
+    restarted = run_cli("directory", "start", environ=cli_environ(
+        first.settings.state_dir.parent, "a", first.settings.slapd.port, 1, ",".join(first.settings.slapd.peers)))
+    assert restarted.returncode == 0, restarted.stderr
+    eventually(lambda: assert_caught_up(first, second), seconds=60)
+    for peer in own_pair:
+        assert count(peer, "(ou=crash-*)") == 51
+        assert count(peer, "(cn=restart-*)") == 0  # the repair's own entry is gone again
+
+
 def _rows(peer: RunningDirectory, prefix: str = "RIMP") -> list[Entry]:
     client = only(peer)
     try:
