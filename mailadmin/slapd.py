@@ -178,10 +178,9 @@ class PrivateSlapd:
         for port in (self.settings.slapd.port, self.settings.slapd.tls_port):
             if port:
                 self._check_port_free(port)
-        joining = self.joins_peers
-        crashed = self.paths.pid.exists()  # slapd removes its pid file when it stops cleanly
+        joining, existed = self.joins_peers, self.has_database
         self._prepare()
-        if crashed and self.has_database and self.replication():
+        if existed and self.replication():
             self._advance_context_csn()
         listeners = " ".join(uri for uri in (self.uri, self.ldaps_uri, self.ldapi_uri) if uri)
         self._wait_until_ready(self._spawn(listeners), self._port_answers)
@@ -198,9 +197,9 @@ class PrivateSlapd:
         _terminate(pid, timeout)
         return True
 
-    def _spawn(self, listeners: str) -> subprocess.Popen[bytes]:
+    def _spawn(self, listeners: str, config: Path | None = None) -> subprocess.Popen[bytes]:
         self.paths.log.unlink(missing_ok=True)
-        command = [self.settings.slapd.binary, "-d", "0", "-f", str(self.paths.config), "-h", listeners]
+        command = [self.settings.slapd.binary, "-d", "0", "-f", str(config or self.paths.config), "-h", listeners]
         with open(self.paths.root / "slapd.stderr", "wb") as stderr:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stderr,
                                        stderr=stderr, start_new_session=True)
@@ -292,7 +291,7 @@ class PrivateSlapd:
                                    "slapindex could not rebuild the indexes: {e}",
                                    e=_last_lines(result.stderr + result.stdout)))
 
-    def _render_config(self, root_password: str) -> str:
+    def _render_config(self, root_password: str, *, consumers: bool = True) -> str:
         base = self.base_dn
         environment = Environment(loader=FileSystemLoader(project_path("templates")),
                                   undefined=StrictUndefined, keep_trailing_newline=True)
@@ -307,6 +306,7 @@ class PrivateSlapd:
             root_password_hash=hash_generated(root_password), data_dir=self.paths.data,
             no_sync=self.no_sync, service_dn=dit.service_dn(base),
             default_policy_dn=dit.default_policy_dn(base), **self._tls_files(), **self._replication(),
+            consumers=consumers,
         )
 
     def _tls_files(self) -> dict[str, object]:
@@ -396,9 +396,18 @@ class PrivateSlapd:
                                                password, kept_lists=0))
 
     def _advance_context_csn(self) -> None:
-        """After an unclean stop, before any peer can connect: slapd on its ldapi:// socket alone makes
-        one change (replication.advance_context_csn), then stops cleanly, writing the new contextCSN."""
-        process = self._spawn(self.ldapi_uri)
+        """Before any peer can connect, make this server's contextCSN cover every entry it holds.
+
+        syncprov stores its contextCSN only at checkpoints and at a clean stop, and on back-mdb never
+        corrects it after a crash (docs/directory.md, "A crash can strand the last writes"); a
+        supervisor may remove the pid file a crash leaves, so this runs at every start with peers:
+        slapd on its ldapi:// socket alone, without syncrepl, makes one change and stops cleanly.
+        """
+        config = self.paths.root / "slapd-repair.conf"
+        config.write_text(self._render_config(read_or_create_secret(self.paths.root_password), consumers=False),
+                          encoding="utf-8")
+        config.chmod(0o600)
+        process = self._spawn(self.ldapi_uri, config)
         try:
             self._wait_until_ready(process, self._socket_answers)
             password = self.paths.service_password.read_text(encoding="utf-8").strip()
