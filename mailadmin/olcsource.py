@@ -22,7 +22,13 @@ from mailadmin.i18n import t
 from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.settings import Settings
 from mailadmin.slapd import PrivateSlapd
-from mailadmin.slapd_peers import REPLICATOR_PASSWORD_FILE, Replication, check_server_id, cn_config_ldif, peers_of
+from mailadmin.slapd_peers import (
+    Replication,
+    check_server_id,
+    cn_config_ldif,
+    external_peers,
+    replicator_password_file,
+)
 
 Attributes = dict[str, list[str]]
 SCHEMA_PARENT = "cn=schema,cn=config"
@@ -137,10 +143,10 @@ def replication_ldif(settings: Settings) -> str:
 
     The replicator's password lives beside the service account's (ldap.bind_password_file).
     """
-    peers = peers_of(settings.ldap.uris[0], settings.slapd.peers)
+    peers = external_peers(settings)
     if not peers:
         return ""
-    secret = Path(settings.ldap.bind_password_file).parent / REPLICATOR_PASSWORD_FILE
+    secret = replicator_password_file(settings)
     base = settings.organisation.base_dn
     replication = Replication(check_server_id(settings.slapd.server_id), peers, base, replicator_dn(base),
                               read_or_create_secret(secret))

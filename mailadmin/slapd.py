@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -17,7 +18,14 @@ from mailadmin.directory import dit
 from mailadmin.directory.client import DirectoryClient, DirectoryConfig
 from mailadmin.directory.ldif import write_ldif
 from mailadmin.directory.mailrouting import mailserver_account
-from mailadmin.directory.replication import PeerState, ensure_replicator, peer_states, read_context_csn, replicator_dn
+from mailadmin.directory.replication import (
+    PeerState,
+    advance_context_csn,
+    ensure_replicator,
+    peer_states,
+    read_context_csn,
+    replicator_dn,
+)
 from mailadmin.errors import ConfigError, DirectoryError, DirectoryUnavailable
 from mailadmin.i18n import t
 from mailadmin.passwords import hash_generated
@@ -170,16 +178,12 @@ class PrivateSlapd:
         for port in (self.settings.slapd.port, self.settings.slapd.tls_port):
             if port:
                 self._check_port_free(port)
-        joining = self.joins_peers
+        joining, existed = self.joins_peers, self.has_database
         self._prepare()
-        self.paths.log.unlink(missing_ok=True)
+        if existed and self.replication():
+            self._advance_context_csn()
         listeners = " ".join(uri for uri in (self.uri, self.ldaps_uri, self.ldapi_uri) if uri)
-        command = [self.settings.slapd.binary, "-d", "0", "-f", str(self.paths.config), "-h", listeners]
-        with open(self.paths.root / "slapd.stderr", "wb") as stderr:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stderr,
-                                       stderr=stderr, start_new_session=True)
-        _CHILDREN[process.pid] = process
-        self._wait_until_ready(process)
+        self._wait_until_ready(self._spawn(listeners), self._port_answers)
         if self.settings.slapd.peers and not joining:
             self._ensure_replicator()
             self._create_shared_keys()
@@ -190,18 +194,17 @@ class PrivateSlapd:
         pid = self.running_pid()
         if pid is None:
             return False
-        os.kill(pid, signal.SIGTERM)
-        child = _CHILDREN.pop(pid, None)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not _alive(pid):
-                break
-            time.sleep(0.02)
-        else:
-            os.kill(pid, signal.SIGKILL)
-        if child is not None:
-            child.wait()
+        _terminate(pid, timeout)
         return True
+
+    def _spawn(self, listeners: str, config: Path | None = None) -> subprocess.Popen[bytes]:
+        self.paths.log.unlink(missing_ok=True)
+        command = [self.settings.slapd.binary, "-d", "0", "-f", str(config or self.paths.config), "-h", listeners]
+        with open(self.paths.root / "slapd.stderr", "wb") as stderr:
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stderr,
+                                       stderr=stderr, start_new_session=True)
+        _CHILDREN[process.pid] = process
+        return process
 
     def _check_binary(self) -> None:
         if not os.access(self.settings.slapd.binary, os.X_OK):
@@ -288,7 +291,7 @@ class PrivateSlapd:
                                    "slapindex could not rebuild the indexes: {e}",
                                    e=_last_lines(result.stderr + result.stdout)))
 
-    def _render_config(self, root_password: str) -> str:
+    def _render_config(self, root_password: str, *, consumers: bool = True) -> str:
         base = self.base_dn
         environment = Environment(loader=FileSystemLoader(project_path("templates")),
                                   undefined=StrictUndefined, keep_trailing_newline=True)
@@ -303,6 +306,7 @@ class PrivateSlapd:
             root_password_hash=hash_generated(root_password), data_dir=self.paths.data,
             no_sync=self.no_sync, service_dn=dit.service_dn(base),
             default_policy_dn=dit.default_policy_dn(base), **self._tls_files(), **self._replication(),
+            consumers=consumers,
         )
 
     def _tls_files(self) -> dict[str, object]:
@@ -327,25 +331,37 @@ class PrivateSlapd:
                                    "slapadd could not create the database: {e}",
                                    e=_last_lines(result.stderr + result.stdout)))
 
-    def _wait_until_ready(self, process: subprocess.Popen[bytes]) -> None:
+    def _wait_until_ready(self, process: subprocess.Popen[bytes], answers: Callable[[], bool]) -> None:
         deadline = time.monotonic() + self.settings.slapd.start_timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 _CHILDREN.pop(process.pid, None)
                 raise DirectoryError(t("slapd dừng ngay khi khởi động: {e}",
                                        "slapd exited while starting: {e}", e=self._start_log()))
-            try:
-                with socket.create_connection((self.settings.slapd.host, self.settings.slapd.port),
-                                              timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.02)
+            if answers():
+                return
+            time.sleep(0.02)
         process.kill()
         process.wait()
         _CHILDREN.pop(process.pid, None)
         raise DirectoryUnavailable(t("slapd không trả lời sau {s} giây: {e}",
                                      "slapd did not answer within {s} s: {e}",
                                      s=self.settings.slapd.start_timeout, e=self._start_log()))
+
+    def _port_answers(self) -> bool:
+        try:
+            with socket.create_connection((self.settings.slapd.host, self.settings.slapd.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def _socket_answers(self) -> bool:
+        with socket.socket(socket.AF_UNIX) as probe:
+            try:
+                probe.connect(str(self.paths.socket))
+                return True
+            except OSError:
+                return False
 
     def _start_log(self) -> str:
         texts = []
@@ -378,6 +394,27 @@ class PrivateSlapd:
         password = self.paths.service_password.read_text(encoding="utf-8").strip()
         return DirectoryClient(DirectoryConfig((self.uri,), self.base_dn, dit.service_dn(self.base_dn),
                                                password, kept_lists=0))
+
+    def _advance_context_csn(self) -> None:
+        """Before any peer can connect, make this server's contextCSN cover every entry it holds.
+
+        syncprov stores its contextCSN only at checkpoints and at a clean stop, and on back-mdb never
+        corrects it after a crash (docs/directory.md, "A crash can strand the last writes"); a
+        supervisor may remove the pid file a crash leaves, so this runs at every start with peers:
+        slapd on its ldapi:// socket alone, without syncrepl, makes one change and stops cleanly.
+        """
+        config = self.paths.root / "slapd-repair.conf"
+        config.write_text(self._render_config(read_or_create_secret(self.paths.root_password), consumers=False),
+                          encoding="utf-8")
+        config.chmod(0o600)
+        process = self._spawn(self.ldapi_uri, config)
+        try:
+            self._wait_until_ready(process, self._socket_answers)
+            password = self.paths.service_password.read_text(encoding="utf-8").strip()
+            advance_context_csn(self.ldapi_uri, dit.service_dn(self.base_dn), password, self.base_dn,
+                                self.settings.slapd.server_id)
+        finally:
+            _terminate(process.pid, 30.0)
 
     def _ensure_replicator(self) -> None:
         """The replication account in a directory made before it (or before it had peers)."""
@@ -437,6 +474,21 @@ def skeleton_entries(settings: Settings, service_password: str,
         }),
         mailserver_account(base, mailserver_password),
     ]
+
+
+def _terminate(pid: int, timeout: float) -> None:
+    """SIGTERM (slapd writes its contextCSN and removes its pid file), SIGKILL after `timeout`; reaped."""
+    os.kill(pid, signal.SIGTERM)
+    child = _CHILDREN.pop(pid, None)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            break
+        time.sleep(0.02)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    if child is not None:
+        child.wait()
 
 
 def _alive(pid: int) -> bool:

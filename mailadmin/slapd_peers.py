@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from mailadmin.errors import ConfigError
 from mailadmin.i18n import t
+from mailadmin.settings import Settings
 
 MAX_SERVER_ID = 4095
 RETRY = "1 60 5 +"  # every second for a minute (a restart), then every 5 s for ever
@@ -54,6 +56,16 @@ def peers_of(own_uri: str, uris: Sequence[str]) -> tuple[Peer, ...]:
             raise ConfigError(t("slapd.peers: {uri} không phải ldap://máy:cổng",
                                 "slapd.peers: {uri} is not ldap://host:port", uri=uri))
     return tuple(Peer(f"{number:03d}", uri) for number, uri in enumerate(others, start=1))
+
+
+def external_peers(settings: Settings) -> tuple[Peer, ...]:
+    """The other providers of an existing server, whose own URI is ldap.uris' first (empty: no replication)."""
+    return peers_of(settings.ldap.uris[0], settings.slapd.peers)
+
+
+def replicator_password_file(settings: Settings) -> Path:
+    """An existing server's replicator password: beside the service account's (ldap.bind_password_file)."""
+    return settings.resolve(settings.ldap.bind_password_file).parent / REPLICATOR_PASSWORD_FILE
 
 
 def check_server_id(server_id: int) -> int:

@@ -239,15 +239,32 @@ def older_release(server: DebianSlapd) -> None:
 
 def test_with_peers_the_printed_ldif_makes_the_server_a_provider_among_them(
         debian: DebianSlapd, environ: dict[str, str], prepared: Settings) -> None:
-    """slapd.server_id and slapd.peers render the syncrepl stanza for an existing server (issue 15)."""
+    """slapd.server_id and slapd.peers render the syncrepl stanza for an existing server (issue 15),
+    and prepare creates the replication account it binds as, once."""
     peer = "ldap://ldap2.example.gov.vn:389"
     replicated = {**environ, "MAILADMIN_SLAPD_SERVER_ID": "2", "MAILADMIN_SLAPD_PEERS": f"{debian.uri},{peer}"}
     printed = mailadmin(replicated, "directory", "prepare", "--external", "--print-ldif",
                         "--config-uri", debian.ldapi_uri)
     assert printed.returncode == 0, printed.stderr
-    assert "# Không có gì cần thay đổi" in printed.stdout  # the rest is as prepared: replication comes on its own
+    assert f"dn: {REPLICATOR}\nchangetype: add\n" in printed.stdout  # the only change the prepared server lacks
     assert "olcServerID: 2" in printed.stdout and "olcMultiProvider: TRUE" in printed.stdout
     syncrepl = [line for line in printed.stdout.splitlines() if line.startswith("olcSyncrepl:")]
     assert len(syncrepl) == 1 and f"provider={peer}" in syncrepl[0]  # never itself
     applied = mailadmin(replicated, "directory", "prepare", "--external", "--config-uri", debian.ldapi_uri)
+    assert applied.returncode == 0 and "1 changes written" in applied.stdout, applied.stderr
     assert "--print-ldif" in applied.stderr and "olcSyncrepl: " not in config_dump(debian)
+    password = (Path(environ["MAILADMIN_LDAP_BIND_PASSWORD_FILE"]).parent / "ldap-replicator.password").read_text()
+    assert password in syncrepl[0]  # the account's password is the one syncrepl is given
+    assert _binds(debian, REPLICATOR, password)
+    before = config_dump(debian)
+    again = mailadmin(replicated, "directory", "prepare", "--external", "--config-uri", debian.ldapi_uri)
+    assert again.returncode == 0 and "Nothing changed" in again.stdout, again.stdout + again.stderr
+    assert config_dump(debian) == before
+
+
+REPLICATOR = f"cn=replicator,ou=system,{BASE}"
+
+
+def _binds(server: DebianSlapd, dn: str, password: str) -> bool:
+    return subprocess.run(["ldapwhoami", "-x", "-H", server.uri, "-D", dn, "-w", password],
+                          capture_output=True, check=False).returncode == 0

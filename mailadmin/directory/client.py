@@ -43,7 +43,7 @@ from mailadmin.directory.controls import (
     vlv_value,
 )
 from mailadmin.directory.counts import OperationCounts, counted
-from mailadmin.directory.failover import FailedOver, Failover
+from mailadmin.directory.failover import FailedOver, Failover, close_quietly
 from mailadmin.directory.ordering import Unordered
 from mailadmin.directory.results import error_for_result
 from mailadmin.directory.sorted_views import KeptView, OwnWrites, SortedViews, Stamp
@@ -944,7 +944,7 @@ def _reason(exc: Exception) -> str:
 
 
 def _quietly_unbind(connection: Connection) -> None:
-    _quietly(connection.unbind)
+    _quietly(lambda: close_quietly(connection))  # failover.py: the socket is closed even when the unbind fails
 
 
 def _quietly(action: Callable[[], Any]) -> None:

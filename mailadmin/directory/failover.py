@@ -155,8 +155,23 @@ def answers(server: Server) -> bool:
 
 
 def close_quietly(connection: Connection) -> None:
-    """Unbind and close; a connection already broken is simply dropped."""
+    """Unbind and close; a connection already broken is simply dropped, its socket closed all the same.
+
+    ldap3's unbind closes the socket only after sending the request: to a killed server the send
+    fails and the socket stayed open until garbage collection (a ResourceWarning under pytest).
+    """
     try:
         connection.unbind()
     except (ldap_errors.LDAPException, OSError):
         pass
+    finally:
+        _close_socket(connection)
+
+
+def _close_socket(connection: Connection) -> None:
+    raw = getattr(connection, "socket", None)
+    if raw is not None:
+        try:
+            raw.close()
+        except OSError:
+            pass

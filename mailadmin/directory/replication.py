@@ -17,6 +17,8 @@ from mailadmin.directory import dit
 from mailadmin.directory.accounts import ensure_account, system_account
 from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.failover import close_quietly
+from mailadmin.errors import DirectoryError
+from mailadmin.i18n import t
 
 REPLICATOR_CN = "replicator"
 
@@ -35,6 +37,38 @@ def replicator_account(base_dn: str, password: str) -> tuple[str, dict[str, list
 def ensure_replicator(admin: DirectoryClient, password: str) -> bool:
     """Create the replication account in a directory made before it existed; True if created."""
     return ensure_account(admin, replicator_account(admin.base_dn, password))
+
+
+def restart_marker_dn(base_dn: str, server_id: int) -> str:
+    """The entry added and deleted again by `advance_context_csn` (never left in the tree)."""
+    return f"cn=restart-{server_id},ou={dit.SYSTEM_OU},{base_dn}"
+
+
+def advance_context_csn(uri: str, bind_dn: str, password: str, base_dn: str, server_id: int) -> None:
+    """Make this server's contextCSN newer than every change it holds: one change of its own, undone.
+
+    After an unclean stop syncprov starts from the contextCSN of its last checkpoint (back-mdb says it
+    is always clean, so the entryCSN scan that would correct it never runs): entries written since then
+    and not yet sent are never offered to a peer whose cookie is as new. The delete's CSN is newer
+    than all of them, so each peer's next refresh asks for everything after its cookie (docs/directory.md).
+    `uri` is slapd's ldapi:// socket (ldap3's server pool cannot check one: a plain connection).
+    """
+    dn = restart_marker_dn(base_dn, server_id)
+    connection = Connection(Server(uri, get_info=NONE), user=bind_dn, password=password,
+                            raise_exceptions=False, auto_referrals=False)
+    try:
+        done = connection.bind()
+        if done:
+            connection.delete(dn)  # one left by a start that died between the two writes (else: no such object)
+            done = connection.add(dn, ["applicationProcess"], {"cn": f"restart-{server_id}"}) and connection.delete(dn)
+        reason = "" if done else str(connection.result.get("description", ""))
+    except (ldap_errors.LDAPException, OSError) as exc:
+        reason = str(exc)
+    finally:
+        close_quietly(connection)
+    if reason:
+        raise DirectoryError(t("Không tăng được contextCSN sau khi slapd dừng đột ngột: {e}",
+                               "could not advance the contextCSN after slapd's unclean stop: {e}", e=reason))
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from mailadmin.directory import dit, filters
 from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.mailrouting import IS_MAILBOX, mailserver_dn
 from mailadmin.directory.olc import Attributes, Change, ConfigConnection
+from mailadmin.directory.replication import replicator_account, replicator_dn
 from mailadmin.errors import ConfigError, MailadminError
 from mailadmin.i18n import t
 from mailadmin.olcsource import PROJECT_SCHEMA, SCHEMA_PARENT, WantedConfig, unordered, wanted_config
@@ -22,6 +24,7 @@ from mailadmin.passwords import hash_generated
 from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.settings import Settings
 from mailadmin.slapd import skeleton_entries
+from mailadmin.slapd_peers import external_peers, replicator_password_file
 
 CONFIG = "cn=config"
 MONITOR_OPERATIONS = "cn=Operations,cn=Monitor"
@@ -270,7 +273,8 @@ def data_items(connection: ConfigConnection, entries: list[tuple[str, dict]],
                        if (change := _account_change(connection, dn, attrs, passwords[dn])) is not None]
     return [_item("entries", "Mục gốc, ou=system, ou=policies và chính sách mật khẩu",
                   "Base entry, ou=system, ou=policies and password policies", missing_entries),
-            _item("accounts", "Tài khoản dịch vụ và tài khoản máy chủ thư", "Service and mail-server accounts",
+            _item("accounts", "Tài khoản dịch vụ, máy chủ thư (và nhân bản khi có slapd.peers)",
+                  "Service and mail-server accounts (and the replicator with slapd.peers)",
                   account_changes)]
 
 
@@ -300,7 +304,8 @@ def _dn_key(dn: str) -> str:
 
 
 def account_passwords(settings: Settings) -> dict[str, str]:
-    """DN -> password of the service and mail-server accounts, from their password files (made if absent)."""
+    """DN -> password of the service and mail-server accounts (and the replicator with slapd.peers),
+    from their password files (made if absent)."""
     base = settings.organisation.base_dn
     accounts = {dit.service_dn(base): ("ldap.bind_dn", settings.ldap.bind_dn, settings.ldap.bind_password_file),
                 mailserver_dn(base): ("smtp.bind_dn", settings.smtp.bind_dn, settings.smtp.bind_password_file)}
@@ -309,10 +314,24 @@ def account_passwords(settings: Settings) -> dict[str, str]:
         if _dn_key(configured) != _dn_key(dn) or not path:
             raise ConfigError(t("Thư mục ngoài cần {key}: {dn} và tệp mật khẩu của nó",
                                 "an external directory needs {key}: {dn} and its password file", key=key, dn=dn))
-        secret = settings.resolve(path)
-        secret.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        passwords[dn] = read_or_create_secret(secret)
+        passwords[dn] = _secret(settings.resolve(path))
+    if external_peers(settings):
+        passwords[replicator_dn(base)] = _secret(replicator_password_file(settings))
     return passwords
+
+
+def _secret(path: Path) -> str:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return read_or_create_secret(path)
+
+
+def _entries(settings: Settings, passwords: dict[str, str]) -> list[tuple[str, dict]]:
+    """The skeleton's entries, and the replication account's when slapd.peers names other providers."""
+    base = settings.organisation.base_dn
+    entries = skeleton_entries(settings, passwords[dit.service_dn(base)], passwords[mailserver_dn(base)])
+    if replicator_dn(base) in passwords:
+        entries.append(replicator_account(base, passwords[replicator_dn(base)]))
+    return entries
 
 
 @dataclass(frozen=True)
@@ -332,9 +351,7 @@ def plan_external(settings: Settings, connection: ConfigConnection) -> Plan:
     wanted = wanted_config(settings)
     live = read_live(connection, settings.organisation.base_dn)
     passwords = account_passwords(settings)
-    base = settings.organisation.base_dn
-    entries = skeleton_entries(settings, passwords[dit.service_dn(base)], passwords[mailserver_dn(base)])
-    return Plan(config_items(wanted, live) + data_items(connection, entries, passwords),
+    return Plan(config_items(wanted, live) + data_items(connection, _entries(settings, passwords), passwords),
                 shadowed_rules(wanted, live))
 
 
