@@ -155,8 +155,13 @@ def answers(server: Server) -> bool:
 
 
 def close_quietly(connection: Connection) -> None:
-    """Unbind and close; a connection already broken is simply dropped."""
+    """Unbind and close; a connection already broken is simply dropped, its socket closed."""
     try:
         connection.unbind()
     except (ldap_errors.LDAPException, OSError):
         pass
+    # ldap3 keeps the socket of a failed connect (refused, timed out) open, and unbind() skips a
+    # connection that never opened: closed here, not by a garbage collection (a ResourceWarning then).
+    leftover = getattr(connection, "socket", None)
+    if leftover is not None:
+        leftover.close()
