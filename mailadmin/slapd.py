@@ -191,6 +191,7 @@ class PrivateSlapd:
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Stop our slapd (and only ours); True if one was running."""
+        _forget_ended_children()
         pid = self.running_pid()
         if pid is None:
             return False
@@ -203,6 +204,7 @@ class PrivateSlapd:
         with open(self.paths.root / "slapd.stderr", "wb") as stderr:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stderr,
                                        stderr=stderr, start_new_session=True)
+        _forget_ended_children()
         _CHILDREN[process.pid] = process
         return process
 
@@ -489,6 +491,16 @@ def _terminate(pid: int, timeout: float) -> None:
         os.kill(pid, signal.SIGKILL)
     if child is not None:
         child.wait()
+
+
+def _forget_ended_children() -> None:
+    """Drop the slapd children that ended without stop() (killed, crashed; maybe reaped elsewhere).
+
+    Kept, each would stay in _CHILDREN until exit and warn "subprocess N is still running" there.
+    """
+    for pid, child in list(_CHILDREN.items()):
+        if child.poll() is not None:
+            _CHILDREN.pop(pid, None)
 
 
 def _alive(pid: int) -> bool:

@@ -23,6 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mailadmin import create_app
+from mailadmin.directory.client import DirectoryClient
 from mailadmin.model import Unit, UnitKind
 from mailadmin.services.setup import initialise
 from mailadmin.settings import Settings, load_settings
@@ -76,6 +77,18 @@ def eventually(check: Callable[[], T], *, seconds: float = 10.0) -> T:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def writes_counted(client: DirectoryClient, *, seconds: float = 10.0) -> None:
+    """Until slapd has counted every write it answered (cn=Monitor, as kept lists read it).
+
+    slapd moves monitorOpCompleted only after sending the result: a kept list read at once may find an
+    own write not yet counted and, once the client's few short retries are spent (a loaded machine),
+    sort again. Tests that assert "not sorted again" wait for the count first.
+    """
+    def settled() -> None:
+        assert client._write_counters()[1], "slapd has not yet counted a write it answered"
+    eventually(settled, seconds=seconds)
 
 
 def child_environ(directory: RunningDirectory, **settings: str) -> dict[str, str]:

@@ -78,3 +78,21 @@ def test_all_servers_down_is_a_clear_error(two_servers: tuple[RunningDirectory, 
     second.slapd.stop()
     with pytest.raises(DirectoryUnavailable, match="directory unreachable at ldap://127.0.0.1"):
         marker(client)
+
+
+def test_probing_a_dead_server_leaves_no_socket_open() -> None:
+    """The background probe of a passed-over server that refuses connections (killed) left ldap3's socket
+    open until a garbage collection, whose ResourceWarning then failed whatever test ran (CI, kill -9 of A)."""
+    import gc
+    import warnings
+
+    from ldap3 import NONE, Server
+
+    from mailadmin.directory.failover import answers
+
+    dead = Server(f"ldap://127.0.0.1:{free_port()}", connect_timeout=1, get_info=NONE)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        assert not answers(dead)
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

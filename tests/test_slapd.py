@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,23 @@ def test_an_index_added_by_an_upgrade_is_built_over_existing_entries(tmp_path: P
     finally:
         services.close()
         PrivateSlapd(settings).stop()
+
+
+def test_a_slapd_killed_and_reaped_by_someone_else_leaves_no_warning_at_exit(tmp_path: Path) -> None:
+    """Tests kill slapd (-9) and reap it themselves; the Popen kept for stop() then warned "subprocess N is
+    still running" when the interpreter exited (twice at the end of every CI run)."""
+    script = """if True:
+        import os, signal, sys
+        from pathlib import Path
+        from mailadmin.slapd import PrivateSlapd
+        from tests.conftest import make_settings
+        slapd = PrivateSlapd(make_settings(Path(sys.argv[1])))
+        pid = slapd.start().pid
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        assert not slapd.stop()
+    """
+    done = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-c", script, str(tmp_path)],
+                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert "ResourceWarning" not in done.stderr, done.stderr
