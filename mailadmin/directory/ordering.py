@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 from typing import Any
 
 _SPACES = re.compile(" +")
-_PRINTABLE = re.compile(r"[\x20-\x7e]*")
 
 
 class Unordered(ValueError):
@@ -24,10 +23,11 @@ class Unordered(ValueError):
 
 
 def _ascii(value: bytes) -> str:
-    text = value.decode("ascii", errors="replace")
-    if not _PRINTABLE.fullmatch(text):
-        raise Unordered(text)
-    return _SPACES.sub(" ", text.strip(" "))  # slapd's insignificant-space handling
+    # For ASCII text, isprintable() is exactly the range 0x20-0x7e.
+    if not value.isascii() or not (text := value.decode("ascii")).isprintable():
+        raise Unordered(repr(value))
+    text = text.strip(" ")
+    return _SPACES.sub(" ", text) if "  " in text else text  # slapd's insignificant-space handling
 
 
 def _case_exact(value: bytes) -> Any:
@@ -70,7 +70,9 @@ class SortKey:
         normalise = RULES.get(self.rule.lower())
         if normalise is None:
             raise Unordered(self.rule)
-        return (0, min(normalise(value) for value in raw)) if raw else (1, "")
+        if not raw:
+            return (1, "")
+        return (0, normalise(raw[0]) if len(raw) == 1 else min(normalise(value) for value in raw))
 
 
 @total_ordering
@@ -93,13 +95,18 @@ class _Reversed:
 def order_key(keys: Sequence[str], values: Callable[[str], Sequence[bytes]]) -> tuple[Any, ...]:
     """A Python key that orders entries as slapd sorts them by `keys`; `values(attr)` gives raw values."""
     parts: list[Any] = []
-    for spec in keys:
-        key = SortKey.parse(spec)
+    for key in _parsed(tuple(keys)):
         part = key.value(values(key.attribute))
         parts.append(_Reversed(part) if key.reverse else part)
     return tuple(parts)
 
 
+@lru_cache(maxsize=64)
+def _parsed(keys: tuple[str, ...]) -> tuple[SortKey, ...]:
+    # A page orders every row it reads by the same few keys: parse them once.
+    return tuple(SortKey.parse(spec) for spec in keys)
+
+
 def key_attributes(keys: Sequence[str]) -> tuple[str, ...]:
     """The attributes a sort reads."""
-    return tuple(SortKey.parse(spec).attribute for spec in keys)
+    return tuple(key.attribute for key in _parsed(tuple(keys)))

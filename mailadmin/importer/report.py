@@ -6,7 +6,7 @@ import csv
 import io
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from mailadmin.importer.plan import WRITES, Action, Plan, describe
 OUTCOME_NAMES = {"create": "Tạo mới (create)", "update": "Cập nhật (update)", "move": "Chuyển đơn vị (move)",
                  "retire": "Thôi sử dụng (retire)", "unchanged": "Không đổi (unchanged)", "error": "Lỗi (error)",
                  "failed": "Thất bại (failed)", "pending": "Chưa làm (pending)"}
+BLOCK_CHARS = 1 << 20  # the results file is written a block of about this many characters at a time
 RESULT_HEADERS = ("Dòng (Line)", "Mã nhân sự (HR id)", "Họ tên (Full name)", "Đơn vị (Unit)",
                   "Thư điện tử (Mail)", "Kết quả (Outcome)", "Ghi chú (Details)", "Mật khẩu ban đầu (Initial password)")
 
@@ -62,25 +63,47 @@ def who(action: Action) -> list[str]:
     return [cells.get("full_name", ""), cells.get("unit", ""), cells.get("mail", "")]
 
 
-def results_csv(rows: Iterable[list[str]]) -> bytes:
-    """The results file's bytes: BOM, header, neutralised cells."""
+def results_csv(rows: Iterable[list[str]]) -> Iterator[bytes]:
+    """The results file's bytes, a block of rows at a time: BOM, header, neutralised cells.
+
+    In blocks so that 100,000 rows never sit in memory as one text (~50 MB at that size).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
     writer.writerow(RESULT_HEADERS)
-    writer.writerows([neutralise(cell) for cell in row] for row in rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    for row in rows:
+        writer.writerow([neutralise(cell) for cell in row])
+        if buffer.tell() >= BLOCK_CHARS:
+            yield _drained(buffer)
+    yield _drained(buffer)
 
 
-def write_once(path: Path, data: bytes) -> None:
-    """Create `path` with mode 0600; never overwrite (it may hold passwords)."""
+def _drained(buffer: io.StringIO) -> bytes:
+    data = buffer.getvalue().encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
+    return data
+
+
+def write_once(path: Path, blocks: Iterable[bytes]) -> None:
+    """Create `path` with mode 0600 from `blocks`; never overwrite (it may hold passwords).
+
+    A file whose blocks could not all be made is removed: never a half-written results file.
+    """
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise Conflict(t("Tệp {path} đã có; không ghi đè", "{path} exists; not overwritten", path=path)) from None
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            for block in blocks:
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def summary(job_id: str | None, actions: list[Action], applied: dict[int, str] | None,
