@@ -104,6 +104,10 @@ class Principal:
         """Reset another person's second factor: super admins (and the target through authorize_change)."""
         return self.has(Role.SUPERADMIN)
 
+    def may_see_job(self, owner: str) -> bool:
+        """See an import or bulk job (and resume or undo it, rights re-checked): its owner and super admins."""
+        return owner == self.uid or self.has(Role.SUPERADMIN)
+
     def may_act_on(self, unit: Unit, rights: Rights) -> bool:
         """Change a mailbox in `unit` whose owner holds `rights`: the unit AND the owner's roles count."""
         return self.may_manage(unit) and self.holds(rights)

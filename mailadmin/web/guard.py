@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 
 from mailadmin.audit import acting_as
 from mailadmin.errors import NotFound, PermissionDenied
-from mailadmin.i18n import t
+from mailadmin.i18n import Text, t
+from mailadmin.importer.journal import Job
 from mailadmin.model import Mailbox, Role, Unit
 from mailadmin.services.authz import Principal, Rights, require
 from mailadmin.web import services
@@ -180,3 +181,10 @@ def default_unit_code() -> str | None:
         return None
     require(bool(person.scopes))
     return person.scopes[0][-1]
+
+
+def owned_job(job: Job, missing: Text) -> Job:
+    """A job the person may see (theirs; super admins see all); others' jobs do not exist for them."""
+    if not principal().may_see_job(str(job.meta().get("owner", ""))):
+        raise NotFound(missing)
+    return job

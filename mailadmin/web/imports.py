@@ -10,7 +10,7 @@ from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from mailadmin.errors import InvalidInput, MailadminError, NotFound, PermissionDenied
+from mailadmin.errors import InvalidInput, MailadminError, PermissionDenied
 from mailadmin.i18n import t
 from mailadmin.importer.export import template_csv
 from mailadmin.importer.journal import Job
@@ -20,6 +20,7 @@ from mailadmin.importer.service import RESULTS_FILE, Preview
 from mailadmin.model import Role
 from mailadmin.services.authz import require, wider_rights_message
 from mailadmin.web import services, workers
+from mailadmin.web.guard import owned_job as owned_job_of
 from mailadmin.web.guard import principal, roles_required, unit_by_code
 from mailadmin.web.handover import sheet as handover_sheet
 from mailadmin.web.language import say
@@ -53,11 +54,8 @@ def import_scope() -> tuple[str, ...] | None:
 
 def owned_job(job_id: str) -> Job:
     """A job the person started (super admins see all); others' jobs do not exist for them."""
-    job = services().imports.job(job_id)
-    person = principal()
-    if job.meta().get("owner") != person.uid and not person.has(Role.SUPERADMIN):
-        raise NotFound(t("Không có công việc nhập {job}", "no import job {job}", job=job_id))
-    return job
+    missing = t("Không có công việc nhập {job}", "no import job {job}", job=job_id)
+    return owned_job_of(services().imports.job(job_id), missing)
 
 
 @bp.route("")

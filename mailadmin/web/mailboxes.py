@@ -11,7 +11,7 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from mailadmin.errors import MailadminError, NotFound, PermissionDenied
+from mailadmin.errors import MailadminError, PermissionDenied
 from mailadmin.i18n import Text, t
 from mailadmin.importer.bulk import ACTIONS as BULK_ACTIONS
 from mailadmin.importer.export import export_csv, export_xlsx, export_yaml
@@ -25,6 +25,7 @@ from mailadmin.web.guard import (
     managed_mailbox,
     managed_unit,
     may_change_mailbox,
+    owned_job,
     principal,
     readable_mailbox,
     readable_unit,
@@ -381,11 +382,7 @@ def _summary_message(summary: dict[str, Any]) -> Text:
 
 def owned_bulk_job(job_id: str) -> Job:
     """A bulk job the person started (super admins see all); others' jobs do not exist for them."""
-    job = services().bulk.job(job_id)
-    person = principal()
-    if job.meta().get("owner") != person.uid and not person.has(Role.SUPERADMIN):
-        raise NotFound(t("Không có công việc {job}", "no job {job}", job=job_id))
-    return job
+    return owned_job(services().bulk.job(job_id), t("Không có công việc {job}", "no job {job}", job=job_id))
 
 
 @bp.route("/bulk/<job_id>")
