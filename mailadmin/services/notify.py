@@ -19,6 +19,11 @@ from mailadmin.sizes import megabytes
 TEMPLATES = ("welcome", "reminder")
 
 
+
+def service_sender(settings: Settings) -> str:
+    """The address mailadmin's own mails come from (smtp.sender, else noreply@ the domain)."""
+    return settings.smtp.sender or f"noreply@{settings.organisation.mail_domain}"
+
 class MailNotSent(MailadminError):
     """The SMTP server could not be reached or refused the mail."""
 
@@ -37,7 +42,7 @@ class MailNotifier:
 
     @property
     def sender(self) -> str:
-        return self.settings.smtp.sender or f"noreply@{self.settings.organisation.mail_domain}"
+        return service_sender(self.settings)
 
     def compose(self, template: str, uid: str, language: str) -> EmailMessage:
         """The message for one mailbox in Vietnamese or English."""

@@ -12,6 +12,7 @@ from mailadmin.errors import ConfigError
 from mailadmin.i18n import t
 from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.services.auth import host_share, login_hosts
+from mailadmin.services.notify import service_sender
 from mailadmin.settings import Settings
 from mailadmin.slapd import PrivateSlapd, SlapdPaths
 
@@ -44,6 +45,7 @@ class SmtpConfig:
     throttle_file: Path | None = None  # failed logins counted with the web admin's (None: this process only)
     metrics_port: int = 0  # Prometheus /metrics on host:metrics_port (0: off)
     old_domains: tuple[str, ...] = ()  # former domains still delivered here (organisation.old_domains)
+    service_sender: str = ""  # mailadmin's own notifications: sent unauthenticated, even when a mailbox's address
 
     def is_local(self, address: str) -> bool:
         """Is the address in our domain or a former one still delivered?"""
@@ -80,6 +82,7 @@ def smtp_config(settings: Settings) -> SmtpConfig:
         lockout_seconds=settings.passwords.lockout_seconds,
         throttle_file=settings.state_dir / "throttle" / "logins.sqlite3", metrics_port=smtp.metrics_port,
         old_domains=tuple(d.lower() for d in settings.organisation.old_domains),
+        service_sender=service_sender(settings).lower(),
     )
 
 

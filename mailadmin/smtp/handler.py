@@ -27,6 +27,7 @@ TEMPFAIL_DELIVERY = "451 4.3.0 Local delivery failed, try again later"
 RELAY_DENIED = "554 5.7.1 Relay access denied"
 TOO_MANY = "452 4.5.3 Too many recipients"
 NOT_YOURS = "553 5.7.1 Sender address not owned by the authenticated user"
+NOT_LOGGED_IN = "553 5.7.1 Sender address is one of ours: authenticate on the submission port to send as it"
 
 
 class MailHandler:
@@ -48,10 +49,26 @@ class MailHandler:
         user = session.auth_data if session.authenticated else None
         if isinstance(user, MailUser) and address.lower() not in user.addresses:
             return NOT_YOURS
+        if not session.authenticated and self.config.is_local(address) \
+                and address.lower() != self.config.service_sender:
+            refused = await self._claimed_by_stranger(address)
+            if refused:
+                return refused
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         envelope.routes = []  # type: ignore[attr-defined]
         return OK
+
+    async def _claimed_by_stranger(self, address: str) -> str | None:
+        """The refusal for an unauthenticated sender using one of our mailboxes' or lists' addresses
+        (anyone could write "giamdoc@…" to all staff), else None; addresses nobody owns (the service's
+        noreply) go on."""
+        try:
+            route = await self.blocking(self.routing.route, address)
+        except MailadminError as error:
+            log.warning("sender lookup failed for %s: %s", address, error.message.both())
+            return TEMPFAIL_DIRECTORY
+        return None if route is None else NOT_LOGGED_IN
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import smtplib
 
 import pytest
 
 from mailadmin.model import Unit
+from mailadmin.smtp.config import mail_routing
 from mailadmin.wiring import Services
-from tests.smtp.conftest import RunningSmtpd, message, new_list, new_mailbox
+from tests.smtp.conftest import RunningSmtpd, message, new_list, new_mailbox, start_smtpd
 
 
 def test_mail_to_an_address_and_an_alias_lands_in_the_maildir(smtpd: RunningSmtpd, services: Services,
@@ -63,3 +65,39 @@ def test_nested_lists_are_expanded(smtpd: RunningSmtpd, services: Services, unit
     with smtpd.inbound() as client:
         client.sendmail("ai@example.org", [outer_address], message("ai@example.org", outer_address))
     assert len(smtpd.maildir(inner_uid)) == 1 and len(smtpd.maildir(outer_uid)) == 1
+
+
+def test_a_stranger_may_not_send_as_one_of_our_mailboxes_without_logging_in(
+        smtpd: RunningSmtpd, services: Services, unit: Unit) -> None:
+    """Unauthenticated mail claiming a staff member's address (or a list's) is refused at MAIL FROM, as
+    Postfix's reject_unauthenticated_sender_login_mismatch does; other senders of our domain (the
+    service's own noreply) and outside senders go on."""
+    domain = services.settings.organisation.mail_domain
+    _, director = new_mailbox(services, unit, "Giám Đốc Mạo Danh")
+    uid, staff = new_mailbox(services, unit, "Nhân Viên Nhận Thư")
+    group = new_list(services, unit, f"Mạo danh {unit.code}", f"maodanh-{unit.code.lower()}@{domain}", [uid])
+    for claimed in (director, director.upper(), f"maodanh-{unit.code.lower()}@{domain}"):
+        with smtpd.inbound() as client, pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            client.sendmail(claimed, [staff], message(claimed, staff))
+        assert refused.value.smtp_code == 553 and b"authenticat" in refused.value.smtp_error.lower(), claimed
+    assert smtpd.maildir(uid) == [] and group
+    with smtpd.inbound() as client:
+        client.sendmail(f"noreply@{domain}", [staff], message(f"noreply@{domain}", staff))
+        client.sendmail("congdan@example.vn", [staff], message("congdan@example.vn", staff))
+        client.sendmail("", [staff], message("MAILER-DAEMON@example.vn", staff))  # a bounce
+    assert len(smtpd.maildir(uid)) == 3
+
+
+def test_the_services_own_sender_may_be_a_mailbox(smtpd: RunningSmtpd, services: Services, unit: Unit) -> None:
+    """smtp.sender set to the IT centre's real mailbox: welcome and reminder mails still go out unauthenticated."""
+    uid, staff = new_mailbox(services, unit, "Nhân Viên Nhận Thông Báo")
+    _, centre = new_mailbox(services, unit, "Trung Tâm Công Nghệ")
+    routing = mail_routing(services.settings)
+    thread, running = start_smtpd(dataclasses.replace(smtpd.config, service_sender=centre), routing)
+    try:
+        with running.inbound() as client:
+            client.sendmail(centre, [staff], message(centre, staff))
+    finally:
+        thread.stop()
+        routing.close()
+    assert len(smtpd.maildir(uid)) == 1
