@@ -22,6 +22,7 @@ IS_MAILBOX = filters.eq("objectClass", "maMailbox")
 # Every web session and API token carries the epoch its person had when it began; a write that
 # must end them all (status, password, logout) replaces it, so no caller can forget it.
 EPOCH = "maSessionEpoch"
+UIDS_PER_SEARCH = 200  # uids OR-ed in one filter (locked_binds): one round trip per 200 mailboxes
 ALIAS_PROBES = 50
 
 
@@ -125,12 +126,17 @@ class MailboxStore:
         return (entry.text("pwdAccountLockedTime"), len(entry.raw("pwdFailureTime")), entry.text("authTimestamp"),
                 entry.text("pwdChangedTime"))
 
-    def locked_binds(self, base_dn: str | None = None) -> dict[str, list[str]]:
-        """uid -> pwdAccountLockedTime of each mailbox whose bind is locked (suspended, retired, locked out)."""
-        entries = self.client.iter_search(base_dn or self.base_dn,
-                                          filters.all_of(IS_MAILBOX, filters.present("pwdAccountLockedTime")),
-                                          attributes=("uid", "pwdAccountLockedTime"))
-        return {entry.text("uid"): entry.texts("pwdAccountLockedTime") for entry in entries}
+    def locked_binds(self, uids: Iterable[str]) -> dict[str, list[str]]:
+        """uid -> pwdAccountLockedTime of those of `uids` whose bind is locked (suspended, retired, locked
+        out); a search per UIDS_PER_SEARCH uids on the uid index, not a scan of every locked mailbox."""
+        wanted = list(uids)
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(wanted), UIDS_PER_SEARCH):
+            chosen = filters.any_of(*(filters.eq("uid", uid) for uid in wanted[start:start + UIDS_PER_SEARCH]))
+            condition = filters.all_of(IS_MAILBOX, filters.present("pwdAccountLockedTime"), chosen)
+            found.update((entry.text("uid"), entry.texts("pwdAccountLockedTime")) for entry in self.client.iter_search(
+                self.base_dn, condition, attributes=("uid", "pwdAccountLockedTime")))
+        return found
 
     def unlock(self, dn: str) -> None:
         """Lift a ppolicy lockout and forget the failures it counted (else the next typo locks again)."""
@@ -173,10 +179,6 @@ class MailboxStore:
         """Record the status; any status but active also locks the bind (ppolicy); every session ends."""
         self.client.modify(dn, {**_replacing(status_values(status, retain_until)), **new_epoch()})
 
-    def move_values(self, tier: Tier) -> dict[str, list[str]]:
-        """What a move rewrites before the rename: the tier of the new unit."""
-        return {"maTier": [tier.value]}
-
     def set_password(self, dn: str, password_hash: str) -> None:
         """Replace the password (ppolicy marks it reset: the owner must change it)."""
         self.client.modify(dn, {"userPassword": ("replace", [password_hash]), **new_epoch()})
@@ -203,11 +205,11 @@ class MailboxStore:
         modify and a modrdn of the same entry (docs/directory.md). The tier is set first and put
         back if the move is refused, so no outcome leaves a tier that disagrees with the unit.
         """
-        self.client.modify(dn, _replacing(self.move_values(tier)))
+        self.client.modify(dn, _replacing(move_values(tier)))
         try:
             self.client.move(dn, dit.rdn("uid", uid), dit.unit_dn(unit_path, self.base_dn))
         except MailadminError:
-            self.client.modify(dn, _replacing(self.move_values(old_tier)))
+            self.client.modify(dn, _replacing(move_values(old_tier)))
             raise
         return dit.mailbox_dn(uid, unit_path, self.base_dn)
 
@@ -257,7 +259,9 @@ def status_values(status: Status, retain_until: str | None = None) -> dict[str, 
             "maRetainUntil": [retain_until] if retain_until else []}
 
 
-STATUS_ATTRIBUTES = tuple(status_values(Status.ACTIVE))
+def move_values(tier: Tier) -> dict[str, list[str]]:
+    """What a move rewrites before the rename: the tier of the new unit."""
+    return {"maTier": [tier.value]}
 
 
 def _replacing(values: dict[str, list[str]]) -> dict[str, tuple[str, Values]]:
@@ -266,7 +270,12 @@ def _replacing(values: dict[str, list[str]]) -> dict[str, tuple[str, Values]]:
 
 def new_epoch() -> dict[str, tuple[str, Values]]:
     """The change that moves a person's session epoch: every session and API token they hold ends."""
-    return {EPOCH: ("replace", [secrets.token_hex(8)])}
+    return {EPOCH: ("replace", [new_epoch_value()])}
+
+
+def new_epoch_value() -> str:
+    """A fresh session epoch (random: no host can guess another's)."""
+    return secrets.token_hex(8)
 
 
 def _with_password(attributes: dict[str, Values], password_hash: str | None) -> dict[str, Values]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -24,7 +23,7 @@ from typing import Any
 from mailadmin.audit import AuditLog, Change
 from mailadmin.directory import dit
 from mailadmin.directory.client import DirectoryClient
-from mailadmin.directory.mailboxes import EPOCH, status_values
+from mailadmin.directory.mailboxes import EPOCH, move_values, new_epoch_value, status_values
 from mailadmin.durable import replace_file
 from mailadmin.errors import Conflict, InvalidInput, NotFound
 from mailadmin.i18n import t
@@ -67,7 +66,7 @@ def _plain(mailbox: Mailbox) -> dict[str, Any]:
 
 
 def _epoch() -> list[str]:
-    return [secrets.token_hex(8)]
+    return [new_epoch_value()]
 
 
 class BulkService:
@@ -145,7 +144,8 @@ class BulkService:
 
     def _records(self, selection: Selection) -> Iterator[dict[str, Any]]:
         """One journal line per mailbox: its write (or 'unchanged') and its audit records before and after."""
-        locks = self.mailboxes.store.locked_binds() if selection.action in STATUS_OF else {}
+        locks = self.mailboxes.store.locked_binds(m.uid for m in selection.mailboxes) \
+            if selection.action in STATUS_OF else {}
         for index, mailbox in enumerate(selection.mailboxes):
             after = self._after(selection, mailbox)
             op = self._op(index, selection, mailbox, after, locks.get(mailbox.uid, []))
@@ -163,9 +163,8 @@ class BulkService:
         if selection.target is not None:
             if after.unit_code == mailbox.unit_code:
                 return None
-            store = self.mailboxes.store
-            return Op(index, MOVE, dn, mailbox.uid, target=self._dn(after), before=store.move_values(mailbox.tier),
-                      after=store.move_values(after.tier))
+            return Op(index, MOVE, dn, mailbox.uid, target=self._dn(after), before=move_values(mailbox.tier),
+                      after=move_values(after.tier))
         before = {**status_values(mailbox.status, stored_date(mailbox.retain_until)), "pwdAccountLockedTime": locked}
         wanted = status_values(after.status, stored_date(after.retain_until))
         if before == wanted:
