@@ -12,7 +12,8 @@ The writes, in order (each DN as it is when its write runs):
  5. administrators of units that do not go on are given the successor unit;
  6. units that do not go on, now empty, deepest first: kept as history (moved to ou=history with their
     last day, maValidTo, and the code of the unit that took them over, maSuccessor; the holding unit for
-    closed ones), or deleted when the plan says `closed_units: delete`.
+    closed ones), or deleted when the plan says `closed_units: delete`; with them (unless deleted), a
+    history entry for each old code carried on under a new code (its old name and kind, its successor).
 """
 
 from __future__ import annotations
@@ -436,7 +437,8 @@ def _final_dn(row: Row, present: Present, tree: _Tree, nodes: dict[str, str], de
 
 def _close_vanished(plan: ReorgFile, present: Present, tree: _Tree, nodes: dict[str, str],
                     successor: dict[str, str], reorg: Reorg) -> None:
-    """The old units that do not go on, now empty, deepest first: kept as history, or deleted."""
+    """The old units that do not go on, now empty, deepest first: kept as history, or deleted. The old code
+    of a unit carried on under a new code is kept in the history too (with its old name and kind)."""
     carried = set(nodes.values())
     gone = [(node.removeprefix("old:"), tree.dn(node)) for node in sorted(
         (node for node in tree.parent if node.startswith("old:") and node not in carried),
@@ -446,24 +448,54 @@ def _close_vanished(plan: ReorgFile, present: Present, tree: _Tree, nodes: dict[
         for code, dn in gone:
             reorg.add(DELETE, dn, f"unit:{code}", before=present.unit_rows[code].attrs)
         return
-    if gone and not present.history_exists:
+    renamed = _renamed(plan, nodes)
+    if (gone or renamed) and not present.history_exists:
         reorg.add(ADD, dit.history_dn(present.base_dn), "history",
                   after={"objectClass": ["top", "organizationalUnit"], "ou": [dit.HISTORY_OU]})
     for code, dn in gone:
         _date_the_end(code, dn, plan, present, successor[code], reorg)
     for code, dn in gone:  # one at a time, deepest first: a unit leaves only once it is empty
         reorg.add(MOVE, dn, f"unit:{code}", target=dit.former_unit_dn(code, present.base_dn))
+    for code, new_code in renamed:
+        _keep_old_name(code, new_code, plan, present, reorg)
+
+
+def _renamed(plan: ReorgFile, nodes: dict[str, str]) -> list[tuple[str, str]]:
+    """(old code, new code) of every old unit carried on under another code."""
+    return [(nodes[unit.code].removeprefix("old:"), unit.code) for unit in plan.all_units()
+            if nodes[unit.code].startswith("old:") and nodes[unit.code] != f"old:{unit.code}"]
 
 
 def _date_the_end(code: str, dn: str, plan: ReorgFile, present: Present, successor: str, reorg: Reorg) -> None:
     """A unit's last day and successor, written in place (in transactions) before it moves to the history."""
+    _check_history_free(code, plan, present, reorg)
+    row = present.unit_rows[code]
+    after = _the_end(plan, successor)
+    reorg.add(MODIFY, dn, f"unit:{code}", bulk=True, before={name: row.values(name) for name in after}, after=after)
+
+
+def _keep_old_name(code: str, new_code: str, plan: ReorgFile, present: Present, reorg: Reorg) -> None:
+    """A unit carried on under a new code: its old code, name and kind kept in the history as a merged
+    unit's are (successor: the new code), so that `units history CODE` and /units/CODE can name it."""
+    _check_history_free(code, plan, present, reorg)
+    row = present.unit_rows[code]
+    kept = {name: row.values(name) for name in ("displayName", "maUnitKind", "maSearchName", "maValidFrom",
+                                                 "maPredecessor")}
+    entry = {"objectClass": ["top", "organizationalUnit", "maUnit"], "ou": [code],
+             **{name: values for name, values in kept.items() if values}, **_the_end(plan, new_code)}
+    reorg.add(ADD, dit.former_unit_dn(code, present.base_dn), f"unit:{code}", after=entry)
+
+
+def _the_end(plan: ReorgFile, successor: str) -> Values:
+    """A former unit's last day (the day before the plan's) and the code of the unit that took it over."""
+    return {"maValidTo": [generalized_time(plan.effective - timedelta(days=1))], "maSuccessor": [successor]}
+
+
+def _check_history_free(code: str, plan: ReorgFile, present: Present, reorg: Reorg) -> None:
     if code in present.former:
         reorg.problems.append(PlanProblem(plan.close_line, f"unit {code}", t(
             "lịch sử đã có một đơn vị mã {code}: hãy dùng closed_units: delete",
             "the history already holds a unit with code {code}: use closed_units: delete", code=code)))
-    row = present.unit_rows[code]
-    after = {"maValidTo": [generalized_time(plan.effective - timedelta(days=1))], "maSuccessor": [successor]}
-    reorg.add(MODIFY, dn, f"unit:{code}", bulk=True, before={name: row.values(name) for name in after}, after=after)
 
 
 def _describe_units(plan: ReorgFile, present: Present, destination: dict[str, str], reorg: Reorg) -> None:
