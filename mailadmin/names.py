@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -197,6 +197,14 @@ def is_reserved(local: str, reserved: Iterable[str]) -> bool:
     return local in reserved or local.startswith(UNIT_LIST_PREFIX)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why a local part cannot be given: it is reserved, or `holder` holds it ('': an entry not named)."""
+
+    reserved: bool = False
+    holder: str = ""
+
+
 class AddressAllocator:
     """Hands out local parts: base, base1, base2… never one that is reserved or taken.
 
@@ -204,13 +212,22 @@ class AddressAllocator:
     used (by the directory); the allocator also remembers what it handed out itself,
     so a batch never gets the same address twice. The result depends only on the
     directory's content and the order of requests: the same input gives the same addresses.
+    Built from a snapshot of who holds what (`of_holders`), it also knows an entry's own
+    local parts are no clash for that entry (a reorganisation giving a mailbox its uid in a new domain).
     """
 
-    def __init__(self, taken_with_prefix: TakenLookup, reserved: Iterable[str] = ()) -> None:
+    def __init__(self, taken_with_prefix: TakenLookup, reserved: Iterable[str] = (),
+                 holders: Mapping[str, Collection[str]] | None = None) -> None:
         self._lookup = taken_with_prefix
         self._reserved = {fold(word) or word for word in reserved} | set(reserved)
+        self._holders = holders
         self._known: dict[str, set[str]] = {}
-        self._given: set[str] = set()
+        self._given: dict[str, str] = {}  # local part -> who it was handed to
+
+    @classmethod
+    def of_holders(cls, holders: Mapping[str, Collection[str]], reserved: Iterable[str] = ()) -> AddressAllocator:
+        """An allocator over a snapshot: local part -> the entries holding it (held_local_parts)."""
+        return cls(PrefixIndex(holders), reserved, holders)
 
     def allocate(self, base: str) -> str:
         """The first free local part among base, base1, base2…"""
@@ -219,20 +236,45 @@ class AddressAllocator:
         while candidate in taken or candidate in self._given or candidate in self._reserved:
             number += 1
             candidate = f"{base}{number}"
-        self._given.add(candidate)
+        self._given[candidate] = ""
         return candidate
 
     def claim(self, local: str) -> bool:
         """Reserve an exact local part asked for by the caller; False when it is not free."""
-        if is_reserved(local, self._reserved) or local in self._given or local in self._taken(local):
-            return False
-        self._given.add(local)
-        return True
+        return self.refusal(local) is None
+
+    def refusal(self, local: str, holder: str = "", *, unit_list: bool = False) -> Refusal | None:
+        """Reserve an exact local part for `holder` ('': a new entry), or say why not: reserved (a unit
+        list may take a ds- one), handed to another in this batch, or held by another entry. The one rule
+        of every address given by hand: creation, aliases, lists, reorganisations."""
+        if local in self._reserved or (not unit_list and is_reserved(local, self._reserved)):
+            return Refusal(reserved=True)
+        if local in self._given and (not holder or self._given[local] != holder):
+            return Refusal(holder=self._given[local])
+        holders = self._other_holders(local, holder)
+        if holders:
+            return Refusal(holder=min(holders))
+        self._given[local] = holder
+        return None
+
+    def _other_holders(self, local: str, holder: str) -> set[str]:
+        if self._holders is None:
+            return {""} if local in self._taken(local) else set()
+        return set(self._holders.get(local, ())) - {holder}
 
     def _taken(self, base: str) -> set[str]:
         if base not in self._known:
             self._known[base] = set(self._lookup(base))
         return self._known[base]
+
+
+def held_local_parts(uids: Iterable[str], addresses: Iterable[str], domain: str) -> set[str]:
+    """The local parts an entry holds in `domain`: each uid (a uid holds its local part in every domain)
+    and each of its addresses in that domain, lower-case."""
+    suffix = "@" + domain.lower()
+    held = {uid.lower() for uid in uids}
+    held.update(address.lower().removesuffix(suffix) for address in addresses if address.lower().endswith(suffix))
+    return held
 
 
 def search_key(text: str) -> str:

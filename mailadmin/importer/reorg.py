@@ -12,7 +12,7 @@ from mailadmin.directory import dit, filters
 from mailadmin.directory.client import DirectoryClient, Entry
 from mailadmin.errors import Conflict, InvalidInput
 from mailadmin.i18n import t
-from mailadmin.importer.engine import Engine, Progress, apply_ops, failures, job_ops, undo_ops
+from mailadmin.importer.engine import Engine, Progress, apply_ops, applying, failures, job_ops, undo_ops
 from mailadmin.importer.journal import Job
 from mailadmin.importer.ops import Op
 from mailadmin.importer.reorgfile import ReorgFile, parse_plan
@@ -23,6 +23,11 @@ from mailadmin.settings import Settings
 SHOWN_PROBLEMS = 20
 MAILBOX_READ = ("uid", "mail", "mailLocalAddress", "maTier", "maOldAddressUntil", "employeeNumber",
                 "maAccountStatus")
+ADDRESS_READ = ("uid", "mail", "mailLocalAddress")
+# Entries other than mailboxes and lists that hold a uid or an address (few): they hold them in the new domain too.
+OTHER_HOLDERS = filters.all_of(
+    filters.any_of(*map(filters.present, ADDRESS_READ)),
+    filters.negate(filters.eq("objectClass", "maMailbox")), filters.negate(filters.eq("objectClass", "groupOfNames")))
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,8 @@ class ReorgService:
             [_row(e) for e in search(base, filters.eq("objectClass", "groupOfNames"))],
             [_row(e) for e in search(base, filters.present("maAdminOf"), attributes=("uid", "maAdminOf"))],
             self.settings.organisation.mail_domain, frozenset(unit.code for unit in former),
-            self.client.get(dit.history_dn(base)) is not None)
+            self.client.get(dit.history_dn(base)) is not None,
+            [_row(e) for e in search(base, OTHER_HOLDERS, attributes=ADDRESS_READ)], self.settings.addresses.reserved)
 
     def preview(self, data: bytes, file_name: str = "-") -> ReorgPreview:
         """Parse and check a plan file and compute every write; writes nothing."""
@@ -99,16 +105,10 @@ class ReorgService:
 
     def apply(self, job: Job, progress: Progress | None = None) -> dict[str, Any]:
         """Run (or resume) a job to its end; returns the summary."""
-        with job.locked():
-            state = job.state
-            if state not in ("planned", "applying"):
-                raise Conflict(t("Công việc {job} đã {state}", "job {job} is already {state}", job=job.id,
-                                 state=state))
-            if state == "planned":
-                self._check_unchanged(job)
-            job.set_state("applying")
-            outcomes = apply_ops(job, self._engine(progress), reconcile=state == "applying")
-            return self._finish(job, outcomes)
+        if job.state == "planned":  # before the job is marked applying: a refused one stays planned
+            self._check_unchanged(job)
+        with applying(job) as resuming:
+            return self._finish(job, apply_ops(job, self._engine(progress), reconcile=resuming))
 
     def _check_unchanged(self, job: Job) -> None:
         """The writes were planned on the directory as it was: refuse them if it has been written to since."""

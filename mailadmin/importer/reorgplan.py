@@ -12,7 +12,8 @@ The writes, in order (each DN as it is when its write runs):
  5. administrators of units that do not go on are given the successor unit;
  6. units that do not go on, now empty, deepest first: kept as history (moved to ou=history with their
     last day, maValidTo, and the code of the unit that took them over, maSuccessor; the holding unit for
-    closed ones), or deleted when the plan says `closed_units: delete`.
+    closed ones), or deleted when the plan says `closed_units: delete`; with them (unless deleted), a
+    history entry for each old code carried on under a new code (its old name and kind, its successor).
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from datetime import date, timedelta
 
 from mailadmin.directory import dit
 from mailadmin.directory.mapping import generalized_time
-from mailadmin.i18n import t
+from mailadmin.i18n import Text, t
 from mailadmin.importer.ops import ADD, DELETE, MODIFY, MOVE, Op, Values
 from mailadmin.importer.reorgfile import NewUnit, PlanProblem, ReorgFile
 from mailadmin.model import Status, UnitKind
-from mailadmin.names import UNIT_LIST_PREFIX, search_key
+from mailadmin.names import UNIT_LIST_PREFIX, AddressAllocator, Refusal, held_local_parts, search_key
+from mailadmin.services.mailboxes import claim_addresses, new_domain_addresses
 from mailadmin.services.units import UnitIndex
 
 LIST_CLASSES = ["top", "groupOfNames", "inetLocalMailRecipient"]
@@ -64,6 +66,8 @@ class Present:
     old_domain: str
     former: frozenset[str] = frozenset()  # codes already kept in the history container
     history_exists: bool = False          # is there a history container yet?
+    others: list[Row] = field(default_factory=list)  # other entries holding a uid or an address
+    reserved: tuple[str, ...] = ()        # settings addresses.reserved: local parts nobody may be given
 
 
 @dataclass
@@ -194,9 +198,10 @@ def make_reorg(plan: ReorgFile, present: Present) -> Reorg:
     for unit in plan.all_units():
         nodes[unit.code] = _place_unit(unit, plan, present, tree, nodes, reorg)
     destination = _destinations(plan, present, successor)
-    _readdress(plan, present, tree, destination, reorg)
+    book = _address_book(present, plan.domain)
+    _readdress(plan, present, tree, destination, book, reorg)
     _move_mailboxes(present, tree, destination, nodes, reorg)
-    _rebuild_lists(plan, present, tree, destination, nodes, successor, reorg)
+    _rebuild_lists(plan, present, tree, destination, nodes, successor, book, reorg)
     _rescope_admins(present, tree, nodes, {old: successor[old] for old in successor if old not in plan.close},
                     destination, reorg)
     _close_vanished(plan, present, tree, nodes, successor, reorg)
@@ -261,27 +266,52 @@ def _current_dn(row: Row, present: Present, tree: _Tree) -> str:
     return f"{row.dn.split(',', 1)[0]},{tree.dn('old:' + _unit_of(row, present.base_dn))}"
 
 
-def _readdress(plan: ReorgFile, present: Present, tree: _Tree, destination: dict[str, str], reorg: Reorg) -> None:
+def _address_book(present: Present, domain: str) -> AddressAllocator:
+    """Who holds each local part of the new domain before the plan (a uid holds its own in every domain),
+    for the mailbox service's rule (claim_addresses). The per-unit lists are left out: every one of them
+    is deleted, its addresses handed on to the new unit's list."""
+    holders: dict[str, set[str]] = {}
+    kept_lists = [row for row in present.lists if not row.one("cn").startswith(UNIT_LIST_PREFIX)]
+    for row in [*present.mailboxes, *kept_lists, *present.others]:
+        for local in held_local_parts(row.values("uid"), row.values("mail") + row.values("mailLocalAddress"),
+                                      domain):
+            holders.setdefault(local, set()).add(row.dn)
+    return AddressAllocator.of_holders(holders, present.reserved)
+
+
+def _give(book: AddressAllocator, addresses: list[str], domain: str, holder: str, key: str, reorg: Reorg,
+           unit_list: bool = False) -> None:
+    """The new domain's addresses given to `holder` by the mailbox service's rule; a refused one is a conflict."""
+    for address, refusal in claim_addresses(book, addresses, domain, holder, unit_list=unit_list):
+        reorg.problems.append(PlanProblem(0, key, _refused(address, refusal)))
+
+
+def _gained(after: list[str], before: list[str]) -> list[str]:
+    """The addresses an entry is given (one it holds already is no new claim, whoever else holds it too)."""
+    held = {address.lower() for address in before}
+    return [address for address in after if address.lower() not in held]
+
+
+def _refused(address: str, refusal: Refusal) -> Text:
+    if refusal.reserved:
+        return t("địa chỉ mới {a} là địa chỉ dành riêng, không cấp cho ai", "the new address {a} is reserved",
+                 a=address)
+    return t("địa chỉ mới {a} đã thuộc về {o}", "the new address {a} already belongs to {o}", a=address,
+             o=refusal.holder)
+
+
+def _readdress(plan: ReorgFile, present: Present, tree: _Tree, destination: dict[str, str], book: AddressAllocator,
+               reorg: Reorg) -> None:
     kinds = {unit.code: unit.kind for unit in plan.all_units()}
-    taken = _addresses_in_use(present)
     for row in present.mailboxes:
         before = {k: row.values(k) for k in ("mail", "mailLocalAddress", "maTier", "maOldAddressUntil")}
         after = _new_addresses(row, plan, present.old_domain, kinds[destination[row.dn]])
-        for address in set(after["mailLocalAddress"]) - {a.lower() for a in before["mailLocalAddress"]}:
-            owner = taken.get(address)
-            if owner is not None and owner != row.dn:
-                reorg.problems.append(PlanProblem(0, f"mailbox {row.one('uid')}", t(
-                    "địa chỉ mới {a} đã thuộc về {o}", "the new address {a} already belongs to {o}",
-                    a=address, o=owner)))
+        _give(book, _gained(after["mailLocalAddress"], before["mailLocalAddress"]), plan.domain, row.dn,
+              f"mailbox {row.one('uid')}", reorg)
         if after != before:
             reorg.readdressed += after["mail"] != before["mail"]
             reorg.add(MODIFY, _current_dn(row, present, tree), f"mailbox:{row.one('uid')}", bulk=True,
                       before=before, after=after)
-
-
-def _addresses_in_use(present: Present) -> dict[str, str]:
-    return {address.lower(): row.dn for row in [*present.mailboxes, *present.lists]
-            for address in row.values("mailLocalAddress")}
 
 
 def _new_addresses(row: Row, plan: ReorgFile, old_domain: str, kind: UnitKind) -> Values:
@@ -289,19 +319,12 @@ def _new_addresses(row: Row, plan: ReorgFile, old_domain: str, kind: UnitKind) -
     mail = row.one("mail")
     local, _, domain = mail.rpartition("@")
     new_mail = f"{local}@{plan.domain}" if domain.lower() == old_domain.lower() else mail
-    addresses = list(dict.fromkeys([new_mail, *with_new_domain(row.values("mailLocalAddress"), plan.domain,
-                                                               old_domain)]))
+    addresses = list(dict.fromkeys([new_mail, *new_domain_addresses(row.values("mailLocalAddress"), plan.domain,
+                                                                    old_domain)]))
     until = [generalized_time(plan.old_addresses_until)] if plan.old_addresses_until and new_mail != mail else \
         row.values("maOldAddressUntil")
     return {"mail": [new_mail], "mailLocalAddress": addresses, "maTier": [kind.tier.value],
             "maOldAddressUntil": until}
-
-
-def with_new_domain(addresses: list[str], domain: str, old_domain: str) -> list[str]:
-    """The old domain's addresses in the new domain first, then every address as it was."""
-    moved = [f"{local}@{domain}" for local, _, at in (a.rpartition("@") for a in addresses)
-             if at.lower() == old_domain.lower()]
-    return list(dict.fromkeys([*moved, *addresses]))
 
 
 def _move_mailboxes(present: Present, tree: _Tree, destination: dict[str, str], nodes: dict[str, str],
@@ -317,7 +340,7 @@ def _move_mailboxes(present: Present, tree: _Tree, destination: dict[str, str], 
 
 
 def _rebuild_lists(plan: ReorgFile, present: Present, tree: _Tree, destination: dict[str, str],
-                   nodes: dict[str, str], successor: dict[str, str], reorg: Reorg) -> None:
+                   nodes: dict[str, str], successor: dict[str, str], book: AddressAllocator, reorg: Reorg) -> None:
     """Old per-unit lists go; each new unit whose predecessors had one gets its own, with their addresses."""
     old_addresses: dict[str, list[str]] = {}
     for row in present.lists:
@@ -326,15 +349,17 @@ def _rebuild_lists(plan: ReorgFile, present: Present, tree: _Tree, destination: 
             old_addresses.setdefault(successor[unit], []).extend(row.values("mailLocalAddress"))
             reorg.add(DELETE, _current_dn(row, present, tree), f"list:{row.one('cn')}", before=row.attrs)
         else:
-            _carry_list(row, plan, present, tree, nodes[successor[unit]], reorg)
+            _carry_list(row, plan, present, tree, nodes[successor[unit]], book, reorg)
     for code, addresses in old_addresses.items():
-        _unit_list(code, addresses, plan, present, tree, destination, nodes, reorg)
+        _unit_list(code, addresses, plan, present, tree, destination, nodes, book, reorg)
 
 
-def _carry_list(row: Row, plan: ReorgFile, present: Present, tree: _Tree, node: str, reorg: Reorg) -> None:
+def _carry_list(row: Row, plan: ReorgFile, present: Present, tree: _Tree, node: str, book: AddressAllocator,
+                reorg: Reorg) -> None:
     """A list of people's own choosing: its addresses in the new domain too, then to its unit's successor."""
     addresses = row.values("mailLocalAddress")
-    wanted = with_new_domain(addresses, plan.domain, present.old_domain)
+    wanted = new_domain_addresses(addresses, plan.domain, present.old_domain)
+    _give(book, _gained(wanted, addresses), plan.domain, row.dn, f"list {row.one('cn')}", reorg)
     if wanted != addresses:
         reorg.add(MODIFY, _current_dn(row, present, tree), f"list:{row.one('cn')}",
                   before={"mailLocalAddress": addresses}, after={"mailLocalAddress": wanted})
@@ -344,7 +369,7 @@ def _carry_list(row: Row, plan: ReorgFile, present: Present, tree: _Tree, node: 
 
 
 def _unit_list(code: str, addresses: list[str], plan: ReorgFile, present: Present, tree: _Tree,
-               destination: dict[str, str], nodes: dict[str, str], reorg: Reorg) -> None:
+               destination: dict[str, str], nodes: dict[str, str], book: AddressAllocator, reorg: Reorg) -> None:
     below = _subtree_codes(code, plan)
     members = [f"{row.dn.split(',', 1)[0]},{tree.dn(nodes[destination[row.dn]])}" for row in present.mailboxes
                if destination[row.dn] in below and row.one("maAccountStatus") in ("", Status.ACTIVE.value)]
@@ -355,7 +380,9 @@ def _unit_list(code: str, addresses: list[str], plan: ReorgFile, present: Presen
     entry = {"objectClass": LIST_CLASSES, "cn": [name],
              "mailLocalAddress": list(dict.fromkeys([f"{name}@{plan.domain}", *addresses])),
              "description": [f"Toàn bộ cán bộ {unit_name} / all staff of {unit_name}"], "member": members}
-    reorg.add(ADD, f"{dit.rdn('cn', name)},{tree.dn(nodes[code])}", f"list:{name}", after=entry)
+    dn = f"{dit.rdn('cn', name)},{tree.dn(nodes[code])}"
+    _give(book, entry["mailLocalAddress"], plan.domain, dn, f"list {name}", reorg, unit_list=True)
+    reorg.add(ADD, dn, f"list:{name}", after=entry)
 
 
 def _subtree_codes(code: str, plan: ReorgFile) -> set[str]:
@@ -410,7 +437,8 @@ def _final_dn(row: Row, present: Present, tree: _Tree, nodes: dict[str, str], de
 
 def _close_vanished(plan: ReorgFile, present: Present, tree: _Tree, nodes: dict[str, str],
                     successor: dict[str, str], reorg: Reorg) -> None:
-    """The old units that do not go on, now empty, deepest first: kept as history, or deleted."""
+    """The old units that do not go on, now empty, deepest first: kept as history, or deleted. The old code
+    of a unit carried on under a new code is kept in the history too (with its old name and kind)."""
     carried = set(nodes.values())
     gone = [(node.removeprefix("old:"), tree.dn(node)) for node in sorted(
         (node for node in tree.parent if node.startswith("old:") and node not in carried),
@@ -420,24 +448,54 @@ def _close_vanished(plan: ReorgFile, present: Present, tree: _Tree, nodes: dict[
         for code, dn in gone:
             reorg.add(DELETE, dn, f"unit:{code}", before=present.unit_rows[code].attrs)
         return
-    if gone and not present.history_exists:
+    renamed = _renamed(plan, nodes)
+    if (gone or renamed) and not present.history_exists:
         reorg.add(ADD, dit.history_dn(present.base_dn), "history",
                   after={"objectClass": ["top", "organizationalUnit"], "ou": [dit.HISTORY_OU]})
     for code, dn in gone:
         _date_the_end(code, dn, plan, present, successor[code], reorg)
     for code, dn in gone:  # one at a time, deepest first: a unit leaves only once it is empty
         reorg.add(MOVE, dn, f"unit:{code}", target=dit.former_unit_dn(code, present.base_dn))
+    for code, new_code in renamed:
+        _keep_old_name(code, new_code, plan, present, reorg)
+
+
+def _renamed(plan: ReorgFile, nodes: dict[str, str]) -> list[tuple[str, str]]:
+    """(old code, new code) of every old unit carried on under another code."""
+    return [(nodes[unit.code].removeprefix("old:"), unit.code) for unit in plan.all_units()
+            if nodes[unit.code].startswith("old:") and nodes[unit.code] != f"old:{unit.code}"]
 
 
 def _date_the_end(code: str, dn: str, plan: ReorgFile, present: Present, successor: str, reorg: Reorg) -> None:
     """A unit's last day and successor, written in place (in transactions) before it moves to the history."""
+    _check_history_free(code, plan, present, reorg)
+    row = present.unit_rows[code]
+    after = _the_end(plan, successor)
+    reorg.add(MODIFY, dn, f"unit:{code}", bulk=True, before={name: row.values(name) for name in after}, after=after)
+
+
+def _keep_old_name(code: str, new_code: str, plan: ReorgFile, present: Present, reorg: Reorg) -> None:
+    """A unit carried on under a new code: its old code, name and kind kept in the history as a merged
+    unit's are (successor: the new code), so that `units history CODE` and /units/CODE can name it."""
+    _check_history_free(code, plan, present, reorg)
+    row = present.unit_rows[code]
+    kept = {name: row.values(name) for name in ("displayName", "maUnitKind", "maSearchName", "maValidFrom",
+                                                 "maPredecessor")}
+    entry = {"objectClass": ["top", "organizationalUnit", "maUnit"], "ou": [code],
+             **{name: values for name, values in kept.items() if values}, **_the_end(plan, new_code)}
+    reorg.add(ADD, dit.former_unit_dn(code, present.base_dn), f"unit:{code}", after=entry)
+
+
+def _the_end(plan: ReorgFile, successor: str) -> Values:
+    """A former unit's last day (the day before the plan's) and the code of the unit that took it over."""
+    return {"maValidTo": [generalized_time(plan.effective - timedelta(days=1))], "maSuccessor": [successor]}
+
+
+def _check_history_free(code: str, plan: ReorgFile, present: Present, reorg: Reorg) -> None:
     if code in present.former:
         reorg.problems.append(PlanProblem(plan.close_line, f"unit {code}", t(
             "lịch sử đã có một đơn vị mã {code}: hãy dùng closed_units: delete",
             "the history already holds a unit with code {code}: use closed_units: delete", code=code)))
-    row = present.unit_rows[code]
-    after = {"maValidTo": [generalized_time(plan.effective - timedelta(days=1))], "maSuccessor": [successor]}
-    reorg.add(MODIFY, dn, f"unit:{code}", bulk=True, before={name: row.values(name) for name in after}, after=after)
 
 
 def _describe_units(plan: ReorgFile, present: Present, destination: dict[str, str], reorg: Reorg) -> None:

@@ -15,7 +15,7 @@ from mailadmin.directory.roles import RoleHolder, RoleStore
 from mailadmin.errors import Conflict, InvalidInput
 from mailadmin.i18n import t
 from mailadmin.model import Mailbox, PersonName, Status, Tier, Unit
-from mailadmin.names import AddressAllocator, PrefixIndex, local_part, search_key, split_name
+from mailadmin.names import AddressAllocator, PrefixIndex, Refusal, local_part, search_key, split_name
 from mailadmin.passwords import generate_password, hash_chosen, hash_generated, matches, weakness
 from mailadmin.services.authz import NO_RIGHTS, Principal, Rights, require, require_holds
 from mailadmin.services.units import UnitService
@@ -87,6 +87,29 @@ def list_sort(value: str | None) -> tuple[str, bool]:
     text = (value or "").strip()
     name = text.removeprefix("-")
     return (name, text.startswith("-")) if name in LIST_ORDERS else ("name", False)
+
+
+def claim_addresses(allocator: AddressAllocator, addresses: Iterable[str], domain: str, holder: str = "",
+                    *, unit_list: bool = False) -> list[tuple[str, Refusal]]:
+    """Claim for `holder` ('': a new entry) each address of `domain` by the allocator's one rule (reserved,
+    handed out in this batch, held by another entry); the refused ones and why. Addresses of other domains
+    are not given here: left alone. Creation, aliases and reorganisations' new domain all come through."""
+    suffix = "@" + domain.lower()
+    refused = []
+    for address in addresses:
+        if address.lower().endswith(suffix):
+            refusal = allocator.refusal(address.lower().removesuffix(suffix), holder, unit_list=unit_list)
+            if refusal is not None:
+                refused.append((address, refusal))
+    return refused
+
+
+def new_domain_addresses(addresses: Sequence[str], domain: str, old_domain: str) -> list[str]:
+    """A domain change: the old domain's addresses in the new domain first, then every address as it was
+    (the old ones are kept as aliases until a date, then dropped: ReorgService.expire)."""
+    moved = [f"{local}@{domain}" for local, _, at in (a.rpartition("@") for a in addresses)
+             if at.lower() == old_domain.lower()]
+    return list(dict.fromkeys([*moved, *addresses]))
 
 
 MAILBOX_FIELDS = tuple(f.name for f in fields(Mailbox) if f.name not in ("name", "certificates"))
@@ -219,17 +242,21 @@ class MailboxService:
         if not wanted:
             return allocator.allocate(local_part(name, self.settings.addresses.pattern))
         local = clean_local_part(clean_address(wanted, self.domain).split("@")[0])
-        if not allocator.claim(local):
+        if claim_addresses(allocator, [f"{local}@{self.domain}"], self.domain):
             raise Conflict(t("Địa chỉ {mail} đã được dùng hoặc dành riêng",
                              "the address {mail} is taken or reserved", mail=f"{local}@{self.domain}"))
         return local
 
-    def _claim_aliases(self, aliases: Sequence[str], allocator: AddressAllocator) -> tuple[str, ...]:
-        addresses = sorted({clean_address(alias, self.domain, "aliases") for alias in aliases})
-        for address in addresses:
-            if not allocator.claim(address.split("@")[0]):
-                raise Conflict(t("Bí danh {mail} đã được dùng hoặc dành riêng",
-                                 "the alias {mail} is taken or reserved", mail=address), "aliases")
+    def _claim_aliases(self, aliases: Sequence[str], allocator: AddressAllocator,
+                       mailbox: Mailbox | None = None) -> tuple[str, ...]:
+        """The aliases cleaned and sorted (an existing mailbox's mail left out), each one it does not hold
+        yet claimed by the allocator's rule; Conflict for the first refused."""
+        addresses = sorted({clean_address(alias, self.domain, "aliases") for alias in aliases}
+                           - ({mailbox.mail} if mailbox else set()))
+        held = set(mailbox.aliases) if mailbox else set()
+        for address, _ in claim_addresses(allocator, [a for a in addresses if a not in held], self.domain)[:1]:
+            raise Conflict(t("Bí danh {mail} đã được dùng hoặc dành riêng",
+                             "the alias {mail} is taken or reserved", mail=address), "aliases")
         return tuple(addresses)
 
     def with_defaults(self, mailbox: Mailbox) -> Mailbox:
@@ -364,15 +391,10 @@ class MailboxService:
         """Change the editable details of a mailbox (its address and unit stay)."""
         before = self.get(uid)
         check_quota(quota_mib)
-        wanted = sorted({clean_address(alias, self.domain, "aliases") for alias in aliases} - {before.mail})
-        allocator = self.allocator()
-        for address in set(wanted) - set(before.aliases):
-            if not allocator.claim(address.split("@")[0]):
-                raise Conflict(t("Bí danh {mail} đã được dùng hoặc dành riêng",
-                                 "the alias {mail} is taken or reserved", mail=address), "aliases")
+        wanted = self._claim_aliases(aliases, self.allocator(), before)
         after = replace(before, title=clean_text(title, "title"), phone=clean_phone(phone),
                         hr_id=clean_text(hr_id, "hr_id"), quota_mib=quota_mib or before.quota_mib,
-                        aliases=tuple(wanted))
+                        aliases=wanted)
         if after.hr_id != before.hr_id:
             self.check_hr_id(after.hr_id, before.uid)
         self.store.update(self.store.find_entry(before.uid).dn, after)

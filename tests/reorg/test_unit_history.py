@@ -31,6 +31,8 @@ from tests.web.conftest import PASSWORD, login
 
 SUCCESSORS = {"22018": "22015", "22021": "22015", "22024": "22080", "555": "CHOXEP", "557": "CHOXEP",
               "SKHDT": "STC", "STTTT": "SKHCN"}
+RENAMED = {"54": "66", "22075": "22080"}  # carried on under a new code: the old code's entry keeps its old name
+KEPT = SUCCESSORS | RENAMED
 
 
 @dataclass
@@ -84,19 +86,20 @@ def history(services: Services) -> dict[str, dict[str, list[str]]]:
 def test_units_that_end_are_kept_with_their_last_day_and_successor(reorganised: Reorganised) -> None:
     kept = history(reorganised.services)
     assert {code: entry["maSuccessor"] for code, entry in kept.items()} == {
-        code: [successor] for code, successor in SUCCESSORS.items()}
+        code: [successor] for code, successor in KEPT.items()}
     assert all(entry["maValidTo"] == ["20250630000000Z"] for entry in kept.values())  # the day before 2025-07-01
     assert kept["557"]["maUnitKind"] == ["district"] and kept["22018"]["maUnitKind"] == ["commune"]
+    assert kept["54"]["maUnitKind"] == ["province"]
 
 
 def test_history_is_out_of_the_tree_stats_and_lists(reorganised: Reorganised) -> None:
     services = reorganised.services
     services.units.forget()
     index = services.units.index()
-    assert not set(SUCCESSORS) & set(index.units)
-    assert set(index.former) == set(SUCCESSORS)
+    assert not set(KEPT) & set(index.units)
+    assert set(index.former) == set(KEPT)
     listed = json.loads(mailadmin(reorganised.directory, "units", "list", "--json").stdout)
-    assert not set(SUCCESSORS) & {unit["code"] for unit in listed}
+    assert not set(KEPT) & {unit["code"] for unit in listed}
     stats = json.loads(mailadmin(reorganised.directory, "stats", "--json").stdout)
     assert stats["units_by_kind"]["district"] == 0
     below = services.client.search(dit.history_dn(services.client.base_dn), "(!(objectClass=maUnit))",
@@ -112,9 +115,9 @@ def test_the_cli_names_the_successor_of_an_old_code(reorganised: Reorganised) ->
     assert "closed on 2025-07-01" in result.stderr and "Chờ sắp xếp (CHOXEP)" in result.stderr
     kept = json.loads(mailadmin(reorganised.directory, "units", "history", "--json").stdout)
     assert {row["code"]: row["successors"] for row in kept} == {
-        code: [successor] + (["22015"] if code == "22024" else []) for code, successor in SUCCESSORS.items()}
+        code: [successor] + (["22015"] if code == "22024" else []) for code, successor in KEPT.items()}
     assert {row["last_day"] for row in kept} == {"2025-06-30"}
-    one = mailadmin(reorganised.directory, "units", "history", "22075")  # carried on as 22080: no entry of its own
+    one = mailadmin(reorganised.directory, "units", "history", "22075")  # carried on as 22080
     assert one.returncode == 0 and "merged into Xã Xuân Lộc (22080) on 2025-07-01" in one.stdout
     assert mailadmin(reorganised.directory, "units", "history", "NOSUCH").returncode != 0
 
@@ -142,6 +145,21 @@ def test_unit_pages_show_the_history(app: Flask, reorganised: Reorganised, added
     by_old_name = client.get("/units?q=Sở Thông tin và Truyền thông").get_data(as_text=True)
     assert 'id="unit-fate"' in by_old_name and "/units/SKHCN" in by_old_name
     assert client.get("/units/NOSUCH").status_code == 404
+
+
+def test_a_unit_carried_on_under_a_new_code_keeps_its_old_name(app: Flask, reorganised: Reorganised,
+                                                               added: list[str]) -> None:
+    """54 (Tỉnh Phú Yên) goes on as 66 (Tỉnh Đắk Lắk): the CLI and the unit pages still tell its old name."""
+    shown = json.loads(mailadmin(reorganised.directory, "units", "history", "54", "--json").stdout)
+    assert [(row["name"], row["last_day"], row["successors"]) for row in shown] == [
+        ("Tỉnh Phú Yên", "2025-06-30", ["66"])]
+    assert "Tỉnh Phú Yên" in mailadmin(reorganised.directory, "units", "history").stdout
+    client = _logged_in(app, reorganised.services, Role.SUPERADMIN, "", added)
+    page = client.get("/units/54").get_data(as_text=True)
+    assert "Tỉnh Phú Yên" in page and "/units/66" in page and "30/06/2025" in page
+    assert "Tỉnh Phú Yên" in client.get("/units/66").get_data(as_text=True)  # its predecessors, named
+    found = client.get("/units?q=Tỉnh Phú Yên").get_data(as_text=True)
+    assert 'id="unit-fate"' in found and "/units/66" in found
 
 
 def test_a_unit_admin_sees_the_history_of_their_unit_only(app: Flask, reorganised: Reorganised,
