@@ -129,6 +129,12 @@ def test_slapd_killed_mid_apply_then_resumed_ends_like_an_uninterrupted_run(runn
     changed = [record["subject"] for record in job.records() if record["kind"] != "unchanged"]
     written_once(services, changed, "mailbox.move" if action == "move" else "mailbox.suspended", job.id)
 
+    running.slapd.stop()  # an undo that cannot reach the directory says how to carry on, and may run again
+    with mailadmin_process("bulk", "undo", job.id, environ=child_environ(running)) as process:
+        _, err = process.communicate(timeout=300)
+    assert process.returncode == 6 and "Traceback" not in err, err
+    assert "Error: " in err and f"mailadmin bulk undo {job.id}" in err
+    running.slapd.start()
     undone = cli(running, "undo", job.id)
     assert (undone["undone"], undone["not_undone"]) == (summary["done"], [])
     eventually(lambda: _same(dump(services), before), seconds=30)

@@ -157,7 +157,7 @@ def resume(services: Services, job_id: str, report: Path | None, as_json: bool) 
 @pass_services
 def undo(services: Services, job_id: str, as_json: bool) -> None:
     """Revert a finished import job."""
-    result = _apply(lambda progress: services.imports.undo(job_id, progress), job_id, as_json)
+    result = _apply(lambda progress: services.imports.undo(job_id, progress), job_id, as_json, "import undo")
     if as_json:
         print_json(result)
         return
