@@ -108,6 +108,7 @@ def main(ctx: click.Context) -> None:
 
 def register_commands() -> None:
     """Attach every sub-command group (also used by the Flask app's CLI)."""
+    from mailadmin.cli import bulk as bulk_actions
     from mailadmin.cli import certs, demo, directory, importer, mailbox, mailserver, reorg, serve, smtpd, stats, units
     from mailadmin.cli import deploy as deployment
     from mailadmin.cli import role as roles
@@ -116,7 +117,7 @@ def register_commands() -> None:
     for command in (directory.directory, mailbox.mailbox, units.units, stats.stats, demo.demo,
                     serve.serve, certs.cert, importer.import_group, importer.export,
                     smtpd.smtpd, smtpd.notify, mailserver.mailserver_config, roles.role, deployment.deploy_config,
-                    reorg.reorg, tokens.token):
+                    reorg.reorg, bulk_actions.bulk, tokens.token):
         main.add_command(command)
 
 

@@ -129,13 +129,14 @@ def run(services: Services, file: str, dry_run: bool, file_format: str | None, a
 
 
 def _apply(step: Callable[[Callable[[int, int], None] | None], dict[str, Any]], job_id: str,
-           as_json: bool) -> dict[str, Any]:
+           as_json: bool, again: str = "import resume") -> dict[str, Any]:
+    """Run a job's apply, resume or undo with a progress bar; if it stops on the way, say how to carry on."""
     try:
         with _progress_bar(not as_json and sys.stderr.isatty()) as progress:
             return step(progress)
     except (KeyboardInterrupt, Exception) as error:
         if not isinstance(error, REFUSALS):  # refused before writing anything: nothing to resume
-            click.echo(f"Tiếp tục bằng / resume with: mailadmin import resume {job_id}", err=True)
+            click.echo(f"Tiếp tục bằng / resume with: mailadmin {again} {job_id}", err=True)
         raise
 
 
@@ -156,7 +157,7 @@ def resume(services: Services, job_id: str, report: Path | None, as_json: bool) 
 @pass_services
 def undo(services: Services, job_id: str, as_json: bool) -> None:
     """Revert a finished import job."""
-    result = _apply(lambda progress: services.imports.undo(job_id, progress), job_id, as_json)
+    result = _apply(lambda progress: services.imports.undo(job_id, progress), job_id, as_json, "import undo")
     if as_json:
         print_json(result)
         return
@@ -206,13 +207,15 @@ def welcome(services: Services, job_id: str, lang: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_services
 def prune(services: Services, as_json: bool) -> None:
-    """Delete unconfirmed jobs and untaken results files past imports.unconfirmed_hours / results_days."""
-    removed = services.imports.prune()
+    """Delete unconfirmed jobs and untaken results files past imports.unconfirmed_hours / results_days,
+    and bulk jobs never applied (with old form markers) by the same rules."""
+    removed, bulk = services.imports.prune(), services.bulk.prune()
     if as_json:
-        print_json(removed)
+        print_json({**removed, "bulk": bulk})
         return
     click.echo(f"Đã xóa công việc chưa xác nhận / unconfirmed jobs removed: {len(removed['jobs'])}; "
-               f"tệp kết quả chưa tải / untaken results files removed: {len(removed['results'])}")
+               f"tệp kết quả chưa tải / untaken results files removed: {len(removed['results'])}; "
+               f"thao tác hàng loạt chưa chạy / bulk jobs never applied removed: {len(bulk['jobs'])}")
 
 
 def _output(data: bytes, output: BinaryIO | None) -> None:

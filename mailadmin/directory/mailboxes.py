@@ -22,7 +22,7 @@ IS_MAILBOX = filters.eq("objectClass", "maMailbox")
 # Every web session and API token carries the epoch its person had when it began; a write that
 # must end them all (status, password, logout) replaces it, so no caller can forget it.
 EPOCH = "maSessionEpoch"
-UIDS_PER_SEARCH = 200  # uids OR-ed in one filter (locked_binds): one round trip per 200 mailboxes
+UIDS_PER_SEARCH = 200  # uids OR-ed in one filter (get_many, locked_binds): one round trip per 200 mailboxes
 ALIAS_PROBES = 50
 
 
@@ -129,13 +129,31 @@ class MailboxStore:
     def locked_binds(self, uids: Iterable[str]) -> dict[str, list[str]]:
         """uid -> pwdAccountLockedTime of those of `uids` whose bind is locked (suspended, retired, locked
         out); a search per UIDS_PER_SEARCH uids on the uid index, not a scan of every locked mailbox."""
+        found = self._by_uids(uids, ("uid", "pwdAccountLockedTime"), filters.present("pwdAccountLockedTime"))
+        return {uid: entry.texts("pwdAccountLockedTime") for uid, entry in found.items()}
+
+    def get_many(self, uids: Iterable[str]) -> list[Mailbox]:
+        """The mailboxes of `uids` (each once, in the order given) in a search per UIDS_PER_SEARCH uids, or
+        NotFound naming the first uid that has none."""
+        wanted = list(dict.fromkeys(uids))
+        found = self._by_uids(wanted, MAILBOX_ATTRIBUTES)
+        missing = next((uid for uid in wanted if uid.lower() not in found), None)
+        if missing is not None:
+            raise NotFound(t("Không có hộp thư {uid}", "no mailbox {uid}", uid=missing))
+        return [mailbox_from_entry(found[uid.lower()], self.base_dn) for uid in wanted]
+
+    def _by_uids(self, uids: Iterable[str], attributes: Sequence[str], *conditions: str) -> dict[str, Entry]:
+        """Lower-cased uid -> entry of the mailboxes of `uids` (matching `conditions`): one search per
+        UIDS_PER_SEARCH uids, each an OR of escaped equality filters on the uid index. Entries are kept by
+        the uid they hold, so only a mailbox whose uid was asked for is ever returned."""
         wanted = list(uids)
-        found: dict[str, list[str]] = {}
+        asked = {uid.lower() for uid in wanted}
+        found: dict[str, Entry] = {}
         for start in range(0, len(wanted), UIDS_PER_SEARCH):
             chosen = filters.any_of(*(filters.eq("uid", uid) for uid in wanted[start:start + UIDS_PER_SEARCH]))
-            condition = filters.all_of(IS_MAILBOX, filters.present("pwdAccountLockedTime"), chosen)
-            found.update((entry.text("uid"), entry.texts("pwdAccountLockedTime")) for entry in self.client.iter_search(
-                self.base_dn, condition, attributes=("uid", "pwdAccountLockedTime")))
+            for entry in self.client.iter_search(self.base_dn, filters.all_of(IS_MAILBOX, *conditions, chosen),
+                                                 attributes=attributes):
+                found.update((uid, entry) for uid in map(str.lower, entry.texts("uid")) if uid in asked)
         return found
 
     def unlock(self, dn: str) -> None:

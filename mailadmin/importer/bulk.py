@@ -17,6 +17,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from mailadmin.i18n import t
 from mailadmin.importer.engine import Engine, Held, Progress, apply_ops, applying, failures, undo_ops
 from mailadmin.importer.journal import Job
 from mailadmin.importer.ops import MODIFY, MOVE, Op
+from mailadmin.importer.service import ImportService
 from mailadmin.model import Mailbox, Status, Unit
 from mailadmin.services.authz import Principal, require
 from mailadmin.services.mailboxes import (
@@ -86,6 +88,11 @@ class BulkService:
         return self.settings.imports.max_rows
 
     # -- check and plan ------------------------------------------------------------------------
+
+    def chosen(self, uids: Iterable[str]) -> list[Mailbox]:
+        """The ticked mailboxes of a selection, each once, read in a search per 200 (NotFound for a uid
+        without a mailbox): what `select` checks."""
+        return self.mailboxes.store.get_many(uid.strip().lower() for uid in uids)
 
     def select(self, person: Principal, action: str, mailboxes: Iterable[Mailbox],
                target: Unit | None = None) -> Selection:
@@ -148,7 +155,7 @@ class BulkService:
             if selection.action in STATUS_OF else {}
         for index, mailbox in enumerate(selection.mailboxes):
             after = self._after(selection, mailbox)
-            op = self._op(index, selection, mailbox, after, locks.get(mailbox.uid, []))
+            op = self._op(index, selection, mailbox, after, locks.get(mailbox.uid.lower(), []))
             yield {**(op.as_data() if op else {"index": index, "kind": UNCHANGED, "subject": mailbox.uid}),
                    "records": [_plain(mailbox), _plain(after)]}
 
@@ -189,11 +196,21 @@ class BulkService:
     def undo(self, job_id: str, progress: Progress | None = None) -> dict[str, Any]:
         """Put every mailbox the job changed back as it was; one changed again since is left alone and reported."""
         job = self.job(job_id)
+        self._keep_a_super_admin(job)
         with job.undoing():
             engine = self._engine(progress)
             undone = undo_ops(job, engine, job_writes(job), _unchanged_since(engine))
             self.audit.record_many(_undo_changes(job, undone))
             return job.finish_undo(undone, self.audit, "mailbox.bulk_undo")
+
+    def _keep_a_super_admin(self, job: Job) -> None:
+        """Conflict if undoing a reactivation would suspend (or retire) again every active super admin: the
+        rule of each single suspension, whoever undoes (web or command line)."""
+        applied = job.outcomes()
+        locking = [record["subject"] for record in job.records() if applied.get(record["index"]) == "ok"
+                   and record["kind"] == MODIFY and record["records"][0]["status"] != Status.ACTIVE.value]
+        if locking:
+            keep_a_super_admin(self.mailboxes.roles, *locking)
 
     def authorize_undo(self, person: Principal, job: Job) -> None:
         """PermissionDenied unless the person may change every mailbox the job changed, where it is now and
@@ -213,6 +230,32 @@ class BulkService:
         except NotFound:
             return None  # gone since: its undo is refused by the directory, nobody's rights are needed
 
+    def prune(self, now: datetime | None = None) -> dict[str, list[str]]:
+        """The imports' housekeeping over var/bulk/ (ImportService.prune, the same code and settings: a job
+        never applied past imports.unconfirmed_hours goes, journals of finished jobs and jobs being applied
+        or interrupted stay, a job another process holds is skipped), and the form markers past that time
+        or whose job is gone."""
+        now = now or datetime.now(UTC)
+        sweeper = ImportService(self.settings, self.mailboxes, self.audit)
+        sweeper.jobs_dir = self.jobs_dir
+        jobs = sweeper.prune(now)["jobs"]
+        return {"jobs": jobs, "markers": self._prune_markers(now.timestamp())}
+
+    def _prune_markers(self, now: float) -> list[str]:
+        """Delete the submission markers older than imports.unconfirmed_hours or naming a job no longer there."""
+        oldest = now - self.settings.imports.unconfirmed_hours * 3600
+        folder = self.jobs_dir / "submitted"
+        removed = []
+        for marker in sorted(folder.iterdir()) if folder.is_dir() else ():
+            try:
+                job_id = marker.read_text(encoding="utf-8").strip()
+                if marker.stat().st_mtime < oldest or (job_id and not (self.jobs_dir / job_id / "job.json").exists()):
+                    marker.unlink()
+                    removed.append(marker.name)
+            except FileNotFoundError:
+                continue  # another prune took it
+        return removed
+
     def _engine(self, progress: Progress | None) -> Engine:
         return Engine(self.client, self.settings.imports.batch_size, progress)
 
@@ -228,10 +271,19 @@ class BulkService:
                 "unchanged": meta["counts"].get(UNCHANGED, 0), "failed_count": len(refused),
                 "failed": [{"index": i, "reason": r} for i, r in refused.items()][:SHOWN_ROWS]}
 
-    # -- what the job page shows ---------------------------------------------------------------
+    # -- what the job page and the command line show ------------------------------------------
 
     def job(self, job_id: str) -> Job:
         return Job.open(self.jobs_dir, job_id)
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every bulk job, oldest first: its status, when and by whom it was started."""
+        return [self.summary(job) for job in Job.every(self.jobs_dir)]
+
+    def summary(self, job: Job) -> dict[str, Any]:
+        """A job's status with when it was journaled and who started it (`bulk status`, `bulk list`)."""
+        meta = job.meta()
+        return {**self.status(job), "created": meta.get("created"), "owner": meta.get("owner")}
 
     def status(self, job: Job) -> dict[str, Any]:
         """What a job planned and how far it got (the progress page polls this)."""

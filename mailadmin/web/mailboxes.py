@@ -329,8 +329,8 @@ def bulk() -> Response:
         return redirect(back)
     code = form.get("unit", "")
     target = managed_unit(code) if action == "move" and code else None
-    chosen = services().mailboxes.find(_query(_listing(back))) if every else map(services().mailboxes.get, uids)
     try:
+        chosen = services().mailboxes.find(_query(_listing(back))) if every else services().bulk.chosen(uids)
         selection = services().bulk.select(principal(), action, chosen, target)
         job, new = services().bulk.start(selection, form.get("submission", ""), owner=principal().uid, back=back)
     except PermissionDenied:
