@@ -98,6 +98,11 @@ class MailRoutingStore:
             return None
         return Route(address, tuple(self.expand(lists[0].dn)), list_dn=lists[0].dn)
 
+    def claimed(self, address: str) -> bool:
+        """True if a mailbox in any state (a retired one keeps its addresses until its date) or a list has `address`."""
+        condition = filters.all_of(filters.any_of(IS_MAILBOX, IS_LIST), _address_filter(address.strip().lower()))
+        return bool(self.client.search(self.base_dn, condition, attributes=["1.1"], size_limit=1))
+
     def expand(self, list_dn: str) -> list[MailUser]:
         """Deliverable mailboxes of a list, nested lists included, each once."""
         seen_lists, found = {list_dn.lower()}, dict[str, MailUser]()

@@ -100,9 +100,13 @@ class Principal:
         """True if a role of this person swaps the web password for the certificate (auth.certificate_only_roles)."""
         return bool(self.roles & certificate_only_roles)
 
-    def may_reset_second_factor(self) -> bool:
-        """Reset another person's second factor: super admins (and the target through authorize_change)."""
-        return self.has(Role.SUPERADMIN)
+    def may_reset_second_factor(self, uid: str = "") -> bool:
+        """Reset another person's second factor: super admins (and the target through authorize_change).
+
+        `uid`: the target ("" when a page only asks whether the person resets anyone's). Never one's own:
+        that is turning it off, which needs a code (a session left open must not hand it to a new phone).
+        """
+        return self.has(Role.SUPERADMIN) and uid.lower() != self.uid.lower()
 
     def may_see_job(self, owner: str) -> bool:
         """See an import or bulk job (and resume or undo it, rights re-checked): its owner and super admins."""

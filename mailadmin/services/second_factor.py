@@ -150,7 +150,7 @@ class SecondFactorService:
     def reset(self, person: Principal, mailbox: Mailbox) -> None:
         """A super admin removes someone's second factor (moves their session epoch)."""
         self.mailboxes.authorize_change(person, mailbox)
-        require(person.may_reset_second_factor())
+        require(person.may_reset_second_factor(mailbox.uid))
         self.reset_by_operator(mailbox)
 
     def reset_by_operator(self, mailbox: Mailbox) -> None:

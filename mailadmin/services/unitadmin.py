@@ -25,11 +25,7 @@ class UnitAdminService:
 
     def create(self, code: str, name: str, kind: UnitKind, parent_code: str) -> Unit:
         """A new unit below an existing one."""
-        code = clean_unit_code(code)
-        if code.casefold() in dit.RESERVED_UNIT_CODES:  # the tree's ou=system / ou=policies, in any case
-            raise InvalidInput(t("Mã {code} dành riêng cho hệ thống", "the code {code} is reserved", code=code), "code")
-        if code in self.units.index().units:
-            raise Conflict(t("Đã có đơn vị mã {code}", "a unit with code {code} exists", code=code), "code")
+        code = self._new_code(code)
         clean_name = normalize(name)
         if not clean_name:
             raise InvalidInput(t("Tên đơn vị không được để trống", "the unit name must not be empty"), "name")
@@ -39,6 +35,25 @@ class UnitAdminService:
         self.units.forget()
         self.audit.record("unit.create", code, after=unit_record(unit))
         return unit
+
+    def _new_code(self, code: str) -> str:
+        """The cleaned code of a unit to create: not reserved, not a unit's, not one a reorganisation ended.
+
+        An ended code still leads somewhere (HR rows and pages naming it go to its successor): a new
+        unit given it would take that over and hide its history.
+        """
+        code = clean_unit_code(code)
+        if code.casefold() in dit.RESERVED_UNIT_CODES:  # the tree's ou=system / ou=policies, in any case
+            raise InvalidInput(t("Mã {code} dành riêng cho hệ thống", "the code {code} is reserved", code=code), "code")
+        index = self.units.index()
+        if code in index.units:
+            raise Conflict(t("Đã có đơn vị mã {code}", "a unit with code {code} exists", code=code), "code")
+        fate = index.fate(code)
+        if fate is not None:
+            raise Conflict(t("Mã {code} thuộc một đơn vị đã kết thúc ({vi}); hãy chọn mã khác",
+                             "the code {code} belonged to a unit that ended ({en}); choose another code",
+                             code=code, vi=fate.render("vi"), en=fate.render("en")), "code")
+        return code
 
     def move(self, code: str, parent_code: str) -> Unit:
         """Move a unit with its subtree below another unit (not below itself)."""

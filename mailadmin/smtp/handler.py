@@ -61,14 +61,14 @@ class MailHandler:
 
     async def _claimed_by_stranger(self, address: str) -> str | None:
         """The refusal for an unauthenticated sender using one of our mailboxes' or lists' addresses
-        (anyone could write "giamdoc@…" to all staff), else None; addresses nobody owns (the service's
-        noreply) go on."""
+        (anyone could write "giamdoc@…" to all staff), a retired official's included, else None; addresses
+        nobody owns (the service's noreply) go on."""
         try:
-            route = await self.blocking(self.routing.route, address)
+            claimed = await self.blocking(self.routing.claimed, address)
         except MailadminError as error:
             log.warning("sender lookup failed for %s: %s", address, error.message.both())
             return TEMPFAIL_DIRECTORY
-        return None if route is None else NOT_LOGGED_IN
+        return NOT_LOGGED_IN if claimed else None
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
