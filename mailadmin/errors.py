@@ -34,6 +34,10 @@ class Conflict(MailadminError):
     exit_code = 4
 
 
+class AlreadyExists(Conflict):
+    """An entry is already at the DN an add names."""
+
+
 class PermissionDenied(MailadminError):
     """The directory or a role check refused the operation."""
 

@@ -136,6 +136,23 @@ def test_add_many_writes_good_entries_around_a_bad_one(services: Services, unit:
     assert all(services.client.get(dn) is not None for dn, _ in entries)
 
 
+def test_bulk_batches_commit_in_order_and_refused_ones_are_replayed(services: Services, unit: Unit) -> None:
+    """A batch is sent while the one before commits: the earlier batch still wins, outcomes come in order."""
+    base = services.client.base_dn
+    services.client.add(*person("ordc0", unit, base))
+    entries = [person("orda0", unit, base), person("orda1", unit, base),
+               person("ordb0", unit, base, mail=["orda0@phuyen.gov.vn"]), person("ordb1", unit, base),
+               person("ordc0", unit, base), person("ordc1", unit, base),
+               person("ordd0", unit, base), person("ordd1", unit, base), person("orde0", unit, base)]
+    seen: list[tuple[str, bool]] = []
+    failures = services.client.add_many(entries, lambda dn, error: seen.append((dn, error is None)), batch_size=2)
+    assert [failure.dn for failure in failures] == [entries[2][0], entries[4][0]]
+    assert all(isinstance(failure.error, Conflict) for failure in failures)
+    assert seen == [(dn, index not in (2, 4)) for index, (dn, _) in enumerate(entries)]
+    assert services.client.get(entries[2][0]) is None  # the later batch lost the address to the earlier one
+    assert all(services.client.get(dn) is not None for index, (dn, _) in enumerate(entries) if index != 2)
+
+
 def test_transactions_are_all_or_nothing(services: Services, unit: Unit) -> None:
     base = services.client.base_dn
     first, second = person("txn1", unit, base), person("txn2", unit, base, mail=["txn1@phuyen.gov.vn"])

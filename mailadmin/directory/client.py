@@ -6,7 +6,6 @@ import logging
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,8 +35,6 @@ from mailadmin.directory.controls import (
     VLV_REQUEST,
     VLV_RESPONSE,
     VlvResponse,
-    ber_octets,
-    ber_sequence,
     sort_value,
     vlv_response,
     vlv_value,
@@ -45,6 +42,17 @@ from mailadmin.directory.controls import (
 from mailadmin.directory.counts import OperationCounts, counted
 from mailadmin.directory.failover import FailedOver, Failover, close_quietly
 from mailadmin.directory.ordering import Unordered
+from mailadmin.directory.pipeline import (
+    TXN_END,
+    TXN_SETTLE_SECONDS,
+    TXN_SPEC,
+    TXN_START,
+    BulkWriter,
+    Outcomes,
+    Send,
+    chunks,
+    txn_end_value,
+)
 from mailadmin.directory.results import error_for_result
 from mailadmin.directory.sorted_views import KeptView, OwnWrites, SortedViews, Stamp
 from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured
@@ -56,10 +64,8 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 SCOPES = {"base": BASE, "one": LEVEL, "sub": SUBTREE}
 MODIFY_OPS = {"replace": MODIFY_REPLACE, "add": MODIFY_ADD, "delete": MODIFY_DELETE}
-PIPELINE_WINDOW = 256  # slapd drops a connection past ~1,000 outstanding operations
 BATCH_SIZE = 500  # entries per transaction in bulk writes
 POOL_SIZE = 8
-TXN_START, TXN_SPEC, TXN_END = "1.3.6.1.1.21.1", "1.3.6.1.1.21.2", "1.3.6.1.1.21.3"
 MONITOR_OPERATIONS = "cn=Operations,cn=Monitor"
 STAMP_TRIES, STAMP_RETRY_SECONDS = 5, 0.002  # slapd counts a write a moment after answering it
 BUSY_TRIES = 5
@@ -71,16 +77,6 @@ set_config_parameter("POOLING_LOOP_TIMEOUT", 0)
 # What ldap3 raises for a server that is gone, dying or silent: always "directory unavailable".
 OUTAGES = (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPServerPoolExhaustedError,
            ldap_errors.LDAPResponseTimeoutError, ldap_errors.LDAPMaximumRetriesError)
-RESPONSE_POLL_SECONDS = 0.5  # how often a wait for a pipelined answer looks whether the server is gone
-RESPONSE_WAIT_SECONDS = 20.0  # a server that answers nothing for this long is taken for gone
-# slapd (2.5.13 and still 2.6/master) answers a write sent under a transaction before its worker thread
-# is done with the operation (do_add unlinks op->o_extra, ITS#9892 fixed in 2.5.14; fe_op_add and
-# fe_op_modify set op->o_bd; connection_operation reads it). A TxnEnd (commit or abort), or the connection
-# closing, that reaches slapd inside that window executes or frees the operation under the worker thread:
-# slapd segfaults (do_add+0x6a9, back_mdb, unique) or aborts. The window is microseconds unless the thread is
-# preempted; waiting this long after the last answer before ending a transaction closes it in practice
-# (tests/test_txn_settle.py crashed slapd within 2 s without it; 0 crashes in 3,000 ends with 5 ms).
-TXN_SETTLE_SECONDS = 0.05
 Values = Sequence[str | bytes]
 # Results that, when a write is repeated on another server, mean its first attempt went through.
 ALREADY_ADDED, ALREADY_MODIFIED, ALREADY_GONE = frozenset({68}), frozenset({16, 20}), frozenset({32})
@@ -592,9 +588,9 @@ class DirectoryClient:
         """Create many entries; returns the refused ones, in order.
 
         Entries go in batches, each one LDAP transaction with its adds pipelined: one
-        fsync per batch instead of one per entry. A batch the server refuses is replayed
-        entry by entry (still pipelined), so one bad entry costs its batch a retry and
-        holds back nobody else.
+        fsync per batch instead of one per entry; a batch is sent while the one before
+        commits (pipeline.py). A batch the server refuses is replayed entry by entry (still
+        pipelined), so one bad entry costs its batch a retry and holds back nobody else.
         """
         def send(connection: Connection, item: tuple[str, Mapping[str, Values]], controls: list[Any] | None) -> int:
             return send_add(connection, item[0], _clean(item[1]), controls)  # wire.py: why not ldap3's add
@@ -622,30 +618,32 @@ class DirectoryClient:
             return send_move(connection, item[0], item[1], item[2], controls)
         return self._bulk(moves, send, on_result, batch_size, atomic=False)
 
-    def _bulk(self, items: Iterable[Any], send: Callable[[Connection, Any, list[Any] | None], int],
-              on_result: Callable[[str, Exception | None], None] | None, batch_size: int,
-              atomic: bool) -> list[BulkFailure]:
-        connection = self._open(ASYNC)
-        connection.response_wait = self.config.receive_timeout  # a hung server: failover.py, like single calls
+    def _bulk(self, items: Iterable[Any], send: Send, on_result: Callable[[str, Exception | None], None] | None,
+              batch_size: int, atomic: bool) -> list[BulkFailure]:
         failures: list[BulkFailure] = []
+
+        def report(outcomes: Outcomes) -> None:
+            for dn, error in outcomes:
+                if error is not None:
+                    failures.append(BulkFailure(dn, error))
+                if on_result:
+                    on_result(dn, error)
+        writer = BulkWriter(self._bulk_connection, send, report, atomic)
         try:
-            for batch in _chunks(items, batch_size):
-                outcomes = _batch_atomically(connection, batch, send) if atomic else None
-                if outcomes is None:
-                    if atomic:
-                        log.info("transaction of %d writes refused; replaying them one by one", len(batch))
-                    outcomes = _outcomes(batch, _pipeline_sends(connection, batch, send, None))
-                for dn, error in outcomes:
-                    if error is not None:
-                        failures.append(BulkFailure(dn, error))
-                    if on_result:
-                        on_result(dn, error)
+            writer.write_all(chunks(items, batch_size))
         except OUTAGES as exc:
-            self._failover.down(connection)
+            for connection in [c for c in writer.connections if c.closed] or writer.connections[:1]:
+                self._failover.down(connection)  # the one the server dropped, else the one that timed out
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
-            _quietly_unbind(connection)
+            for connection in writer.connections:
+                _quietly_unbind(connection)
         return failures
+
+    def _bulk_connection(self) -> Connection:
+        connection = self._open(ASYNC)
+        connection.response_wait = self.config.receive_timeout  # a hung server: failover.py, like single calls
+        return connection
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
@@ -762,25 +760,10 @@ class Transaction:
     def end(self, *, commit: bool) -> None:
         """Commit (or abort) the transaction; a refused commit raises with the server's reason."""
         time.sleep(TXN_SETTLE_SECONDS)  # see TXN_SETTLE_SECONDS: slapd may still hold the last write
-        self._connection.extended(TXN_END, _txn_end_value(self._identifier, commit))
+        self._connection.extended(TXN_END, txn_end_value(self._identifier, commit))
         result = self._connection.result
         if commit and result["result"] != 0:
             raise error_for_result(result, self._first_dn or "transaction")
-
-
-Batch = list[tuple[str, Mapping[str, Values]]]
-Outcomes = list[tuple[str, Exception | None]]
-
-
-def _chunks(entries: Iterable[tuple[str, Mapping[str, Values]]], size: int) -> Iterator[Batch]:
-    batch: Batch = []
-    for entry in entries:
-        batch.append(entry)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _in_transaction(txn: Transaction) -> Iterator[Transaction]:
@@ -793,82 +776,6 @@ def _in_transaction(txn: Transaction) -> Iterator[Transaction]:
     txn.end(commit=True)
 
 
-def _wait(connection: Connection, message_id: int) -> dict[str, Any]:
-    """The result of a pipelined request, or the outage: a closed connection is seen at once.
-
-    ldap3's receiver thread stops when the server closes the socket, but get_response waits
-    out its whole timeout anyway: it is asked in short steps, looking at the connection between.
-    """
-    waited = 0.0
-    while True:
-        try:
-            _, result = connection.get_response(message_id, timeout=RESPONSE_POLL_SECONDS, get_request=False)
-            return result
-        except AttributeError:  # ldap3 drops its table of outstanding requests when the socket closes
-            raise ldap_errors.LDAPSessionTerminatedByServerError("the server closed the connection") from None
-        except ldap_errors.LDAPResponseTimeoutError:
-            waited += RESPONSE_POLL_SECONDS
-            if connection.closed:
-                raise ldap_errors.LDAPSessionTerminatedByServerError("the server closed the connection") from None
-            if waited >= getattr(connection, "response_wait", RESPONSE_WAIT_SECONDS):
-                raise
-
-
-def _pipeline_sends(connection: Connection, batch: list[Any],
-                    send: Callable[[Connection, Any, list[Any] | None], int],
-                    controls: list[Any] | None) -> list[dict[str, Any]]:
-    """Send every request of a batch without waiting (at most PIPELINE_WINDOW in flight); results in order."""
-    results: list[dict[str, Any]] = []
-    pending: deque[int] = deque()
-    for item in batch:
-        pending.append(send(connection, item, controls))
-        if len(pending) >= PIPELINE_WINDOW:
-            results.append(_wait(connection, pending.popleft()))
-    results.extend(_wait(connection, message_id) for message_id in pending)
-    return results
-
-
-def _outcomes(batch: list[Any], results: list[dict[str, Any]]) -> Outcomes:
-    return [(item[0], None if result["result"] == 0 else error_for_result(result, item[0]))
-            for item, result in zip(batch, results, strict=True)]
-
-
-def _batch_atomically(connection: Connection, batch: list[Any],
-                      send: Callable[[Connection, Any, list[Any] | None], int]) -> Outcomes | None:
-    """The batch in one transaction; None if the server refused any of it (nothing written)."""
-    start = _wait(connection, connection.extended(TXN_START))
-    if start["result"] != 0:
-        return None
-    identifier = start["responseValue"]
-    with _settled_on_error():
-        results = _pipeline_sends(connection, batch, send, [(TXN_SPEC, True, identifier)])
-    commit = all(result["result"] == 0 for result in results)
-    if not _end_transaction(connection, identifier, commit):
-        return None
-    return [(item[0], None) for item in batch]
-
-
-def _end_transaction(connection: Connection, identifier: bytes, commit: bool) -> bool:
-    """Commit (or abort) once slapd is done with the transaction's writes; True if committed."""
-    time.sleep(TXN_SETTLE_SECONDS)  # see TXN_SETTLE_SECONDS: ending at once can crash slapd
-    end = _wait(connection, connection.extended(TXN_END, _txn_end_value(identifier, commit)))
-    return commit and end["result"] == 0
-
-
-@contextmanager
-def _settled_on_error() -> Iterator[None]:
-    """On an error while writes of a transaction are in flight, wait before the caller closes the connection.
-
-    Closing drops the transaction's queued operations (connection_abandon), which races with slapd's
-    worker threads exactly as a TxnEnd does.
-    """
-    try:
-        yield
-    except BaseException:
-        time.sleep(TXN_SETTLE_SECONDS)
-        raise
-
-
 def _flat_changes(changes: Changes) -> dict[str, tuple[str, Values]]:
     """Changes with one operation per attribute (what the lean encoder takes)."""
     flat: dict[str, tuple[str, Values]] = {}
@@ -877,11 +784,6 @@ def _flat_changes(changes: Changes) -> dict[str, tuple[str, Values]]:
             raise ValueError("modify_many takes one operation per attribute")
         flat[name] = change
     return flat
-
-
-def _txn_end_value(identifier: bytes, commit: bool) -> bytes:
-    """BER of RFC 5805's txnEndReq: SEQUENCE { commit BOOLEAN DEFAULT TRUE, identifier }."""
-    return ber_sequence((b"" if commit else b"\x01\x01\x00") + ber_octets(identifier))
 
 
 def _entry(item: Mapping[str, Any]) -> Entry:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mailadmin.errors import (
+    AlreadyExists,
     Conflict,
     DirectoryError,
     DirectoryUnavailable,
@@ -33,7 +34,7 @@ def error_for_result(result: Mapping[str, Any], dn: str) -> MailadminError:
         return Conflict(t("Giá trị đã có trên {dn}: {detail}", "the value already exists on {dn}: {detail}",
                           dn=dn, detail=detail))
     if code == 68:
-        return Conflict(t("Mục {dn} đã có", "entry {dn} already exists", dn=dn))
+        return already_there(dn)
     if code == 19:
         return Conflict(t("Thư mục từ chối thay đổi {dn}: {detail}",
                           "the directory refused the change of {dn}: {detail}", dn=dn, detail=detail))
@@ -55,3 +56,8 @@ def error_for_result(result: Mapping[str, Any], dn: str) -> MailadminError:
     return DirectoryError(t("Lỗi thư mục ({code} {name}) với {dn}: {detail}",
                             "directory error ({code} {name}) on {dn}: {detail}", code=code,
                             name=result.get("description", ""), dn=dn, detail=detail))
+
+
+def already_there(dn: str) -> AlreadyExists:
+    """The refusal of an add whose DN is taken."""
+    return AlreadyExists(t("Mục {dn} đã có", "entry {dn} already exists", dn=dn))

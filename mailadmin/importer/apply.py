@@ -46,7 +46,8 @@ class Writer:
         """The change engine on this directory; adds build their entries from the plan."""
         def entry(op: Op) -> Mapping[str, Values]:
             return self.store.entry_of(new_entry[op.index], hash_generated(passwords[op.index]))
-        return Engine(self.store.client, self.batch_size, self.progress, entry)
+        return Engine(self.store.client, self.batch_size, self.progress, entry,
+                      lambda op: self.store.entry_of(new_entry[op.index], None))
 
 
 def effective(mailbox_now: Mailbox | None, wanted: Mailbox | None) -> bool:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from mailadmin.directory.client import DirectoryClient, Entry, Values
-from mailadmin.errors import Conflict, DirectoryUnavailable, MailadminError
+from mailadmin.directory.results import already_there
+from mailadmin.errors import AlreadyExists, Conflict, DirectoryUnavailable, MailadminError
 from mailadmin.i18n import t
 from mailadmin.importer.journal import Job, OutcomeLog
 from mailadmin.importer.ops import ADD, DELETE, MODIFY, MOVE, Op, same_values
@@ -36,6 +37,7 @@ class Engine:
     batch_size: int
     progress: Progress | None = None
     entries: Callable[[Op], Mapping[str, Values]] | None = None
+    identities: Callable[[Op], Mapping[str, Values]] | None = None  # an add's attributes less its secrets
 
     def entry(self, op: Op) -> Mapping[str, Values]:
         """The attributes an add writes."""
@@ -50,6 +52,17 @@ class Engine:
         if op.kind == MOVE:
             return self._get(op.dn) is None and self._shows(op.target, op.after)
         return self._shows(op.dn, op.after)
+
+    def replicated(self) -> bool:
+        """May writes fail over to another server (replicated peers)?"""
+        return len(self.client.config.uris) > 1
+
+    def ours(self, op: Op) -> bool:
+        """Is the entry at an add's DN the one the add writes (every text attribute of it but the password)?"""
+        written = self.identities(op) if self.identities else self.entry(op)
+        wanted = {name: [str(value) for value in values] for name, values in written.items()
+                  if name.lower() != "userpassword" and all(isinstance(value, str) for value in values)}
+        return self._shows(op.dn, wanted)
 
     def _shows(self, dn: str, values: dict[str, list[str]]) -> bool:
         entry = self._get(dn, tuple(values) or ("1.1",))
@@ -98,17 +111,21 @@ def _run(job: Job, engine: Engine, ops: list[Op], log_name: str, reconcile: bool
     with job.log(log_name) as log:
         tracker = Tracker(log, engine.batch_size, engine.progress, len(ops), len(ops) - len(pending))
         groups = [list(group) for _, group in groupby(pending, key=lambda op: (op.kind, op.bulk))]
+        rewrite = reconcile and engine.replicated()
         if reconcile and groups:
-            groups[0] = _skip_effective(groups[0], engine, tracker)
+            groups[0] = _skip_effective(groups[0], engine, tracker, rewrite)
         if held:
             groups = [_hold_back(group, held, tracker) for group in groups]
-        for group in groups:
-            _write_group(group[0].kind if group else "", bool(group and group[0].bulk), group, engine, tracker)
+        for number, group in enumerate(groups):
+            if rewrite and number == 0 and group and group[0].kind == ADD and group[0].bulk:
+                _write_adds_again_if_found(group, engine, tracker)
+            else:
+                _write_group(group[0].kind if group else "", bool(group and group[0].bulk), group, engine, tracker)
             tracker.log.sync()
     return job.outcomes(log_name)
 
 
-def _skip_effective(ops: list[Op], engine: Engine, tracker: Tracker) -> list[Op]:
+def _skip_effective(ops: list[Op], engine: Engine, tracker: Tracker, rewrite: bool = False) -> list[Op]:
     """The writes of the group that was running when the job stopped, less those already in effect.
 
     Only that group can hold writes made but not journaled: the journal is synced after every
@@ -118,10 +135,55 @@ def _skip_effective(ops: list[Op], engine: Engine, tracker: Tracker) -> list[Op]
     remaining = []
     for op in ops:
         if engine.effective(op):
-            tracker.record(op.index, None)
+            tracker.record(op.index, _found_add(op, engine, rewrite) if op.kind == ADD else None)
         else:
             remaining.append(op)
     return remaining
+
+
+def _found_add(op: Op, engine: Engine, rewrite: bool) -> str | None:
+    """An add a resume found made: None if it is this add's entry, else why not (never touched).
+
+    `rewrite` (replicated peers): the entry is deleted and added again on the server now written to. A
+    resumed job may be writing to another server than before, and what it finds there may be a phantom:
+    syncprov sends a transaction's writes to the peers before the commit, so a server killed while
+    committing leaves them on its peers, which delete them again once it is back without them
+    (tests/test_replication.py, kill -9 during an import). Written again here, the entry is this server's own.
+    """
+    if not engine.ours(op):
+        return already_there(op.dn).message.both()
+    return _attempt(lambda: _delete_and_add(op, engine)) if rewrite else None
+
+
+def _delete_and_add(op: Op, engine: Engine) -> None:
+    try:
+        engine.client.delete(op.dn)
+    except DirectoryUnavailable:
+        raise
+    except MailadminError:
+        return  # gone meanwhile, or entries below it already: kept as it is
+    engine.client.add(op.dn, engine.entry(op))
+
+
+def _write_adds_again_if_found(ops: list[Op], engine: Engine, tracker: Tracker) -> None:
+    """The resumed group of adds, in bulk; an add refused because its entry is there is written again.
+
+    Right after a failover the new server may still be applying the writes the old one sent it (see
+    _found_add): an entry can appear between the look and the add.
+    """
+    by_dn = {op.dn.lower(): op for op in ops}
+    found: list[Op] = []
+
+    def result(dn: str, error: Exception | None) -> None:
+        if isinstance(error, AlreadyExists):
+            tracker.index_of[dn.lower()].pop(0)
+            found.append(by_dn[dn.lower()])
+        else:
+            tracker.result(dn, error)
+    tracker.expect((op.dn, op.index) for op in ops)
+    engine.client.add_many(((op.dn, engine.entry(op)) for op in ops), result, engine.batch_size)
+    for op in found:
+        tracker.record(op.index, _found_add(op, engine, rewrite=True))
 
 
 def _hold_back(ops: list[Op], held: Held, tracker: Tracker) -> list[Op]:

@@ -9,10 +9,12 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from mailadmin.directory.client import DirectoryClient
 from mailadmin.errors import DirectoryUnavailable
 from mailadmin.importer.columns import restore
 from mailadmin.importer.journal import Job
@@ -132,3 +134,63 @@ def test_a_move_made_but_not_journaled_is_recognised_on_resume(services: Service
     summary = services.imports.resume(job.id)
     assert summary["failed"] == [] and job.outcomes()[moved] == "ok"
     assert {**state_of(services, unit), **state_of(services, other)} == planned_state(job)
+
+
+def _forget_last_rows(job: Job, count: int) -> list[int]:
+    """The crash window of an add: written, not journaled (the last `count` lines of the journal dropped)."""
+    log = job.folder / "done.log"
+    lines = log.read_text().splitlines()
+    log.write_text("".join(f"{line}\n" for line in lines[:-count]))
+    job.set_state("applying")
+    return [int(line.split()[0]) for line in lines[-count:]]
+
+
+def _with_peers(services: Services) -> Services:
+    """The same directory reached as a replicated one (two URIs): what a resume after a failover sees."""
+    uri = services.client.config.uris[0]
+    return Services(services.settings, DirectoryClient(replace(services.client.config, uris=(uri, uri))))
+
+
+def test_a_resume_never_counts_someone_elses_entry_as_its_own_add(services: Services, unit: Unit) -> None:
+    preview = services.imports.preview(staff(unit, 3), "staff.csv")
+    job = services.imports.start(preview)
+    services.imports.apply(job)
+    services.imports.take_results(job.id)
+    forgotten = _forget_last_rows(job, 1)
+    taken = next(a for a in preview.plan.actions if a.index == forgotten[0]).after
+    dn = services.mailboxes.store.dn_of(taken, unit.path)
+    services.client.modify(dn, {"title": ("replace", ["Người khác"])})  # not what the import wrote any more
+    summary = services.imports.resume(job.id)
+    assert len(summary["failed"]) == 1
+    assert "already exists" in job.outcomes()[forgotten[0]]
+    entry = services.client.get(dn, ["title"])
+    assert entry is not None and entry.text("title") == "Người khác"  # never touched
+
+
+class _Stopped(Exception):
+    pass
+
+
+def test_a_resume_with_peers_writes_again_the_adds_it_finds(services: Services, unit: Unit) -> None:
+    """After a failover the entries found may be phantoms of a commit the dead server lost: made this server's own."""
+    preview = services.imports.preview(staff(unit, 4), "staff.csv")
+    job = services.imports.start(preview)
+
+    def stop_after_two(done: int, _total: int) -> None:
+        if done == 2:  # all four written in one transaction, two journaled
+            raise _Stopped
+    with pytest.raises(_Stopped):
+        services.imports.apply(job, stop_after_two)
+    dns = {services.mailboxes.store.dn_of(a.after, unit.path) for a in preview.plan.actions if a.after}
+    before = {dn: services.client.get(dn, ["entryUUID"]) for dn in dns}
+    assert all(before.values())
+    peers = _with_peers(services)
+    try:
+        summary = peers.imports.resume(job.id)
+    finally:
+        peers.close()
+    assert summary["failed"] == [] and set(job.outcomes().values()) == {"ok"}
+    after = {dn: services.client.get(dn, ["entryUUID"]) for dn in dns}
+    renewed = [dn for dn in dns if after[dn].text("entryUUID") != before[dn].text("entryUUID")]  # type: ignore[union-attr]
+    assert len(renewed) == 2
+    assert state_of(services, unit) == planned_state(job)
