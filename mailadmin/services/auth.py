@@ -46,6 +46,9 @@ MAX_LOGIN = 256
 CACHE_SIZE = 20000
 # Failures one client address may make in a window over all logins (a NAT of many people counts once).
 FAILURES_PER_SOURCE = 10
+# How long a form checked against the directory is recognised when sent again (F5 on its answer, a double click).
+RESEND_SECONDS = 300
+RESEND_STRIPES = 64  # locks a process tries submissions under (one submission at a time)
 
 
 class Result(enum.Enum):
@@ -112,6 +115,43 @@ def decoy_entry(base_dn: str, policy: Passwords) -> tuple[str, dict[str, list[st
     }
 
 
+class Resend(enum.Enum):
+    """What became of a form's submission (ResentForms.attempt)."""
+
+    FIRST = "first"  # tried now
+    REFUSED = "refused"  # sent again after the directory refused it: not tried (not counted) again
+    DONE = "done"  # sent again after it succeeded: not done again
+
+
+class ResentForms:
+    """Forms checked against the directory, recognised when sent again unchanged (F5, a double click).
+
+    A wrong password sent again is answered as before without a second bind, so ppolicy counts it
+    once toward the lockout. Kept in the login throttle's file (every process of the host) under digests
+    the caller keys with a secret; within a process a double click's second request waits for the first.
+    """
+
+    def __init__(self, path: Path | None, clock: Callable[[], float] = time.time) -> None:
+        self.seen = FailureLimiter(1, RESEND_SECONDS, path, clock)
+        self._stripes = tuple(threading.Lock() for _ in range(RESEND_STRIPES))
+
+    def attempt(self, submission: str, action: Callable[[], object], refused: type[Exception]) -> Resend:
+        """Run `action` for a first submission (a `refused` it raises is recorded, then raised again);
+        for one sent again within RESEND_SECONDS, what the first got, without running it."""
+        with self._stripes[hash(submission) % RESEND_STRIPES]:
+            earlier = next((kind for kind in (Resend.REFUSED, Resend.DONE)
+                            if self.seen.blocked(f"{kind.value}:{submission}")), None)
+            if earlier is not None:
+                return earlier
+            try:
+                action()
+            except refused:
+                self.seen.fail(f"{Resend.REFUSED.value}:{submission}")
+                raise
+            self.seen.fail(f"{Resend.DONE.value}:{submission}")
+            return Resend.FIRST
+
+
 class LoginThrottle:
     """Failures per source, per (source, name typed) and per (source, account), shared by a host's processes.
 
@@ -128,6 +168,7 @@ class LoginThrottle:
         self.per_login = FailureLimiter(per_login_limit(max_failures), self.window, path, clock)
         self.per_source = FailureLimiter(per_source, self.window, path, clock)
         self.service = service  # per-source limits differ by service; per-login failures are one budget
+        self.resent = ResentForms(path, clock)
 
     def blocked(self, source: str, name: str) -> bool:
         """True when this source may not try this name now (said to the client)."""

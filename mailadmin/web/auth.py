@@ -12,12 +12,14 @@ suspension or a retirement ends every session of that person in every web proces
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -25,11 +27,12 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from mailadmin.errors import MailadminError
+from mailadmin.errors import MailadminError, PermissionDenied
 from mailadmin.i18n import Text, t
 from mailadmin.services.auth import (
     LoginOutcome,
     LoginService,
+    Resend,
     Result,
 )
 from mailadmin.services.second_factor import Check
@@ -50,6 +53,12 @@ CERTIFICATE_ONLY = t("Vai trò của bạn đăng nhập trang quản trị bằ
                      "your role signs in to the web admin with your digital certificate (USB token), not the "
                      "password: plug the token in, choose the certificate when the browser asks, then press "
                      "\"Sign in with a digital certificate\".")
+
+WRONG_OLD_PASSWORD = t("Mật khẩu hiện tại không đúng (sau nhiều lần sai, tài khoản bị tạm khóa); mật khẩu chưa đổi.",
+                       "the current password is wrong (after several wrong ones the account is locked for a while); "
+                       "the password is unchanged.")
+SENT_AGAIN = t("Biểu mẫu này vừa được gửi lại y hệt nên không tính thêm một lần sai.",
+               "this very form was sent again, so it does not count as another wrong password.")
 
 
 @dataclass
@@ -243,24 +252,46 @@ def change_password() -> str | Response | tuple[str, int]:
     """Change one's own password (forced after a reset by an administrator)."""
     form = PasswordForm()
     if form.validate_on_submit():
-        try:
-            services().mailboxes.change_own_password(current_user.uid, form.old_password.data or "",
-                                                     form.new_password.data or "")
-        except MailadminError as error:
-            flash(say(error.message), "error")
-            return render_template("auth/password.html", form=form), 400
-        # The change moved the session epoch (every other session and token has ended); this one goes on.
-        holder = services().roles.holder(current_user.uid)
-        session["epoch"] = holder.epoch if holder else None
-        session["must_change"] = False
-        flash(say(t("Đã đổi mật khẩu; mọi phiên đăng nhập và mã API khác của bạn đã kết thúc.",
-                    "password changed; every other session and API token of yours has ended.")), "info")
-        return redirect(url_for("home.index"))
+        return _change_password(form)
     if request.method == "POST":
-        flash(say(t("Hai mật khẩu mới không khớp hoặc thiếu thông tin.",
-                "the two new passwords differ or a field is empty.")), "error")
-        return render_template("auth/password.html", form=form), 400
+        return _password_refused(form, t("Hai mật khẩu mới không khớp hoặc thiếu thông tin.",
+                                         "the two new passwords differ or a field is empty."))
     return render_template("auth/password.html", form=form)
+
+
+def _change_password(form: PasswordForm) -> Response | tuple[str, int]:
+    """Try the change once per submission: the same form sent again (F5, a double click) is not bound again."""
+    uid, old, new = current_user.uid, form.old_password.data or "", form.new_password.data or ""
+    try:  # a refused bind (wrong old password, or locked) is the PermissionDenied: the one that counts
+        earlier = services().logins.throttle.resent.attempt(
+            _submission(uid, old, new), lambda: services().mailboxes.change_own_password(uid, old, new),
+            PermissionDenied)
+    except PermissionDenied:
+        return _password_refused(form, WRONG_OLD_PASSWORD)
+    except MailadminError as error:
+        return _password_refused(form, error.message)
+    if earlier is Resend.REFUSED:
+        return _password_refused(form, _with_reason(WRONG_OLD_PASSWORD, SENT_AGAIN))
+    # The change moved the session epoch (every other session and token has ended); this one goes on.
+    holder = services().roles.holder(uid)
+    session["epoch"] = holder.epoch if holder else None
+    session["must_change"] = False
+    flash(say(t("Đã đổi mật khẩu; mọi phiên đăng nhập và mã API khác của bạn đã kết thúc.",
+                "password changed; every other session and API token of yours has ended.")), "info")
+    return redirect(url_for("home.index"))
+
+
+def _submission(uid: str, old: str, new: str) -> str:
+    """What identifies a password form's content, keyed with the app's secret (passwords never stored as typed)."""
+    secret = current_app.config["SECRET_KEY"]
+    key = secret if isinstance(secret, bytes) else str(secret).encode("utf-8")
+    return hmac.new(key, "\0".join(("password-change", uid, old, new)).encode("utf-8", "surrogatepass"),
+                    hashlib.sha256).hexdigest()
+
+
+def _password_refused(form: PasswordForm, message: Text) -> tuple[str, int]:
+    flash(say(message), "error")
+    return render_template("auth/password.html", form=form), 400
 
 
 @bp.route("/logout", methods=["POST"])
