@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mailadmin.directory import dit
 from mailadmin.directory.binder import Bind, BindChecker
@@ -41,6 +41,7 @@ from mailadmin.services.throttle import FailureLimiter
 from mailadmin.settings import Passwords, Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 DECOY_CN = "login-decoy"
 MAX_LOGIN = 256
 CACHE_SIZE = 20000
@@ -116,40 +117,37 @@ def decoy_entry(base_dn: str, policy: Passwords) -> tuple[str, dict[str, list[st
 
 
 class Resend(enum.Enum):
-    """What became of a form's submission (ResentForms.attempt)."""
+    """What an earlier submission of the same form got (ResentForms.attempt)."""
 
-    FIRST = "first"  # tried now
-    REFUSED = "refused"  # sent again after the directory refused it: not tried (not counted) again
-    DONE = "done"  # sent again after it succeeded: not done again
+    REFUSED = "refused"  # the directory refused it: not tried (not counted) again
+    DONE = "done"  # it succeeded: not done again
 
 
 class ResentForms:
     """Forms checked against the directory, recognised when sent again unchanged (F5, a double click).
 
-    A wrong password sent again is answered as before without a second bind, so ppolicy counts it
-    once toward the lockout. Kept in the login throttle's file (every process of the host) under digests
-    the caller keys with a secret; within a process a double click's second request waits for the first.
+    A wrong password sent again is answered as before without a second bind, so it counts once toward
+    the throttle and ppolicy's lockout. Kept in the login throttle's file (every process of the host)
+    under digests the caller keys with a secret; within a process, a double click's second request
+    waits for the first's answer.
     """
 
     def __init__(self, path: Path | None, clock: Callable[[], float] = time.time) -> None:
         self.seen = FailureLimiter(1, RESEND_SECONDS, path, clock)
         self._stripes = tuple(threading.Lock() for _ in range(RESEND_STRIPES))
 
-    def attempt(self, submission: str, action: Callable[[], object], refused: type[Exception]) -> Resend:
-        """Run `action` for a first submission (a `refused` it raises is recorded, then raised again);
-        for one sent again within RESEND_SECONDS, what the first got, without running it."""
+    def attempt(self, submission: str, action: Callable[[], T], kind: Callable[[T], Resend | None]) -> T | Resend:
+        """`action`'s answer for a first submission, recorded as `kind` says (REFUSED, DONE or not at all);
+        for the same submission sent again within RESEND_SECONDS, what was recorded, without running it."""
         with self._stripes[hash(submission) % RESEND_STRIPES]:
-            earlier = next((kind for kind in (Resend.REFUSED, Resend.DONE)
-                            if self.seen.blocked(f"{kind.value}:{submission}")), None)
+            earlier = next((kind for kind in Resend if self.seen.blocked(f"{kind.value}:{submission}")), None)
             if earlier is not None:
                 return earlier
-            try:
-                action()
-            except refused:
-                self.seen.fail(f"{Resend.REFUSED.value}:{submission}")
-                raise
-            self.seen.fail(f"{Resend.DONE.value}:{submission}")
-            return Resend.FIRST
+            answer = action()
+            recorded = kind(answer)
+            if recorded is not None:
+                self.seen.fail(f"{recorded.value}:{submission}")
+            return answer
 
 
 class LoginThrottle:
