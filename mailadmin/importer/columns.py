@@ -30,6 +30,9 @@ _SYNONYMS = {
     "status": ("trangthai", "status"),
 }
 _BY_NAME = {name: field for field, names in _SYNONYMS.items() for name in names}
+# Unknown columns a warning names (a file may have 100,000), and the characters shown of each name.
+SHOWN_IGNORED = 20
+SHOWN_NAME = 40
 # Excel and LibreOffice run a cell beginning with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -57,21 +60,34 @@ def map_headers(headers: list[str], ignored: list[str] | None = None) -> dict[in
     named in `ignored` (the preview warns about it) instead of refusing the whole file.
     """
     mapping: dict[int, str] = {}
+    unknown: list[tuple[int, str]] = []
     for index, header in enumerate(headers):
         if not header.strip():
             continue
         field = field_of(header)
         if field is None:
-            (ignored if ignored is not None else []).append(f"{index + 1} ({header.strip()})")
+            unknown.append((index, header))
             continue
         if field in mapping.values():
             raise InvalidInput(t("Cột {name} lặp lại", "the column {name} appears twice", name=header), header)
         mapping[index] = field
+    (ignored if ignored is not None else []).extend(ignored_names(unknown))
     missing = [COLUMNS[field] for field in REQUIRED if field not in mapping.values()]
     if missing:
         raise InvalidInput(t("Thiếu cột: {vi}", "missing columns: {en}",
                              vi=", ".join(vi for vi, _ in missing), en=", ".join(en for _, en in missing)))
     return mapping
+
+
+def ignored_names(unknown: list[tuple[int, str]]) -> list[str]:
+    """The first SHOWN_IGNORED unknown columns as 'position (name)', then how many more, in both languages."""
+    named = [f"{index + 1} ({_shortened(header.strip())})" for index, header in unknown[:SHOWN_IGNORED]]
+    more = len(unknown) - SHOWN_IGNORED
+    return [*named, f"… và {more} cột khác / and {more} more"] if more > 0 else named
+
+
+def _shortened(name: str) -> str:
+    return name if len(name) <= SHOWN_NAME else name[:SHOWN_NAME - 1] + "…"
 
 
 def neutralise(cell: str) -> str:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mailadmin.directory import dit
 from mailadmin.directory.binder import Bind, BindChecker
@@ -41,11 +41,15 @@ from mailadmin.services.throttle import FailureLimiter
 from mailadmin.settings import Passwords, Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 DECOY_CN = "login-decoy"
 MAX_LOGIN = 256
 CACHE_SIZE = 20000
 # Failures one client address may make in a window over all logins (a NAT of many people counts once).
 FAILURES_PER_SOURCE = 10
+# How long a form checked against the directory is recognised when sent again (F5 on its answer, a double click).
+RESEND_SECONDS = 300
+RESEND_STRIPES = 64  # locks a process tries submissions under (one submission at a time)
 
 
 class Result(enum.Enum):
@@ -112,6 +116,40 @@ def decoy_entry(base_dn: str, policy: Passwords) -> tuple[str, dict[str, list[st
     }
 
 
+class Resend(enum.Enum):
+    """What an earlier submission of the same form got (ResentForms.attempt)."""
+
+    REFUSED = "refused"  # the directory refused it: not tried (not counted) again
+    DONE = "done"  # it succeeded: not done again
+
+
+class ResentForms:
+    """Forms checked against the directory, recognised when sent again unchanged (F5, a double click).
+
+    A wrong password sent again is answered as before without a second bind, so it counts once toward
+    the throttle and ppolicy's lockout. Kept in the login throttle's file (every process of the host)
+    under digests the caller keys with a secret; within a process, a double click's second request
+    waits for the first's answer.
+    """
+
+    def __init__(self, path: Path | None, clock: Callable[[], float] = time.time) -> None:
+        self.seen = FailureLimiter(1, RESEND_SECONDS, path, clock)
+        self._stripes = tuple(threading.Lock() for _ in range(RESEND_STRIPES))
+
+    def attempt(self, submission: str, action: Callable[[], T], kind: Callable[[T], Resend | None]) -> T | Resend:
+        """`action`'s answer for a first submission, recorded as `kind` says (REFUSED, DONE or not at all);
+        for the same submission sent again within RESEND_SECONDS, what was recorded, without running it."""
+        with self._stripes[hash(submission) % RESEND_STRIPES]:
+            earlier = next((kind for kind in Resend if self.seen.blocked(f"{kind.value}:{submission}")), None)
+            if earlier is not None:
+                return earlier
+            answer = action()
+            recorded = kind(answer)
+            if recorded is not None:
+                self.seen.fail(f"{recorded.value}:{submission}")
+            return answer
+
+
 class LoginThrottle:
     """Failures per source, per (source, name typed) and per (source, account), shared by a host's processes.
 
@@ -128,6 +166,7 @@ class LoginThrottle:
         self.per_login = FailureLimiter(per_login_limit(max_failures), self.window, path, clock)
         self.per_source = FailureLimiter(per_source, self.window, path, clock)
         self.service = service  # per-source limits differ by service; per-login failures are one budget
+        self.resent = ResentForms(path, clock)
 
     def blocked(self, source: str, name: str) -> bool:
         """True when this source may not try this name now (said to the client)."""

@@ -50,6 +50,14 @@ class ListService:
                              name=name, unit=unit.code))
         return entry
 
+    def home_unit(self) -> Unit:
+        """Where list pages open for a reader of the whole tree: the province, root of the configured unit tree."""
+        roots = self.units.index().children.get(None, [])  # sorted province first (services/units.KIND_ORDER)
+        if not roots:
+            raise NotFound(t("Chưa có đơn vị nào: hãy nạp danh sách đơn vị",
+                             "there is no unit yet: load the unit list"))
+        return roots[0]
+
     def in_unit(self, unit_code: str) -> list[DistributionList]:
         """The lists of a unit."""
         unit = self.units.get(unit_code)

@@ -6,7 +6,8 @@ import gc
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from mailadmin.resources import project_path
@@ -20,6 +21,19 @@ from mailadmin.wiring import Services
 
 csrf = CSRFProtect()
 __all__ = ["STATUS_OF_ERROR", "csrf", "init_app", "services"]
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """The session cookie, Secure also for any request that reached us over HTTPS.
+
+    Behind nginx on the same host web.host is loopback, yet browsers speak HTTPS to nginx: the scheme comes
+    from X-Forwarded-Proto, believed only from web.trusted_proxy (web/cert_signin.behind_proxy). Plain HTTP
+    on loopback (development) keeps a cookie without Secure, which the browser would otherwise drop.
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when configured (reachable beyond loopback) or when this request came over HTTPS."""
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
 
 def services() -> Services:
@@ -42,13 +56,15 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
     app.config.update(
         SECRET_KEY=read_or_create_secret(secret_dir / "web-session.key", 32),
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-        # Secure cookies whenever the app is reachable beyond loopback (it must then sit behind HTTPS).
+        # Secure cookies whenever the app is reachable beyond loopback (it must then sit behind HTTPS), and
+        # for every HTTPS request (SessionCookies); the remember cookie is never issued (login_user without it).
         SESSION_COOKIE_SECURE=not _loopback(settings.web.host), REMEMBER_COOKIE_SECURE=True,
         REMEMBER_COOKIE_HTTPONLY=True, SESSION_REFRESH_EACH_REQUEST=True, WTF_CSRF_TIME_LIMIT=3600,
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.web.session_minutes),
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
     app.config.update(overrides)
+    app.session_interface = SessionCookies()
     policy_roles(settings.auth.second_factor_roles)  # an unknown role name stops the start, not a login
     check_policy(settings.auth)
     app.extensions["mailadmin"] = Services(settings)

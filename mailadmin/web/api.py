@@ -28,6 +28,7 @@ from mailadmin.web.guard import (
     readable_unit,
     roles_required,
 )
+from mailadmin.web.lists import requested_unit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 Choice = TypeVar("Choice", Tier, Status)
@@ -243,7 +244,7 @@ def me() -> Response:
 @bp.get("/lists")
 @roles_required(*READERS)
 def list_lists() -> Response:
-    unit = readable_unit(request.args.get("unit") or default_unit_code() or "54")
+    unit = requested_unit(request.args.get("unit"))
     return jsonify(items=[{"name": item.name, "address": item.address, "unit": item.unit_code,
                            "description": item.description, "members": item.members}
                           for item in services().lists.in_unit(unit.code)])

@@ -12,28 +12,34 @@ suspension or a retirement ends every session of that person in every web proces
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from mailadmin.errors import MailadminError
+from mailadmin.errors import MailadminError, PermissionDenied
 from mailadmin.i18n import Text, t
 from mailadmin.services.auth import (
     LoginOutcome,
     LoginService,
+    Resend,
+    ResentForms,
     Result,
 )
 from mailadmin.services.second_factor import Check
 from mailadmin.web import services
+from mailadmin.web.error_pages import Answer, csrf_error
 from mailadmin.web.language import say
 from mailadmin.web.redirects import safe_next
 
@@ -50,6 +56,12 @@ CERTIFICATE_ONLY = t("Vai trò của bạn đăng nhập trang quản trị bằ
                      "your role signs in to the web admin with your digital certificate (USB token), not the "
                      "password: plug the token in, choose the certificate when the browser asks, then press "
                      "\"Sign in with a digital certificate\".")
+
+WRONG_OLD_PASSWORD = t("Mật khẩu hiện tại không đúng (sau nhiều lần sai, tài khoản bị tạm khóa); mật khẩu chưa đổi.",
+                       "the current password is wrong (after several wrong ones the account is locked for a while); "
+                       "the password is unchanged.")
+SENT_AGAIN = t("Biểu mẫu này vừa được gửi lại y hệt nên không tính thêm một lần sai.",
+               "this very form was sent again, so it does not count as another wrong password.")
 
 
 @dataclass
@@ -143,9 +155,10 @@ def second_factor() -> str | Response | tuple[str, int]:
     form = CodeForm()
     if not form.validate_on_submit():
         return code_page(form, 200 if request.method == "GET" else 401)
-    result = services().second_factor.check(pending["uid"], pending["dn"], form.code.data or "",
-                                            request.remote_addr or "")
-    if result in (Check.WRONG, Check.THROTTLED):
+    result = _check_code_once(pending, form.code.data or "")
+    if result is Resend.DONE:  # a double click: the first request logged in; its cookie is left as it is
+        return redirect(_next_page())
+    if result in (Check.WRONG, Check.THROTTLED, Resend.REFUSED):
         return _code_refused(form, result)
     response = enter(pending["uid"], pending["name"], pending["epoch"], bool(pending["must_change"]), passed=True)
     if result is Check.RECOVERY:  # said after enter, which starts a new session
@@ -156,6 +169,16 @@ def second_factor() -> str | Response | tuple[str, int]:
     return response
 
 
+def _check_code_once(pending: dict, code: str) -> Check | Resend:
+    """The code's check; the same code form sent again is not checked (nor counted) again: a used code
+    would be refused the second time although the first logged in."""
+    return resent().attempt(submission("code", pending["uid"], str(pending.get("at", "")), code),
+                            lambda: services().second_factor.check(pending["uid"], pending["dn"], code,
+                                                                   request.remote_addr or ""),
+                            lambda check: Resend.REFUSED if check is Check.WRONG else
+                            None if check is Check.THROTTLED else Resend.DONE)
+
+
 def code_page(form: CodeForm, status: int) -> tuple[str, int]:
     """The second step's page (a code form if the person enrolled TOTP; the certificate button if one came)."""
     pending = session.get("pending") or {}
@@ -163,15 +186,15 @@ def code_page(form: CodeForm, status: int) -> tuple[str, int]:
                            totp=bool(pending.get("totp", True))), status
 
 
-def _code_refused(form: CodeForm, result: Check) -> tuple[str, int]:
+def _code_refused(form: CodeForm, result: Check | Resend) -> tuple[str, int]:
     """The code page again with why (a wrong code counts as a failed login)."""
     if result is Check.THROTTLED:
         minutes = _logins().throttle.window // 60
         flash(say(t("Quá nhiều lần đăng nhập sai; vui lòng thử lại sau {m} phút.",
                     "too many failed logins; try again in {m} minutes.", m=minutes)), "error")
         return code_page(form, 429)
-    flash(say(t("Mã không đúng, đã dùng rồi hoặc đã hết hạn.", "the code is wrong, already used or expired.")),
-          "error")
+    wrong = t("Mã không đúng, đã dùng rồi hoặc đã hết hạn.", "the code is wrong, already used or expired.")
+    flash(say(_with_reason(wrong, SENT_AGAIN) if result is Resend.REFUSED else wrong), "error")
     return code_page(form, 401)
 
 
@@ -243,24 +266,70 @@ def change_password() -> str | Response | tuple[str, int]:
     """Change one's own password (forced after a reset by an administrator)."""
     form = PasswordForm()
     if form.validate_on_submit():
-        try:
-            services().mailboxes.change_own_password(current_user.uid, form.old_password.data or "",
-                                                     form.new_password.data or "")
-        except MailadminError as error:
-            flash(say(error.message), "error")
-            return render_template("auth/password.html", form=form), 400
-        # The change moved the session epoch (every other session and token has ended); this one goes on.
-        holder = services().roles.holder(current_user.uid)
-        session["epoch"] = holder.epoch if holder else None
-        session["must_change"] = False
-        flash(say(t("Đã đổi mật khẩu; mọi phiên đăng nhập và mã API khác của bạn đã kết thúc.",
-                    "password changed; every other session and API token of yours has ended.")), "info")
-        return redirect(url_for("home.index"))
+        return _change_password(form)
     if request.method == "POST":
-        flash(say(t("Hai mật khẩu mới không khớp hoặc thiếu thông tin.",
-                "the two new passwords differ or a field is empty.")), "error")
-        return render_template("auth/password.html", form=form), 400
+        return _password_refused(form, t("Hai mật khẩu mới không khớp hoặc thiếu thông tin.",
+                                         "the two new passwords differ or a field is empty."))
     return render_template("auth/password.html", form=form)
+
+
+def _change_password(form: PasswordForm) -> Response | tuple[str, int]:
+    """Try the change once per submission: the same form sent again (F5, a double click) is not bound again."""
+    uid, old, new = current_user.uid, form.old_password.data or "", form.new_password.data or ""
+    answer = resent().attempt(submission("password", uid, old, new), lambda: _change(uid, old, new),
+                              lambda why: Resend.DONE if why is None else
+                              Resend.REFUSED if why is WRONG_OLD_PASSWORD else None)
+    if answer is Resend.REFUSED:
+        return _password_refused(form, _with_reason(WRONG_OLD_PASSWORD, SENT_AGAIN))
+    if isinstance(answer, Text):
+        return _password_refused(form, answer)
+    # The change moved the session epoch (every other session and token has ended); this one goes on.
+    holder = services().roles.holder(uid)
+    session["epoch"] = holder.epoch if holder else None
+    session["must_change"] = False
+    flash(say(t("Đã đổi mật khẩu; mọi phiên đăng nhập và mã API khác của bạn đã kết thúc.",
+                "password changed; every other session and API token of yours has ended.")), "info")
+    return redirect(url_for("home.index"))
+
+
+def _change(uid: str, old: str, new: str) -> Text | None:
+    """Change the password; None when done, else why not."""
+    try:
+        services().mailboxes.change_own_password(uid, old, new)
+    except PermissionDenied:  # the refused bind (wrong old password, or locked): the refusal that counts
+        return WRONG_OLD_PASSWORD
+    except MailadminError as error:
+        return error.message
+    return None
+
+
+def resent() -> ResentForms:
+    """Where the web processes of this host recognise a form sent again."""
+    return services().logins.throttle.resent
+
+
+def submission(*fields: str) -> str:
+    """What identifies a sent form (its token and fields), keyed with the app's secret: no password kept as typed."""
+    secret = current_app.config["SECRET_KEY"]
+    key = secret if isinstance(secret, bytes) else str(secret).encode("utf-8")
+    text = "\0".join((request.form.get("csrf_token", ""), *fields))
+    return hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def _password_refused(form: PasswordForm, message: Text) -> tuple[str, int]:
+    flash(say(message), "error")
+    return render_template("auth/password.html", form=form), 400
+
+
+@bp.errorhandler(CSRFError)
+def stale_form(error: CSRFError) -> Response | Answer:
+    """A form whose session has gone: a logout sent again after it ended shows the login page, a login sent
+    again once logged in goes on; any other is the "reload the form" page."""
+    if request.endpoint == "auth.logout" and not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if request.endpoint == "auth.login" and current_user.is_authenticated:
+        return redirect(_next_page())
+    return csrf_error(error)
 
 
 @bp.route("/logout", methods=["POST"])

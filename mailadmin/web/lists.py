@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from mailadmin.errors import MailadminError, PermissionDenied
 from mailadmin.i18n import t
+from mailadmin.model import Unit
 from mailadmin.web import services
 from mailadmin.web.guard import (
     default_unit_code,
@@ -27,9 +28,14 @@ bp = Blueprint("lists", __name__, url_prefix="/lists")
 @login_required
 @roles_required(*READERS)
 def index() -> str:
-    unit = readable_unit((request.args.get("unit") or "").strip() or default_unit_code() or "54")
+    unit = requested_unit(request.args.get("unit"))
     return render_template("lists/index.html", unit=unit, lists=services().lists.in_unit(unit.code),
                            units=readable_units(), may_manage=principal().may_manage(unit))
+
+
+def requested_unit(code: str | None) -> Unit:
+    """The unit a list page or call names, else the person's first subtree, else the province (global readers)."""
+    return readable_unit((code or "").strip() or default_unit_code() or services().lists.home_unit().code)
 
 
 @bp.route("/<unit_code>/<name>")

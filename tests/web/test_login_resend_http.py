@@ -1,0 +1,80 @@
+"""The login pages with F5 and double clicks: a code refused and sent again counts once, a success sent again
+goes on (a login form is counted each time it comes: tests/web/test_security_http.py throttles identical ones)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mailadmin.model import Unit
+from tests.web.conftest import PASSWORD, csrf_token, login
+from tests.web.test_second_factor_http import enrol, next_code
+
+SENT_AGAIN = "không tính thêm một lần sai"
+
+
+def source_failures(app: Flask) -> int:
+    """Failed logins the app's throttle counts for the test client's address (its 429 comes from this)."""
+    return app.extensions["mailadmin"].logins.throttle.per_source.count("src:web:127.0.0.1")
+
+
+def flashed(answer: object) -> str:
+    return " ".join(re.findall(r'class="flash[^"]*"[^>]*>(.*?)<', answer.get_data(as_text=True), re.S))
+
+
+def test_a_login_or_logout_sent_again_after_it_worked_goes_on_instead_of_form_expired(
+        app: Flask, person: Callable[..., str], unit: Unit) -> None:
+    uid = person("Gửi Lại Thành Công", unit)
+    client = app.test_client()
+    form = {"username": uid, "password": PASSWORD, "csrf_token": csrf_token(client)}
+    assert client.post("/login", data=form).status_code == 302
+    again = client.post("/login", data=form)  # the session (and its form token) was replaced by the login
+    assert again.status_code == 302 and again.headers["Location"] == "/"
+    token = csrf_token(client, "/me")
+    assert client.post("/logout", data={"csrf_token": token}).headers["Location"] == "/login"
+    again = client.post("/logout", data={"csrf_token": token})
+    assert again.status_code == 302 and again.headers["Location"] == "/login"
+    assert client.get("/me").status_code == 302  # still logged out
+
+
+def second_step(app: Flask, uid: str) -> FlaskClient:
+    """A client past the password of an enrolled person, at the code page."""
+    client = app.test_client()
+    assert login(client, uid).headers["Location"].startswith("/login/code")
+    return client
+
+
+def test_f5_on_a_refused_code_counts_it_once(app: Flask, person: Callable[..., str], unit: Unit) -> None:
+    uid = person("Mã Sai Gửi Lại", unit)
+    enrolling = app.test_client()
+    login(enrolling, uid)
+    secret, _ = enrol(enrolling)
+    client = second_step(app, uid)
+    before = source_failures(app)
+    form = {"code": "000000", "csrf_token": csrf_token(client, "/login/code")}
+    first, again = client.post("/login/code", data=form), client.post("/login/code", data=form)
+    assert first.status_code == again.status_code == 401 and SENT_AGAIN in flashed(again)
+    assert source_failures(app) == before + 1
+    right = client.post("/login/code", data={**form, "code": next_code(secret)})
+    assert right.status_code == 302 and client.get("/me").status_code == 200
+
+
+def test_a_double_click_on_the_code_keeps_the_first_login(app: Flask, person: Callable[..., str],
+                                                          unit: Unit) -> None:
+    uid = person("Bấm Mã Hai Lần", unit)
+    enrolling = app.test_client()
+    login(enrolling, uid)
+    secret, _ = enrol(enrolling)
+    first = second_step(app, uid)
+    form = {"code": next_code(secret), "csrf_token": csrf_token(first, "/login/code")}
+    second = app.test_client()  # the same browser: the second request carries the cookie from before the first
+    second.set_cookie("session", first.get_cookie("session").value)
+    before = source_failures(app)
+    assert first.post("/login/code", data=form).status_code == 302
+    answer = second.post("/login/code", data=form)
+    assert answer.status_code == 302 and answer.headers["Location"] == "/"
+    assert "Set-Cookie" not in answer.headers  # the browser keeps the logged-in cookie of the first answer
+    assert source_failures(app) == before and first.get("/me").status_code == 200
