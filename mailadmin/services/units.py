@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -26,15 +26,41 @@ from mailadmin.validation import clean_unit_code
 INDEX_TTL_SECONDS = 30.0
 KIND_ORDER = (UnitKind.PROVINCE, UnitKind.AGENCY, UnitKind.DISTRICT, UnitKind.COMMUNE, UnitKind.WARD,
               UnitKind.SPECIAL_ZONE)
+V = TypeVar("V")
+
+
+class Codes(Mapping[str, V]):
+    """Values by unit code, matched as the directory matches codes: ou, maPredecessor and maSuccessor are
+    caseIgnoreMatch (config/mailadmin.schema), so "abc1" names the unit ABC1 here as in an LDAP filter."""
+
+    def __init__(self, items: Mapping[str, V] | None = None) -> None:
+        self._items = dict(items or {})
+        self._folded = {code.casefold(): code for code in self._items}
+
+    def code(self, text: str) -> str | None:
+        """The code as held (its case in the directory) for a code in any case; None if absent."""
+        return text if text in self._items else self._folded.get(text.casefold())
+
+    def __getitem__(self, text: str) -> V:
+        code = self.code(text)
+        if code is None:
+            raise KeyError(text)
+        return self._items[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @dataclass(frozen=True)
 class UnitIndex:
     """A snapshot of the tree: units by code and children by parent code."""
 
-    units: dict[str, Unit]
+    units: Codes[Unit]
     children: dict[str | None, list[Unit]]
-    former: dict[str, FormerUnit] = field(default_factory=dict)  # the history: units that no longer exist
+    former: Codes[FormerUnit] = field(default_factory=Codes)  # the history: units that no longer exist
 
     @classmethod
     def of(cls, units: Iterable[Unit], former: Iterable[FormerUnit] = ()) -> UnitIndex:
@@ -45,17 +71,17 @@ class UnitIndex:
             children.setdefault(unit.parent_code, []).append(unit)
         for siblings in children.values():  # a stable order, whatever order the directory returns
             siblings.sort(key=lambda unit: (KIND_ORDER.index(unit.kind), unit.code))
-        return cls(by_code, children, {unit.code: unit for unit in former})
+        return cls(Codes(by_code), children, Codes({unit.code: unit for unit in former}))
 
     @cached_property
-    def taken_over_by(self) -> dict[str, list[Unit]]:
+    def taken_over_by(self) -> Codes[list[Unit]]:
         """Old code -> the units of the tree that took it over, whole or in part (their maPredecessor)."""
         found: dict[str, list[Unit]] = {}
         for unit in self.units.values():
             for code in unit.predecessors:
-                if code != unit.code:
-                    found.setdefault(code, []).append(unit)
-        return found
+                if code.casefold() != unit.code.casefold():
+                    found.setdefault(code.casefold(), []).append(unit)
+        return Codes(found)
 
     def successors(self, code: str) -> list[Unit]:
         """The units of the tree that stand for an old code today: one for a merge or a rename, several for
@@ -64,11 +90,11 @@ class UnitIndex:
         pending, seen = [code], set()
         while pending:
             current = pending.pop(0)
-            if current in seen:
+            if current.casefold() in seen:
                 continue
-            seen.add(current)
-            if current != code and current in self.units:
-                found.setdefault(current, self.units[current])
+            seen.add(current.casefold())
+            if current.casefold() != code.casefold() and current in self.units:
+                found.setdefault(self.units[current].code, self.units[current])
                 continue
             former = self.former.get(current)
             pending += [former.successor] if former and former.successor else []
@@ -80,7 +106,7 @@ class UnitIndex:
         if text in self.units or search_key(text) in self.by_name:
             return None
         if text in self.former:
-            return text
+            return self.former[text].code
         named = [unit.code for unit in self.former.values() if search_key(unit.name) == search_key(text)]
         return named[0] if len(named) == 1 else None
 
@@ -137,7 +163,8 @@ class UnitIndex:
 
     def subtree(self, code: str) -> list[Unit]:
         """The unit and every unit below it."""
-        return [self.get(code), *self.walk(code)]
+        unit = self.get(code)
+        return [unit, *self.walk(unit.code)]
 
 
 @dataclass(frozen=True)
@@ -223,8 +250,8 @@ def load_units_file(path: Path) -> list[Unit]:
                              "{path}: expected a key 'units' holding a list", path=path))
     units: list[Unit] = []
     _collect(data["units"], (), units, path)
-    codes = [unit.code for unit in units]
-    duplicates = sorted({code for code in codes if codes.count(code) > 1})
+    codes = [unit.code.casefold() for unit in units]  # codes ignore case, as the directory compares them
+    duplicates = sorted({unit.code for unit in units if codes.count(unit.code.casefold()) > 1})
     if duplicates:
         raise InvalidInput(t("{path}: mã đơn vị trùng: {codes}", "{path}: duplicate unit codes: {codes}",
                              path=path, codes=", ".join(duplicates)))
