@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -169,11 +169,80 @@ class UnitIndex:
 
 @dataclass(frozen=True)
 class SyncReport:
-    """What loading the unit list changed."""
+    """What loading the unit list changed (a dry run: would change), and the units of the list it left alone."""
 
     created: int
     renamed: int
     unchanged: int
+    skipped: tuple[Text, ...] = ()
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        """For `--json`."""
+        return {"created": self.created, "renamed": self.renamed, "unchanged": self.unchanged,
+                "skipped": [{"vi": note.render("vi"), "en": note.render("en")} for note in self.skipped],
+                "dry_run": self.dry_run}
+
+
+@dataclass
+class SyncPlan:
+    """What a unit list asks of today's tree, decided unit by unit, parents first.
+
+    The list may be older than a reorganisation applied since (scripts/run loads config/units.yaml at
+    every start): a code in the history is never re-created, a unit is created below its parent where
+    that parent stands today, and a unit a reorganisation defined keeps the name the plan gave it.
+    """
+
+    index: UnitIndex
+    create: dict[str, Unit] = field(default_factory=dict)  # folded code -> the unit at its path in today's tree
+    rename: list[tuple[Unit, str]] = field(default_factory=list)
+    skipped: list[Text] = field(default_factory=list)
+    unchanged: int = 0
+
+    def add(self, unit: Unit) -> None:
+        """Decide one unit of the list."""
+        if unit.code in self.index.units:
+            self._existing(self.index.units[unit.code], unit.name)
+        elif unit.code in self.index.former or self.index.fate(unit.code) is not None:
+            self.skipped.append(_not_recreated(unit.code, self.index.fate(unit.code)))
+        elif (parent := self._parent_path(unit)) is not None:
+            self.create[unit.code.casefold()] = replace(unit, path=(*parent, unit.code))
+        else:
+            self.skipped.append(t("đơn vị {code} ({name}) không được tạo: đơn vị cấp trên {parent} không còn trong cây",
+                                  "the unit {code} ({name}) is not created: its parent {parent} is no longer in the "
+                                  "tree", code=unit.code, name=unit.name, parent=unit.parent_code))
+
+    def _existing(self, held: Unit, name: str) -> None:
+        if held.name == name:
+            self.unchanged += 1
+        elif held.valid_from is not None:
+            self.skipped.append(t("đơn vị {code} giữ tên {name} do đợt tổ chức lại ngày {day} đặt (danh sách ghi "
+                                  "{listed}); đổi tên ở trang đơn vị nếu cần",
+                                  "the unit {code} keeps the name {name} given by the reorganisation of {day} (the "
+                                  "list says {listed}); rename it on its unit page if needed", code=held.code,
+                                  name=held.name, day=_day(held.valid_from), listed=name))
+        else:
+            self.rename.append((held, name))
+
+    def _parent_path(self, unit: Unit) -> tuple[str, ...] | None:
+        """Where the unit's parent stands today (created earlier in this list, maybe); () for a top unit."""
+        if unit.parent_code is None:
+            return ()
+        if unit.parent_code in self.index.units:
+            return self.index.units[unit.parent_code].path
+        new = self.create.get(unit.parent_code.casefold())
+        return new.path if new is not None else None
+
+    def report(self, dry_run: bool) -> SyncReport:
+        """The counts and notes of this plan."""
+        return SyncReport(len(self.create), len(self.rename), self.unchanged, tuple(self.skipped), dry_run)
+
+
+def _not_recreated(code: str, fate: Text | None) -> Text:
+    if fate is None:
+        return t("đơn vị {code} đã kết thúc (lịch sử tổ chức lại); không tạo lại",
+                 "the unit {code} has ended (reorganisation history); not re-created", code=code)
+    return t("{vi}; không tạo lại", "{en}; not re-created", vi=fate.render("vi"), en=fate.render("en"))
 
 
 class UnitService:
@@ -203,19 +272,24 @@ class UnitService:
         """A unit by code, or NotFound."""
         return self.index().get(code)
 
-    def sync(self, units: list[Unit]) -> SyncReport:
-        """Create missing units and rename changed ones; never deletes or moves anything."""
-        existing = UnitIndex.of(self.store.all()).units
-        missing = [unit for unit in units if unit.code not in existing]
-        renamed = [unit for unit in units if unit.code in existing and existing[unit.code].name != unit.name]
-        self.store.add_many(missing)
-        for unit in missing:
+    def sync(self, units: list[Unit], *, dry_run: bool = False) -> SyncReport:
+        """Create missing units and rename changed ones (SyncPlan); never deletes, moves or revives anything."""
+        plan = SyncPlan(UnitIndex.of(*self.store.read()))
+        for unit in units:
+            plan.add(unit)
+        if not dry_run:
+            self._write(plan)
+        return plan.report(dry_run)
+
+    def _write(self, plan: SyncPlan) -> None:
+        created = list(plan.create.values())
+        self.store.add_many(created)
+        for unit in created:
             self.audit.record("unit.create", unit.code, after=unit_record(unit))
-        for unit in renamed:
-            self.store.rename(existing[unit.code], unit.name)
-            self.audit.record("unit.rename", unit.code, {"name": existing[unit.code].name}, {"name": unit.name})
+        for held, name in plan.rename:
+            self.store.rename(held, name)
+            self.audit.record("unit.rename", held.code, {"name": held.name}, {"name": name})
         self.forget()
-        return SyncReport(len(missing), len(renamed), len(units) - len(missing) - len(renamed))
 
     def rename(self, code: str, name: str) -> Unit:
         """Give a unit a new display name."""
