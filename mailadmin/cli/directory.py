@@ -8,6 +8,7 @@ import click
 
 from mailadmin.cli import Context, MailadminGroup, external, pass_context
 from mailadmin.cli.output import print_json
+from mailadmin.cli.units import show_sync
 from mailadmin.peer_join import join
 from mailadmin.services.backup import BackupReport, backup, restore
 from mailadmin.services.setup import initialise
@@ -72,9 +73,7 @@ def init(context: Context) -> None:
             click.echo(f"slapd: {status.uri} nhận cây từ / receives the tree from {', '.join(slapd.client_uris[1:])}")
             return
         slapd.start()
-    report = initialise(context.services)
-    click.echo(f"đơn vị / units: {report.created} mới / created, {report.renamed} đổi tên / renamed, "
-               f"{report.unchanged} giữ nguyên / unchanged")
+    show_sync(initialise(context.services))
 
 
 def show_backup(report: BackupReport, verb: str, as_json: bool) -> None:

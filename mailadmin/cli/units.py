@@ -1,13 +1,16 @@
-"""`mailadmin units list`, `mailadmin units history`."""
+"""`mailadmin units list`, `mailadmin units history`, `mailadmin units sync`."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import click
 
 from mailadmin.cli import MailadminGroup, pass_services
 from mailadmin.cli.output import print_json, print_table
+from mailadmin.i18n import current_language
+from mailadmin.services.units import SyncReport, load_units_file
 from mailadmin.wiring import Services
 
 
@@ -57,3 +60,28 @@ def history(services: Services, code: str | None, as_json: bool) -> None:
 
 def _day(day: date | None) -> str:
     return day.isoformat() if day else ""
+
+
+@units.command("sync")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_services
+def sync(services: Services, file: Path | None, dry_run: bool, as_json: bool) -> None:
+    """Load the unit list (FILE, else organisation.units_file): create and rename units, never re-create ended ones."""
+    settings = services.settings
+    report = services.units.sync(load_units_file(file or settings.resolve(settings.organisation.units_file)),
+                                 dry_run=dry_run)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        show_sync(report)
+
+
+def show_sync(report: SyncReport) -> None:
+    """The counts of a unit list load, then one line per unit of the list it left alone."""
+    verb = "chạy thử, chưa ghi gì / dry run, nothing written: " if report.dry_run else ""
+    click.echo(f"đơn vị / units: {verb}{report.created} mới / created, {report.renamed} đổi tên / renamed, "
+               f"{report.unchanged} giữ nguyên / unchanged, {len(report.skipped)} bỏ qua / skipped")
+    for note in report.skipped:
+        click.echo(f"  {note.render(current_language())}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 
 from ldap3 import BASE, NONE, Connection, Server
 from ldap3.core import exceptions as ldap_errors
@@ -21,6 +22,7 @@ from mailadmin.errors import DirectoryError
 from mailadmin.i18n import t
 
 REPLICATOR_CN = "replicator"
+INVALID_CREDENTIALS = 49
 
 
 def replicator_dn(base_dn: str) -> str:
@@ -85,12 +87,39 @@ class PeerState:
                 "lag_seconds": self.lag_seconds}
 
 
+def _peer_connection(uri: str, bind_dn: str, password: str, timeout: int) -> Connection:
+    server = Server(uri, connect_timeout=timeout, get_info=NONE)
+    return Connection(server, user=bind_dn, password=password, receive_timeout=timeout,
+                      raise_exceptions=False, auto_referrals=False)
+
+
+class PeerTree(Enum):
+    """What a peer answers about the tree, asked as one of our accounts."""
+
+    HOLDS = "holds"            # the account binds and reads the base entry: the peer has the tree
+    EMPTY = "empty"            # the account binds but there is no base entry
+    REFUSED = "refused"        # the peer answers but refuses the password (no such account, or another one)
+    UNREACHABLE = "unreachable"
+
+
+def peer_tree(uri: str, bind_dn: str, password: str, base_dn: str, timeout: int = 3) -> PeerTree:
+    """Whether a peer already holds the tree below `base_dn`, bound as `bind_dn` (an account of that tree)."""
+    connection = _peer_connection(uri, bind_dn, password, timeout)
+    try:
+        if not connection.bind():
+            return PeerTree.REFUSED if connection.result.get("result") == INVALID_CREDENTIALS else PeerTree.UNREACHABLE
+        connection.search(base_dn, "(objectClass=*)", search_scope=BASE, attributes=["1.1"])
+        return PeerTree.HOLDS if connection.result["result"] == 0 and connection.response else PeerTree.EMPTY
+    except (ldap_errors.LDAPException, OSError):
+        return PeerTree.UNREACHABLE
+    finally:
+        close_quietly(connection)
+
+
 def read_context_csn(uri: str, bind_dn: str, password: str, base_dn: str,
                      timeout: int = 3) -> tuple[str, ...] | None:
     """The contextCSN values of `base_dn` on one server, sorted; None when it does not answer in time."""
-    server = Server(uri, connect_timeout=timeout, get_info=NONE)
-    connection = Connection(server, user=bind_dn, password=password, receive_timeout=timeout,
-                            raise_exceptions=False, auto_referrals=False)
+    connection = _peer_connection(uri, bind_dn, password, timeout)
     try:
         if not connection.bind():
             return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from mailadmin.directory import dit, filters
 from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.mapping import UNIT_ATTRIBUTES, former_unit_from_entry, unit_attributes, unit_from_entry
+from mailadmin.errors import Conflict
+from mailadmin.i18n import t
 from mailadmin.model import FormerUnit, Unit
 from mailadmin.names import search_key
 
@@ -33,8 +35,27 @@ class UnitStore:
         return sorted(units, key=lambda unit: unit.depth), former
 
     def add(self, unit: Unit) -> None:
-        """Create a unit below its parent (which must exist)."""
+        """Create a unit below its parent (which must exist), unless its code is taken (in any case)."""
+        self.refuse_taken(unit.code)
         self.client.add(dit.unit_dn(unit.path, self.base_dn), unit_attributes(unit))
+
+    def refuse_taken(self, code: str) -> None:
+        """Conflict when a unit of the tree or of the history has this code, as the server compares codes.
+
+        The directory, not a tree read earlier, decides: another process may have written the unit since,
+        and the server matches ou with caseIgnoreMatch, so abc1 finds ABC1 below any parent.
+        """
+        found = self.client.search(self.base_dn, filters.all_of(filters.eq("objectClass", "maUnit"),
+                                                                filters.eq("ou", code)), attributes=["ou"])
+        for entry in found:
+            if dit.is_former_unit(entry.dn, self.base_dn):
+                raise Conflict(t("Mã {code} là mã của đơn vị cũ {taken} (đã giải thể hoặc sáp nhập), không dùng lại",
+                                 "the code {code} belongs to the former unit {taken} (closed or merged away) and "
+                                 "is not reused", code=code, taken=dit.unit_path_of(entry.dn, self.base_dn)[-1]),
+                               "code")
+            raise Conflict(t("Đã có đơn vị mã {taken}: mã đơn vị không phân biệt chữ hoa, chữ thường ({code})",
+                             "a unit with code {taken} exists: unit codes ignore upper and lower case ({code})",
+                             code=code, taken=dit.unit_path_of(entry.dn, self.base_dn)[-1]), "code")
 
     def add_many(self, units: list[Unit]) -> None:
         """Create many units, pipelined one level at a time (a child needs its parent written)."""

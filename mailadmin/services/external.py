@@ -16,9 +16,9 @@ from mailadmin.directory import dit, filters
 from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.mailrouting import IS_MAILBOX, mailserver_dn
 from mailadmin.directory.olc import Attributes, Change, ConfigConnection
-from mailadmin.directory.replication import replicator_account, replicator_dn
+from mailadmin.directory.replication import PeerTree, peer_tree, replicator_account, replicator_dn
 from mailadmin.errors import ConfigError, MailadminError
-from mailadmin.i18n import t
+from mailadmin.i18n import Text, t
 from mailadmin.olcsource import PROJECT_SCHEMA, SCHEMA_PARENT, WantedConfig, unordered, wanted_config
 from mailadmin.passwords import hash_generated
 from mailadmin.secretfiles import read_or_create_secret
@@ -351,8 +351,66 @@ def plan_external(settings: Settings, connection: ConfigConnection) -> Plan:
     wanted = wanted_config(settings)
     live = read_live(connection, settings.organisation.base_dn)
     passwords = account_passwords(settings)
-    return Plan(config_items(wanted, live) + data_items(connection, _entries(settings, passwords), passwords),
-                shadowed_rules(wanted, live))
+    source = tree_source(settings, connection, passwords)
+    data = replicated_items(source) if source else data_items(connection, _entries(settings, passwords), passwords)
+    return Plan(config_items(wanted, live) + data, shadowed_rules(wanted, live))
+
+
+def tree_source(settings: Settings, connection: ConfigConnection, passwords: dict[str, str]) -> str | None:
+    """The peer this server receives its tree from by replication; None when it has or writes its own.
+
+    Only one provider writes the tree (base entry, ou=system, ou=policies, the accounts): a provider that
+    joins it starts with an empty database and gets every entry, entryUUID included, from syncrepl's first
+    refresh, as OpenLDAP's admin guide fills a new replica (or from the first's slapcat). Written on both,
+    the same DNs carry two entryUUIDs that replication never reconciles (measured: still apart after 30 s).
+    """
+    base, service = settings.organisation.base_dn, dit.service_dn(settings.organisation.base_dn)
+    peers = [peer.uri for peer in external_peers(settings)]
+    if not peers or connection.exists(service):
+        return None
+    answers = {uri: peer_tree(uri, service, passwords[service], base) for uri in peers}
+    holder = next((uri for uri, answer in answers.items() if answer is PeerTree.HOLDS), None)
+    if holder is None and not first_provider(settings):
+        raise ConfigError(_no_source(settings, answers))
+    if holder is not None and connection.exists(base):
+        raise ConfigError(t("{base} đã có trên máy này (do gói slapd tạo?) nhưng chưa có cây của mailadmin; máy "
+                            "nhận cây từ {peer} phải bắt đầu trống: xóa nó (ldapdelete -Y EXTERNAL -H ldapi:/// "
+                            "'{base}') hoặc nạp slapcat của {peer}, rồi chạy lại",
+                            "{base} exists on this server (made by the slapd package?) without mailadmin's tree; "
+                            "a server receiving the tree from {peer} must start empty: delete it (ldapdelete -Y "
+                            "EXTERNAL -H ldapi:/// '{base}') or load {peer}'s slapcat, then run again",
+                            base=base, peer=holder))
+    return holder
+
+
+def first_provider(settings: Settings) -> bool:
+    """Whether this server (ldap.uris' first) is the one that writes the tree: slapd.peers' first, or unlisted."""
+    own, listed = settings.ldap.uris[0], settings.slapd.peers
+    return own not in listed or listed[0] == own
+
+
+_ANSWERS = {PeerTree.EMPTY: ("chưa có cây", "has no tree"),
+            PeerTree.REFUSED: ("từ chối mật khẩu tài khoản dịch vụ", "refuses the service account's password"),
+            PeerTree.UNREACHABLE: ("không trả lời", "does not answer")}
+
+
+def _no_source(settings: Settings, answers: dict[str, PeerTree]) -> Text:
+    said_vi = "; ".join(f"{uri}: {_ANSWERS[answer][0]}" for uri, answer in answers.items())
+    said_en = "; ".join(f"{uri}: {_ANSWERS[answer][1]}" for uri, answer in answers.items())
+    return t("Chỉ máy chủ đầu tiên của slapd.peers ({first}) tạo cây thư mục; máy này trống và nhận cây qua nhân "
+             "bản, nhưng chưa máy nào cho biết đã có cây ({said}). Chuẩn bị máy đầu tiên trước, chép các tệp mật "
+             "khẩu của nó (ldap.bind_password_file, smtp.bind_password_file, ldap-replicator.password) vào đây, "
+             "rồi chạy lại",
+             "only the first server of slapd.peers ({first}) writes the tree; this empty server receives it by "
+             "replication, but no peer says it holds the tree ({said_en}). Prepare the first server first, copy "
+             "its password files (ldap.bind_password_file, smtp.bind_password_file, ldap-replicator.password) "
+             "here, then run again", first=settings.slapd.peers[0], said=said_vi, said_en=said_en)
+
+
+def replicated_items(source: str) -> list[Item]:
+    """The data of an empty provider whose tree arrives from `source` by replication: nothing to write."""
+    return [Item("entries", f"Mục gốc, ou=system, ou=policies và các tài khoản: nhận qua nhân bản từ {source}",
+                 f"Base entry, ou=system, ou=policies and the accounts: arrive by replication from {source}")]
 
 
 PRIVATE_ATTRIBUTES = ("employeeNumber", "maRole", "maAdminOf", "maTotpSecret", "maRecoveryCode", "maApiToken",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -26,15 +26,41 @@ from mailadmin.validation import clean_unit_code
 INDEX_TTL_SECONDS = 30.0
 KIND_ORDER = (UnitKind.PROVINCE, UnitKind.AGENCY, UnitKind.DISTRICT, UnitKind.COMMUNE, UnitKind.WARD,
               UnitKind.SPECIAL_ZONE)
+V = TypeVar("V")
+
+
+class Codes(Mapping[str, V]):
+    """Values by unit code, matched as the directory matches codes: ou, maPredecessor and maSuccessor are
+    caseIgnoreMatch (config/mailadmin.schema), so "abc1" names the unit ABC1 here as in an LDAP filter."""
+
+    def __init__(self, items: Mapping[str, V] | None = None) -> None:
+        self._items = dict(items or {})
+        self._folded = {code.casefold(): code for code in self._items}
+
+    def code(self, text: str) -> str | None:
+        """The code as held (its case in the directory) for a code in any case; None if absent."""
+        return text if text in self._items else self._folded.get(text.casefold())
+
+    def __getitem__(self, text: str) -> V:
+        code = self.code(text)
+        if code is None:
+            raise KeyError(text)
+        return self._items[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @dataclass(frozen=True)
 class UnitIndex:
     """A snapshot of the tree: units by code and children by parent code."""
 
-    units: dict[str, Unit]
+    units: Codes[Unit]
     children: dict[str | None, list[Unit]]
-    former: dict[str, FormerUnit] = field(default_factory=dict)  # the history: units that no longer exist
+    former: Codes[FormerUnit] = field(default_factory=Codes)  # the history: units that no longer exist
 
     @classmethod
     def of(cls, units: Iterable[Unit], former: Iterable[FormerUnit] = ()) -> UnitIndex:
@@ -45,17 +71,17 @@ class UnitIndex:
             children.setdefault(unit.parent_code, []).append(unit)
         for siblings in children.values():  # a stable order, whatever order the directory returns
             siblings.sort(key=lambda unit: (KIND_ORDER.index(unit.kind), unit.code))
-        return cls(by_code, children, {unit.code: unit for unit in former})
+        return cls(Codes(by_code), children, Codes({unit.code: unit for unit in former}))
 
     @cached_property
-    def taken_over_by(self) -> dict[str, list[Unit]]:
+    def taken_over_by(self) -> Codes[list[Unit]]:
         """Old code -> the units of the tree that took it over, whole or in part (their maPredecessor)."""
         found: dict[str, list[Unit]] = {}
         for unit in self.units.values():
             for code in unit.predecessors:
-                if code != unit.code:
-                    found.setdefault(code, []).append(unit)
-        return found
+                if code.casefold() != unit.code.casefold():
+                    found.setdefault(code.casefold(), []).append(unit)
+        return Codes(found)
 
     def successors(self, code: str) -> list[Unit]:
         """The units of the tree that stand for an old code today: one for a merge or a rename, several for
@@ -64,11 +90,11 @@ class UnitIndex:
         pending, seen = [code], set()
         while pending:
             current = pending.pop(0)
-            if current in seen:
+            if current.casefold() in seen:
                 continue
-            seen.add(current)
-            if current != code and current in self.units:
-                found.setdefault(current, self.units[current])
+            seen.add(current.casefold())
+            if current.casefold() != code.casefold() and current in self.units:
+                found.setdefault(self.units[current].code, self.units[current])
                 continue
             former = self.former.get(current)
             pending += [former.successor] if former and former.successor else []
@@ -80,7 +106,7 @@ class UnitIndex:
         if text in self.units or search_key(text) in self.by_name:
             return None
         if text in self.former:
-            return text
+            return self.former[text].code
         named = [unit.code for unit in self.former.values() if search_key(unit.name) == search_key(text)]
         return named[0] if len(named) == 1 else None
 
@@ -137,16 +163,86 @@ class UnitIndex:
 
     def subtree(self, code: str) -> list[Unit]:
         """The unit and every unit below it."""
-        return [self.get(code), *self.walk(code)]
+        unit = self.get(code)
+        return [unit, *self.walk(unit.code)]
 
 
 @dataclass(frozen=True)
 class SyncReport:
-    """What loading the unit list changed."""
+    """What loading the unit list changed (a dry run: would change), and the units of the list it left alone."""
 
     created: int
     renamed: int
     unchanged: int
+    skipped: tuple[Text, ...] = ()
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        """For `--json`."""
+        return {"created": self.created, "renamed": self.renamed, "unchanged": self.unchanged,
+                "skipped": [{"vi": note.render("vi"), "en": note.render("en")} for note in self.skipped],
+                "dry_run": self.dry_run}
+
+
+@dataclass
+class SyncPlan:
+    """What a unit list asks of today's tree, decided unit by unit, parents first.
+
+    The list may be older than a reorganisation applied since (scripts/run loads config/units.yaml at
+    every start): a code in the history is never re-created, a unit is created below its parent where
+    that parent stands today, and a unit a reorganisation defined keeps the name the plan gave it.
+    """
+
+    index: UnitIndex
+    create: dict[str, Unit] = field(default_factory=dict)  # folded code -> the unit at its path in today's tree
+    rename: list[tuple[Unit, str]] = field(default_factory=list)
+    skipped: list[Text] = field(default_factory=list)
+    unchanged: int = 0
+
+    def add(self, unit: Unit) -> None:
+        """Decide one unit of the list."""
+        if unit.code in self.index.units:
+            self._existing(self.index.units[unit.code], unit.name)
+        elif unit.code in self.index.former or self.index.fate(unit.code) is not None:
+            self.skipped.append(_not_recreated(unit.code, self.index.fate(unit.code)))
+        elif (parent := self._parent_path(unit)) is not None:
+            self.create[unit.code.casefold()] = replace(unit, path=(*parent, unit.code))
+        else:
+            self.skipped.append(t("đơn vị {code} ({name}) không được tạo: đơn vị cấp trên {parent} không còn trong cây",
+                                  "the unit {code} ({name}) is not created: its parent {parent} is no longer in the "
+                                  "tree", code=unit.code, name=unit.name, parent=unit.parent_code))
+
+    def _existing(self, held: Unit, name: str) -> None:
+        if held.name == name:
+            self.unchanged += 1
+        elif held.valid_from is not None:
+            self.skipped.append(t("đơn vị {code} giữ tên {name} do đợt tổ chức lại ngày {day} đặt (danh sách ghi "
+                                  "{listed}); đổi tên ở trang đơn vị nếu cần",
+                                  "the unit {code} keeps the name {name} given by the reorganisation of {day} (the "
+                                  "list says {listed}); rename it on its unit page if needed", code=held.code,
+                                  name=held.name, day=_day(held.valid_from), listed=name))
+        else:
+            self.rename.append((held, name))
+
+    def _parent_path(self, unit: Unit) -> tuple[str, ...] | None:
+        """Where the unit's parent stands today (created earlier in this list, maybe); () for a top unit."""
+        if unit.parent_code is None:
+            return ()
+        if unit.parent_code in self.index.units:
+            return self.index.units[unit.parent_code].path
+        new = self.create.get(unit.parent_code.casefold())
+        return new.path if new is not None else None
+
+    def report(self, dry_run: bool) -> SyncReport:
+        """The counts and notes of this plan."""
+        return SyncReport(len(self.create), len(self.rename), self.unchanged, tuple(self.skipped), dry_run)
+
+
+def _not_recreated(code: str, fate: Text | None) -> Text:
+    if fate is None:
+        return t("đơn vị {code} đã kết thúc (lịch sử tổ chức lại); không tạo lại",
+                 "the unit {code} has ended (reorganisation history); not re-created", code=code)
+    return t("{vi}; không tạo lại", "{en}; not re-created", vi=fate.render("vi"), en=fate.render("en"))
 
 
 class UnitService:
@@ -176,19 +272,24 @@ class UnitService:
         """A unit by code, or NotFound."""
         return self.index().get(code)
 
-    def sync(self, units: list[Unit]) -> SyncReport:
-        """Create missing units and rename changed ones; never deletes or moves anything."""
-        existing = UnitIndex.of(self.store.all()).units
-        missing = [unit for unit in units if unit.code not in existing]
-        renamed = [unit for unit in units if unit.code in existing and existing[unit.code].name != unit.name]
-        self.store.add_many(missing)
-        for unit in missing:
+    def sync(self, units: list[Unit], *, dry_run: bool = False) -> SyncReport:
+        """Create missing units and rename changed ones (SyncPlan); never deletes, moves or revives anything."""
+        plan = SyncPlan(UnitIndex.of(*self.store.read()))
+        for unit in units:
+            plan.add(unit)
+        if not dry_run:
+            self._write(plan)
+        return plan.report(dry_run)
+
+    def _write(self, plan: SyncPlan) -> None:
+        created = list(plan.create.values())
+        self.store.add_many(created)
+        for unit in created:
             self.audit.record("unit.create", unit.code, after=unit_record(unit))
-        for unit in renamed:
-            self.store.rename(existing[unit.code], unit.name)
-            self.audit.record("unit.rename", unit.code, {"name": existing[unit.code].name}, {"name": unit.name})
+        for held, name in plan.rename:
+            self.store.rename(held, name)
+            self.audit.record("unit.rename", held.code, {"name": held.name}, {"name": name})
         self.forget()
-        return SyncReport(len(missing), len(renamed), len(units) - len(missing) - len(renamed))
 
     def rename(self, code: str, name: str) -> Unit:
         """Give a unit a new display name."""
@@ -223,8 +324,8 @@ def load_units_file(path: Path) -> list[Unit]:
                              "{path}: expected a key 'units' holding a list", path=path))
     units: list[Unit] = []
     _collect(data["units"], (), units, path)
-    codes = [unit.code for unit in units]
-    duplicates = sorted({code for code in codes if codes.count(code) > 1})
+    codes = [unit.code.casefold() for unit in units]  # codes ignore case, as the directory compares them
+    duplicates = sorted({unit.code for unit in units if codes.count(unit.code.casefold()) > 1})
     if duplicates:
         raise InvalidInput(t("{path}: mã đơn vị trùng: {codes}", "{path}: duplicate unit codes: {codes}",
                              path=path, codes=", ".join(duplicates)))
