@@ -3,7 +3,8 @@ JOB`): `reorg resume` refuses a job being undone."""
 
 from __future__ import annotations
 
-from tests.conftest import RunningDirectory, child_environ, mailadmin_process
+from tests.conftest import RunningDirectory
+from tests.importer.test_undo_outage_hint import undo_cut_off_then_again
 from tests.reorg.conftest import PLAN
 
 
@@ -11,13 +12,5 @@ def test_a_reorg_undo_cut_off_says_to_run_the_undo_again(small: RunningDirectory
     reorg = small.services.reorg
     job = reorg.start(reorg.preview(PLAN.read_bytes(), "plan-small.yaml"))
     reorg.apply(job)
-    small.slapd.stop()
-    with mailadmin_process("reorg", "undo", job.id, environ=child_environ(small)) as process:
-        _, stderr = process.communicate(timeout=300)
-    assert process.returncode == 6 and "Traceback" not in stderr, stderr
-    assert f"mailadmin reorg undo {job.id}" in stderr and "reorg resume" not in stderr
-    small.slapd.start()
-    with mailadmin_process("reorg", "undo", job.id, environ=child_environ(small)) as process:
-        _, stderr = process.communicate(timeout=300)
-    assert process.returncode == 0, stderr
+    undo_cut_off_then_again(small, "reorg", job.id)
     assert reorg.status(job.id)["state"] == "undone"
