@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from mailadmin.cli import pass_services
-from mailadmin.cli.importer import _apply
+from mailadmin.cli.jobs import run_job
 from mailadmin.cli.output import print_json, print_table
 from mailadmin.wiring import Services
 
@@ -93,7 +93,7 @@ def _carry_on(name: str, help_text: str) -> None:
     @pass_services
     def command(services: Services, job_id: str, as_json: bool) -> None:
         step = getattr(services.bulk, name)
-        _show(_apply(lambda progress: step(job_id, progress), job_id, as_json, f"bulk {name}"), as_json)
+        _show(run_job(lambda progress: step(job_id, progress), job_id, as_json, f"bulk {name}"), as_json)
     bulk.command(name, help=help_text)(command)
 
 

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from mailadmin.cli import pass_services
+from mailadmin.cli.jobs import run_job
 from mailadmin.cli.output import print_json, print_table
-from mailadmin.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from mailadmin.importer.export import export_csv, export_yaml, template_csv
 from mailadmin.importer.plan import PlanOptions
 from mailadmin.importer.report import result_rows, results_csv, write_once
 from mailadmin.wiring import Services
 
 SHOWN_ERRORS = 30
-REFUSALS = (NotFound, InvalidInput, Conflict, PermissionDenied)  # an unknown or finished job, a busy one
 
 
 class ImportGroup(click.Group):
@@ -59,17 +54,6 @@ def _read(file: str, services: Services) -> bytes:
         data = path.read_bytes()
     services.imports.check_size(len(data))
     return data
-
-
-@contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    if not enabled:
-        yield None
-        return
-    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
-        task = progress.add_task("Ghi / writing", total=None)
-        yield lambda done, total: progress.update(task, completed=done, total=total)
 
 
 def _show(result: dict[str, Any], as_json: bool, extra: dict[str, Any] | None = None) -> None:
@@ -124,20 +108,8 @@ def run(services: Services, file: str, dry_run: bool, file_format: str | None, a
     job = services.imports.start(preview, all_or_nothing=all_or_nothing, welcome=welcome)
     del preview  # the journal holds the plan now: do not keep two copies in memory while applying
     click.echo(f"Công việc / job: {job.id}", err=True)
-    result = _apply(lambda progress: services.imports.apply(job, progress, report), job.id, as_json)
+    result = run_job(lambda progress: services.imports.apply(job, progress, report), job.id, as_json, "import resume")
     _show(result, as_json, {"results": str(report or job.folder / "results.csv")})
-
-
-def _apply(step: Callable[[Callable[[int, int], None] | None], dict[str, Any]], job_id: str,
-           as_json: bool, again: str = "import resume") -> dict[str, Any]:
-    """Run a job's apply, resume or undo with a progress bar; if it stops on the way, say how to carry on."""
-    try:
-        with _progress_bar(not as_json and sys.stderr.isatty()) as progress:
-            return step(progress)
-    except (KeyboardInterrupt, Exception) as error:
-        if not isinstance(error, REFUSALS):  # refused before writing anything: nothing to resume
-            click.echo(f"Tiếp tục bằng / resume with: mailadmin {again} {job_id}", err=True)
-        raise
 
 
 @import_group.command()
@@ -147,7 +119,8 @@ def _apply(step: Callable[[Callable[[int, int], None] | None], dict[str, Any]], 
 @pass_services
 def resume(services: Services, job_id: str, report: Path | None, as_json: bool) -> None:
     """Finish an interrupted import job."""
-    result = _apply(lambda progress: services.imports.resume(job_id, progress, report), job_id, as_json)
+    result = run_job(lambda progress: services.imports.resume(job_id, progress, report), job_id, as_json,
+                     "import resume")
     _show(result, as_json, {"results": str(report or services.imports.job(job_id).folder / "results.csv")})
 
 
@@ -157,7 +130,7 @@ def resume(services: Services, job_id: str, report: Path | None, as_json: bool) 
 @pass_services
 def undo(services: Services, job_id: str, as_json: bool) -> None:
     """Revert a finished import job."""
-    result = _apply(lambda progress: services.imports.undo(job_id, progress), job_id, as_json, "import undo")
+    result = run_job(lambda progress: services.imports.undo(job_id, progress), job_id, as_json, "import undo")
     if as_json:
         print_json(result)
         return

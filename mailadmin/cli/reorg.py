@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import click
 
 from mailadmin.cli import pass_services
-from mailadmin.cli.importer import REFUSALS, _progress_bar
+from mailadmin.cli.jobs import progress_bar, run_job
 from mailadmin.cli.output import print_json, print_table
 from mailadmin.importer.reorg import ReorgPreview
 from mailadmin.importer.reorgfile import MAX_PLAN_BYTES
@@ -67,17 +66,6 @@ def plan(services: Services, file: str, as_json: bool) -> None:
         sys.exit(2)
 
 
-def _run(step: Callable[[Callable[[int, int], None] | None], dict[str, Any]], job_id: str,
-         as_json: bool) -> dict[str, Any]:
-    try:
-        with _progress_bar(not as_json and sys.stderr.isatty()) as progress:
-            return step(progress)
-    except (KeyboardInterrupt, Exception) as error:
-        if not isinstance(error, REFUSALS):
-            click.echo(f"Tiếp tục bằng / resume with: mailadmin reorg resume {job_id}", err=True)
-        raise
-
-
 def _show_result(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json(result)
@@ -101,7 +89,8 @@ def apply(services: Services, file: str, as_json: bool) -> None:
     preview = services.reorg.preview(_read(file), file)
     job = services.reorg.start(preview)
     click.echo(f"Công việc / job: {job.id}", err=True)
-    _show_result(_run(lambda progress: services.reorg.apply(job, progress), job.id, as_json), as_json)
+    _show_result(run_job(lambda progress: services.reorg.apply(job, progress), job.id, as_json, "reorg resume"),
+                 as_json)
 
 
 @reorg.command()
@@ -110,7 +99,8 @@ def apply(services: Services, file: str, as_json: bool) -> None:
 @pass_services
 def resume(services: Services, job_id: str, as_json: bool) -> None:
     """Finish an interrupted reorganisation."""
-    _show_result(_run(lambda progress: services.reorg.resume(job_id, progress), job_id, as_json), as_json)
+    _show_result(run_job(lambda progress: services.reorg.resume(job_id, progress), job_id, as_json, "reorg resume"),
+                 as_json)
 
 
 @reorg.command()
@@ -119,7 +109,8 @@ def resume(services: Services, job_id: str, as_json: bool) -> None:
 @pass_services
 def undo(services: Services, job_id: str, as_json: bool) -> None:
     """Put the directory back as it was before the reorganisation."""
-    _show_result(_run(lambda progress: services.reorg.undo(job_id, progress), job_id, as_json), as_json)
+    _show_result(run_job(lambda progress: services.reorg.undo(job_id, progress), job_id, as_json, "reorg undo"),
+                 as_json)
 
 
 @reorg.command()
@@ -131,7 +122,7 @@ def undo(services: Services, job_id: str, as_json: bool) -> None:
 def expire(services: Services, today: datetime | None, dry_run: bool, as_json: bool) -> None:
     """Drop old addresses kept past their date (addresses.old_addresses_until); undoable."""
     day = (today or datetime.now()).date()
-    with _progress_bar(not as_json and sys.stderr.isatty()) as progress:
+    with progress_bar(not as_json and sys.stderr.isatty()) as progress:
         result = services.reorg.expire(day, dry_run, progress)
     if as_json:
         print_json(result)

@@ -17,6 +17,7 @@ from mailadmin.directory.mapping import (
 from mailadmin.errors import MailadminError, NotFound
 from mailadmin.i18n import t
 from mailadmin.model import Mailbox, Status, Tier
+from mailadmin.names import held_local_parts
 
 IS_MAILBOX = filters.eq("objectClass", "maMailbox")
 # Every web session and API token carries the epoch its person had when it began; a write that
@@ -309,12 +310,8 @@ def _with_password(attributes: dict[str, Values], password_hash: str | None) -> 
 
 
 def _local_parts(entries: Iterable[Entry], domain: str) -> set[str]:
-    suffix = "@" + domain.lower()
     taken: set[str] = set()
     for entry in entries:
-        taken.update(value.lower() for value in entry.texts("uid"))
-        for address in entry.texts("mail") + entry.texts("mailLocalAddress"):
-            address = address.lower()
-            if address.endswith(suffix):
-                taken.add(address.removesuffix(suffix))
+        addresses = entry.texts("mail") + entry.texts("mailLocalAddress")
+        taken.update(held_local_parts(entry.texts("uid"), addresses, domain))
     return taken

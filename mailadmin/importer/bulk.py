@@ -31,7 +31,7 @@ from mailadmin.i18n import t
 from mailadmin.importer.engine import Engine, Held, Progress, apply_ops, applying, failures, undo_ops
 from mailadmin.importer.journal import Job
 from mailadmin.importer.ops import MODIFY, MOVE, Op
-from mailadmin.importer.service import ImportService
+from mailadmin.importer.service import prune_jobs
 from mailadmin.model import Mailbox, Status, Unit
 from mailadmin.services.authz import Principal, require
 from mailadmin.services.mailboxes import (
@@ -231,14 +231,12 @@ class BulkService:
             return None  # gone since: its undo is refused by the directory, nobody's rights are needed
 
     def prune(self, now: datetime | None = None) -> dict[str, list[str]]:
-        """The imports' housekeeping over var/bulk/ (ImportService.prune, the same code and settings: a job
+        """The imports' housekeeping over var/bulk/ (prune_jobs, as ImportService.prune, the same settings: a job
         never applied past imports.unconfirmed_hours goes, journals of finished jobs and jobs being applied
         or interrupted stay, a job another process holds is skipped), and the form markers past that time
         or whose job is gone."""
         now = now or datetime.now(UTC)
-        sweeper = ImportService(self.settings, self.mailboxes, self.audit)
-        sweeper.jobs_dir = self.jobs_dir
-        jobs = sweeper.prune(now)["jobs"]
+        jobs = prune_jobs(self.jobs_dir, self.settings.imports, self.audit, now, "bulk")["jobs"]
         return {"jobs": jobs, "markers": self._prune_markers(now.timestamp())}
 
     def _prune_markers(self, now: float) -> list[str]:

@@ -15,6 +15,7 @@ from mailadmin.errors import ConfigError, Conflict, DirectoryUnavailable, Invali
 from mailadmin.i18n import Text, t
 from mailadmin.importer.apply import Progress, Writer, apply_job, undo_job
 from mailadmin.importer.columns import FORMULA_STARTS
+from mailadmin.importer.engine import applying
 from mailadmin.importer.journal import Job
 from mailadmin.importer.parse import FORMATS, guess_format, parse_file
 from mailadmin.importer.plan import WRITES, Action, Outcome, Plan, PlanOptions, make_plan
@@ -24,7 +25,7 @@ from mailadmin.importer.validate import validate
 from mailadmin.model import Mailbox
 from mailadmin.passwords import generate_password
 from mailadmin.services.mailboxes import MailboxQuery, MailboxService, mailbox_record
-from mailadmin.settings import Settings
+from mailadmin.settings import Imports, Settings
 
 RESULTS_FILE = "results.csv"
 log = logging.getLogger(__name__)
@@ -70,6 +71,38 @@ def _row_changes(job_id: str, actions: list[Action], applied: dict[int, str]) ->
             before = mailbox_record(action.before) if action.before else None
             yield (f"mailbox.{action.outcome.value}", action.after.uid, before,
                    {**mailbox_record(action.after), "import": job_id})
+
+
+def prune_jobs(jobs_dir: Path, limits: Imports, audit: AuditLog, now: datetime,
+               kind: str) -> dict[str, list[str]]:
+    """Delete the jobs of `jobs_dir` never confirmed and results files never taken, once past their time;
+    audited as `KIND.prune`.
+
+    Both hold initial passwords. Jobs being applied or undone, and the journals of finished
+    jobs (status, undo), are kept; a job another process holds is skipped.
+    """
+    removed: dict[str, list[str]] = {"jobs": [], "results": []}
+    for job in Job.every(jobs_dir):
+        try:
+            with job.locked():
+                _prune_job(job, limits, now, removed)
+        except (Conflict, OSError, ValueError, KeyError) as exc:
+            log.warning("%s job %s left as it is: %s", kind, job.id, exc)
+    if removed["jobs"] or removed["results"]:
+        audit.record(f"{kind}.prune", "jobs", after=removed)
+    return removed
+
+
+def _prune_job(job: Job, limits: Imports, now: datetime, removed: dict[str, list[str]]) -> None:
+    """Remove a held job never confirmed, or its results file never taken, if past its time."""
+    state, results = job.state, job.folder / RESULTS_FILE
+    if state == "planned" and now - job.created > timedelta(hours=limits.unconfirmed_hours):
+        job.remove()
+        removed["jobs"].append(job.id)
+    elif state != "applying" and results.exists() and \
+            now.timestamp() - results.stat().st_mtime > limits.results_days * 86400:
+        results.unlink()
+        removed["results"].append(job.id)
 
 
 class ImportService:
@@ -155,15 +188,9 @@ class ImportService:
 
     def apply(self, job: Job, progress: Progress | None = None, report: Path | None = None) -> dict[str, Any]:
         """Run (or resume) a job to its end; writes the results file once; returns the summary."""
-        with job.locked():
-            state = job.state
-            if state not in ("planned", "applying"):
-                raise Conflict(t("Công việc {job} đã {state}", "job {job} is already {state}", job=job.id,
-                                 state=state))
-            resuming = state == "applying"
-            if report is not None and report.exists():
-                raise Conflict(t("Tệp {path} đã có; không ghi đè", "{path} exists; not overwritten", path=report))
-            job.set_state("applying")
+        if report is not None and report.exists():  # before the job is marked applying: a refused one stays as it was
+            raise Conflict(t("Tệp {path} đã có; không ghi đè", "{path} exists; not overwritten", path=report))
+        with applying(job) as resuming:
             applied = self._apply_once(job, progress, resuming)
             if applied is None:
                 # A server lost mid-run: the client has passed it over, so resume once at once on the
@@ -204,30 +231,8 @@ class ImportService:
         return Job.open(self.jobs_dir, job_id)
 
     def prune(self, now: datetime | None = None) -> dict[str, list[str]]:
-        """Delete jobs never confirmed and results files never taken, once past their time.
-
-        Both hold initial passwords. Jobs being applied or undone, and the journals of finished
-        jobs (status, undo), are kept; a job another process holds is skipped.
-        """
-        now = now or datetime.now(UTC)
-        limits = self.settings.imports
-        removed: dict[str, list[str]] = {"jobs": [], "results": []}
-        for job in Job.every(self.jobs_dir):
-            try:
-                with job.locked():
-                    state, results = job.state, job.folder / RESULTS_FILE
-                    if state == "planned" and now - job.created > timedelta(hours=limits.unconfirmed_hours):
-                        job.remove()
-                        removed["jobs"].append(job.id)
-                    elif state != "applying" and results.exists() and \
-                            now.timestamp() - results.stat().st_mtime > limits.results_days * 86400:
-                        results.unlink()
-                        removed["results"].append(job.id)
-            except (Conflict, OSError, ValueError, KeyError) as exc:
-                log.warning("import job %s left as it is: %s", job.id, exc)
-        if removed["jobs"] or removed["results"]:
-            self.audit.record("import.prune", "jobs", after=removed)
-        return removed
+        """Delete jobs never confirmed and results files never taken, once past their time (prune_jobs)."""
+        return prune_jobs(self.jobs_dir, self.settings.imports, self.audit, now or datetime.now(UTC), "import")
 
     def take_results(self, job_id: str) -> bytes:
         """The results file of a job, handed out once (then deleted: it holds passwords)."""

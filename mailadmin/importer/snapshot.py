@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from mailadmin.model import Mailbox
 from mailadmin.names import DEFAULT_ORDER, NameOrder
@@ -37,6 +39,34 @@ class Snapshot:
                 owners[address.split("@")[0].lower()] = mailbox.uid
         return cls(units, by_uid, by_hr_id, owners, domain.lower(), pattern, reserved, name_order)
 
+    def holders(self) -> Mapping[str, tuple[str]]:
+        """Local part -> who holds it, for AddressAllocator.of_holders (a view of `owners`, not a copy)."""
+        return _Holders(self.owners)
+
     def unit_path(self, code: str) -> tuple[str, ...]:
         """The path of a unit that exists."""
         return self.units.units[code].path
+
+
+OTHER_ENTRY = "-"  # the holder of a local part that no mailbox holds (a list, a role address)
+
+
+class _Holders(Mapping[str, tuple[str]]):
+    """Snapshot.owners as an allocator reads holders: one holder per local part, never '' (a new entry)."""
+
+    def __init__(self, owners: dict[str, str]) -> None:
+        self._owners = owners
+
+    def __getitem__(self, local: str) -> tuple[str]:
+        return (self._owners[local] or OTHER_ENTRY,)
+
+    def get(self, local: str, default: Any = None) -> Any:
+        """As dict.get: without Mapping.get's KeyError for every free local part (one per new address)."""
+        owner = self._owners.get(local)
+        return default if owner is None else (owner or OTHER_ENTRY,)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._owners)
+
+    def __len__(self) -> int:
+        return len(self._owners)

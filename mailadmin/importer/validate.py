@@ -16,7 +16,17 @@ from mailadmin.importer.decode import mojibake, mojibake_error
 from mailadmin.importer.parse import RawRow
 from mailadmin.importer.snapshot import Snapshot
 from mailadmin.model import Mailbox, PersonName, Status, Unit
-from mailadmin.names import fold, is_reserved, local_part, normalize, search_key, split_name, strip_titles
+from mailadmin.names import (
+    AddressAllocator,
+    fold,
+    held_local_parts,
+    local_part,
+    normalize,
+    search_key,
+    split_name,
+    strip_titles,
+)
+from mailadmin.services.mailboxes import claim_addresses
 from mailadmin.validation import clean_address, clean_local_part, clean_person_name, clean_phone, clean_text
 
 T = TypeVar("T")
@@ -87,12 +97,13 @@ def validate(rows: list[RawRow], snapshot: Snapshot) -> tuple[list[Person], list
     repeated = _repeated_hr_ids(rows)
     people: list[Person] = []
     errors: list[RowError] = []
+    book = AddressAllocator.of_holders(snapshot.holders(), snapshot.reserved)
     claimed: dict[str, int] = {}
     for row in rows:
         try:
             _single_hr_id(row, repeated)
             person = _person(row, snapshot)
-            _unique_in_file(person, claimed, snapshot)
+            _claim_addresses(person, snapshot, book, claimed)
         except _Invalid as problem:
             column = row.columns.get(problem.field, "") if problem.field else row.extra
             errors.append(RowError(row.line, column, problem.field, problem.message, _cells(row)))
@@ -123,7 +134,7 @@ def _person(row: RawRow, snapshot: Snapshot) -> Person:
         phone=_field("phone", lambda: clean_phone(values.get("phone", ""))),
         mail=mail, aliases=aliases, status=_status(values.get("status", "")), existing=existing,
         warnings=_stripped_warning(row, name, removed) + _unit_warning(row, unit_note))
-    _check_addresses(person, snapshot)
+    _same_address(person, snapshot)
     return person
 
 
@@ -270,30 +281,51 @@ def _match(hr_id: str, mail: str, snapshot: Snapshot) -> Mailbox | None:
     return owner if owner is not None and not owner.hr_id else None
 
 
-def _check_addresses(person: Person, snapshot: Snapshot) -> None:
-    own = person.existing.uid if person.existing else None
+def _same_address(person: Person, snapshot: Snapshot) -> None:
     if person.existing and person.mail and person.mail != person.existing.uid:
         raise _Invalid("mail", t(
             "Đổi địa chỉ {old} thành {new} không làm qua tệp nhập; dùng mailbox move/rename",
             "changing the address {old} to {new} is not done by import", old=person.existing.mail,
             new=f"{person.mail}@{snapshot.domain}"))
-    wanted = [("mail", person.mail)] if person.mail else []
-    wanted += [("aliases", a.split("@")[0]) for a in person.aliases]
-    for field, local in wanted:
-        owner = snapshot.owners.get(local)
-        if (owner is not None and owner != own) or (owner is None and is_reserved(local, snapshot.reserved)):
-            raise _Invalid(field, t("Địa chỉ {a} đã thuộc về người khác hoặc dành riêng",
-                                    "the address {a} is taken by someone else or reserved",
-                                    a=f"{local}@{snapshot.domain}"))
 
 
-def _unique_in_file(person: Person, claimed: dict[str, int], snapshot: Snapshot) -> None:
-    locals_ = ([person.mail] if person.mail else []) + [a.split("@")[0] for a in person.aliases]
-    for local in locals_:
-        if local in claimed:
-            raise _Invalid("mail", t("Địa chỉ {a} đã dùng ở dòng {line}", "the address {a} is used on line {line}",
-                                     a=f"{local}@{snapshot.domain}", line=claimed[local]))
-    claimed.update(dict.fromkeys(locals_, person.line))
+def _claim_addresses(person: Person, snapshot: Snapshot, book: AddressAllocator, claimed: dict[str, int]) -> None:
+    """The row's addresses: none asked for on an earlier line, and each one the person does not hold yet
+    given by the mailbox service's rule (claim_addresses: held by another entry, reserved, a ds- unit list's).
+
+    `book` and `claimed` (local part -> line) are the file's: what a row was given stays given, even if
+    another of its addresses is refused.
+    """
+    wanted = _wanted(person, snapshot.domain)
+    _unique_in_file(wanted, claimed)
+    own = person.existing
+    held = held_local_parts([own.uid], [own.mail, *own.aliases], snapshot.domain) if own else set()
+    new = [address for address in wanted if _local(address) not in held]
+    refused = claim_addresses(book, new, snapshot.domain, own.uid if own else "")
+    taken = {address for address, _ in refused}
+    claimed.update((_local(address), person.line) for address in wanted if address not in taken)
+    for address, _ in refused[:1]:
+        raise _Invalid(wanted[address], t("Địa chỉ {a} đã thuộc về người khác hoặc dành riêng",
+                                          "the address {a} is taken by someone else or reserved", a=address))
+
+
+def _wanted(person: Person, domain: str) -> dict[str, str]:
+    """The full addresses a row asks for (its mail first, then its aliases) -> the field that asks."""
+    wanted = {f"{person.mail}@{domain}": "mail"} if person.mail else {}
+    for alias in person.aliases:
+        wanted.setdefault(alias, "aliases")
+    return wanted
+
+
+def _local(address: str) -> str:
+    return address.rpartition("@")[0]
+
+
+def _unique_in_file(wanted: dict[str, str], claimed: dict[str, int]) -> None:
+    for address, field in wanted.items():
+        if _local(address) in claimed:
+            raise _Invalid(field, t("Địa chỉ {a} đã dùng ở dòng {line}", "the address {a} is used on line {line}",
+                                    a=address, line=claimed[_local(address)]))
 
 
 def column_label(field: str) -> str:

@@ -75,6 +75,7 @@ ACTION_NAMES = {
     "import.apply": _logged("Nhập từ tệp"),
     "import.undo": _logged("Hoàn tác lần nhập"),
     "import.prune": _logged("Dọn lần nhập cũ"),
+    "bulk.prune": _logged("Dọn thao tác hàng loạt cũ"),
     "import.results": _logged("Tải tệp kết quả nhập"),
     "import.handover": _logged("In phiếu bàn giao"),
     "second_factor.enrol": _logged("Bật xác thực hai lớp"),

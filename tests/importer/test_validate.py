@@ -33,6 +33,9 @@ def errors_of(*row: str) -> list[tuple[int, str, str, str]]:
     (("NV9", "Trần Bình", "555", "", "", "vanthu@phuyen.gov.vn"), "6", "taken by someone else"),
     (("NV9", "Trần Bình", "555", "", "", "postmaster"), "6", "reserved"),
     (("NV9", "Trần Bình", "555", "", "", "", "annv@phuyen.gov.vn"), "7", "taken by someone else"),
+    (("NV9", "Trần Bình", "555", "", "", "ds-555"), "6", "reserved"),  # a unit list's address (ds-<unit>)
+    (("NV9", "Trần Bình", "555", "", "", "", "ds-stttt@phuyen.gov.vn"), "7", "reserved"),
+    (("NV9", "Trần Bình", "555", "", "", "", "binh@phuyen.gov.vn abuse"), "7", "reserved"),
     (("NV9", "Trần " + "B" * 200, "555"), "2", "longer than 128"),
     (("NV9", "Trần\x07Bình", "555"), "2", "control characters"),
     (("NV9", "Trần Bình", "555", "Chuyên viên\u200b"), "4", "control characters"),
@@ -67,3 +70,33 @@ def test_all_or_nothing_data_error_rows_appear_in_the_plan_in_file_order() -> No
     plan = make_plan(*validate(rows, EXISTING), EXISTING)
     assert [(a.line, a.outcome) for a in plan.actions] == [
         (2, Outcome.CREATE), (3, Outcome.ERROR), (4, Outcome.ERROR)]
+
+
+def test_an_existing_person_keeps_the_addresses_it_holds_even_reserved_ones() -> None:
+    """A re-imported export: the mailbox's own uid and aliases are no new claim (the mailbox service's rule)."""
+    held = snapshot(mailbox("thuky", "Lê Thư Ký", hr_id="NV3", aliases=("abuse@phuyen.gov.vn", "ds-old@phuyen.gov.vn")))
+    rows = parse(csv_file([["NV3", "Lê Thư Ký", "STTTT", "", "", "thuky",
+                            "abuse@phuyen.gov.vn, ds-old@phuyen.gov.vn, lethuky@phuyen.gov.vn"]]), "csv", 100)
+    people, errors = validate(rows, held)
+    assert not errors and people[0].aliases == ("abuse@phuyen.gov.vn", "ds-old@phuyen.gov.vn",
+                                                "lethuky@phuyen.gov.vn")
+
+
+def test_an_address_asked_for_twice_is_given_once_even_when_the_first_row_is_refused() -> None:
+    """Row 2 asks for moi@ (free) and vanthu@ (another entry's): refused; row 3 asks for moi@ again, which
+    the file already gave to line 2, so it names that line rather than being imported in its place."""
+    rows = parse(csv_file([["NV5", "A B", "555", "", "", "moi", "vanthu@phuyen.gov.vn"],
+                           ["NV6", "C D", "555", "", "", "moi"], ["NV7", "E F", "555", "", "", "", "moi"]]),
+                 "csv", 100)
+    people, errors = validate(rows, EXISTING)
+    assert not people
+    assert [(e.line, e.column, e.message.render("en")) for e in errors] == [
+        (2, "7", "the address vanthu@phuyen.gov.vn is taken by someone else or reserved"),
+        (3, "6", "the address moi@phuyen.gov.vn is used on line 2"),
+        (4, "7", "the address moi@phuyen.gov.vn is used on line 2")]
+
+
+def test_a_new_person_may_name_its_own_address_as_an_alias_too() -> None:
+    rows = parse(csv_file([["NV5", "A B", "555", "", "", "ab", "ab@phuyen.gov.vn"]]), "csv", 100)
+    people, errors = validate(rows, EXISTING)
+    assert not errors and people[0].mail == "ab"

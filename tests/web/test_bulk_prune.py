@@ -93,3 +93,11 @@ def test_import_prune_and_bulk_prune_on_the_command_line(person: Callable[..., s
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["jobs"] == [job.id]
     assert "bulk jobs never applied removed: 0" in invoke(services.settings, monkeypatch, "import", "prune").stdout
+    # Audited as the bulk jobs they are, whichever command pruned them, never as imports.
+    assert pruned_as(services, old[0].id) == pruned_as(services, job.id) == ["bulk.prune"]
+
+
+def pruned_as(services: Services, job_id: str) -> list[str]:
+    """The actions of the audit entries that name `job_id` among pruned jobs."""
+    return [entry.action for entry in services.audit.entries() if entry.action.endswith(".prune")
+            and job_id in (entry.after or {}).get("jobs", [])]
