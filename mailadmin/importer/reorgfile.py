@@ -116,7 +116,7 @@ def _check_unique_keys(node: yaml.MappingNode, problems: _Problems) -> None:
     for key, _ in node.value:
         name, line = str(key.value), key.start_mark.line + 1
         if name in first:
-            problems.add(line, name, t("khóa viết hai lần (lần đầu ở dòng {first}); hãy giữ một",
+            problems.add(line, name, t("khóa được viết hai lần (lần đầu ở dòng {first}); hãy giữ một",
                                        "the key is written twice (first on line {first}); keep one",
                                        first=first[name]))
         first.setdefault(name, line)
