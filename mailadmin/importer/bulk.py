@@ -27,7 +27,7 @@ from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.mailboxes import EPOCH, move_values, new_epoch_value, status_values
 from mailadmin.durable import replace_file
 from mailadmin.errors import Conflict, InvalidInput, NotFound
-from mailadmin.i18n import t
+from mailadmin.i18n import Text, t
 from mailadmin.importer.engine import Engine, Held, Progress, apply_ops, applying, failures, undo_ops
 from mailadmin.importer.journal import Job
 from mailadmin.importer.ops import MODIFY, MOVE, Op
@@ -60,6 +60,30 @@ class Selection:
     action: str
     mailboxes: list[Mailbox]
     target: Unit | None = None
+    left_out: tuple[str, ...] = ()  # uids the action may not touch, left out of the job (the actor's own)
+
+    def note(self) -> Text | None:
+        """What the person is told about the mailboxes left out, if any."""
+        return _left_out_note(self.left_out) if self.left_out else None
+
+
+def _left_out_note(uids: tuple[str, ...]) -> Text:
+    return t("Hộp thư của chính bạn ({uids}) không bị tạm khóa cùng các hộp thư khác",
+             "your own mailbox ({uids}) is not suspended with the others", uids=", ".join(uids))
+
+
+def _each_once(mailboxes: Iterable[Mailbox]) -> list[Mailbox]:
+    """Each mailbox once (uids compare without case): a form naming one three times makes one change."""
+    return list({mailbox.uid.lower(): mailbox for mailbox in mailboxes}.values())
+
+
+def _without_own(person: Principal, action: str, mailboxes: list[Mailbox]) -> tuple[list[Mailbox], tuple[str, ...]]:
+    """The mailboxes the person may suspend in bulk, and those left out (their own: a whole-search suspension
+    of their unit would end their session mid-job)."""
+    if action != "suspend":
+        return mailboxes, ()
+    left_out = tuple(mailbox.uid for mailbox in mailboxes if not person.may_suspend_in_bulk(mailbox.uid))
+    return [mailbox for mailbox in mailboxes if person.may_suspend_in_bulk(mailbox.uid)], left_out
 
 
 def _plain(mailbox: Mailbox) -> dict[str, Any]:
@@ -103,16 +127,17 @@ class BulkService:
             if target is None:
                 raise InvalidInput(t("Hãy chọn đơn vị đích", "choose the target unit"), "unit")
             require(person.may_manage(target), target)
-        chosen = list(mailboxes)
+        chosen, left_out = _without_own(person, action, _each_once(mailboxes))
         if not chosen:
-            raise InvalidInput(t("Chọn hộp thư và thao tác.", "choose mailboxes and an action."), "uid")
+            raise InvalidInput(_left_out_note(left_out) if left_out
+                               else t("Chọn hộp thư và thao tác.", "choose mailboxes and an action."), "uid")
         if len(chosen) > self.limit:
             raise InvalidInput(t("Quá {n} hộp thư: hãy thu hẹp tìm kiếm", "more than {n} mailboxes: narrow the search",
                                  n=self.limit))
         checked = self.mailboxes.authorize_many(person, chosen)
         if STATUS_OF.get(action, Status.ACTIVE) is not Status.ACTIVE:
             keep_a_super_admin(self.mailboxes.roles, *(mailbox.uid for mailbox in checked))
-        return Selection(action, checked, target if action == "move" else None)
+        return Selection(action, checked, target if action == "move" else None, left_out)
 
     def start(self, selection: Selection, submission: str = "", **meta: Any) -> tuple[Job, bool]:
         """Journal the writes of a checked selection (nothing written yet); (job, False) for a form sent again."""
@@ -216,12 +241,23 @@ class BulkService:
         """PermissionDenied unless the person may change every mailbox the job changed, where it is now and
         (for a move) in the unit it would go back to."""
         applied = job.outcomes()
-        records = [record for record in job.records() if applied.get(record["index"]) == "ok"]
+        self._authorize(person, [record for record in job.records() if applied.get(record["index"]) == "ok"], 0)
+
+    def authorize_resume(self, person: Principal, job: Job) -> None:
+        """PermissionDenied unless the person may still change every mailbox the job has yet to write, where it
+        is now and (for a move) in the target unit: their rights may have shrunk since the job was planned."""
+        applied = job.outcomes()
+        self._authorize(person, [record for record in job.records()
+                                 if record["kind"] != UNCHANGED and record["index"] not in applied], 1)
+
+    def _authorize(self, person: Principal, records: list[dict[str, Any]], side: int) -> None:
+        """The rule of every single change for each record's mailbox as it is now; for a move, the manage
+        check on the unit of its `side` record (0: where it was, 1: where the job takes it)."""
         units = self.mailboxes.units
-        for record in records:
-            if record["kind"] == MOVE:
-                unit = units.get(record["records"][0]["unit_code"])
-                require(person.may_manage(unit), unit)
+        for code in dict.fromkeys(record["records"][side]["unit_code"] for record in records
+                                  if record["kind"] == MOVE):
+            unit = units.get(code)
+            require(person.may_manage(unit), unit)
         self.mailboxes.authorize_many(person, filter(None, map(self._current, (r["subject"] for r in records))))
 
     def _current(self, uid: str) -> Mailbox | None:

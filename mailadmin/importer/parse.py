@@ -21,11 +21,9 @@ from mailadmin.errors import InvalidInput
 from mailadmin.i18n import t
 from mailadmin.importer.columns import field_of, map_headers, restore
 from mailadmin.importer.decode import decode
+from mailadmin.importer.yamlguard import GuardedLoader
 
 FORMATS = ("csv", "yaml", "xlsx")
-# The deepest import file is units: {CODE: [{key: [alias, ...]}]}; PyYAML composes nodes recursively,
-# so a file of 400 "[" would end in a RecursionError without a bound.
-MAX_YAML_DEPTH = 16
 MAX_XLSX_UNPACKED = 200 * 10**6  # an .xlsx is a zip: its parts are bounded before openpyxl reads them
 MAX_XLSX_COLUMNS = 100  # cells right of column CV are never built (the template has 8 columns)
 EXCEL_ROWS = 1_048_576
@@ -222,28 +220,15 @@ def _column_letter(index: int) -> str:
 
 # -- YAML --------------------------------------------------------------------------------------
 
-class _NoAliasLoader(yaml.SafeLoader):
+class _NoAliasLoader(GuardedLoader):
     """PyYAML's safe loader, composing nodes only, refusing aliases (no 'billion laughs') and deep nesting."""
 
-    depth = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        event = self.peek_event()
-        line = event.start_mark.line + 1 if event.start_mark else 0
-        if isinstance(event, yaml.AliasEvent):
-            raise InvalidInput(t("Dòng {line}: YAML có bí danh (*{name}); tệp nhập không được dùng bí danh",
-                                 "line {line}: YAML alias (*{name}) is not allowed in import files",
-                                 line=line, name=event.anchor))
-        if self.depth >= MAX_YAML_DEPTH:
-            raise InvalidInput(t("Dòng {line}: YAML lồng nhau quá {n} tầng; tệp nhập chỉ cần danh sách người "
-                                 "(hoặc đơn vị: danh sách người)",
-                                 "line {line}: YAML nested more than {n} levels deep; an import file needs only a "
-                                 "list of people (or unit: list of people)", line=line, n=MAX_YAML_DEPTH))
-        self.depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+    alias_refused = ("Dòng {line}: YAML có bí danh (*{name}); tệp nhập không được dùng bí danh",
+                     "line {line}: YAML alias (*{name}) is not allowed in import files")
+    too_deep = ("Dòng {line}: YAML lồng nhau quá {n} tầng; tệp nhập chỉ cần danh sách người "
+                "(hoặc đơn vị: danh sách người)",
+                "line {line}: YAML nested more than {n} levels deep; an import file needs only a "
+                "list of people (or unit: list of people)")
 
 
 def parse_yaml(text: str) -> Iterator[RawRow]:

@@ -11,6 +11,7 @@ import yaml
 
 from mailadmin.errors import InvalidInput
 from mailadmin.i18n import Text, t
+from mailadmin.importer.yamlguard import GuardedLoader
 from mailadmin.model import UnitKind
 from mailadmin.validation import clean_unit_code
 
@@ -88,15 +89,37 @@ class _Node(dict[str, Any]):
         return self.key_lines.get(key, self.line)
 
 
-class _Loader(yaml.SafeLoader):
-    """safe_load that keeps line numbers."""
+class _Loader(GuardedLoader):
+    """safe_load that keeps line numbers, refuses aliases and deep nesting, and reports keys written twice."""
+
+    alias_refused = ("Dòng {line}: YAML có bí danh (*{name}); tệp kế hoạch không được dùng bí danh",
+                     "line {line}: YAML alias (*{name}) is not allowed in a plan file")
+    too_deep = ("Dòng {line}: YAML lồng nhau quá {n} tầng; tệp kế hoạch chỉ cần 5 tầng",
+                "line {line}: YAML nested more than {n} levels deep; a plan file needs 5")
+
+    def __init__(self, text: str, problems: _Problems) -> None:
+        super().__init__(text)
+        self.problems = problems
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Node:
+    _check_unique_keys(node, loader.problems)
     mapping = _Node({str(key): value for key, value in loader.construct_mapping(node, deep=True).items()})
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {str(key.value): key.start_mark.line + 1 for key, _ in node.value}
     return mapping
+
+
+def _check_unique_keys(node: yaml.MappingNode, problems: _Problems) -> None:
+    """PyYAML keeps the last of two equal keys without a word: in a plan that silently moves people."""
+    first: dict[str, int] = {}
+    for key, _ in node.value:
+        name, line = str(key.value), key.start_mark.line + 1
+        if name in first:
+            problems.add(line, name, t("khóa được viết hai lần (lần đầu ở dòng {first}); hãy giữ một",
+                                       "the key is written twice (first on line {first}); keep one",
+                                       first=first[name]))
+        first.setdefault(name, line)
 
 
 def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> str:
@@ -109,13 +132,14 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def load_yaml(data: bytes) -> _Node:
-    """The document as nested mappings with lines; InvalidInput-ready problems for unreadable files."""
+def load_yaml(data: bytes, problems: _Problems) -> _Node:
+    """The document as nested mappings with lines (keys written twice go to problems); InvalidInput for
+    unreadable files."""
     if len(data) > MAX_PLAN_BYTES:
         raise InvalidInput(t("Tệp kế hoạch lớn hơn {n} MiB", "the plan file is larger than {n} MiB",
                              n=MAX_PLAN_BYTES // 1024 // 1024))
     try:
-        document = yaml.load(data.decode("utf-8-sig"), Loader=_Loader)  # a SafeLoader subclass
+        document = _load(data.decode("utf-8-sig"), problems)
     except UnicodeDecodeError:
         raise InvalidInput(t("Tệp kế hoạch phải là UTF-8", "the plan file must be UTF-8")) from None
     except yaml.YAMLError as exc:
@@ -129,10 +153,18 @@ def load_yaml(data: bytes) -> _Node:
     return document
 
 
+def _load(text: str, problems: _Problems) -> Any:
+    loader = _Loader(text, problems)  # a SafeLoader subclass
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def parse_plan(data: bytes) -> tuple[ReorgFile | None, list[PlanProblem]]:
     """The plan and the problems of its shape (references to the directory are checked later)."""
-    document = load_yaml(data)
     problems = _Problems()
+    document = load_yaml(data, problems)
     head = _section(document, "reorg", problems)
     addresses = _section(document, "addresses", problems)
     holding = _unit(_section(document, "holding_unit", problems), "holding_unit", problems, holding=True)

@@ -100,13 +100,26 @@ class Principal:
         """True if a role of this person swaps the web password for the certificate (auth.certificate_only_roles)."""
         return bool(self.roles & certificate_only_roles)
 
+    def is_self(self, uid: str) -> bool:
+        """True if `uid` is this person's own mailbox (uids compare without case)."""
+        return uid.lower() == self.uid.lower()
+
     def may_reset_second_factor(self, uid: str = "") -> bool:
         """Reset another person's second factor: super admins (and the target through authorize_change).
 
         `uid`: the target ("" when a page only asks whether the person resets anyone's). Never one's own:
         that is turning it off, which needs a code (a session left open must not hand it to a new phone).
         """
-        return self.has(Role.SUPERADMIN) and uid.lower() != self.uid.lower()
+        return self.has(Role.SUPERADMIN) and not self.is_self(uid)
+
+    def may_reset_password(self, uid: str) -> bool:
+        """Give a mailbox a one-time password (the target through authorize_change). Never one's own: the
+        reset ends one's sessions before the page showing it, a lockout; one's own is changed at /password."""
+        return not self.is_self(uid)
+
+    def may_suspend_in_bulk(self, uid: str) -> bool:
+        """Suspend a mailbox as part of a bulk action: never one's own, which would end the session mid-job."""
+        return not self.is_self(uid)
 
     def may_see_job(self, owner: str) -> bool:
         """See an import or bulk job (and resume or undo it, rights re-checked): its owner and super admins."""
@@ -133,6 +146,15 @@ def require_holds(person: Principal, uid: str, rights: Rights) -> None:
     """Raise PermissionDenied unless `person` holds every right of the mailbox `uid`'s owner."""
     if not person.holds(rights):
         raise PermissionDenied(wider_rights_message(uid))
+
+
+def require_password_reset(person: Principal, uid: str) -> None:
+    """Raise PermissionDenied for a reset of one's own password, pointing to /password."""
+    if not person.may_reset_password(uid):
+        raise PermissionDenied(t("Không thể đặt lại mật khẩu của chính bạn ở đây: hãy đổi mật khẩu tại /password "
+                                 "(cần nhập mật khẩu hiện tại)",
+                                 "your own password cannot be reset here: change it at /password (your current "
+                                 "password is asked)"))
 
 
 def require(allowed: bool, unit: Unit | None = None) -> None:

@@ -17,6 +17,7 @@ from mailadmin.importer.bulk import ACTIONS as BULK_ACTIONS
 from mailadmin.importer.export import export_csv, export_xlsx, export_yaml
 from mailadmin.importer.journal import Job
 from mailadmin.model import Mailbox, Role, Status, Tier, Unit
+from mailadmin.services.authz import require_password_reset
 from mailadmin.services.mailboxes import SORTABLE, MailboxQuery, NewMailbox, list_sort, rights_of
 from mailadmin.services.roles import parse_role
 from mailadmin.web import services, workers
@@ -221,7 +222,8 @@ def show(uid: str) -> str:
                            may_give_roles=may_manage and principal().has(Role.SUPERADMIN),
                            role_choices=[role.value for role in Role], all_units=list(services().units.index().walk()),
                            unit_names_by_code={u.code: u.name for u in services().units.index().units.values()},
-                           may_reset_factor=may_manage and principal().may_reset_second_factor(),
+                           may_reset_factor=may_manage and principal().may_reset_second_factor(mailbox.uid),
+                           may_reset_password=may_manage and principal().may_reset_password(mailbox.uid),
                            token=services().tokens.state(mailbox.uid) if holder and holder.roles else None,
                            may_manage=may_manage, units=managed_units() if may_manage else [])
 
@@ -303,6 +305,7 @@ def move(uid: str) -> Response:
 def reset_password(uid: str) -> Response:
     """A random one-time password, shown once on the next page; the owner must change it at the next login."""
     mailbox = managed_mailbox(uid)
+    require_password_reset(principal(), mailbox.uid)
     submission = request.form.get("submission", "")
     if earlier_result(submission) is None:
         keep_once(mailbox.uid, services().mailboxes.reset_password(mailbox.uid), created=False)
@@ -338,6 +341,8 @@ def bulk() -> Response:
     except MailadminError as error:
         flash(say(error.message), "error")
         return redirect(back)
+    if (note := selection.note()) is not None:
+        flash(say(note), "info")
     if not new:
         flash(say(t("Biểu mẫu này đã được gửi: thao tác không chạy lại.",
                     "this form was already sent: the action did not run again.")), "info")
@@ -435,6 +440,6 @@ def _carry_on(job: Job, undo: bool) -> Response:
     if job.state not in allowed or workers.running(job.id):
         flash(say(refusal), "error")
         return redirect(url_for("mailboxes.bulk_job", job_id=job.id))
-    if undo:
-        services().bulk.authorize_undo(principal(), job)
+    jobs = services().bulk
+    (jobs.authorize_undo if undo else jobs.authorize_resume)(principal(), job)
     return _run_job(job, undo=undo)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import RunningDirectory
 from tests.reorg.conftest import PLAN, dump
 from tests.reorg.test_plan_file_errors import reorg
@@ -20,8 +18,6 @@ TWICE = PLAN.read_text(encoding="utf-8").replace('      "22024": ["NV0001"]\n',
                                                  '      "22024": ["NV0001"]\n      "22024": ["NV0002"]\n')
 
 
-@pytest.mark.xfail(strict=True, reason="importer/reorgfile.py _construct_mapping keeps the last of two equal keys "
-                                       "silently (owner reorgaddr)")
 def test_a_key_written_twice_is_named_not_dropped(small: RunningDirectory, tmp_path: Path) -> None:
     assert TWICE.count('"22024": [') == 2
     before = dump(small.services)
