@@ -136,7 +136,7 @@ def load_yaml(data: bytes, problems: _Problems) -> _Node:
     """The document as nested mappings with lines (keys written twice go to problems); InvalidInput for
     unreadable files."""
     if len(data) > MAX_PLAN_BYTES:
-        raise InvalidInput(t("Tệp kế hoạch lớn hơn {n} MiB", "the plan file is larger than {n} MiB",
+        raise InvalidInput(t("Tệp kế hoạch lớn hơn {n} MB", "the plan file is larger than {n} MB",
                              n=MAX_PLAN_BYTES // 1024 // 1024))
     try:
         document = _load(data.decode("utf-8-sig"), problems)
