@@ -134,6 +134,14 @@ class _Pending:
         """Has slapd had TXN_SETTLE_SECONDS since the last answer (see there)?"""
         return time.monotonic() - self.answered_at >= TXN_SETTLE_SECONDS
 
+    def poll(self) -> None:
+        """Send the TxnEnd once slapd has settled; take its answer if it has come (no wait)."""
+        if self.end_id is None:
+            if self.settled():
+                self._send_end()
+        elif self.end is None:
+            self.end = answer_if_any(self.connection, self.end_id)
+
     def committed(self) -> bool:
         """Wait for the transaction's end (sending it when it is time); True if the batch is written."""
         if self.end_id is None:
@@ -146,6 +154,17 @@ class _Pending:
 
     def _send_end(self) -> None:
         self.end_id = connection_extended(self.connection, TXN_END, txn_end_value(self.identifier, self.commit))
+
+
+def answer_if_any(connection: Connection, message_id: int) -> dict[str, Any] | None:
+    """The result of a pipelined request if it has come, else None (no wait)."""
+    try:
+        _, result = connection.get_response(message_id, timeout=0, get_request=False)
+    except ldap_errors.LDAPResponseTimeoutError:
+        return None
+    except AttributeError:  # ldap3 drops its table of outstanding requests when the socket closes
+        raise ldap_errors.LDAPSessionTerminatedByServerError("the server closed the connection") from None
+    return dict(result)
 
 
 def connection_extended(connection: Connection, oid: str, value: bytes | None = None) -> int:
@@ -194,18 +213,17 @@ class BulkWriter:
                         time.monotonic())
 
     def _tend_pending(self) -> None:
-        """Between two sends: once slapd has settled, end the pending transaction and wait for its commit.
+        """Between two sends: end the pending transaction once slapd has settled; report it once committed.
 
-        The commit is waited for, not left to run while the next batch is sent: a committed batch is reported
-        (journaled) at once. A batch whose commit is unanswered when the server dies is what a resume must
-        find again, possibly on another server (importer/engine.py, _found_add); waiting keeps that to the
-        commit itself, as when batches went one after the other (tests/test_replication.py, kill -9 during
-        an import).
+        slapd commits while the next batch is sent; the commit's answer is taken as soon as it has come, so a
+        committed batch is journaled at once. A batch whose commit is unanswered when the server dies is what a
+        resume must find again, possibly on another server (importer/engine.py, _found_add).
         """
         pending = self._pending
-        if pending is None or pending.end is not None or not pending.settled():
+        if pending is None or (pending.end is not None and not pending.committed()):
             return
-        if pending.committed():
+        pending.poll()
+        if pending.end is not None and pending.committed():
             self._pending = None
             self._report([(item[0], None) for item in pending.batch])
 
