@@ -112,10 +112,11 @@ def seed_demo(services: Services, admin_password: str, progress: Callable[[int],
     _delete(services, demo)
     created_units = services.units.sync(units).created
     requests.pop(_first_in_unit(requests, ADMIN_UNIT))  # the admin is one of the 2,508
+    _add_admin(services, admin_password)
     with ThreadPoolExecutor(max_workers=1) as hasher:
-        # argon2 leaves the GIL: the role accounts' hashes are made on the other core during the adds.
+        # argon2 leaves the GIL: the role accounts' hashes are made on the other core while the adds
+        # are prepared (slapd idle) and committed (Python waiting).
         role_hashes = hasher.submit(demo_role_hashes, settings)
-        _add_admin(services, admin_password)
         failures = services.mailboxes.add_many(requests, progress)
         grant_demo_roles(services, people, role_hashes.result())
     return SeedReport(created_units, len(requests) + 1 - len(failures), len(failures))
