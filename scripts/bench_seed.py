@@ -93,6 +93,8 @@ class Run:
     seconds: float
     peak_rss_mib: float | None = None  # of the seeding Python process (None for ldapadd)
     load: tuple[float, float] | None = None  # 1-minute load average before and after the timed part
+    client_cpu: float | None = None  # CPU seconds of the client (ldapadd, or the seeding Python process)
+    server_cpu: float | None = None  # CPU seconds slapd spent meanwhile
 
     @property
     def rate(self) -> float:
@@ -103,6 +105,20 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time a process has used so far (0 if it is gone): proc(5) stat fields 14 and 15."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def scaled_counts(count: int) -> dict[Tier, int]:
@@ -182,28 +198,31 @@ def time_ldapadd(slapd: PrivateSlapd, services: Services, ldif: Path, entries: i
     status = slapd.status()
     command = ["ldapadd", "-x", "-H", status.uri, "-D", status.bind_dn, "-y", status.password_file,
                *(["-E", "txn=commit"] if transaction else []), "-f", str(ldif)]
-    load_before = os.getloadavg()[0]
+    load_before, client_before, server_before = os.getloadavg()[0], children_cpu(), cpu_seconds(status.pid)
     started = time.perf_counter()
     result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
     seconds = time.perf_counter() - started
     load = (load_before, os.getloadavg()[0])
+    cpu = {"client_cpu": children_cpu() - client_before, "server_cpu": cpu_seconds(status.pid) - server_before}
     ldif.unlink()
     if result.returncode != 0:
         raise BenchError(f"ldapadd exited {result.returncode}: {result.stderr.strip()[-500:]}")
     method = "ldapadd-txn" if transaction else "ldapadd"
     check_count(slapd, services, entries, method)
-    return Run(method, entries, seconds, load=load)
+    return Run(method, entries, seconds, load=load, **cpu)
 
 
 def bench_seed(slapd: PrivateSlapd, services: Services, count: int) -> tuple[Run, float]:
     """seed_demo timed in a fresh process; also returns its no-op unit re-check time."""
-    load_before = os.getloadavg()[0]
+    pid = slapd.running_pid()
+    load_before, server_before = os.getloadavg()[0], cpu_seconds(pid)
     output = run_child([sys.executable, __file__, "--seed-worker", "--count", str(count)],
                        services.settings, "seed worker")
-    load = (load_before, os.getloadavg()[0])
+    load, server_cpu = (load_before, os.getloadavg()[0]), cpu_seconds(pid) - server_before
     measured = json.loads(output.strip().splitlines()[-1])
     check_count(slapd, services, count, "seed_demo")
-    return Run("seed_demo", count, measured["seconds"], measured["peak_rss_mib"], load), measured["unit_check"]
+    return Run("seed_demo", count, measured["seconds"], measured["peak_rss_mib"], load, measured["cpu"],
+               server_cpu), measured["unit_check"]
 
 
 def seed_worker(count: int) -> None:
@@ -214,13 +233,13 @@ def seed_worker(count: int) -> None:
     started = time.perf_counter()
     services.units.sync(load_units_file(settings.resolve(settings.organisation.units_file)))
     unit_check = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), time.process_time()
     report = demo.seed_demo(services, password)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_before
     if report.skipped or report.units_created or report.failures or report.mailboxes_created != count:
         raise BenchError(f"seed_demo: {report}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "unit_check": unit_check, "peak_rss_mib": peak}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "unit_check": unit_check, "peak_rss_mib": peak}))
     os._exit(0)  # do not wait for ldap3's receiver threads (see the docstring)
 
 
@@ -291,9 +310,8 @@ def ratio_fields(median: dict[str, float], theirs: str, target: float) -> dict[s
 
 
 def run_fields(run: Run) -> dict[str, object]:
-    return {**asdict(run), "seconds": round(run.seconds, 3), "entries_per_second": round(run.rate, 1),
-            "peak_rss_mib": run.peak_rss_mib and round(run.peak_rss_mib, 1),
-            "load": run.load and [round(x, 2) for x in run.load]}
+    fields = {name: round(value, 3) if isinstance(value, float) else value for name, value in asdict(run).items()}
+    return {**fields, "entries_per_second": round(run.rate, 1), "load": run.load and [round(x, 2) for x in run.load]}
 
 
 def report(args: argparse.Namespace, runs: list[Run], unit_checks: list[float],
@@ -325,11 +343,15 @@ def print_text(args: argparse.Namespace, runs: list[Run], result: dict) -> None:
           f"{machine['load_after'][0]:.2f} after")
     print("units loaded before every timer; seed_demo's own no-op unit re-check "
           f"(inside our time) takes ~{result['seed_unit_recheck_seconds']:.2f} s")
-    print(f"{'method':<13}{'entries':>8}{'seconds':>9}{'entries/s':>11}{'peak RSS (python)':>19}{'load':>14}")
+    print("CPU s: of the client (ldapadd, or the seeding Python process with its threads) and of slapd, "
+          "in the timed part (slapd's: from the seed process's start)")
+    print(f"{'method':<13}{'entries':>8}{'seconds':>9}{'entries/s':>11}{'client CPU s':>14}{'slapd CPU s':>13}"
+          f"{'peak RSS (python)':>19}{'load':>14}")
     for run in runs:
         rss = f"{run.peak_rss_mib:.0f} MiB" if run.peak_rss_mib is not None else "-"
         load = f"{run.load[0]:.2f}->{run.load[1]:.2f}" if run.load else "-"
-        print(f"{run.method:<13}{run.entries:>8}{run.seconds:>9.2f}{run.rate:>11.0f}{rss:>19}{load:>14}")
+        print(f"{run.method:<13}{run.entries:>8}{run.seconds:>9.2f}{run.rate:>11.0f}{run.client_cpu or 0:>14.2f}"
+              f"{run.server_cpu or 0:>13.2f}{rss:>19}{load:>14}")
     medians_note = " (medians)" if args.repeat > 1 else ""
     print_ratio(f"ratio ours/ldapadd{medians_note}", result["ratio"], TARGET_RATIO)
     print_ratio(f"ratio ours/ldapadd -E txn=commit{medians_note}", result["ratio_txn"], TARGET_TXN_RATIO)
