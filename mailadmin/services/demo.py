@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -113,12 +112,8 @@ def seed_demo(services: Services, admin_password: str, progress: Callable[[int],
     created_units = services.units.sync(units).created
     requests.pop(_first_in_unit(requests, ADMIN_UNIT))  # the admin is one of the 2,508
     _add_admin(services, admin_password)
-    with ThreadPoolExecutor(max_workers=1) as hasher:
-        # argon2 leaves the GIL: the role accounts' hashes are made on the other core while the adds
-        # are prepared (slapd idle) and committed (Python waiting).
-        role_hashes = hasher.submit(demo_role_hashes, settings)
-        failures = services.mailboxes.add_many(requests, progress)
-        grant_demo_roles(services, people, role_hashes.result())
+    failures = services.mailboxes.add_many(requests, progress)
+    grant_demo_roles(services, people)
     return SeedReport(created_units, len(requests) + 1 - len(failures), len(failures))
 
 
@@ -168,27 +163,22 @@ def demo_role_password_path(settings: Settings, role: Role) -> Path:
     return settings.state_dir / "secrets" / f"demo-{role.value}.password"
 
 
-def demo_role_hashes(settings: Settings) -> dict[Role, str]:
-    """argon2id hashes of the demo role accounts' passwords (each created on first use)."""
-    hashes: dict[Role, str] = {}
-    for role, _unit, _scope in DEMO_ROLES:
-        path = demo_role_password_path(settings, role)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        hashes[role] = hash_chosen(read_or_create_secret(path), settings.passwords)
-    return hashes
+def demo_role_password(settings: Settings, role: Role) -> str:
+    """The password of a demo role account, created on first use."""
+    path = demo_role_password_path(settings, role)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return read_or_create_secret(path)
 
 
-def grant_demo_roles(services: Services, people: dict[str, str] | None = None,
-                     hashes: Mapping[Role, str] | None = None) -> dict[Role, str]:
+def grant_demo_roles(services: Services, people: dict[str, str] | None = None) -> dict[Role, str]:
     """Give the demo roles to demo staff with known passwords (idempotent); returns their uids.
 
     Only mailboxes the demo created are chosen (`people`, demo_people()); a unit without one
-    gets no demo role holder. `hashes`: demo_role_hashes(), when the caller made them already.
+    gets no demo role holder.
     """
     settings = services.settings
     if people is None:
         people = demo_people(settings, load_units_file(settings.resolve(settings.organisation.units_file)))
-    hashes = hashes or demo_role_hashes(settings)
     store = services.mailboxes.store
     granted: dict[Role, str] = {}
     for role, unit_code, scope in DEMO_ROLES:
@@ -197,7 +187,7 @@ def grant_demo_roles(services: Services, people: dict[str, str] | None = None,
         if person is None:
             continue
         dn = store.dn_of(person, services.units.get(person.unit_code).path)
-        store.set_password(dn, hashes[role])
+        store.set_password(dn, hash_chosen(demo_role_password(settings, role), settings.passwords))
         store.clear_password_reset(dn)
         services.roles.set(dn, frozenset({role}), (services.units.get(scope).path,) if scope else ())
         granted[role] = person.uid
