@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailadmin.directory import dit
+from mailadmin.directory.mailboxes import MailboxStore
 from mailadmin.errors import Conflict
 from mailadmin.i18n import t
 from mailadmin.model import Mailbox, Role, Tier, Unit, UnitKind
@@ -77,8 +78,12 @@ def demo_people(settings: Settings, units: list[Unit]) -> dict[str, str]:
     This is how demo entries are recognised: the generator is deterministic, and an entry whose
     HR id and full name are a pair it produces was made by it. Nothing else is ever touched.
     """
-    requests = [admin_request(settings.demo.admin_uid, ""), *demo_requests(units, settings.demo.seed)]
-    return {request.hr_id: request.full_name for request in requests}
+    return _people_of(settings, demo_requests(units, settings.demo.seed))
+
+
+def _people_of(settings: Settings, requests: list[NewMailbox]) -> dict[str, str]:
+    """demo_people from the generator's requests (all of them: the one the admin replaces too)."""
+    return {request.hr_id: request.full_name for request in (admin_request(settings.demo.admin_uid, ""), *requests)}
 
 
 def is_demo(mailbox: Mailbox, people: dict[str, str]) -> bool:
@@ -95,7 +100,8 @@ def seed_demo(services: Services, admin_password: str, progress: Callable[[int],
     """
     settings = services.settings
     units = load_units_file(settings.resolve(settings.organisation.units_file))
-    people = demo_people(settings, units)
+    requests = demo_requests(units, settings.demo.seed)  # generated once: the people and the adds
+    people = _people_of(settings, requests)
     demo, foreign = _existing(services, people)
     if foreign and (force or not demo):
         raise _refusal(foreign, force)
@@ -104,16 +110,20 @@ def seed_demo(services: Services, admin_password: str, progress: Callable[[int],
         return SeedReport(0, 0, 0, skipped=True)
     _delete(services, demo)
     created_units = services.units.sync(units).created
-    mailboxes = services.mailboxes
-    admin = mailboxes.add(admin_request(settings.demo.admin_uid, admin_password)).mailbox
-    admin_dn = mailboxes.store.find_entry(admin.uid).dn
-    mailboxes.store.clear_password_reset(admin_dn)
-    services.roles.set(admin_dn, frozenset({Role.SUPERADMIN}), ())
-    requests = demo_requests(units, settings.demo.seed)
     requests.pop(_first_in_unit(requests, ADMIN_UNIT))  # the admin is one of the 2,508
-    failures = mailboxes.add_many(requests, progress)
+    _add_admin(services, admin_password)
+    failures = services.mailboxes.add_many(requests, progress)
     grant_demo_roles(services, people)
     return SeedReport(created_units, len(requests) + 1 - len(failures), len(failures))
+
+
+def _add_admin(services: Services, password: str) -> None:
+    """The demo super admin, with the password chosen for it (no change required at first login)."""
+    store = services.mailboxes.store
+    admin = services.mailboxes.add(admin_request(services.settings.demo.admin_uid, password)).mailbox
+    dn = store.dn_of(admin, services.units.get(admin.unit_code).path)
+    store.clear_password_reset(dn)
+    services.roles.set(dn, frozenset({Role.SUPERADMIN}), ())
 
 
 def _existing(services: Services, people: dict[str, str]) -> tuple[list[Mailbox], list[Mailbox]]:
@@ -153,34 +163,53 @@ def demo_role_password_path(settings: Settings, role: Role) -> Path:
     return settings.state_dir / "secrets" / f"demo-{role.value}.password"
 
 
+def demo_role_password(settings: Settings, role: Role) -> str:
+    """The password of a demo role account, created on first use."""
+    path = demo_role_password_path(settings, role)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return read_or_create_secret(path)
+
+
 def grant_demo_roles(services: Services, people: dict[str, str] | None = None) -> dict[Role, str]:
     """Give the demo roles to demo staff with known passwords (idempotent); returns their uids.
 
     Only mailboxes the demo created are chosen (`people`, demo_people()); a unit without one
     gets no demo role holder.
     """
-    mailboxes = services.mailboxes
+    settings = services.settings
     if people is None:
-        settings = services.settings
         people = demo_people(settings, load_units_file(settings.resolve(settings.organisation.units_file)))
+    store = services.mailboxes.store
     granted: dict[Role, str] = {}
     for role, unit_code, scope in DEMO_ROLES:
-        unit = services.units.get(unit_code)
-        base = dit.unit_dn(unit.path, mailboxes.store.base_dn)
-        taken = {services.settings.demo.admin_uid, *granted.values()}
-        person = next((m for m in mailboxes.store.search(base_dn=base) if m.uid not in taken
-                       and is_demo(m, people)), None)
+        base = dit.unit_dn(services.units.get(unit_code).path, store.base_dn)
+        person = _first_demo(store, base, {settings.demo.admin_uid, *granted.values()}, people)
         if person is None:
             continue
-        dn = mailboxes.store.find_entry(person.uid).dn
-        path = demo_role_password_path(services.settings, role)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        mailboxes.store.set_password(dn, hash_chosen(read_or_create_secret(path), services.settings.passwords))
-        mailboxes.store.clear_password_reset(dn)
-        scopes = (services.units.get(scope).path,) if scope else ()
-        services.roles.set(dn, frozenset({role}), scopes)
+        dn = store.dn_of(person, services.units.get(person.unit_code).path)
+        store.set_password(dn, hash_chosen(demo_role_password(settings, role), settings.passwords))
+        store.clear_password_reset(dn)
+        services.roles.set(dn, frozenset({role}), (services.units.get(scope).path,) if scope else ())
         granted[role] = person.uid
     return granted
+
+
+FIRST_READ = 8  # mailboxes a role holder is first looked for among (the whole unit is read only if need be)
+
+
+def _first_demo(store: MailboxStore, base: str, taken: set[str], people: dict[str, str]) -> Mailbox | None:
+    """The first mailbox below `base`, in the server's order, that the demo made and is not in `taken`.
+
+    A few entries are read, then sixteen times as many while those hold none: not a page of the
+    unit's whole staff for one person.
+    """
+    limit = FIRST_READ
+    while True:
+        found = list(store.search(base_dn=base, size_limit=limit))
+        person = next((m for m in found if m.uid not in taken and is_demo(m, people)), None)
+        if person is not None or len(found) < limit:
+            return person
+        limit *= 16
 
 
 def _first_in_unit(requests: list[NewMailbox], code: str) -> int:
