@@ -73,6 +73,31 @@ def replicator_access(base_dn: str, replicator: str) -> str:
     return f'access to dn.subtree="{base_dn}" by dn.exact="{replicator}" read by * break'
 
 
+def first_provider(settings: Settings) -> bool:
+    """Whether this server (ldap.uris' first) is the one that writes the tree: slapd.peers' first, or unlisted."""
+    own, listed = settings.ldap.uris[0], settings.slapd.peers
+    return own not in listed or listed[0] == own
+
+
+def require_copied_secrets(settings: Settings) -> None:
+    """On a later slapd.peers server, refuse before anything is written unless the first's password files are here.
+
+    Made anew they would differ from the first server's: its accounts would refuse them, or a prepare
+    would rewrite the replicated passwords and lock the first server out.
+    """
+    if first_provider(settings) or not external_peers(settings):
+        return
+    files = (settings.ldap.bind_password_file, settings.smtp.bind_password_file)
+    paths = [*(settings.resolve(name) for name in files if name), replicator_password_file(settings)]
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        raise ConfigError(t("Chỉ máy chủ đầu tiên của slapd.peers ({first}) tạo mật khẩu; chép thư mục secrets/ "
+                            "của nó vào đây (thiếu {missing}), rồi chạy lại",
+                            "only the first server of slapd.peers ({first}) makes the passwords; copy its "
+                            "secrets/ folder here (missing: {missing}), then run again",
+                            first=settings.slapd.peers[0], missing=", ".join(missing)))
+
+
 def check_server_id(server_id: int) -> int:
     """A serverID slapd accepts (1 to 4095)."""
     if not 1 <= server_id <= MAX_SERVER_ID:
