@@ -27,6 +27,7 @@ from mailadmin.slapd_peers import (
     check_server_id,
     cn_config_ldif,
     external_peers,
+    replicator_access,
     replicator_password_file,
 )
 
@@ -70,12 +71,14 @@ def wanted_config(settings: Settings) -> WantedConfig:
 
 def converted(settings: Settings, folder: Path) -> dict[str, Attributes]:
     """DN -> attributes of the cn=config slaptest makes of the private slapd.conf (root rule first)."""
-    # Replication (slapd.peers) is rendered on its own, with the real replicator password: replication_ldif().
+    # Replication (slapd.peers) is rendered on its own, with the real replicator password: replication_ldif();
+    # only its access rule is ours to keep in place, or `directory check` and a re-run would move it.
     plain = dataclasses.replace(settings, state_dir=folder, slapd=dataclasses.replace(
         settings.slapd, tls_cert_file="", tls_key_file="", tls_port=0, require_tls=False, peers=()))
     config = PrivateSlapd(plain).write_config()
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("\naccess to ", f"\n{ROOT_RULE}\naccess to ", 1), encoding="utf-8")
+    first = "\n".join((*replicator_rules(settings), ROOT_RULE))
+    config.write_text(text.replace("\naccess to ", f"\n{first}\naccess to ", 1), encoding="utf-8")
     output = folder / "slapd.d"
     output.mkdir()
     # slaptest opens the database; an empty one (slapadd of nothing) lets it finish without -u,
@@ -84,6 +87,14 @@ def converted(settings: Settings, folder: Path) -> dict[str, Attributes]:
     _run(settings, "slaptest", "-f", str(config), "-F", str(output))
     return {_dn(path.relative_to(output)): _user_attributes(read_ldif(path.read_text(encoding="utf-8"))[0][1])
             for path in output.rglob("*.ldif")}
+
+
+def replicator_rules(settings: Settings) -> tuple[str, ...]:
+    """With slapd.peers, the replication account's read rule, first (where replication_ldif once put it)."""
+    if not external_peers(settings):
+        return ()
+    base = settings.organisation.base_dn
+    return (replicator_access(base, replicator_dn(base)),)
 
 
 def _user_attributes(attributes: Attributes) -> Attributes:

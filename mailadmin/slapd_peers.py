@@ -68,6 +68,36 @@ def replicator_password_file(settings: Settings) -> Path:
     return settings.resolve(settings.ldap.bind_password_file).parent / REPLICATOR_PASSWORD_FILE
 
 
+def replicator_access(base_dn: str, replicator: str) -> str:
+    """The replication account's rule (slapd.conf syntax): it reads every entry whole, others go on."""
+    return f'access to dn.subtree="{base_dn}" by dn.exact="{replicator}" read by * break'
+
+
+def first_provider(settings: Settings) -> bool:
+    """Whether this server (ldap.uris' first) is the one that writes the tree: slapd.peers' first, or unlisted."""
+    own, listed = settings.ldap.uris[0], settings.slapd.peers
+    return own not in listed or listed[0] == own
+
+
+def require_copied_secrets(settings: Settings) -> None:
+    """On a later slapd.peers server, refuse before anything is written unless the first's password files are here.
+
+    Made anew they would differ from the first server's: its accounts would refuse them, or a prepare
+    would rewrite the replicated passwords and lock the first server out.
+    """
+    if first_provider(settings) or not external_peers(settings):
+        return
+    files = (settings.ldap.bind_password_file, settings.smtp.bind_password_file)
+    paths = [*(settings.resolve(name) for name in files if name), replicator_password_file(settings)]
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        raise ConfigError(t("Chỉ máy chủ đầu tiên của slapd.peers ({first}) tạo mật khẩu; chép thư mục secrets/ "
+                            "của nó vào đây (thiếu {missing}), rồi chạy lại",
+                            "only the first server of slapd.peers ({first}) makes the passwords; copy its "
+                            "secrets/ folder here (missing: {missing}), then run again",
+                            first=settings.slapd.peers[0], missing=", ".join(missing)))
+
+
 def check_server_id(server_id: int) -> int:
     """A serverID slapd accepts (1 to 4095)."""
     if not 1 <= server_id <= MAX_SERVER_ID:
@@ -80,8 +110,9 @@ def cn_config_ldif(replication: Replication, database_dn: str = "olcDatabase={1}
                    module_dn: str = "cn=module{0},cn=config") -> str:
     """LDIF (for ldapmodify -Y EXTERNAL -H ldapi:///) turning an existing server into a provider among peers.
 
-    The replication account itself must exist in the tree (replication.replicator_account); the
-    ACL line gives it read access to everything before the server's own rules (`by * break`).
+    The replication account itself must exist in the tree (replication.replicator_account), and its
+    read rule comes first in the database's olcAccess: both are written by `prepare --external`
+    (olcsource.replicator_rules), so `directory check` and a re-run find them where they belong.
     """
     blocks = [_server_id(replication), _module(module_dn), _database(replication, database_dn),
               _overlay(database_dn)]
@@ -100,8 +131,6 @@ def _database(replication: Replication, database_dn: str) -> str:
     syncrepl = "".join(f"olcSyncrepl: {{{n}}}{replication.syncrepl(peer)}\n"
                        for n, peer in enumerate(replication.peers))
     return (f"dn: {database_dn}\nchangetype: modify\n"
-            f"add: olcAccess\nolcAccess: {{0}}to dn.subtree=\"{replication.base_dn}\" "
-            f"by dn.exact=\"{replication.replicator_dn}\" read by * break\n-\n"
             f"add: olcLimits\nolcLimits: dn.exact=\"{replication.replicator_dn}\" size=unlimited time=unlimited\n-\n"
             "add: olcDbIndex\nolcDbIndex: entryCSN,entryUUID eq\n-\n"
             f"replace: olcSyncrepl\n{syncrepl}-\nreplace: olcMultiProvider\nolcMultiProvider: TRUE\n")

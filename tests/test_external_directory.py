@@ -246,12 +246,14 @@ def test_with_peers_the_printed_ldif_makes_the_server_a_provider_among_them(
     printed = mailadmin(replicated, "directory", "prepare", "--external", "--print-ldif",
                         "--config-uri", debian.ldapi_uri)
     assert printed.returncode == 0, printed.stderr
-    assert f"dn: {REPLICATOR}\nchangetype: add\n" in printed.stdout  # the only change the prepared server lacks
+    assert f"dn: {REPLICATOR}\nchangetype: add\n" in printed.stdout  # the account and its read rule: the only
+    rules = [line for line in printed.stdout.splitlines() if line.startswith("olcAccess: ")]  # changes the
+    assert REPLICATOR in rules[0] and all(REPLICATOR not in rule for rule in rules[1:])   # prepared server lacks
     assert "olcServerID: 2" in printed.stdout and "olcMultiProvider: TRUE" in printed.stdout
     syncrepl = [line for line in printed.stdout.splitlines() if line.startswith("olcSyncrepl:")]
     assert len(syncrepl) == 1 and f"provider={peer}" in syncrepl[0]  # never itself
     applied = mailadmin(replicated, "directory", "prepare", "--external", "--config-uri", debian.ldapi_uri)
-    assert applied.returncode == 0 and "1 changes written" in applied.stdout, applied.stderr
+    assert applied.returncode == 0 and "2 changes written" in applied.stdout, applied.stderr
     assert "--print-ldif" in applied.stderr and "olcSyncrepl: " not in config_dump(debian)
     password = (Path(environ["MAILADMIN_LDAP_BIND_PASSWORD_FILE"]).parent / "ldap-replicator.password").read_text()
     assert password in syncrepl[0]  # the account's password is the one syncrepl is given

@@ -80,29 +80,44 @@ def test_the_second_provider_receives_the_first_ones_tree(servers: tuple[DebianS
     output = prepare(replicated(second, 2, peers), second)
     assert f"arrive by replication from {first.uri}" in output, output
     eventually(lambda: _same(tree(second), made), seconds=30)
-    checked = mailadmin(replicated(second, 2, peers), "directory", "check", "--json", "--config-uri",
-                        second.ldapi_uri)
-    items = {item["item"]: item["ok"] for item in json.loads(checked.stdout)["items"]}
-    # Not "access": the replication LDIF's replicator rule comes before mailadmin's, which check reads as
-    # mailadmin's rules not being first, on the first server too (olcsource.wanted_config has no replication).
-    assert all(items[key] for key in ("entries", "accounts", "mailserver-reads", "monitor-reads")), checked.stdout
+    for server, server_id in ((first, 1), (second, 2)):
+        environ = replicated(server, server_id, peers)
+        checked = mailadmin(environ, "directory", "check", "--json", "--config-uri", server.ldapi_uri)
+        failed = [item for item in json.loads(checked.stdout)["items"] if not item["ok"]]
+        assert checked.returncode == 0 and not failed, (server.uri, failed)
+        again = mailadmin(environ, "directory", "prepare", "--external", "--config-uri", server.ldapi_uri)
+        assert again.returncode == 0 and "Nothing changed" in again.stdout, again.stdout + again.stderr
 
 
 def _same(found: dict[str, str], wanted: dict[str, str]) -> None:
     assert {dn: uuid for dn, uuid in found.items() if dn in wanted} == wanted
 
 
-def test_a_second_provider_without_the_first_ones_passwords_is_refused(
-        servers: tuple[DebianSlapd, DebianSlapd]) -> None:
-    """It cannot tell whether the first holds the tree, and only the first may write it: nothing is written."""
+def refused_second(servers: tuple[DebianSlapd, DebianSlapd]) -> str:
+    """The first prepared, the second's prepare without the first's password files: its stderr (it must fail)."""
     first, second = servers
     peers = f"{first.uri},{second.uri}"
     prepare(replicated(first, 1, peers), first)
     refused = mailadmin(replicated(second, 2, peers), "directory", "prepare", "--external", "--config-uri",
                         second.ldapi_uri)
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
-    assert first.uri in refused.stderr and "password" in refused.stderr, refused.stderr
-    assert tree(second) == {}
+    assert first.uri in refused.stderr, refused.stderr
+    return refused.stderr
+
+
+def test_a_second_provider_without_the_first_ones_passwords_is_refused(
+        servers: tuple[DebianSlapd, DebianSlapd]) -> None:
+    """It cannot tell whether the first holds the tree, and only the first may write it: nothing is written."""
+    assert "password" in refused_second(servers)
+    assert tree(servers[1]) == {}
+
+
+@pytest.mark.xfail(strict=True, reason="needs slapd_peers.require_copied_secrets called in services/external."
+                   "plan_external before account_passwords (a file the extacl helper may not edit)")
+def test_a_refused_second_provider_writes_no_password_file(servers: tuple[DebianSlapd, DebianSlapd]) -> None:
+    """Passwords made on a later server would differ from the first's: it is refused before any is made."""
+    assert "secrets/" in refused_second(servers)
+    assert list((servers[1].root / "secrets").glob("*.password")) == []
 
 
 def test_a_second_provider_holding_the_packages_base_entry_is_told_to_empty_it(
