@@ -112,8 +112,6 @@ def test_a_second_provider_without_the_first_ones_passwords_is_refused(
     assert tree(servers[1]) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="needs slapd_peers.require_copied_secrets called in services/external."
-                   "plan_external before account_passwords (a file the extacl helper may not edit)")
 def test_a_refused_second_provider_writes_no_password_file(servers: tuple[DebianSlapd, DebianSlapd]) -> None:
     """Passwords made on a later server would differ from the first's: it is refused before any is made."""
     assert "secrets/" in refused_second(servers)

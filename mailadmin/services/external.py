@@ -24,7 +24,7 @@ from mailadmin.passwords import hash_generated
 from mailadmin.secretfiles import read_or_create_secret
 from mailadmin.settings import Settings
 from mailadmin.slapd import skeleton_entries
-from mailadmin.slapd_peers import external_peers, replicator_password_file
+from mailadmin.slapd_peers import external_peers, first_provider, replicator_password_file, require_copied_secrets
 
 CONFIG = "cn=config"
 MONITOR_OPERATIONS = "cn=Operations,cn=Monitor"
@@ -350,6 +350,7 @@ def plan_external(settings: Settings, connection: ConfigConnection) -> Plan:
     """What the server behind `connection` lacks for mailadmin, and how to fix it."""
     wanted = wanted_config(settings)
     live = read_live(connection, settings.organisation.base_dn)
+    require_copied_secrets(settings)  # before account_passwords makes any password file
     passwords = account_passwords(settings)
     source = tree_source(settings, connection, passwords)
     data = replicated_items(source) if source else data_items(connection, _entries(settings, passwords), passwords)
@@ -381,12 +382,6 @@ def tree_source(settings: Settings, connection: ConfigConnection, passwords: dic
                             "EXTERNAL -H ldapi:/// '{base}') or load {peer}'s slapcat, then run again",
                             base=base, peer=holder))
     return holder
-
-
-def first_provider(settings: Settings) -> bool:
-    """Whether this server (ldap.uris' first) is the one that writes the tree: slapd.peers' first, or unlisted."""
-    own, listed = settings.ldap.uris[0], settings.slapd.peers
-    return own not in listed or listed[0] == own
 
 
 _ANSWERS = {PeerTree.EMPTY: ("chưa có cây", "has no tree"),
