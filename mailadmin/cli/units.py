@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
 from mailadmin.cli import MailadminGroup, pass_services
 from mailadmin.cli.output import print_json, print_table
-from mailadmin.i18n import current_language
-from mailadmin.services.units import SyncReport, load_units_file
+from mailadmin.i18n import Text, current_language, t
+from mailadmin.model import Unit
+from mailadmin.services.units import SyncReport, UnitIndex, load_units_file
 from mailadmin.wiring import Services
 
 
@@ -39,23 +41,54 @@ def list_units(services: Services, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_services
 def history(services: Services, code: str | None, as_json: bool) -> None:
-    """Units that ended (closed, merged away) and what became of them; CODE: one old code."""
+    """Units that ended (closed, merged away) and what became of them; CODE: one old code (or a current unit)."""
     index = services.units.index()
-    codes = [code] if code else sorted(index.former)
     if code and index.fate(code) is None:
-        index.get(code)  # a living unit, or NotFound for a code never seen
-    rows = [{"code": old, "name": index.former[old].name if old in index.former else "",
+        _show_current(index, index.get(code), as_json)  # NotFound for a code never seen
+        return
+    rows = _history_rows(index, [code] if code else sorted(index.former))
+    if as_json:
+        print_json(rows)
+        return
+    _print_history(rows)
+    if code:
+        click.echo(f"{rows[0]['fate_vi']} ({rows[0]['fate_en']})")
+
+
+def _history_rows(index: UnitIndex, codes: list[str]) -> list[dict[str, Any]]:
+    """One row per code that is no longer a unit of the tree: its old name, last day, successors and fate."""
+    return [{"code": old, "name": index.former[old].name if old in index.former else "",
              "last_day": _day(index.former[old].valid_to) if old in index.former else "",
              "successors": [unit.code for unit in index.successors(old)],
              "fate_vi": fate.render("vi"), "fate_en": fate.render("en")}
             for old in codes if (fate := index.fate(old)) is not None]
+
+
+def _print_history(rows: list[dict[str, Any]]) -> None:
+    print_table(["Mã / code", "Tên / name", "Ngày cuối / last day", "Nay là / now"],
+                [(row["code"], row["name"], row["last_day"], ", ".join(row["successors"]))
+                 for row in rows])
+
+
+def _show_current(index: UnitIndex, unit: Unit, as_json: bool) -> None:
+    """A unit of today's tree: no history of its own; the history of the units it took over, if any."""
+    rows = _history_rows(index, [old for old in unit.predecessors if old.casefold() != unit.code.casefold()])
     if as_json:
         print_json(rows)
         return
-    print_table(["Mã / code", "Tên / name", "Ngày cuối / last day", "Nay là / now"],
-                [(row["code"], row["name"], row["last_day"], ", ".join(row["successors"])) for row in rows])
-    if code:
-        click.echo(f"{rows[0]['fate_vi']} ({rows[0]['fate_en']})")
+    if rows:
+        _print_history(rows)
+    note = _current_note(unit, [row["code"] for row in rows])
+    click.echo(f"{note.render('vi')} ({note.render('en')})")
+
+
+def _current_note(unit: Unit, taken: list[str]) -> Text:
+    if not taken:
+        return t("đơn vị {name} ({code}) đang hoạt động, không có lịch sử kết thúc",
+                 "the unit {name} ({code}) is current: it has not ended", name=unit.name, code=unit.code)
+    return t("đơn vị {name} ({code}) đang hoạt động; đã tiếp nhận {codes}",
+             "the unit {name} ({code}) is current; it took over {codes}", name=unit.name, code=unit.code,
+             codes=", ".join(taken))
 
 
 def _day(day: date | None) -> str:

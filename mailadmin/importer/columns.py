@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from mailadmin.errors import InvalidInput
-from mailadmin.i18n import t
+from mailadmin.i18n import Text, t
 from mailadmin.names import fold
 
 # Field -> (Vietnamese header, English header) in the template and in exports, in this order.
@@ -57,7 +60,8 @@ def map_headers(headers: list[str], ignored: list[str] | None = None) -> dict[in
     """Column index -> field; duplicate or missing columns are refused with their names.
 
     HR exports carry columns of their own ("STT", "Ngày sinh"): an unknown column is left out and
-    named in `ignored` (the preview warns about it) instead of refusing the whole file.
+    named in `ignored` as 'position (name)', every one of them (the preview warns about them: ignored_note,
+    ignored_summary) instead of refusing the whole file.
     """
     mapping: dict[int, str] = {}
     unknown: list[tuple[int, str]] = []
@@ -71,7 +75,8 @@ def map_headers(headers: list[str], ignored: list[str] | None = None) -> dict[in
         if field in mapping.values():
             raise InvalidInput(t("Cột {name} lặp lại", "the column {name} appears twice", name=header), header)
         mapping[index] = field
-    (ignored if ignored is not None else []).extend(ignored_names(unknown))
+    (ignored if ignored is not None else []).extend(f"{index + 1} ({_shortened(header.strip())})"
+                                                    for index, header in unknown)
     missing = [COLUMNS[field] for field in REQUIRED if field not in mapping.values()]
     if missing:
         raise InvalidInput(t("Thiếu cột: {vi}", "missing columns: {en}",
@@ -79,11 +84,18 @@ def map_headers(headers: list[str], ignored: list[str] | None = None) -> dict[in
     return mapping
 
 
-def ignored_names(unknown: list[tuple[int, str]]) -> list[str]:
-    """The first SHOWN_IGNORED unknown columns as 'position (name)', then how many more, in both languages."""
-    named = [f"{index + 1} ({_shortened(header.strip())})" for index, header in unknown[:SHOWN_IGNORED]]
-    more = len(unknown) - SHOWN_IGNORED
-    return [*named, f"… và {more} cột khác / and {more} more"] if more > 0 else named
+def ignored_note(ignored: Sequence[str]) -> Text:
+    """The first SHOWN_IGNORED unknown columns ('position (name)'), then how many more, each language on its own."""
+    named = ", ".join(ignored[:SHOWN_IGNORED])
+    more = len(ignored) - SHOWN_IGNORED
+    if more <= 0:
+        return t("{names}", "{names}", names=named)
+    return t("{names} … và {more} cột khác", "{names} … and {more} more", names=named, more=more)
+
+
+def ignored_summary(ignored: Sequence[str]) -> dict[str, Any]:
+    """The unknown columns for machine-readable output: how many, and the first SHOWN_IGNORED."""
+    return {"count": len(ignored), "first": list(ignored[:SHOWN_IGNORED])}
 
 
 def _shortened(name: str) -> str:

@@ -14,7 +14,7 @@ from mailadmin.audit import AuditLog, Change
 from mailadmin.errors import ConfigError, Conflict, DirectoryUnavailable, InvalidInput, MailadminError
 from mailadmin.i18n import Text, t
 from mailadmin.importer.apply import Progress, Writer, apply_job, undo_job
-from mailadmin.importer.columns import FORMULA_STARTS
+from mailadmin.importer.columns import FORMULA_STARTS, ignored_note, ignored_summary
 from mailadmin.importer.engine import applying
 from mailadmin.importer.journal import Job
 from mailadmin.importer.parse import FORMATS, guess_format, parse_file
@@ -41,19 +41,22 @@ class Preview:
     file_format: str
     options: PlanOptions = field(default_factory=PlanOptions)
     notes: tuple[Text, ...] = ()  # about the whole file (columns left out)
+    ignored_columns: tuple[str, ...] = ()  # every column left out, as 'position (name)'
 
     def summary(self) -> dict[str, Any]:
-        """Counts by outcome and errors with rows (no job yet)."""
+        """Counts by outcome and errors with rows (no job yet), notes, and the columns left out (count, first)."""
         return {**summary(None, self.plan.actions, None, "preview"),
-                "notes": [{"vi": note.render("vi"), "en": note.render("en")} for note in self.notes]}
+                "notes": [{"vi": note.render("vi"), "en": note.render("en")} for note in self.notes],
+                "ignored_columns": ignored_summary(self.ignored_columns)}
 
 
 def _file_notes(ignored_columns: tuple[str, ...]) -> tuple[Text, ...]:
-    """A warning naming the columns the import left out, if any."""
+    """A warning naming the columns the import left out (the first few, and how many more), if any."""
     if not ignored_columns:
         return ()
-    return (t("Bỏ qua các cột không dùng cho nhập: {c}", "columns not used by the import were left out: {c}",
-              c=", ".join(ignored_columns)),)
+    names = ignored_note(ignored_columns)
+    return (t("Bỏ qua các cột không dùng cho nhập: {vi}", "columns not used by the import were left out: {en}",
+              vi=names.render("vi"), en=names.render("en")),)
 
 
 def _initial_password() -> str:
@@ -141,7 +144,7 @@ class ImportService:
         if chosen not in FORMATS:
             raise InvalidInput(t("Định dạng không hỗ trợ: {f}", "unsupported format: {f}", f=chosen), "format")
         parsed = parse_file(data, chosen, self.settings.imports.max_rows)
-        notes = _file_notes(parsed.ignored_columns)
+        notes, ignored = _file_notes(parsed.ignored_columns), parsed.ignored_columns
         snapshot = snapshot or self.snapshot()
         people, errors = validate(parsed.rows, snapshot)
         # Each stage's rows are let go once the next holds what it needs: at 100,000 rows the
@@ -150,7 +153,7 @@ class ImportService:
         options = options or PlanOptions(retention_days=self.settings.mailboxes.retention_days)
         plan = make_plan(people, errors, snapshot, options)
         del people, errors
-        return Preview(self._with_defaults(plan), file_name, chosen, options, notes)
+        return Preview(self._with_defaults(plan), file_name, chosen, options, notes, ignored)
 
     def _with_defaults(self, plan: Plan) -> Plan:
         """Created mailboxes get what the mailbox service gives every new one (imported ones had no quota).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import TypeVar
@@ -211,7 +211,7 @@ def _unit(value: str, snapshot: Snapshot, existing: Mailbox | None) -> tuple[Uni
         raise _Invalid("unit", t("Thiếu đơn vị", "the unit is missing"))
     units = snapshot.units
     unit = units.units.get(segments[-1])
-    if unit is not None and tuple(segments) == unit.path[-len(segments):]:
+    if unit is not None and _folded(segments) == _folded(unit.path[-len(segments):]):
         return unit, None
     if unit is not None and all(units.fate(code) for code in segments[:-1]):
         return unit, t("đường dẫn đơn vị {v} có từ trước khi sắp xếp lại: nay là {path}",
@@ -222,6 +222,11 @@ def _unit(value: str, snapshot: Snapshot, existing: Mailbox | None) -> tuple[Uni
     if old_code and fate is not None:
         return _successor(old_code, fate, snapshot, existing)
     return _unit_by_name(value.strip(), snapshot), None
+
+
+def _folded(codes: Iterable[str]) -> tuple[str, ...]:
+    """Codes as compared: unit codes ignore case."""
+    return tuple(code.casefold() for code in codes)
 
 
 def _successor(code: str, fate: Text, snapshot: Snapshot, existing: Mailbox | None) -> tuple[Unit, Text]:

@@ -47,7 +47,8 @@ class UnitAdminService:
             raise InvalidInput(t("Mã {code} dành riêng cho hệ thống", "the code {code} is reserved", code=code), "code")
         index = self.units.index()
         if code in index.units:
-            raise Conflict(t("Đã có đơn vị mã {code}", "a unit with code {code} exists", code=code), "code")
+            raise Conflict(t("Đã có đơn vị mã {code}", "a unit with code {code} exists",
+                             code=index.units[code].code), "code")
         fate = index.fate(code)
         if fate is not None:
             raise Conflict(t("Mã {code} thuộc một đơn vị đã kết thúc ({vi}); hãy chọn mã khác",

@@ -127,8 +127,25 @@ class UnitIndex:
             return t("đơn vị {code} đã giải thể từ ngày {day}; cán bộ chuyển về {names}",
                      "the unit {code} was closed on {day}; its staff went to {names}", code=code, names=names,
                      day=_day(day))
+        if self.continued_as(code) is not None:
+            return t("đơn vị {code} đã đổi mã thành {names} từ ngày {day}",
+                     "the unit {code} continued as (renamed to) {names} on {day}", code=code, names=names,
+                     day=_day(day))
         return t("đơn vị {code} đã sáp nhập vào {names} từ ngày {day}",
                  "the unit {code} was merged into {names} on {day}", code=code, names=names, day=_day(day))
+
+    def continued_as(self, code: str) -> Unit | None:
+        """The unit that carries a former unit on under a new code (the reorganisation renamed its entry), if any.
+
+        Its history entry looks like a merged unit's; the carrier is told apart as the reorganisation chose it
+        (reorgplan._carrier): the successor did not take its own code over, and names this code first.
+        """
+        former = self.former.get(code)
+        unit = self.units.get(former.successor) if former is not None else None
+        if unit is None or not unit.predecessors:
+            return None
+        taken = [old.casefold() for old in unit.predecessors]
+        return unit if unit.code.casefold() not in taken and taken[0] == code.casefold() else None
 
     def _ended(self, code: str, successors: list[Unit]) -> date | None:
         former = self.former.get(code)

@@ -163,3 +163,12 @@ def test_the_same_hr_id_twice_refuses_both_rows(directory: RunningDirectory, ser
     before = state_of(services, unit)
     result = import_file(services, csv_file([rows[0], rows[2]]))
     assert result["counts"]["create"] == 0 and state_of(services, unit) == before
+
+
+@pytest.mark.parametrize("written", ["stttt", "Stttt", "54/stttt", "54/SttTT"])
+def test_a_unit_code_in_another_case_is_the_unit_without_a_reorganisation_note(
+        directory: RunningDirectory, tmp_path: Path, written: str) -> None:
+    """Unit codes ignore case: "stttt" is STTTT today, not a path from before a reorganisation."""
+    plan = dry_run(directory, tmp_path, csv_file([["HC1", "Phạm Văn Chữ", written]]))
+    assert plan["errors"] == [] and plan["warnings"] == [], plan
+    assert plan["counts"]["create"] == 1

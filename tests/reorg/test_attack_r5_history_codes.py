@@ -56,8 +56,10 @@ def test_a_former_units_code_is_not_given_to_a_new_unit(app: Flask, reorganised:
     assert "Phường Tuy Hòa (22015)" in client.get("/units/22018").get_data(as_text=True)  # still says where it went
 
 
-@pytest.mark.xfail(strict=True, reason="cli/units.py history reads rows[0] when CODE is a living unit (owner unitfix): "
-                                       "IndexError, 'unexpected error', even for the unit that took the old ones over")
 def test_units_history_of_a_unit_that_took_others_over(reorganised: Reorganised) -> None:
     one = mailadmin(reorganised.directory, "units", "history", "22015")
     assert "unexpected" not in (one.stdout + one.stderr).lower(), one.stdout + one.stderr
+    assert one.returncode == 0 and "is current; it took over 22018, 22021, 22024" in one.stdout, one.stdout
+    assert "đã tiếp nhận" in one.stdout
+    shown = json.loads(mailadmin(reorganised.directory, "units", "history", "22015", "--json").stdout)
+    assert [row["code"] for row in shown] == ["22018", "22021", "22024"]

@@ -118,7 +118,12 @@ def test_the_cli_names_the_successor_of_an_old_code(reorganised: Reorganised) ->
         code: [successor] + (["22015"] if code == "22024" else []) for code, successor in KEPT.items()}
     assert {row["last_day"] for row in kept} == {"2025-06-30"}
     one = mailadmin(reorganised.directory, "units", "history", "22075")  # carried on as 22080
-    assert one.returncode == 0 and "merged into Xã Xuân Lộc (22080) on 2025-07-01" in one.stdout
+    assert one.returncode == 0 and "continued as (renamed to) Xã Xuân Lộc (22080) on 2025-07-01" in one.stdout
+    assert "merged" not in one.stdout and "đổi mã thành Xã Xuân Lộc (22080)" in one.stdout
+    province = mailadmin(reorganised.directory, "units", "history", "54")
+    assert "the unit 54 continued as (renamed to) Tỉnh Đắk Lắk (66)" in province.stdout, province.stdout
+    merged = mailadmin(reorganised.directory, "units", "history", "22024")  # merged into 22080, staff to 22015
+    assert "merged into" in merged.stdout and "continued as" not in merged.stdout
     assert mailadmin(reorganised.directory, "units", "history", "NOSUCH").returncode != 0
 
 

@@ -39,11 +39,10 @@ def test_units_history_of_a_crafted_code_is_a_clear_error(directory: RunningDire
     assert "Traceback" not in result.stderr and "no unit with code" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="cli/units.py history reads rows[0] when CODE is a living unit with no history "
-                                       "(owner unitfix): IndexError, 'unexpected error'")
 def test_units_history_of_a_living_unit_says_it_has_none(directory: RunningDirectory) -> None:
     result = subprocess.run([sys.executable, "-m", "mailadmin", "units", "history", "54"], capture_output=True,
                             text=True, env=child_environ(directory, lang="en"), timeout=180, check=False)
     output = result.stdout + result.stderr
     assert result.returncode in (0, 3) and "unexpected" not in output.lower(), output  # none, or "a current unit"
     assert "54" in output
+    assert result.returncode == 0 and "is current" in result.stdout and "đang hoạt động" in result.stdout, output

@@ -30,11 +30,12 @@ def test_the_web_preview_names_twenty_unknown_columns_and_counts_the_rest(admin_
     assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
     page = admin_client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "4 (Cột00001)" in page and "23 (Cột00020)" in page and "Cột00021" not in page
-    assert f"và {UNKNOWN - 20} cột khác" in page
+    assert f"và {UNKNOWN - 20} cột khác" in page and f"and {UNKNOWN - 20} more" not in page  # one language
     assert len(page.encode()) < 100_000
     admin_client.get("/lang/en")
     english = admin_client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "4 (Cột00001)" in english and f"and {UNKNOWN - 20} more" in english and "Cột00021" not in english
+    assert "cột khác" not in english
 
 
 def test_the_cli_json_counts_the_unknown_columns_and_names_the_first(directory: RunningDirectory, unit: Unit,
@@ -48,5 +49,8 @@ def test_the_cli_json_counts_the_unknown_columns_and_names_the_first(directory: 
     assert len(notes) == 1
     assert "4 (Cột00001)" in notes[0]["vi"] and f"và {UNKNOWN - 20} cột khác" in notes[0]["vi"]
     assert f"and {UNKNOWN - 20} more" in notes[0]["en"] and "Cột00021" not in notes[0]["en"]
+    assert "more" not in notes[0]["vi"] and "cột khác" not in notes[0]["en"]  # each language on its own
+    ignored = json.loads(result.stdout)["ignored_columns"]
+    assert ignored == {"count": UNKNOWN, "first": [f"{number + 3} (Cột{number:05d})" for number in range(1, 21)]}
     text = run(directory, "import", str(source), "--dry-run")
     assert text.returncode == 0 and len(text.stdout) < 20_000 and f"and {UNKNOWN - 20} more" in text.stdout

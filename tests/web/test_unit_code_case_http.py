@@ -48,6 +48,12 @@ def test_a_super_admin_cannot_create_an_official_code_in_another_case(
     assert units_named(services, "STTTT") == [dit.unit_dn(("54", "STTTT"), services.client.base_dn)]
 
 
+@pytest.mark.parametrize("code", ["stttt", "Stttt"])
+def test_the_refusal_names_the_code_the_unit_holds(admin_client: FlaskClient, unit: Unit, code: str) -> None:
+    page = create(admin_client, unit, code)
+    assert "Đã có đơn vị mã STTTT" in page and f"mã {code}" not in page
+
+
 def test_the_directory_refuses_a_code_in_another_case_even_when_the_tree_read_is_stale(
         unit: Unit, services: Services) -> None:
     """Another web process (or a tree read up to 30 s ago) does not know the unit: the store asks the server."""
