@@ -31,7 +31,8 @@ def clean_text(value: str, field: str, *, required: bool = False) -> str:
     """NFC, trimmed, no control characters, within the field's length limit."""
     text = normalize(value or "")
     vi, en = label(field)
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text):
+    # isprintable() is False for every Cc, Cf, Cs and Co character: the per-character look only when it is.
+    if not text.isprintable() and any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text):
         raise InvalidInput(t("Trường {vi} chứa ký tự điều khiển", "the {en} contains control characters",
                              vi=vi, en=en), field)
     if required and not text:
