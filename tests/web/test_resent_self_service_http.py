@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
 from flask import Flask
@@ -105,3 +106,26 @@ def test_a_token_form_sent_twice_issues_one_token(app: Flask, person: Callable[.
     assert len(issued) == 1
     again = client.post("/me/token", data=form)  # F5 once its answer arrived: still that token
     assert again.status_code == 302 and works(app, token)
+
+
+def test_a_token_form_double_clicked_at_once_issues_one_token(app: Flask, person: Callable[..., str], unit: Unit,
+                                                              services: Services) -> None:
+    """Both requests in flight together, with the same cookie: one token, and only its answer sets a cookie."""
+    uid = person("Tạ Thị Cùng Lúc", unit, Role.AUDITOR)
+    client = app.test_client()
+    login(client, uid)
+    page = client.get("/me").get_data(as_text=True)
+    form = {"csrf_token": csrf_token(client, "/me"),
+            "submission": re.search(r'name="submission" value="([^"]+)"', page).group(1)}
+    cookie = session_cookie(client)
+
+    def click(_: int):
+        browser = app.test_client()
+        browser.set_cookie("session", cookie)
+        return browser.post("/me/token", data=form)
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(click, range(2)))
+    assert [answer.status_code for answer in answers] == [302, 302]
+    assert sum("session=" in answer.headers.get("Set-Cookie", "") for answer in answers) == 1
+    assert len([e for e in services.audit.entries() if e.action == "api.token_issue" and e.target == uid]) == 1
