@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -35,7 +37,7 @@ class ConfirmForm(FlaskForm):
 @bp.route("/me/second-factor", methods=["GET", "POST"])
 def enrol() -> str | Response | tuple[str, int]:
     """Enrol TOTP: a new secret as a QR code and text; a valid code makes it active."""
-    if request.method == "POST" and _confirmed_before():
+    if request.method == "POST" and _done_before(_confirmation):
         return _shown_before()
     return _enrol()
 
@@ -84,14 +86,14 @@ def _confirmation(uid: str) -> str:
     return submission("enrol", uid, request.form.get("code", ""))
 
 
-def _confirmed_before() -> bool:
-    """True when this very confirmation form already enrolled the factor (a double click, F5).
+def _done_before(sent: Callable[[str], str]) -> bool:
+    """True when this very form (`sent` identifies it for a uid) already did its work (a double click, F5).
 
-    Asked before the login check: the first sending moved the session epoch, so the second one,
-    sent with the cookie from before, is no longer logged in; sent to the login page its cookie
-    could replace the one holding the recovery codes."""
+    Asked before the login check: enrolling or disabling moves the session epoch, so the second
+    sending, with the cookie from before, is no longer logged in; sent to the login page, its
+    cookie would replace the first answer's (the recovery codes, the session going on)."""
     uid = session.get("_user_id")
-    return bool(uid) and resent().attempt(_confirmation(str(uid)), lambda: None, lambda _: None) is Resend.DONE
+    return bool(uid) and resent().attempt(sent(str(uid)), lambda: None, lambda _: None) is Resend.DONE
 
 
 def _shown_before() -> Response:
@@ -116,15 +118,23 @@ def _enrol_page(form: ConfirmForm, secret: str, status: int) -> tuple[str, int]:
 
 
 @bp.route("/me/second-factor/disable", methods=["POST"])
-@login_required
 def disable() -> Response | tuple[str, int]:
     """Remove one's own second factor (audited); every other session and token ends."""
+    return _disabled_before() if _done_before(_disabling) else _disable()
+
+
+def _disabling(uid: str) -> str:
+    """What identifies this disabling form as sent (its CSRF token and submission id, the person, the code)."""
+    return submission("disable", uid, request.form.get("submission", ""), request.form.get("code", ""))
+
+
+@login_required
+def _disable() -> Response | tuple[str, int]:
     person, code = principal(), request.form.get("code", "")
-    answer = resent().attempt(submission("disable", person.uid, request.form.get("submission", ""), code),
-                              lambda: _disabled(person.uid, code),
+    answer = resent().attempt(_disabling(person.uid), lambda: _disabled(person.uid, code),
                               lambda why: Resend.DONE if why is None else Resend.REFUSED)
     if answer is Resend.DONE:
-        return redirect(url_for("second_factor.enrol"))
+        return _disabled_before()
     if answer is not None:
         for message in (WRONG_CODE, SENT_AGAIN) if answer is Resend.REFUSED else (answer,):
             flash(say(message), "error")
@@ -133,6 +143,12 @@ def disable() -> Response | tuple[str, int]:
     session["epoch"] = services().roles.holder(person.uid).epoch  # type: ignore[union-attr]
     session["second_factor"] = False
     flash(say(t("Đã tắt yếu tố xác thực thứ hai.", "the second factor is disabled.")), "info")
+    return redirect(url_for("second_factor.enrol"))
+
+
+def _disabled_before() -> Response:
+    """To the second factor page, leaving the session alone: the first answer's cookie carries it on."""
+    keep_browser_cookie()
     return redirect(url_for("second_factor.enrol"))
 
 

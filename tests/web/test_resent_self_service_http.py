@@ -129,3 +129,21 @@ def test_a_token_form_double_clicked_at_once_issues_one_token(app: Flask, person
     assert [answer.status_code for answer in answers] == [302, 302]
     assert sum("session=" in answer.headers.get("Set-Cookie", "") for answer in answers) == 1
     assert len([e for e in services.audit.entries() if e.action == "api.token_issue" and e.target == uid]) == 1
+
+
+def test_a_disable_sent_twice_keeps_the_session(app: Flask, person: Callable[..., str], unit: Unit,
+                                                services: Services) -> None:
+    """The first sending ends the other sessions (and the old cookie's): the second must not log the person out."""
+    uid = person("Phan Văn Tắt Hai Lần", unit)
+    client = app.test_client()
+    login(client, uid)
+    _secret, codes = enrol(client)
+    form = {"code": codes[0], "csrf_token": csrf_token(client, "/me/second-factor")}
+    before = session_cookie(client)
+    assert client.post("/me/second-factor/disable", data=form).status_code == 302
+    kept = session_cookie(client)
+    second = sent_again(client, "/me/second-factor/disable", form, before)
+    assert second.status_code == 302 and second.location.endswith("/me/second-factor")
+    assert "session=" not in second.headers.get("Set-Cookie", "")
+    client.set_cookie("session", kept)
+    assert client.get("/me").status_code == 200 and not services.roles.holder(uid).second_factor
