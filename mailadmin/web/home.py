@@ -9,12 +9,21 @@ from werkzeug.wrappers import Response
 
 from mailadmin.i18n import t
 from mailadmin.model import Role
+from mailadmin.services.auth import Resend
 from mailadmin.services.authz import require
 from mailadmin.web import services
+from mailadmin.web.auth import resent, submission
 from mailadmin.web.display import TIER_NAMES
 from mailadmin.web.guard import principal, roles_required, unit_by_code
 from mailadmin.web.language import say
-from mailadmin.web.once import keep_once, take_once
+from mailadmin.web.once import (
+    earlier_result,
+    keep_browser_cookie,
+    keep_once,
+    new_submission,
+    remember_result,
+    take_once,
+)
 
 bp = Blueprint("home", __name__)
 GLOBAL_READERS = (Role.SUPERADMIN, Role.AUDITOR)
@@ -55,7 +64,8 @@ def me() -> str:
     mailbox = services().mailboxes.get(person.uid)
     token = services().tokens.state(person.uid) if person.roles else None
     return render_template("home/me.html", mailbox=mailbox, unit=unit_by_code(mailbox.unit_code),
-                           person=person, client=mail_client_settings(mailbox.mail), token=token)
+                           person=person, client=mail_client_settings(mailbox.mail), token=token,
+                           submission=new_submission())
 
 
 def mail_client_settings(address: str) -> list[tuple[str, str]]:
@@ -79,10 +89,28 @@ def api_token() -> str | Response:
     if request.method == "POST":
         require(person.may_issue_api_token(bool(session.get("second_factor")),
                                            services().second_factor.required_roles))
-        keep_once(f"token:{person.uid}", services().tokens.issue(person.uid), created=True)
+        _issue_once(person.uid, request.form.get("submission", ""))
         return redirect(url_for("home.api_token"))
     kept = take_once(f"token:{person.uid}")
     return render_template("home/token.html", token=kept[0] if kept else None)
+
+
+def _issue_once(uid: str, form: str) -> None:
+    """Issue a token for this form unless it already did (F5, a double click): a second token would end the
+    first one at once, and the page could show the one that no longer acts."""
+    if not form:  # a form rendered before it carried a submission id
+        return _issue(uid, form)
+    if earlier_result(form) is not None or \
+            resent().attempt(submission("token", uid, form), lambda: _issue(uid, form), lambda _: Resend.DONE) \
+            is Resend.DONE:
+        keep_browser_cookie()  # the first answer's cookie holds the token to show
+    return None
+
+
+def _issue(uid: str, form: str) -> None:
+    """A new token, kept for the page the answer redirects to."""
+    keep_once(f"token:{uid}", services().tokens.issue(uid), created=True)
+    remember_result(form, "token")
 
 
 @bp.route("/me/token/revoke", methods=["POST"])

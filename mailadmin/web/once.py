@@ -16,6 +16,7 @@ import secrets
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app, session
+from flask.globals import request_ctx
 
 ONCE_KEY = "shown_once"
 SUBMITTED_KEY = "submitted"
@@ -62,3 +63,12 @@ def remember_result(submission: str, result: str) -> None:
     if submission:
         kept = [pair for pair in session.get(SUBMITTED_KEY, []) if pair[0] != submission]
         session[SUBMITTED_KEY] = [*kept[-(KEPT_SUBMISSIONS - 1):], [submission, result]]
+
+
+def keep_browser_cookie() -> None:
+    """This answer sets no session cookie: the browser keeps the one the first answer to the same form gave.
+
+    A double click's second request carries the cookie from before the first answer; sessions are
+    refreshed on every answer (SESSION_REFRESH_EACH_REQUEST), so answering it would put that older
+    cookie back over the one holding what the first answer keeps to show once."""
+    request_ctx._session = current_app.session_interface.make_null_session(current_app)  # Flask saves no null session

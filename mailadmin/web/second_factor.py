@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -10,15 +12,22 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from mailadmin.errors import InvalidInput
-from mailadmin.i18n import t
+from mailadmin.i18n import Text, t
 from mailadmin.model import Role
+from mailadmin.services.auth import Resend
+from mailadmin.services.second_factor import Confirmed
 from mailadmin.web import services
+from mailadmin.web.auth import SENT_AGAIN, resent, submission
 from mailadmin.web.guard import managed_mailbox, principal, roles_required
 from mailadmin.web.language import say
-from mailadmin.web.once import keep_once, take_once
+from mailadmin.web.once import keep_browser_cookie, keep_once, new_submission, take_once
 
 bp = Blueprint("second_factor", __name__)
 PENDING_KEY = "enrol_secret"  # the secret being enrolled, encrypted, until a code confirms it
+# The service's refusal, said again (with SENT_AGAIN) when the same form comes back: it is not checked twice.
+WRONG_CODE = t("Mã không đúng, đã dùng hoặc nhập sai quá nhiều lần: nhập mã hiện tại của ứng dụng xác thực hoặc "
+               "một mã khôi phục", "the code is wrong, used, or tried too often: type the authenticator's current "
+               "code or a recovery code")
 
 
 class ConfirmForm(FlaskForm):
@@ -26,30 +35,79 @@ class ConfirmForm(FlaskForm):
 
 
 @bp.route("/me/second-factor", methods=["GET", "POST"])
-@login_required
 def enrol() -> str | Response | tuple[str, int]:
     """Enrol TOTP: a new secret as a QR code and text; a valid code makes it active."""
+    if request.method == "POST" and _done_before(_confirmation):
+        return _shown_before()
+    return _enrol()
+
+
+@login_required
+def _enrol() -> str | Response | tuple[str, int]:
     person, factor = principal(), services().second_factor
     if person.second_factor:
-        kept = take_once(f"recovery:{person.uid}")
-        codes = kept[0].split() if kept and kept[0] else []
-        return render_template("home/second_factor.html", enrolled=True, codes=codes, person=person)
+        return _shown_before() if request.method == "POST" else _enrolled_page()
     form = ConfirmForm()
     secret = factor.box.open(session.get(PENDING_KEY, "")) if session.get(PENDING_KEY) else None
     if secret is None:
         secret = factor.new_secret()
         session[PENDING_KEY] = factor.box.seal(secret)
     if form.validate_on_submit():
-        try:
-            confirmed = factor.confirm(person.uid, secret, form.code.data or "")
-        except InvalidInput as error:
-            flash(say(error.message), "error")
-            return _enrol_page(form, secret, 400)
-        session.pop(PENDING_KEY, None)
-        session["epoch"], session["second_factor"] = confirmed.epoch, True  # other sessions ended
-        keep_once(f"recovery:{person.uid}", " ".join(confirmed.recovery_codes), created=True)
-        return redirect(url_for("second_factor.enrol"))
+        return _confirm(form, secret)
     return _enrol_page(form, secret, 400 if request.method == "POST" else 200)
+
+
+def _confirm(form: ConfirmForm, secret: str) -> Response | tuple[str, int]:
+    """Activate the factor once per submission; the codes go to the page the answer redirects to."""
+    uid = principal().uid
+    answer = resent().attempt(_confirmation(uid), lambda: _confirmed(uid, secret, form.code.data or ""),
+                              lambda made: Resend.DONE if isinstance(made, Confirmed) else None)
+    if isinstance(answer, Text):
+        flash(say(answer), "error")
+        return _enrol_page(form, secret, 400)
+    if not isinstance(answer, Confirmed):  # the same form, confirmed meanwhile by its first sending
+        return _shown_before()
+    session.pop(PENDING_KEY, None)
+    session["epoch"], session["second_factor"] = answer.epoch, True  # other sessions ended
+    keep_once(f"recovery:{uid}", " ".join(answer.recovery_codes), created=True)
+    return redirect(url_for("second_factor.enrol"))
+
+
+def _confirmed(uid: str, secret: str, code: str) -> Confirmed | Text:
+    """The enrolment `code` confirms, or why not."""
+    try:
+        return services().second_factor.confirm(uid, secret, code)
+    except InvalidInput as error:
+        return error.message
+
+
+def _confirmation(uid: str) -> str:
+    """What identifies this confirmation form as sent (its CSRF token, the person, the code)."""
+    return submission("enrol", uid, request.form.get("code", ""))
+
+
+def _done_before(sent: Callable[[str], str]) -> bool:
+    """True when this very form (`sent` identifies it for a uid) already did its work (a double click, F5).
+
+    Asked before the login check: enrolling or disabling moves the session epoch, so the second
+    sending, with the cookie from before, is no longer logged in; sent to the login page, its
+    cookie would replace the first answer's (the recovery codes, the session going on)."""
+    uid = session.get("_user_id")
+    return bool(uid) and resent().attempt(sent(str(uid)), lambda: None, lambda _: None) is Resend.DONE
+
+
+def _shown_before() -> Response:
+    """To the result page, leaving the session (and the recovery codes the first answer put in it) alone."""
+    keep_browser_cookie()
+    return redirect(url_for("second_factor.enrol", again=1))
+
+
+def _enrolled_page() -> str:
+    """The factor is on: its recovery codes if they are still to be shown, else how to disable it."""
+    kept = take_once(f"recovery:{principal().uid}")
+    codes = kept[0].split() if kept and kept[0] else []
+    return render_template("home/second_factor.html", enrolled=True, codes=codes, person=principal(),
+                           shown_before=not codes and bool(request.args.get("again")), submission=new_submission())
 
 
 def _enrol_page(form: ConfirmForm, secret: str, status: int) -> tuple[str, int]:
@@ -60,19 +118,47 @@ def _enrol_page(form: ConfirmForm, secret: str, status: int) -> tuple[str, int]:
 
 
 @bp.route("/me/second-factor/disable", methods=["POST"])
-@login_required
 def disable() -> Response | tuple[str, int]:
     """Remove one's own second factor (audited); every other session and token ends."""
-    person = principal()
-    try:
-        services().second_factor.disable(person.uid, request.form.get("code", ""), request.remote_addr or "")
-    except InvalidInput as error:
-        flash(say(error.message), "error")
-        return render_template("home/second_factor.html", enrolled=True, codes=[], person=person), 400
+    return _disabled_before() if _done_before(_disabling) else _disable()
+
+
+def _disabling(uid: str) -> str:
+    """What identifies this disabling form as sent (its CSRF token and submission id, the person, the code)."""
+    return submission("disable", uid, request.form.get("submission", ""), request.form.get("code", ""))
+
+
+@login_required
+def _disable() -> Response | tuple[str, int]:
+    person, code = principal(), request.form.get("code", "")
+    answer = resent().attempt(_disabling(person.uid), lambda: _disabled(person.uid, code),
+                              lambda why: Resend.DONE if why is None else Resend.REFUSED)
+    if answer is Resend.DONE:
+        return _disabled_before()
+    if answer is not None:
+        for message in (WRONG_CODE, SENT_AGAIN) if answer is Resend.REFUSED else (answer,):
+            flash(say(message), "error")
+        return render_template("home/second_factor.html", enrolled=True, codes=[], person=person,
+                               submission=new_submission()), 400
     session["epoch"] = services().roles.holder(person.uid).epoch  # type: ignore[union-attr]
     session["second_factor"] = False
     flash(say(t("Đã tắt yếu tố xác thực thứ hai.", "the second factor is disabled.")), "info")
     return redirect(url_for("second_factor.enrol"))
+
+
+def _disabled_before() -> Response:
+    """To the second factor page, leaving the session alone: the first answer's cookie carries it on."""
+    keep_browser_cookie()
+    return redirect(url_for("second_factor.enrol"))
+
+
+def _disabled(uid: str, code: str) -> Text | None:
+    """Disable with `code` (a refusal counts as a failed login); None when done, else why not."""
+    try:
+        services().second_factor.disable(uid, code, request.remote_addr or "")
+    except InvalidInput as error:
+        return error.message
+    return None
 
 
 @bp.route("/mailboxes/<uid>/second-factor/reset", methods=["POST"])
