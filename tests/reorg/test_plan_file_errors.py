@@ -52,7 +52,7 @@ def test_a_file_that_is_not_utf8_or_too_large(small: RunningDirectory) -> None:
     result = reorg(small, "plan", "-", stdin="reorg: {id: x}\n".encode("utf-16"))
     assert result.returncode == 2 and "UTF-8" in result.stderr.decode()
     result = reorg(small, "plan", "-", stdin=b"#" * (5 * 1024 * 1024))
-    assert result.returncode == 2 and "MiB" in result.stderr.decode()
+    assert result.returncode == 2 and "larger than 4 MB" in result.stderr.decode()
 
 
 def test_plan_json_then_apply_json_status_and_undo_through_the_cli(small: RunningDirectory) -> None:
