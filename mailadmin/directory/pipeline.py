@@ -2,10 +2,9 @@
 
 A batch's writes are sent without waiting for each answer (at most PIPELINE_WINDOW in flight). slapd only
 queues writes sent under a transaction and executes them all at the TxnEnd, in one database transaction:
-one fsync per batch. Two connections take turns: the settle wait before each TxnEnd (below) is spent
-building, encoding and sending the next batch on the other connection instead of sleeping. Batches commit
-in order, each commit is waited for as soon as it is sent (BulkWriter._tend_pending says why), and a batch
-is reported (and a refused one replayed write by write) only once the one before it is.
+one fsync per batch. A batch is ended (its commit answered) before the next one starts: BulkWriter._write
+says why the overlap it can do is not used with slapd 2.5.13. Outcomes are reported in order; a refused batch
+is replayed write by write.
 """
 
 from __future__ import annotations
