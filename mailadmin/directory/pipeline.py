@@ -3,7 +3,7 @@
 A batch's writes are sent without waiting for each answer (at most PIPELINE_WINDOW in flight). slapd only
 queues writes sent under a transaction and executes them all at the TxnEnd, in one database transaction:
 one fsync per batch. A batch is ended (its commit answered) before the next one starts: BulkWriter._write
-says why the overlap it can do is not used with slapd 2.5.13. Outcomes are reported in order; a refused batch
+says why batches do not overlap with slapd 2.5.13. Outcomes are reported in order; a refused batch
 is replayed write by write.
 """
 
@@ -74,18 +74,13 @@ def wait_response(connection: Connection, message_id: int) -> dict[str, Any]:
                 raise
 
 
-def pipeline_sends(connection: Connection, batch: list[Any], send: Send, controls: list[Any] | None,
-                   between: Callable[[], None] | None = None) -> list[dict[str, Any]]:
-    """Send every request of a batch without waiting (at most PIPELINE_WINDOW in flight); results in order.
-
-    `between` runs after each send (the turn of the other connection's transaction end).
-    """
+def pipeline_sends(connection: Connection, batch: list[Any], send: Send,
+                   controls: list[Any] | None) -> list[dict[str, Any]]:
+    """Send every request of a batch without waiting (at most PIPELINE_WINDOW in flight); results in order."""
     results: list[dict[str, Any]] = []
     pending: deque[int] = deque()
     for item in batch:
         pending.append(send(connection, item, controls))
-        if between:
-            between()
         if len(pending) >= PIPELINE_WINDOW:
             results.append(wait_response(connection, pending.popleft()))
     results.extend(wait_response(connection, message_id) for message_id in pending)
@@ -129,18 +124,6 @@ class _Pending:
     end_id: int | None = None
     end: dict[str, Any] | None = None
 
-    def settled(self) -> bool:
-        """Has slapd had TXN_SETTLE_SECONDS since the last answer (see there)?"""
-        return time.monotonic() - self.answered_at >= TXN_SETTLE_SECONDS
-
-    def poll(self) -> None:
-        """Send the TxnEnd once slapd has settled; take its answer if it has come (no wait)."""
-        if self.end_id is None:
-            if self.settled():
-                self._send_end()
-        elif self.end is None:
-            self.end = answer_if_any(self.connection, self.end_id)
-
     def committed(self) -> bool:
         """Wait for the transaction's end (sending it when it is time); True if the batch is written."""
         if self.end_id is None:
@@ -153,17 +136,6 @@ class _Pending:
 
     def _send_end(self) -> None:
         self.end_id = connection_extended(self.connection, TXN_END, txn_end_value(self.identifier, self.commit))
-
-
-def answer_if_any(connection: Connection, message_id: int) -> dict[str, Any] | None:
-    """The result of a pipelined request if it has come, else None (no wait)."""
-    try:
-        _, result = connection.get_response(message_id, timeout=0, get_request=False)
-    except ldap_errors.LDAPResponseTimeoutError:
-        return None
-    except AttributeError:  # ldap3 drops its table of outstanding requests when the socket closes
-        raise ldap_errors.LDAPSessionTerminatedByServerError("the server closed the connection") from None
-    return dict(result)
 
 
 def connection_extended(connection: Connection, oid: str, value: bytes | None = None) -> int:
@@ -194,7 +166,8 @@ class BulkWriter:
         # The previous batch is ended before this one starts: with a batch sent while the one before settles
         # or commits, a client killed (kill -9) almost always leaves slapd a transaction with writes it has
         # just answered, and slapd 2.5.13 then crashes on the closed connection (TXN_SETTLE_SECONDS; seen in
-        # tests/reorg/test_demo_interrupted.py: segfaults in slapd, 1 Dec 2026). Overlapping needs slapd >= 2.5.14.
+        # tests/reorg/test_demo_interrupted.py: segfaults in slapd, 1 Dec 2026). The overlap, measured in
+        # docs/benchmarks.md (issue 17, git history of this file), needs slapd >= 2.5.14.
         self._finish_pending()
         connection = self._free_connection()
         if not self._atomic:
@@ -206,29 +179,14 @@ class BulkWriter:
         self._pending = started
 
     def _begin(self, connection: Connection, batch: list[Any]) -> _Pending | None:
-        """Send the batch inside a new transaction (the pending one ends meanwhile when it is time)."""
+        """Send the batch inside a new transaction, left pending (ended by _finish_pending)."""
         start = wait_response(connection, connection_extended(connection, TXN_START))
         if start["result"] != 0:
             return None
         identifier = start["responseValue"]
-        results = pipeline_sends(connection, batch, self._send, [(TXN_SPEC, True, identifier)], self._tend_pending)
+        results = pipeline_sends(connection, batch, self._send, [(TXN_SPEC, True, identifier)])
         return _Pending(connection, batch, identifier, all(result["result"] == 0 for result in results),
                         time.monotonic())
-
-    def _tend_pending(self) -> None:
-        """Between two sends: end the pending transaction once slapd has settled; report it once committed.
-
-        slapd commits while the next batch is sent; the commit's answer is taken as soon as it has come, so a
-        committed batch is journaled at once. A batch whose commit is unanswered when the server dies is what a
-        resume must find again, possibly on another server (importer/engine.py, _found_add).
-        """
-        pending = self._pending
-        if pending is None or (pending.end is not None and not pending.committed()):
-            return
-        pending.poll()
-        if pending.end is not None and pending.committed():
-            self._pending = None
-            self._report([(item[0], None) for item in pending.batch])
 
     def _finish_pending(self) -> None:
         pending, self._pending = self._pending, None
