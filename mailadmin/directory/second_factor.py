@@ -2,8 +2,9 @@
 
 Only the service account reads or writes these attributes (slapd ACL). Single use is the server's
 job: a time step is taken by replacing the last step with a delete of the old value and an add of
-the new one in one modify (it fails if another process took a step first), and a recovery code by
-deleting its value (it fails if it is gone).
+the new one in one modify (it fails if another process took a step first), a recovery code by
+deleting its value (it fails if it is gone), and an enrolment by adding the object class (it fails
+if another confirmation enrolled first).
 """
 
 from __future__ import annotations
@@ -15,9 +16,18 @@ from mailadmin.directory import filters
 from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.mailboxes import EPOCH, IS_MAILBOX
 from mailadmin.errors import Conflict
+from mailadmin.i18n import t
 
 SECOND_FACTOR_CLASS = "maSecondFactor"
 SECRET, LAST_STEP, RECOVERY = "maTotpSecret", "maTotpLastStep", "maRecoveryCode"
+ALREADY_ENROLLED = t("Xác thực hai lớp của bạn vừa được bật từ một phiên khác (thẻ hoặc máy khác) ngay trước lần xác "
+                     "nhận này, nên khóa bí mật ở trang này không được dùng: hãy xóa nó khỏi ứng dụng xác thực. Mã "
+                     "khôi phục chỉ hiện ở trang trả lời của lần bật kia; nếu chưa lưu được, hãy tạo mã mới ở trang "
+                     "Xác thực hai lớp.",
+                     "your second factor was just turned on from another session (another tab or device) before "
+                     "this confirmation, so the secret on this page is not used: remove it from the authenticator "
+                     "app. The recovery codes were shown only on that other enrolment's answer; if they were not "
+                     "saved, make new ones on the two-step verification page.")
 
 
 @dataclass(frozen=True)
@@ -44,15 +54,18 @@ class SecondFactorStore:
         return Enrolment(entry.text(SECRET), int(step) if step else None, tuple(entry.texts(RECOVERY)))
 
     def enrol(self, dn: str, secret: str, step: int, recovery: list[str]) -> str:
-        """Store a confirmed enrolment and move the session epoch in the same write; returns the new epoch."""
-        entry = self.client.get(dn, ["objectClass"])
-        classes = [] if entry is None else [name.lower() for name in entry.texts("objectClass")]
+        """Store a confirmed enrolment and move the session epoch in the same write; returns the new epoch.
+
+        The write adds the maSecondFactor class, which slapd refuses if the entry has it: of two
+        confirmations at once (two web processes, each past its check that the person had none),
+        exactly one enrols and the other raises Conflict (ALREADY_ENROLLED), having changed nothing."""
         epoch = secrets.token_hex(8)
-        changes: dict = {SECRET: ("replace", [secret]), LAST_STEP: ("replace", [str(step)]),
-                         RECOVERY: ("replace", recovery), EPOCH: ("replace", [epoch])}
-        if SECOND_FACTOR_CLASS.lower() not in classes:
-            changes = {"objectClass": ("add", [SECOND_FACTOR_CLASS]), **changes}
-        self.client.modify(dn, changes)
+        try:
+            self.client.modify(dn, {"objectClass": ("add", [SECOND_FACTOR_CLASS]), SECRET: ("replace", [secret]),
+                                    LAST_STEP: ("replace", [str(step)]), RECOVERY: ("replace", recovery),
+                                    EPOCH: ("replace", [epoch])})
+        except Conflict as error:
+            raise Conflict(ALREADY_ENROLLED) from error
         return epoch
 
     def take_step(self, dn: str, previous: int | None, step: int) -> bool:

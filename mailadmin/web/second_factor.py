@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from mailadmin.errors import InvalidInput
+from mailadmin.errors import Conflict, InvalidInput
 from mailadmin.i18n import Text, t
 from mailadmin.model import Role
 from mailadmin.services.auth import Resend
@@ -60,8 +60,11 @@ def _enrol() -> str | Response | tuple[str, int]:
 def _confirm(form: ConfirmForm, secret: str) -> Response | tuple[str, int]:
     """Activate the factor once per submission; the codes go to the page the answer redirects to."""
     uid = principal().uid
-    answer = resent().attempt(_confirmation(uid), lambda: _confirmed(uid, secret, form.code.data or ""),
-                              lambda made: Resend.DONE if isinstance(made, Confirmed) else None)
+    try:
+        answer = resent().attempt(_confirmation(uid), lambda: _confirmed(uid, secret, form.code.data or ""),
+                                  lambda made: Resend.DONE if isinstance(made, Confirmed) else None)
+    except Conflict as error:  # another session enrolled first: the directory refused this one's write
+        return _enrolled_elsewhere(error.message)
     if isinstance(answer, Text):
         flash(say(answer), "error")
         return _enrol_page(form, secret, 400)
@@ -71,6 +74,14 @@ def _confirm(form: ConfirmForm, secret: str) -> Response | tuple[str, int]:
     session["epoch"], session["second_factor"] = answer.epoch, True  # other sessions ended
     keep_once(f"recovery:{uid}", " ".join(answer.recovery_codes), created=True)
     return redirect(url_for("second_factor.enrol"))
+
+
+def _enrolled_elsewhere(message: Text) -> tuple[str, int]:
+    """Why nothing was enrolled, on a page that leaves the browser's cookie alone: in a browser whose other
+    tab enrolled, that cookie holds the session going on and the recovery codes still to show."""
+    page = render_template("errors/error.html", status=409, message=message)
+    keep_browser_cookie()
+    return page, 409
 
 
 def _confirmed(uid: str, secret: str, code: str) -> Confirmed | Text:
