@@ -3,8 +3,9 @@
 Only the service account reads or writes these attributes (slapd ACL). Single use is the server's
 job: a time step is taken by replacing the last step with a delete of the old value and an add of
 the new one in one modify (it fails if another process took a step first), a recovery code by
-deleting its value (it fails if it is gone), and an enrolment by adding the object class (it fails
-if another confirmation enrolled first).
+deleting its value (it fails if it is gone), an enrolment by adding the object class (it fails if
+another confirmation enrolled first), and new recovery codes by deleting the old values (it fails if
+one was used or others were made meanwhile).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from mailadmin.directory import filters
-from mailadmin.directory.client import DirectoryClient
+from mailadmin.directory.client import DirectoryClient, Values
 from mailadmin.directory.mailboxes import EPOCH, IS_MAILBOX
 from mailadmin.errors import Conflict
 from mailadmin.i18n import t
@@ -28,6 +29,10 @@ ALREADY_ENROLLED = t("Xác thực hai lớp của bạn vừa được bật t�
                      "this confirmation, so the secret on this page is not used: remove it from the authenticator "
                      "app. The recovery codes were shown only on that other enrolment's answer; if they were not "
                      "saved, make new ones on the two-step verification page.")
+CODES_CHANGED = t("Mã khôi phục vừa thay đổi ở một phiên khác (một mã vừa được dùng hoặc mã mới vừa được tạo) nên "
+                  "chưa tạo mã mới; hãy thử lại với mã tiếp theo của ứng dụng xác thực.",
+                  "the recovery codes changed in another session just now (a code was used or new ones were made), "
+                  "so no new codes were made; try again with the authenticator's next code.")
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,16 @@ class SecondFactorStore:
     def take_recovery(self, dn: str, stored: str) -> bool:
         """Remove one recovery code's stored value; False if it was already used."""
         return self._exclusive(dn, {RECOVERY: ("delete", [stored])})
+
+    def replace_recovery(self, dn: str, previous: tuple[str, ...], recovery: list[str]) -> None:
+        """Put `recovery` in place of the `previous` recovery codes in one write; Conflict (CODES_CHANGED) if they
+        changed since they were read (a code used, or other new codes made, in another session)."""
+        changes: list[tuple[str, Values]] = [("delete", previous), ("add", recovery)] if previous else \
+            [("add", recovery)]
+        try:
+            self.client.modify(dn, {RECOVERY: changes})
+        except Conflict as error:
+            raise Conflict(CODES_CHANGED) from error
 
     def _exclusive(self, dn: str, changes: dict) -> bool:
         try:
