@@ -41,6 +41,7 @@ from mailadmin.services.second_factor import Check
 from mailadmin.web import services
 from mailadmin.web.error_pages import Answer, csrf_error
 from mailadmin.web.language import say
+from mailadmin.web.once import new_submission
 from mailadmin.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -60,6 +61,7 @@ CERTIFICATE_ONLY = t("Vai trò của bạn đăng nhập trang quản trị bằ
 WRONG_OLD_PASSWORD = t("Mật khẩu hiện tại không đúng (sau nhiều lần sai, tài khoản bị tạm khóa); mật khẩu chưa đổi.",
                        "the current password is wrong (after several wrong ones the account is locked for a while); "
                        "the password is unchanged.")
+WRONG_LOGIN = t("Sai tên đăng nhập hoặc mật khẩu.", "wrong user name or password.")
 SENT_AGAIN = t("Biểu mẫu này vừa được gửi lại y hệt nên không tính thêm một lần sai.",
                "this very form was sent again, so it does not count as another wrong password.")
 
@@ -119,7 +121,10 @@ def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if not form.validate_on_submit():
         return login_page(form, 200 if request.method == "GET" else 401)
-    outcome = _logins().login(form.username.data or "", form.password.data or "", request.remote_addr or "")
+    outcome = _login_once(form.username.data or "", form.password.data or "")
+    if isinstance(outcome, Resend):  # refused before (a success is not recorded: sent again, it is checked again)
+        flash(say(_with_reason(WRONG_LOGIN, SENT_AGAIN)), "error")
+        return login_page(form, 401)
     if outcome.account is None:
         return _refused(form, outcome)
     holder, must_change = outcome.account.user, outcome.result is Result.MUST_CHANGE
@@ -134,6 +139,14 @@ def login() -> str | Response | tuple[str, int]:
                               "totp": holder.second_factor}
         return redirect(url_for("auth.second_factor", next=request.args.get("next")))
     return enter(holder.uid, holder.name, outcome.account.epoch, must_change or holder.must_change, passed=False)
+
+
+def _login_once(username: str, password: str) -> LoginOutcome | Resend:
+    """The login's outcome; the same form sent again (F5 on a refusal, a double click) after a wrong password is
+    not bound again, so it counts once toward the throttle and slapd's lockout."""
+    return resent().attempt(submission("login", request.form.get("submission", ""), username, password),
+                            lambda: _logins().login(username, password, request.remote_addr or ""),
+                            lambda outcome: Resend.REFUSED if outcome.result is Result.REFUSED else None)
 
 
 def pending_login() -> dict | None:
@@ -220,7 +233,7 @@ def _next_page() -> str:
 
 def login_page(form: LoginForm, status: int) -> tuple[str, int]:
     """The login page with `status` (and whatever was flashed)."""
-    return render_template("auth/login.html", form=form, next_page=_next_page()), status
+    return render_template("auth/login.html", form=form, next_page=_next_page(), submission=new_submission()), status
 
 
 def _refused(form: LoginForm, outcome: LoginOutcome) -> tuple[str, int]:
@@ -252,7 +265,7 @@ def _reason(outcome: LoginOutcome) -> tuple[Text, int]:
                  "hoặc liên hệ quản trị để mở khóa.",
                  "the account is locked after too many wrong passwords; try again after {at} (Vietnam time) "
                  "or ask an administrator to unlock it.", at=local_time(outcome.locked_until)), 401
-    return t("Sai tên đăng nhập hoặc mật khẩu.", "wrong user name or password."), 401
+    return WRONG_LOGIN, 401
 
 
 def local_time(moment: datetime | None) -> str:

@@ -1,4 +1,5 @@
-"""Second factor pages: enrolment on /me (QR code drawn here, then recovery codes once), disabling, resets."""
+"""Second factor pages: enrolment on /me (QR code drawn here, then recovery codes once), new recovery codes,
+disabling, resets."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from mailadmin.errors import InvalidInput
+from mailadmin.errors import Conflict, InvalidInput
 from mailadmin.i18n import Text, t
 from mailadmin.model import Role
 from mailadmin.services.auth import Resend
+from mailadmin.services.recovery_codes import regenerate
 from mailadmin.services.second_factor import Confirmed
 from mailadmin.web import services
 from mailadmin.web.auth import SENT_AGAIN, resent, submission
@@ -24,6 +26,8 @@ from mailadmin.web.once import keep_browser_cookie, keep_once, new_submission, t
 
 bp = Blueprint("second_factor", __name__)
 PENDING_KEY = "enrol_secret"  # the secret being enrolled, encrypted, until a code confirms it
+FACTOR_PAGE = "auth/second_factor.html"  # home/second_factor.html with the card that makes new recovery codes
+AGAIN_ENROLLED, AGAIN_RENEWED = "1", "codes"  # ?again=: which form was sent twice (its codes went to its first answer)
 # The service's refusal, said again (with SENT_AGAIN) when the same form comes back: it is not checked twice.
 WRONG_CODE = t("Mã không đúng, đã dùng hoặc nhập sai quá nhiều lần: nhập mã hiện tại của ứng dụng xác thực hoặc "
                "một mã khôi phục", "the code is wrong, used, or tried too often: type the authenticator's current "
@@ -60,8 +64,11 @@ def _enrol() -> str | Response | tuple[str, int]:
 def _confirm(form: ConfirmForm, secret: str) -> Response | tuple[str, int]:
     """Activate the factor once per submission; the codes go to the page the answer redirects to."""
     uid = principal().uid
-    answer = resent().attempt(_confirmation(uid), lambda: _confirmed(uid, secret, form.code.data or ""),
-                              lambda made: Resend.DONE if isinstance(made, Confirmed) else None)
+    try:
+        answer = resent().attempt(_confirmation(uid), lambda: _confirmed(uid, secret, form.code.data or ""),
+                                  lambda made: Resend.DONE if isinstance(made, Confirmed) else None)
+    except Conflict as error:  # another session enrolled first: the directory refused this one's write
+        return _enrolled_elsewhere(error.message)
     if isinstance(answer, Text):
         flash(say(answer), "error")
         return _enrol_page(form, secret, 400)
@@ -71,6 +78,14 @@ def _confirm(form: ConfirmForm, secret: str) -> Response | tuple[str, int]:
     session["epoch"], session["second_factor"] = answer.epoch, True  # other sessions ended
     keep_once(f"recovery:{uid}", " ".join(answer.recovery_codes), created=True)
     return redirect(url_for("second_factor.enrol"))
+
+
+def _enrolled_elsewhere(message: Text) -> tuple[str, int]:
+    """Why nothing was enrolled, on a page that leaves the browser's cookie alone: in a browser whose other
+    tab enrolled, that cookie holds the session going on and the recovery codes still to show."""
+    page = render_template("errors/error.html", status=409, message=message)
+    keep_browser_cookie()
+    return page, 409
 
 
 def _confirmed(uid: str, secret: str, code: str) -> Confirmed | Text:
@@ -96,23 +111,25 @@ def _done_before(sent: Callable[[str], str]) -> bool:
     return bool(uid) and resent().attempt(sent(str(uid)), lambda: None, lambda _: None) is Resend.DONE
 
 
-def _shown_before() -> Response:
+def _shown_before(again: str = AGAIN_ENROLLED) -> Response:
     """To the result page, leaving the session (and the recovery codes the first answer put in it) alone."""
     keep_browser_cookie()
-    return redirect(url_for("second_factor.enrol", again=1))
+    return redirect(url_for("second_factor.enrol", again=again))
 
 
 def _enrolled_page() -> str:
-    """The factor is on: its recovery codes if they are still to be shown, else how to disable it."""
-    kept = take_once(f"recovery:{principal().uid}")
-    codes = kept[0].split() if kept and kept[0] else []
-    return render_template("home/second_factor.html", enrolled=True, codes=codes, person=principal(),
-                           shown_before=not codes and bool(request.args.get("again")), submission=new_submission())
+    """The factor is on: its recovery codes if they are still to be shown (after an enrolment or new codes,
+    else what the form sent twice did), how to make new ones, how to disable it."""
+    secret, enrolled_now = take_once(f"recovery:{principal().uid}") or (None, False)
+    codes, again = (secret or "").split(), request.args.get("again")
+    return render_template(FACTOR_PAGE, enrolled=True, codes=codes, person=principal(), submission=new_submission(),
+                           renewed=bool(codes) and not enrolled_now, shown_before=not codes and again == AGAIN_ENROLLED,
+                           renewed_before=not codes and again == AGAIN_RENEWED)
 
 
 def _enrol_page(form: ConfirmForm, secret: str, status: int) -> tuple[str, int]:
     mail = services().mailboxes.get(principal().uid).mail
-    return render_template("home/second_factor.html", enrolled=False, form=form, secret=secret,
+    return render_template(FACTOR_PAGE, enrolled=False, form=form, secret=secret,
                            qr=services().second_factor.qr_svg(secret, mail), person=principal(),
                            certificate_sign_in=services().cert_signin.enabled), status
 
@@ -136,10 +153,7 @@ def _disable() -> Response | tuple[str, int]:
     if answer is Resend.DONE:
         return _disabled_before()
     if answer is not None:
-        for message in (WRONG_CODE, SENT_AGAIN) if answer is Resend.REFUSED else (answer,):
-            flash(say(message), "error")
-        return render_template("home/second_factor.html", enrolled=True, codes=[], person=person,
-                               submission=new_submission()), 400
+        return _refused_page((WRONG_CODE, SENT_AGAIN) if answer is Resend.REFUSED else (answer,), 400)
     session["epoch"] = services().roles.holder(person.uid).epoch  # type: ignore[union-attr]
     session["second_factor"] = False
     flash(say(t("Đã tắt yếu tố xác thực thứ hai.", "the second factor is disabled.")), "info")
@@ -159,6 +173,44 @@ def _disabled(uid: str, code: str) -> Text | None:
     except InvalidInput as error:
         return error.message
     return None
+
+
+def _refused_page(messages: tuple[Text, ...], status: int) -> tuple[str, int]:
+    """The second factor page of an enrolled person again, with why the form was refused."""
+    for message in messages:
+        flash(say(message), "error")
+    return render_template(FACTOR_PAGE, enrolled=True, codes=[], person=principal(), submission=new_submission()), \
+        status
+
+
+@bp.route("/me/second-factor/recovery-codes", methods=["POST"])
+@login_required
+def recovery_codes() -> Response | tuple[str, int]:
+    """New recovery codes for one's own second factor (audited), asked with a code; shown once, the old ones void."""
+    person, code = principal(), request.form.get("code", "")
+    if not person.second_factor:
+        return redirect(url_for("second_factor.enrol"))
+    try:
+        answer = resent().attempt(_renewal(person.uid), lambda: _renewed(person.uid, code),
+                                  lambda made: Resend.DONE if made else Resend.REFUSED)
+    except Conflict as error:  # a code used or others made meanwhile (directory/second_factor.py)
+        return _refused_page((error.message,), 409)
+    if answer is Resend.DONE:  # the same form made codes already: its first answer holds them
+        return _shown_before(AGAIN_RENEWED)
+    if not isinstance(answer, list):
+        return _refused_page((WRONG_CODE, SENT_AGAIN) if answer is Resend.REFUSED else (WRONG_CODE,), 400)
+    keep_once(f"recovery:{person.uid}", " ".join(answer), created=False)
+    return redirect(url_for("second_factor.enrol"))
+
+
+def _renewal(uid: str) -> str:
+    """What identifies this form for new recovery codes as sent (its CSRF token and submission id, the code)."""
+    return submission("recovery", uid, request.form.get("submission", ""), request.form.get("code", ""))
+
+
+def _renewed(uid: str, code: str) -> list[str] | None:
+    """The new recovery codes, or None when the code was refused (counted as a failed login)."""
+    return regenerate(services().second_factor, uid, code, request.remote_addr or "")
 
 
 @bp.route("/mailboxes/<uid>/second-factor/reset", methods=["POST"])

@@ -14,7 +14,7 @@ PUBLIC = {"static", "auth.login", "language.choose", "health.healthz", "health.r
           "auth.second_factor",  # the code page: before a session
           "cert_signin.sign_in"}  # certificate sign-in: before a session (tests/web/test_cert_signin_http.py)
 OPEN_TO_OWNERS = {"home.index", "home.me", "auth.change_password", "auth.logout", "second_factor.enrol",
-                  "second_factor.disable"}
+                  "second_factor.disable", "second_factor.recovery_codes"}
 ARGUMENTS = {"uid": "annv", "code": "555", "unit_code": "555", "name": "ds-555", "action": "suspend",
              "filename": "app.js", "fingerprint": "AB" * 32,
              "job_id": "20261129-000000-000000"}

@@ -1,5 +1,5 @@
-"""The login pages with F5 and double clicks: a code refused and sent again counts once, a success sent again
-goes on (a login form is counted each time it comes: tests/web/test_security_http.py throttles identical ones)."""
+"""The login pages with F5 and double clicks: a password or code refused and sent again counts once (the
+directory is not bound again), a success sent again goes on. A login form rendered again is a new attempt."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mailadmin.model import Unit
+from mailadmin.wiring import Services
 from tests.web.conftest import PASSWORD, csrf_token, login
 from tests.web.test_second_factor_http import enrol, next_code
 
@@ -23,6 +24,39 @@ def source_failures(app: Flask) -> int:
 
 def flashed(answer: object) -> str:
     return " ".join(re.findall(r'class="flash[^"]*"[^>]*>(.*?)<', answer.get_data(as_text=True), re.S))
+
+
+def login_form(client: FlaskClient, username: str, password: str) -> dict[str, str]:
+    """The login form as the page renders it (its token and once-only submission id), filled in."""
+    page = client.get("/login").get_data(as_text=True)
+    submission = re.search(r'name="submission" value="([^"]+)"', page)
+    assert submission, "the login form carries no once-only submission id"
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token, page
+    return {"username": username, "password": password, "csrf_token": token.group(1),
+            "submission": submission.group(1)}
+
+
+def failed_binds(services: Services, uid: str) -> int:
+    """The failed binds ppolicy recorded on the person's entry (its lockout counts these)."""
+    dn = services.mailboxes.store.find_entry(uid).dn
+    return len(services.client.get(dn, ["pwdFailureTime"]).raw("pwdFailureTime"))
+
+
+def test_f5_on_a_wrong_password_counts_it_once(app: Flask, person: Callable[..., str], unit: Unit,
+                                               services: Services) -> None:
+    uid = person("Mật Khẩu Sai Gửi Lại", unit)
+    client = app.test_client()
+    before = source_failures(app)
+    form = login_form(client, uid, "sai-mat-khau")
+    first, again = client.post("/login", data=form), client.post("/login", data=form)
+    assert first.status_code == again.status_code == 401 and SENT_AGAIN in flashed(again)
+    assert "Sai tên đăng nhập hoặc mật khẩu" in flashed(again)
+    assert source_failures(app) == before + 1 and failed_binds(services, uid) == 1  # not bound again
+    retyped = client.post("/login", data=login_form(client, uid, "sai-mat-khau"))  # the form shown again
+    assert retyped.status_code == 401 and SENT_AGAIN not in flashed(retyped)
+    assert source_failures(app) == before + 2 and failed_binds(services, uid) == 2
+    assert client.post("/login", data={**form, "password": PASSWORD}).status_code == 302  # corrected: tried
 
 
 def test_a_login_or_logout_sent_again_after_it_worked_goes_on_instead_of_form_expired(
