@@ -126,12 +126,27 @@ class SecondFactorService:
             raise InvalidInput(t("Mã xác nhận không đúng; kiểm tra giờ của điện thoại rồi nhập mã mới.",
                                  "the confirmation code is wrong; check the phone's clock and type a new code."),
                                "code")
-        codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
-        salt = secrets.token_hex(8)
+        codes, stored = new_recovery_codes()
         dn = self.mailboxes.store.find_entry(uid).dn
-        epoch = self.store.enrol(dn, self.box.seal(secret), step, [_stored(salt, code) for code in codes])
+        epoch = self.store.enrol(dn, self.box.seal(secret), step, stored)
         self.audit.record("second_factor.enrol", uid, after={"method": "totp", "recovery_codes": len(codes)})
         return Confirmed(codes, epoch)
+
+    def regenerate_recovery(self, uid: str, code: str, source: str) -> list[str] | None:
+        """New recovery codes for `uid` (audited), the old ones void in the same write; None when `code` is
+        refused (a failed login, throttled) or there is no second factor; Conflict when the codes changed in
+        another session meanwhile. Asked with what turning the factor off asks: an open session alone cannot."""
+        dn = self.mailboxes.store.find_entry(uid).dn
+        if not self.enrolled(dn) or self.check(uid, dn, code, source) not in (Check.OK, Check.RECOVERY):
+            return None
+        enrolment = self.store.read(dn)  # read after the check: a recovery code typed is gone by now
+        if enrolment is None:  # turned off meanwhile
+            return None
+        codes, stored = new_recovery_codes()
+        self.store.replace_recovery(dn, enrolment.recovery, stored)
+        self.audit.record("second_factor.recovery_regenerate", uid,
+                          after={"method": "totp", "recovery_codes": len(codes)})
+        return codes
 
     def disable(self, uid: str, code: str, source: str) -> None:
         """The owner removes their own second factor with a current or recovery code (an open session
@@ -219,6 +234,13 @@ class SecondFactorService:
             if (after is None or step > after) and hmac.compare_digest(totp.generate_otp(step), code):
                 return step
         return None
+
+
+def new_recovery_codes() -> tuple[list[str], list[str]]:
+    """RECOVERY_CODES fresh codes as shown once, and as stored (salted SHA-256)."""
+    codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
+    salt = secrets.token_hex(8)
+    return codes, [_stored(salt, code) for code in codes]
 
 
 def _recovery_code() -> str:

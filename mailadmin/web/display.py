@@ -82,6 +82,7 @@ ACTION_NAMES = {
     "second_factor.disable": _logged("Tắt xác thực hai lớp"),
     "second_factor.reset": _logged("Xóa xác thực hai lớp"),
     "second_factor.recovery_used": _logged("Dùng mã khôi phục"),
+    "second_factor.recovery_regenerate": _logged("Tạo mã khôi phục mới"),
     "api.token_issue": _logged("Cấp mã truy cập API"),
     "api.token_revoke": _logged("Thu hồi mã truy cập API"),
     "role.grant": _logged("Giao vai trò"),

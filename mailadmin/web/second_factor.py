@@ -16,7 +16,6 @@ from mailadmin.errors import Conflict, InvalidInput
 from mailadmin.i18n import Text, t
 from mailadmin.model import Role
 from mailadmin.services.auth import Resend
-from mailadmin.services.recovery_codes import regenerate
 from mailadmin.services.second_factor import Confirmed
 from mailadmin.web import services
 from mailadmin.web.auth import SENT_AGAIN, resent, submission
@@ -26,7 +25,7 @@ from mailadmin.web.once import keep_browser_cookie, keep_once, new_submission, t
 
 bp = Blueprint("second_factor", __name__)
 PENDING_KEY = "enrol_secret"  # the secret being enrolled, encrypted, until a code confirms it
-FACTOR_PAGE = "auth/second_factor.html"  # home/second_factor.html with the card that makes new recovery codes
+FACTOR_PAGE = "home/second_factor.html"
 AGAIN_ENROLLED, AGAIN_RENEWED = "1", "codes"  # ?again=: which form was sent twice (its codes went to its first answer)
 # The service's refusal, said again (with SENT_AGAIN) when the same form comes back: it is not checked twice.
 WRONG_CODE = t("Mã không đúng, đã dùng hoặc nhập sai quá nhiều lần: nhập mã hiện tại của ứng dụng xác thực hoặc "
@@ -210,7 +209,7 @@ def _renewal(uid: str) -> str:
 
 def _renewed(uid: str, code: str) -> list[str] | None:
     """The new recovery codes, or None when the code was refused (counted as a failed login)."""
-    return regenerate(services().second_factor, uid, code, request.remote_addr or "")
+    return services().second_factor.regenerate_recovery(uid, code, request.remote_addr or "")
 
 
 @bp.route("/mailboxes/<uid>/second-factor/reset", methods=["POST"])

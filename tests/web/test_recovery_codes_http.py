@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from mailadmin.errors import Conflict
 from mailadmin.model import Unit
-from mailadmin.services.recovery_codes import new_recovery_codes
+from mailadmin.services.second_factor import new_recovery_codes
 from mailadmin.wiring import Services
 from tests.web.conftest import csrf_token, login
 from tests.web.test_login_resend_http import SENT_AGAIN, flashed
