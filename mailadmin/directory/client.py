@@ -636,8 +636,7 @@ class DirectoryClient:
                 self._failover.down(connection)  # the one the server dropped, else the one that timed out
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
-            for connection in writer.connections:
-                _quietly_unbind(connection)
+            writer.close(_quietly_unbind)
         return failures
 
     def _bulk_connection(self) -> Connection:
