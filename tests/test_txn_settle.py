@@ -79,12 +79,10 @@ def test_a_writer_killed_mid_transaction_does_not_crash_slapd(fresh_directory: R
     """
     services = fresh_directory.services
     unit = make_agency(services, "K", "Killed")
-    env = {**os.environ, "MAILADMIN_STATE_DIR": str(fresh_directory.settings.state_dir),
-           "MAILADMIN_SLAPD_PORT": str(fresh_directory.settings.slapd.port), "PYTHONPATH": str(ROOT)}
     for round_number in range(KILL_ROUNDS):
         written = services.client.count(services.client.base_dn, "(objectClass=maMailbox)")
         process = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, unit.code, f"kill{round_number}x"],
-                                   env=env, cwd=ROOT)
+                                   env=writer_environ(fresh_directory), cwd=ROOT)
         try:
             wait_until_more_than(services, written + 250 * (1 + round_number % 3), process)
             process.send_signal(signal.SIGKILL)
@@ -94,6 +92,12 @@ def test_a_writer_killed_mid_transaction_does_not_crash_slapd(fresh_directory: R
         time.sleep(0.3)  # slapd reads what the dead writer sent, then the end of the connection
         assert fresh_directory.slapd.running_pid() is not None, f"slapd crashed (round {round_number})"
     assert services.client.count(services.client.base_dn, "(objectClass=maMailbox)") % 250 == 0  # whole batches
+
+
+def writer_environ(running: RunningDirectory) -> dict[str, str]:
+    """The environment of a mailadmin process on the test's directory."""
+    return {**os.environ, "MAILADMIN_STATE_DIR": str(running.settings.state_dir),
+            "MAILADMIN_SLAPD_PORT": str(running.settings.slapd.port), "PYTHONPATH": str(ROOT)}
 
 
 def wait_until_more_than(services: Services, count: int, process: subprocess.Popen[bytes]) -> None:

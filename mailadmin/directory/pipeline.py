@@ -189,6 +189,17 @@ def start_keeper(connection: Connection) -> KeptSocket | None:
         return None
 
 
+@contextmanager
+def kept_while(connection: Connection) -> Iterator[KeptSocket | None]:
+    """The connection's socket in the keeper's hands for the block (a transaction on a pooled connection)."""
+    kept = start_keeper(connection)
+    try:
+        yield kept
+    finally:
+        if kept:
+            kept.release()
+
+
 def connection_extended(connection: Connection, oid: str, value: bytes | None = None) -> int:
     """Send an extended request on an ASYNC connection; its message id."""
     return int(connection.extended(oid, value))
