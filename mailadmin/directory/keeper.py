@@ -12,8 +12,10 @@ standard library only) to which every bulk connection's socket descriptor is pas
 which is told when a commit is under way on it and when the writer has closed it. While the writer
 lives the keeper only reads those messages. When they end (the writer is gone), it reads and drops
 slapd's answers on each socket still held until the commit is answered and nothing more comes for
-KEEPER_QUIET_SECONDS, then closes it: slapd ends a connection nobody is using. Protocol-blind on
-purpose: a socket may carry TLS the keeper cannot read.
+KEEPER_QUIET_SECONDS, then closes it: slapd ends a connection nobody is using. A writer that stops
+waiting for an answer (slapd frozen past ldap.receive_timeout) leaves the connection to the keeper the
+same way instead of closing it: slapd 2.5.13 aborts if it wakes to a closed connection whose
+transaction is open. Protocol-blind on purpose: a socket may carry TLS the keeper cannot read.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ import threading
 import time
 
 KEEPER_QUIET_SECONDS = 0.5  # no answer for this long: slapd has read and answered all a dead writer sent
-KEEPER_MAX_SECONDS = 30.0  # a commit whose answer the writer had read before it died is not waited for longer
-KEEP, COMMITTING, DONE, RELEASE = b"K", b"C", b"D", b"R"
+# A due answer is waited for this long at most: slapd may be frozen (SIGSTOP, a stalled disk) and would abort
+# on waking to a closed connection whose transaction is open; and the answer may have been read already.
+KEEPER_MAX_SECONDS = 900.0
+KEEP, COMMITTING, DONE, RELEASE, LEFT = b"K", b"C", b"D", b"R", b"L"
 _MESSAGE = 9  # one kind byte and an 8-byte socket number
 
 
@@ -73,10 +77,7 @@ class Keeper:
         if os.getpid() != self.pid:  # a forked child's exit: the keeper is its parent's
             return
         self._control.close()
-        try:
-            self._process.wait(timeout=KEEPER_MAX_SECONDS)
-        except subprocess.TimeoutExpired:
-            pass
+        self._process.wait()  # at once: what is still draining goes on in a child of the keeper (serve)
 
 
 class KeptSocket:
@@ -97,6 +98,10 @@ class KeptSocket:
     def release(self) -> None:
         """The writer has closed the connection: the keeper closes its copy."""
         self._keeper.say(RELEASE, self._number)
+
+    def leave(self) -> None:
+        """The writer gives the connection up with an answer due (it stopped waiting): the keeper drains it."""
+        self._keeper.say(LEFT, self._number)
 
 
 _keeper: Keeper | None = None
@@ -120,26 +125,49 @@ def _message(kind: bytes, number: int) -> bytes:
 
 
 class _Held:
-    """A socket the keeper holds, and whether a commit on it awaits its answer."""
+    """A socket the keeper holds: whether an answer is due on it, and until when it is drained."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.committing = False
+        self.awaiting = False  # a commit (or, once left to the keeper, some answer) is due
         self.quiet_until = 0.0
+        self.deadline = 0.0
+
+    def drain(self) -> None:
+        """From now on slapd's answers are read and dropped until it is finished with the connection."""
+        now = time.monotonic()
+        self.quiet_until, self.deadline = now + KEEPER_QUIET_SECONDS, now + KEEPER_MAX_SECONDS
+
+    def finished(self, now: float) -> bool:
+        """Has slapd answered what was due and then been quiet (or has the keeper waited long enough)?"""
+        return (not self.awaiting and self.quiet_until <= now) or self.deadline <= now
+
+    def wake_at(self) -> float:
+        return self.deadline if self.awaiting else min(self.quiet_until, self.deadline)
 
 
 def serve(control_fd: int) -> None:
-    """The keeper's life: hold sockets while the writer lives, then let slapd finish with each."""
+    """The keeper's life: hold sockets while the writer lives, drain those it leaves, then all of them."""
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(number, signal.SIG_IGN)  # a stop sent to the writer's whole group must not close early
     held: dict[int, _Held] = {}
+    draining: list[_Held] = []
     with socket.socket(fileno=control_fd) as control:
-        while _take(control, held):
-            pass
-    _drain(list(held.values()))
+        while True:
+            readable = _wait([control.fileno()], draining)
+            if control.fileno() in readable and not _take(control, held, draining):
+                break
+            _tend(draining, readable)
+    for kept in held.values():
+        kept.drain()
+        draining.append(kept)
+    if draining and os.fork() > 0:
+        return  # the rest is drained by a child of its own, so that a writer ending normally need not wait
+    while draining:
+        _tend(draining, _wait([], draining))
 
 
-def _take(control: socket.socket, held: dict[int, _Held]) -> bool:
+def _take(control: socket.socket, held: dict[int, _Held], draining: list[_Held]) -> bool:
     """Apply one message from the writer; False once the writer is gone."""
     try:
         data, fds, _, _ = socket.recv_fds(control, _MESSAGE, 4)
@@ -152,46 +180,44 @@ def _take(control: socket.socket, held: dict[int, _Held]) -> bool:
         held[number] = _Held(fds.pop())
     elif kind == RELEASE and number in held:
         os.close(held.pop(number).fd)
+    elif kind == LEFT and number in held:
+        kept = held.pop(number)
+        kept.awaiting = True
+        kept.drain()
+        draining.append(kept)
     elif number in held:
-        held[number].committing = kind == COMMITTING
+        held[number].awaiting = kind == COMMITTING
     for fd in fds:
         os.close(fd)
     return True
 
 
-def _drain(sockets: list[_Held]) -> None:
-    """Read every socket until slapd has been quiet long enough on it (after its commit's answer)."""
-    deadline = time.monotonic() + KEEPER_MAX_SECONDS
-    for kept in sockets:
-        kept.quiet_until = time.monotonic() + KEEPER_QUIET_SECONDS
-    while sockets and (now := time.monotonic()) < deadline:
-        for kept in [k for k in sockets if not k.committing and k.quiet_until <= now]:
-            _close(kept, sockets)
-        if not sockets:
-            return
-        wake = min([deadline] + [k.quiet_until for k in sockets if not k.committing])
-        readable, _, _ = select.select([k.fd for k in sockets], [], [], max(0.0, wake - now))
-        for kept in [k for k in sockets if k.fd in readable]:
-            _read(kept, sockets)
-    for kept in list(sockets):
-        _close(kept, sockets)
+def _wait(fds: list[int], draining: list[_Held]) -> list[int]:
+    """The descriptors readable before the next socket is due to be looked at (no limit if none drains)."""
+    timeout = max(0.0, min(k.wake_at() for k in draining) - time.monotonic()) if draining else None
+    readable, _, _ = select.select(fds + [k.fd for k in draining], [], [], timeout)
+    return readable
 
 
-def _read(kept: _Held, sockets: list[_Held]) -> None:
-    """Drop what slapd sent; a closed connection is done with."""
+def _tend(draining: list[_Held], readable: list[int]) -> None:
+    """Drop what slapd sent on the sockets being drained; close those it is finished with."""
+    for kept in [k for k in draining if k.fd in readable]:
+        if _read(kept):
+            kept.awaiting, kept.quiet_until = False, time.monotonic() + KEEPER_QUIET_SECONDS
+        else:
+            kept.deadline = 0.0  # slapd closed the connection: nothing left to wait for
+    now = time.monotonic()
+    for kept in [k for k in draining if k.finished(now)]:
+        draining.remove(kept)
+        os.close(kept.fd)
+
+
+def _read(kept: _Held) -> bool:
+    """Read what has come; False when the connection is closed."""
     try:
-        data = os.read(kept.fd, 65536)
+        return bool(os.read(kept.fd, 65536))
     except OSError:
-        data = b""
-    if not data:
-        _close(kept, sockets)
-        return
-    kept.committing, kept.quiet_until = False, time.monotonic() + KEEPER_QUIET_SECONDS
-
-
-def _close(kept: _Held, sockets: list[_Held]) -> None:
-    sockets.remove(kept)
-    os.close(kept.fd)
+        return False
 
 
 if __name__ == "__main__":
