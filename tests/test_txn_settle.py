@@ -10,12 +10,22 @@ a glibc mutex assertion. The client sees "slapd closed the connection".
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
+from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, make_agency
 from tests.test_directory import person
+
+ROOT = Path(__file__).resolve().parent.parent
+KILL_ROUNDS = 8
 
 
 @pytest.mark.slow
@@ -45,3 +55,56 @@ def test_many_short_transactions_do_not_crash_slapd(fresh_directory: RunningDire
     assert fresh_directory.slapd.running_pid() is not None, "slapd crashed"
     assert errors == []
     assert services.client.count(base, "(title=y)") == 4 * 30
+
+
+# A writer process that adds entries in pipelined transactions until it is killed.
+KILLED_WRITER = """
+import sys
+from mailadmin.model import Unit, UnitKind
+from mailadmin.wiring import open_services
+from tests.test_directory import person
+services = open_services()
+unit = Unit(code=sys.argv[1], name="Killed", kind=UnitKind.AGENCY, path=("54", sys.argv[1]))
+base = services.client.base_dn
+services.client.add_many((person(f"{sys.argv[2]}{n:05d}", unit, base) for n in range(20_000)), batch_size=250)
+"""
+
+
+@pytest.mark.slow
+def test_a_writer_killed_mid_transaction_does_not_crash_slapd(fresh_directory: RunningDirectory) -> None:
+    """kill -9 of a bulk writer (an import, a seed, the web process) leaves its transaction to slapd cleanly.
+
+    Before the socket keeper (directory/keeper.py) the socket closed right behind writes slapd had just answered
+    or while it executed the commit, and slapd 2.5.13 crashed (in round 0 or 3 with overlapped batches).
+    """
+    services = fresh_directory.services
+    unit = make_agency(services, "K", "Killed")
+    for round_number in range(KILL_ROUNDS):
+        written = services.client.count(services.client.base_dn, "(objectClass=maMailbox)")
+        process = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, unit.code, f"kill{round_number}x"],
+                                   env=writer_environ(fresh_directory), cwd=ROOT)
+        try:
+            wait_until_more_than(services, written + 250 * (1 + round_number % 3), process)
+            process.send_signal(signal.SIGKILL)
+        finally:
+            process.kill()
+            process.wait()
+        time.sleep(0.3)  # slapd reads what the dead writer sent, then the end of the connection
+        assert fresh_directory.slapd.running_pid() is not None, f"slapd crashed (round {round_number})"
+    assert services.client.count(services.client.base_dn, "(objectClass=maMailbox)") % 250 == 0  # whole batches
+
+
+def writer_environ(running: RunningDirectory) -> dict[str, str]:
+    """The environment of a mailadmin process on the test's directory."""
+    return {**os.environ, "MAILADMIN_STATE_DIR": str(running.settings.state_dir),
+            "MAILADMIN_SLAPD_PORT": str(running.settings.slapd.port), "PYTHONPATH": str(ROOT)}
+
+
+def wait_until_more_than(services: Services, count: int, process: subprocess.Popen[bytes]) -> None:
+    """Wait until more than `count` mailboxes are written (the writer is then mid-way through its batches)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if services.client.count(services.client.base_dn, "(objectClass=maMailbox)") > count:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the writer never got that far")

@@ -41,6 +41,7 @@ from mailadmin.directory.controls import (
 )
 from mailadmin.directory.counts import OperationCounts, counted
 from mailadmin.directory.failover import FailedOver, Failover, close_quietly
+from mailadmin.directory.keeper import KeptSocket
 from mailadmin.directory.ordering import Unordered
 from mailadmin.directory.pipeline import (
     TXN_END,
@@ -51,6 +52,7 @@ from mailadmin.directory.pipeline import (
     Outcomes,
     Send,
     chunks,
+    kept_while,
     txn_end_value,
 )
 from mailadmin.directory.results import error_for_result
@@ -629,15 +631,16 @@ class DirectoryClient:
                 if on_result:
                     on_result(dn, error)
         writer = BulkWriter(self._bulk_connection, send, report, atomic)
+        failed = True
         try:
             writer.write_all(chunks(items, batch_size))
+            failed = False
         except OUTAGES as exc:
             for connection in [c for c in writer.connections if c.closed] or writer.connections[:1]:
                 self._failover.down(connection)  # the one the server dropped, else the one that timed out
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
-            for connection in writer.connections:
-                _quietly_unbind(connection)
+            writer.close(_quietly_unbind, failed)
         return failures
 
     def _bulk_connection(self) -> Connection:
@@ -649,11 +652,11 @@ class DirectoryClient:
     def transaction(self) -> Iterator[Transaction]:
         """An LDAP transaction (RFC 5805): every write inside commits together or not at all."""
         try:
-            with self._connection() as connection:
+            with self._connection() as connection, kept_while(connection) as kept:
                 connection.extended(TXN_START)
                 if connection.result["result"] != 0:
                     raise error_for_result(connection.result, self.base_dn)
-                yield from _in_transaction(Transaction(connection, connection.result["responseValue"]))
+                yield from _in_transaction(Transaction(connection, connection.result["responseValue"], kept))
         except OUTAGES as exc:
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
 
@@ -732,8 +735,9 @@ class DirectoryClient:
 class Transaction:
     """Writes queued in one LDAP transaction; the server applies them at commit."""
 
-    def __init__(self, connection: Connection, identifier: bytes) -> None:
+    def __init__(self, connection: Connection, identifier: bytes, kept: KeptSocket | None = None) -> None:
         self._connection = connection
+        self._kept = kept  # told while the commit runs (keeper.py)
         self._control = [(TXN_SPEC, True, identifier)]
         self._identifier = identifier
         self._first_dn = ""
@@ -760,7 +764,11 @@ class Transaction:
     def end(self, *, commit: bool) -> None:
         """Commit (or abort) the transaction; a refused commit raises with the server's reason."""
         time.sleep(TXN_SETTLE_SECONDS)  # see TXN_SETTLE_SECONDS: slapd may still hold the last write
+        if self._kept:
+            self._kept.committing()
         self._connection.extended(TXN_END, txn_end_value(self._identifier, commit))
+        if self._kept:
+            self._kept.done()
         result = self._connection.result
         if commit and result["result"] != 0:
             raise error_for_result(result, self._first_dn or "transaction")

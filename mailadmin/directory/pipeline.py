@@ -2,13 +2,16 @@
 
 A batch's writes are sent without waiting for each answer (at most PIPELINE_WINDOW in flight). slapd only
 queues writes sent under a transaction and executes them all at the TxnEnd, in one database transaction:
-one fsync per batch. A batch is ended (its commit answered) before the next one starts: BulkWriter._write
-says why batches do not overlap with slapd 2.5.13. Outcomes are reported in order; a refused batch
-is replayed write by write.
+one fsync per batch. Two connections take turns: the settle wait before each TxnEnd (below) is spent
+building, encoding and sending the next batch on the other connection instead of sleeping. Batches commit
+in order, each commit is waited for as soon as it is sent (BulkWriter._tend_pending says why), and a batch
+is reported (and a refused one replayed write by write) only once the one before it is. Each connection's
+socket is handed to a keeper process (keeper.py): a writer killed mid-commit must not crash slapd 2.5.13.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -20,8 +23,10 @@ from ldap3 import Connection
 from ldap3.core import exceptions as ldap_errors
 
 from mailadmin.directory.controls import ber_octets, ber_sequence
+from mailadmin.directory.keeper import KeptSocket, keep_socket
 from mailadmin.directory.results import error_for_result
 
+log = logging.getLogger(__name__)
 PIPELINE_WINDOW = 256  # slapd drops a connection past ~1,000 outstanding operations
 TXN_START, TXN_SPEC, TXN_END = "1.3.6.1.1.21.1", "1.3.6.1.1.21.2", "1.3.6.1.1.21.3"
 RESPONSE_POLL_SECONDS = 0.5  # how often a wait for a pipelined answer looks whether the server is gone
@@ -74,13 +79,18 @@ def wait_response(connection: Connection, message_id: int) -> dict[str, Any]:
                 raise
 
 
-def pipeline_sends(connection: Connection, batch: list[Any], send: Send,
-                   controls: list[Any] | None) -> list[dict[str, Any]]:
-    """Send every request of a batch without waiting (at most PIPELINE_WINDOW in flight); results in order."""
+def pipeline_sends(connection: Connection, batch: list[Any], send: Send, controls: list[Any] | None,
+                   between: Callable[[], None] | None = None) -> list[dict[str, Any]]:
+    """Send every request of a batch without waiting (at most PIPELINE_WINDOW in flight); results in order.
+
+    `between` runs after each send (the turn of the other connection's transaction end).
+    """
     results: list[dict[str, Any]] = []
     pending: deque[int] = deque()
     for item in batch:
         pending.append(send(connection, item, controls))
+        if between:
+            between()
         if len(pending) >= PIPELINE_WINDOW:
             results.append(wait_response(connection, pending.popleft()))
     results.extend(wait_response(connection, message_id) for message_id in pending)
@@ -121,8 +131,21 @@ class _Pending:
     identifier: bytes
     commit: bool  # every write was accepted into the transaction
     answered_at: float  # time.monotonic() of its last answer
+    keeper: KeptSocket | None  # told while the commit runs (keeper.py)
     end_id: int | None = None
     end: dict[str, Any] | None = None
+
+    def settled(self) -> bool:
+        """Has slapd had TXN_SETTLE_SECONDS since the last answer (see there)?"""
+        return time.monotonic() - self.answered_at >= TXN_SETTLE_SECONDS
+
+    def poll(self) -> None:
+        """Send the TxnEnd once slapd has settled; take its answer if it has come (no wait)."""
+        if self.end_id is None:
+            if self.settled():
+                self._send_end()
+        elif self.end is None:
+            self._take_end(answer_if_any(self.connection, self.end_id))
 
     def committed(self) -> bool:
         """Wait for the transaction's end (sending it when it is time); True if the batch is written."""
@@ -131,11 +154,59 @@ class _Pending:
             self._send_end()
         if self.end is None:
             assert self.end_id is not None
-            self.end = wait_response(self.connection, self.end_id)
+            self._take_end(wait_response(self.connection, self.end_id))
+        assert self.end is not None
         return self.commit and self.end["result"] == 0
 
     def _send_end(self) -> None:
+        if self.keeper:
+            self.keeper.committing()
         self.end_id = connection_extended(self.connection, TXN_END, txn_end_value(self.identifier, self.commit))
+
+    def _take_end(self, end: dict[str, Any] | None) -> None:
+        self.end = end
+        if end is not None and self.keeper:
+            self.keeper.done()
+
+
+def answer_if_any(connection: Connection, message_id: int) -> dict[str, Any] | None:
+    """The result of a pipelined request if it has come, else None (no wait)."""
+    try:
+        _, result = connection.get_response(message_id, timeout=0, get_request=False)
+    except ldap_errors.LDAPResponseTimeoutError:
+        return None
+    except AttributeError:  # ldap3 drops its table of outstanding requests when the socket closes
+        raise ldap_errors.LDAPSessionTerminatedByServerError("the server closed the connection") from None
+    return dict(result)
+
+
+def start_keeper(connection: Connection) -> KeptSocket | None:
+    """The connection's socket handed to the keeper (keeper.py); None, and a warning, if it cannot be."""
+    try:
+        return keep_socket(connection.socket.fileno())
+    except OSError as exc:
+        log.warning("bulk writes without a socket keeper (%s): killing this process mid-commit may crash slapd", exc)
+        return None
+
+
+@contextmanager
+def kept_while(connection: Connection) -> Iterator[KeptSocket | None]:
+    """The connection's socket in the keeper's hands for the block (a transaction on a pooled connection)."""
+    kept = start_keeper(connection)
+    try:
+        yield kept
+    finally:
+        if kept:
+            kept.release()
+
+
+def drop_socket(connection: Connection) -> None:
+    """Close this process's copy of the connection's socket, sending nothing (no unbind, no shutdown)."""
+    try:
+        connection.socket.close()
+    except (AttributeError, OSError):
+        pass
+    connection.closed = True
 
 
 def connection_extended(connection: Connection, oid: str, value: bytes | None = None) -> int:
@@ -153,6 +224,7 @@ class BulkWriter:
         self._report = report
         self._atomic = atomic
         self.connections: list[Connection] = []
+        self._keepers: list[KeptSocket | None] = []
         self._pending: _Pending | None = None
 
     def write_all(self, batches: Iterable[list[Any]]) -> None:
@@ -163,30 +235,40 @@ class BulkWriter:
             self._finish_pending()
 
     def _write(self, batch: list[Any]) -> None:
-        # The previous batch is ended before this one starts: with a batch sent while the one before settles
-        # or commits, a client killed (kill -9) almost always leaves slapd a transaction with writes it has
-        # just answered, and slapd 2.5.13 then crashes on the closed connection (TXN_SETTLE_SECONDS; seen in
-        # tests/reorg/test_demo_interrupted.py: segfaults in slapd, 1 Dec 2026). The overlap, measured in
-        # docs/benchmarks.md (issue 17, git history of this file), needs slapd >= 2.5.14.
-        self._finish_pending()
         connection = self._free_connection()
         if not self._atomic:
             self._report(outcomes(batch, pipeline_sends(connection, batch, self._send, None)))
             return
         started = self._begin(connection, batch)
+        self._finish_pending()
         if started is None:  # no transaction to be had: write by write
             self._replay(connection, batch)
         self._pending = started
 
     def _begin(self, connection: Connection, batch: list[Any]) -> _Pending | None:
-        """Send the batch inside a new transaction, left pending (ended by _finish_pending)."""
+        """Send the batch inside a new transaction (the pending one ends meanwhile when it is time)."""
         start = wait_response(connection, connection_extended(connection, TXN_START))
         if start["result"] != 0:
             return None
         identifier = start["responseValue"]
-        results = pipeline_sends(connection, batch, self._send, [(TXN_SPEC, True, identifier)])
+        results = pipeline_sends(connection, batch, self._send, [(TXN_SPEC, True, identifier)], self._tend_pending)
         return _Pending(connection, batch, identifier, all(result["result"] == 0 for result in results),
-                        time.monotonic())
+                        time.monotonic(), self._keepers[self.connections.index(connection)])
+
+    def _tend_pending(self) -> None:
+        """Between two sends: end the pending transaction once slapd has settled; report it once committed.
+
+        slapd commits while the next batch is sent; the commit's answer is taken as soon as it has come, so a
+        committed batch is journaled at once. A batch whose commit is unanswered when the server dies is what a
+        resume must find again, possibly on another server (importer/engine.py, _found_add).
+        """
+        pending = self._pending
+        if pending is None or (pending.end is not None and not pending.committed()):
+            return
+        pending.poll()
+        if pending.end is not None and pending.committed():
+            self._pending = None
+            self._report([(item[0], None) for item in pending.batch])
 
     def _finish_pending(self) -> None:
         pending, self._pending = self._pending, None
@@ -208,4 +290,20 @@ class BulkWriter:
             if connection is not busy:
                 return connection
         self.connections.append(self._open_connection())
+        self._keepers.append(start_keeper(self.connections[-1]))
         return self.connections[-1]
+
+    def close(self, close_connection: Callable[[Connection], None], failed: bool) -> None:
+        """Close every connection and let its keeper go; after a failure, leave each to its keeper instead.
+
+        A failed writer may have stopped waiting for an answer (slapd frozen): closing, or unbinding, a
+        connection whose transaction slapd still holds makes slapd 2.5.13 abort when it wakes (keeper.py).
+        """
+        for connection, keeper in zip(self.connections, self._keepers, strict=True):
+            if keeper and failed:
+                keeper.leave()
+                drop_socket(connection)
+                continue
+            close_connection(connection)
+            if keeper:
+                keeper.release()
