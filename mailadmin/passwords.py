@@ -17,6 +17,10 @@ from mailadmin.settings import Passwords
 # No look-alikes (0/O, 1/l/I) in passwords people copy from a sheet of paper.
 _ALPHABET = "".join(ch for ch in string.ascii_letters + string.digits if ch not in "0O1lI")
 _SYMBOLS = "-_.+!#"
+MIN_GENERATED, MAX_GENERATED = 4, 256  # a digit, two cases and a symbol; a place drawn from one byte
+# Two random bytes per character of the body (rejection throws ~11% away) and this many for each of the
+# symbol's place and kind: at 16 characters an attempt falls short once in ~2*10^9, and is drawn again.
+_SPARE = 8
 
 
 def hash_chosen(password: str, policy: Passwords) -> str:
@@ -38,14 +42,39 @@ def hash_generated(password: str) -> str:
 
 
 def generate_password(length: int = 16) -> str:
-    """A random password with letters, digits and a symbol, easy to copy by hand."""
+    """A random password with letters, digits and a symbol, easy to copy by hand.
+
+    One os.urandom call per attempt: secrets.choice makes one per character (17 per password).
+    """
+    if not MIN_GENERATED <= length <= MAX_GENERATED:
+        raise ValueError(f"length {length} outside {MIN_GENERATED}..{MAX_GENERATED}")
     while True:
-        body = [secrets.choice(_ALPHABET) for _ in range(length - 1)]
-        body.insert(secrets.randbelow(length), secrets.choice(_SYMBOLS))
-        password = "".join(body)
-        if any(c.isdigit() for c in password) and any(c.isupper() for c in password) \
-                and any(c.islower() for c in password):
+        password = _attempt(length, secrets.token_bytes(2 * length + 2 * _SPARE))
+        if password is not None and _mixed(password):
             return password
+
+
+def _attempt(length: int, raw: bytes) -> str | None:
+    """length - 1 letters and digits with a symbol at a random place, from `raw`; None when it fell short."""
+    body = _uniform(raw[:2 * length], len(_ALPHABET))[:length - 1]
+    place = _uniform(raw[2 * length:2 * length + _SPARE], length)
+    symbol = _uniform(raw[2 * length + _SPARE:], len(_SYMBOLS))
+    if len(body) < length - 1 or not place or not symbol:
+        return None
+    chars = [_ALPHABET[index] for index in body]
+    chars.insert(place[0], _SYMBOLS[symbol[0]])
+    return "".join(chars)
+
+
+def _uniform(raw: bytes, size: int) -> list[int]:
+    """Numbers uniform in range(size): bytes from the last multiple of size up are thrown away (no modulo bias)."""
+    limit = 256 - 256 % size
+    return [byte % size for byte in raw if byte < limit]
+
+
+def _mixed(password: str) -> bool:
+    return any(c.isdigit() for c in password) and any(c.isupper() for c in password) \
+        and any(c.islower() for c in password)
 
 
 # Words a Vietnamese official reaches for that zxcvbn's English dictionaries do not know.

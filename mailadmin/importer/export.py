@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from typing import Any
@@ -11,6 +10,7 @@ import yaml
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from mailadmin.excel_csv import excel_csv
 from mailadmin.importer.columns import COLUMNS, header_labels, neutralise
 from mailadmin.model import Mailbox
 
@@ -23,14 +23,9 @@ def mailbox_row(mailbox: Mailbox) -> dict[str, str]:
 
 
 def export_csv(mailboxes: Iterable[Mailbox]) -> bytes:
-    """UTF-8 with BOM (Excel), template headers, cells starting with = + - @ neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header_labels())
-    for mailbox in mailboxes:
-        row = mailbox_row(mailbox)
-        writer.writerow([neutralise(row[name]) for name in COLUMNS])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """UTF-8 with BOM, template headers, cells Excel shows as text (mailadmin.excel_csv)."""
+    rows = ([mailbox_row(mailbox)[name] for name in COLUMNS] for mailbox in mailboxes)
+    return excel_csv([header_labels(), *rows])
 
 
 def export_xlsx(mailboxes: Iterable[Mailbox]) -> bytes:
@@ -67,6 +62,4 @@ def export_yaml(mailboxes: Iterable[Mailbox]) -> bytes:
 def template_csv() -> bytes:
     """The empty template HR fills in: headers and one example row."""
     example = ["NV0001", "Nguyễn Văn An", "STTTT", "Chuyên viên", "0257 3812345", "", "", "active"]
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows([header_labels(), example])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return excel_csv([header_labels(), example])

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from mailadmin.errors import Conflict
+from mailadmin.excel_csv import CsvForExcel, restore
 from mailadmin.i18n import t
-from mailadmin.importer.columns import neutralise, restore
 from mailadmin.importer.plan import WRITES, Action, Plan, describe
 
 OUTCOME_NAMES = {"create": "Tạo mới (create)", "update": "Cập nhật (update)", "move": "Chuyển đơn vị (move)",
@@ -64,26 +64,17 @@ def who(action: Action) -> list[str]:
 
 
 def results_csv(rows: Iterable[list[str]]) -> Iterator[bytes]:
-    """The results file's bytes, a block of rows at a time: BOM, header, neutralised cells.
+    """The results file's bytes, a block of rows at a time: BOM, header, cells Excel shows as text.
 
     In blocks so that 100,000 rows never sit in memory as one text (~50 MB at that size).
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write("\ufeff")
-    writer.writerow(RESULT_HEADERS)
+    sheet = CsvForExcel()
+    sheet.write(RESULT_HEADERS)
     for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
-        if buffer.tell() >= BLOCK_CHARS:
-            yield _drained(buffer)
-    yield _drained(buffer)
-
-
-def _drained(buffer: io.StringIO) -> bytes:
-    data = buffer.getvalue().encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    return data
+        sheet.write(row)
+        if sheet.pending() >= BLOCK_CHARS:
+            yield sheet.take()
+    yield sheet.take()
 
 
 def write_once(path: Path, blocks: Iterable[bytes]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from mailadmin.settings import Settings
 from mailadmin.slapd import PrivateSlapd, SlapdPaths
 
 MAX_WORKERS = 64
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,24 @@ class SmtpConfig:
     throttle_file: Path | None = None  # failed logins counted with the web admin's (None: this process only)
     metrics_port: int = 0  # Prometheus /metrics on host:metrics_port (0: off)
     old_domains: tuple[str, ...] = ()  # former domains still delivered here (organisation.old_domains)
-    service_sender: str = ""  # mailadmin's own notifications: sent unauthenticated, even when a mailbox's address
+    service_sender: str = ""  # mailadmin's own notifications, sent unauthenticated (a mailbox's address too)...
+    # ...but only by clients on these networks (Postfix's mynetworks): where mailadmin itself connects from.
+    trusted_networks: tuple[Network, ...] = LOOPBACK
 
     def is_local(self, address: str) -> bool:
         """Is the address in our domain or a former one still delivered?"""
         domain = address.rpartition("@")[2].lower()
         return domain == self.domain or domain in self.old_domains
+
+    def trusts(self, host: str) -> bool:
+        """Is a client at `host` (an IP address) on a trusted network?"""
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in network for network in self.trusted_networks)
 
     @property
     def outbound(self) -> Path:
@@ -82,8 +97,20 @@ def smtp_config(settings: Settings) -> SmtpConfig:
         lockout_seconds=settings.passwords.lockout_seconds,
         throttle_file=settings.state_dir / "throttle" / "logins.sqlite3", metrics_port=smtp.metrics_port,
         old_domains=tuple(d.lower() for d in settings.organisation.old_domains),
-        service_sender=service_sender(settings).lower(),
+        service_sender=service_sender(settings).lower(), trusted_networks=trusted_networks(smtp.host),
     )
+
+
+def trusted_networks(host: str) -> tuple[Network, ...]:
+    """Loopback, and the address the service listens on when it is one: mailadmin on the same machine
+    connects from there (services/notify.py hands its mail to smtp.host without AUTH)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return LOOPBACK
+    if address.is_unspecified or address.is_loopback:
+        return LOOPBACK
+    return (*LOOPBACK, ipaddress.ip_network(address))
 
 
 def mailserver_bind(settings: Settings) -> tuple[str, Path]:

@@ -49,8 +49,7 @@ class MailHandler:
         user = session.auth_data if session.authenticated else None
         if isinstance(user, MailUser) and address.lower() not in user.addresses:
             return NOT_YOURS
-        if not session.authenticated and self.config.is_local(address) \
-                and address.lower() != self.config.service_sender:
+        if not session.authenticated and self.config.is_local(address) and not self._service_mail(session, address):
             refused = await self._claimed_by_stranger(address)
             if refused:
                 return refused
@@ -58,6 +57,10 @@ class MailHandler:
         envelope.mail_options.extend(mail_options)
         envelope.routes = []  # type: ignore[attr-defined]
         return OK
+
+    def _service_mail(self, session: Session, address: str) -> bool:
+        """mailadmin's own mail: its sender address, from a trusted network (else anyone could borrow it)."""
+        return address.lower() == self.config.service_sender and self.config.trusts(_peer(session))
 
     async def _claimed_by_stranger(self, address: str) -> str | None:
         """The refusal for an unauthenticated sender using one of our mailboxes' or lists' addresses
@@ -134,8 +137,13 @@ class MailHandler:
             raise smtplib.SMTPRecipientsRefused(refused)
 
 
+def _peer(session: Session) -> str:
+    """The client's IP address."""
+    return str(session.peer[0]) if isinstance(session.peer, tuple) else str(session.peer)
+
+
 def _received(session: Session, hostname: str, sender: str) -> bytes:
-    peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+    peer = _peer(session)
     how = "ESMTPSA" if session.authenticated else "ESMTPS" if session.ssl else "ESMTP"
     return (f"Received: from {session.host_name or 'unknown'} ([{peer}])\r\n\tby {hostname} (mailadmin) "
             f"with {how}; {formatdate(localtime=False)}\r\n").encode()

@@ -1,0 +1,132 @@
+"""A bulk job (issue 13) whose slapd freezes (SIGSTOP) in the middle of the apply and wakes up (SIGCONT) later.
+
+A frozen server is not a dead one: the connection stays open, the writes already sent sit in its socket and
+are carried out when it wakes, perhaps after the client gave up waiting (ldap.receive_timeout). Whatever the
+timing, the job must end as an uninterrupted run does, or stop with a clear error, stay resumable, and
+`mailadmin bulk resume` must then end it there, each mailbox written and audited once. The apply is the one
+the web's bulk form starts (BulkService.apply, with its progress callback as the hook that freezes slapd).
+
+Found with it (round 6): slapd 2.5.13 aborts when it wakes to find that the client closed a connection with
+a transaction open (`connection_destroy: Assertion c->c_txn == CONN_TXN_INACTIVE failed`, SIGABRT), i.e.
+whenever the client gives up on a transaction. The job still ends right once slapd is started again; the
+test then reports the abort as an expected failure until the directory layer stops closing such connections.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mailadmin.errors import DirectoryUnavailable
+from mailadmin.importer.journal import Job
+from tests.conftest import RunningDirectory, eventually, make_agency, make_settings
+from tests.test_bulk_slapd_killed import _same, cli, dump, staff, start, super_admin, written_once
+
+pytestmark = pytest.mark.slow
+
+TCP_CLOSE_WAIT = "08"  # /proc/net/tcp: the peer closed, the owner has not yet
+BATCH = 10  # writes per LDAP transaction (as tests/test_bulk_slapd_killed.py)
+STOP_AFTER = 35
+RECEIVE_TIMEOUT = 2  # seconds the client waits for an answer before it counts the server as down
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[RunningDirectory]:
+    """A slapd of the test's own (it is frozen), small transactions, a short wait for answers."""
+    directory = RunningDirectory(make_settings(tmp_path / "state", MAILADMIN_IMPORTS_BATCH_SIZE=str(BATCH),
+                                               MAILADMIN_LDAP_RECEIVE_TIMEOUT=str(RECEIVE_TIMEOUT)))
+    yield directory
+    directory.stop()
+
+
+def apply_with_a_freeze(running: RunningDirectory, job: Job, frozen_for: float) -> dict[str, object] | None:
+    """Apply the job, freezing slapd once STOP_AFTER mailboxes are done and waking it `frozen_for` seconds
+    later; the summary, or None when the apply stopped on DirectoryUnavailable (with a message in both
+    languages)."""
+    pid = running.slapd.running_pid()
+    assert pid is not None
+    woken: list[threading.Timer] = []
+
+    def freeze(done: int, _total: int) -> None:
+        if done >= STOP_AFTER and not woken:
+            os.kill(pid, signal.SIGSTOP)
+            woken.append(threading.Timer(frozen_for, os.kill, (pid, signal.SIGCONT)))
+            woken[0].start()
+
+    summary: dict[str, object] | None = None
+    try:
+        summary = running.services.bulk.apply(job, freeze)
+    except DirectoryUnavailable as error:
+        assert error.message.render("vi") and error.message.render("en"), error.message
+        assert job.state == "applying", job.state
+    finally:
+        for timer in woken:
+            timer.join()
+        os.kill(pid, signal.SIGCONT)  # never leave it frozen, whatever happened
+    assert woken, "slapd was never frozen: the job ended before STOP_AFTER"
+    return summary
+
+
+def closed_connections_handled(running: RunningDirectory) -> None:
+    """Until no connection to slapd waits for slapd to see that its client closed it (or slapd is gone)."""
+    port = f":{running.settings.slapd.port:04X}"
+
+    def settled() -> None:
+        lines = [line for table in ("tcp", "tcp6") if Path(f"/proc/net/{table}").exists()
+                 for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]]
+        waiting = [line for line in lines if line.split()[1].endswith(port) and line.split()[3] == TCP_CLOSE_WAIT]
+        assert waiting == [] or running.slapd.running_pid() is None, waiting
+
+    eventually(settled, seconds=30)
+
+
+def started_again_if_dead(running: RunningDirectory, pid: int) -> str:
+    """'' if slapd `pid` survived; else its last words, after reaping it and starting a new one."""
+    if running.slapd.running_pid() == pid:
+        return ""
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass  # reaped already
+    words = (running.slapd.paths.root / "slapd.stderr").read_text(errors="replace").strip().splitlines()
+    running.slapd.start()
+    return words[-1] if words else "(nothing on standard error)"
+
+
+@pytest.mark.parametrize("frozen_for", [0.5, 5 * RECEIVE_TIMEOUT], ids=["shorter-than-the-wait", "past-the-wait"])
+@pytest.mark.parametrize("action", ["suspend", "move"])
+def test_slapd_frozen_mid_apply_ends_like_an_uninterrupted_run(running: RunningDirectory, action: str,
+                                                               frozen_for: float) -> None:
+    services = running.services
+    home = make_agency(services, "F", "Đơn vị bị treo")
+    target = make_agency(services, "D", "Đơn vị đích") if action == "move" else None
+    uids, admin = staff(services, home), super_admin(services, home)
+    before = dump(services)
+
+    uninterrupted = start(services, admin, action, uids, target)
+    summary = services.bulk.apply(uninterrupted)
+    assert summary["failed_count"] == 0
+    wanted = dump(services)
+    services.bulk.undo(uninterrupted.id)
+    assert dump(services) == before
+
+    job = start(services, admin, action, uids, target)
+    pid = running.slapd.running_pid()
+    assert pid is not None
+    ended = apply_with_a_freeze(running, job, frozen_for)
+    closed_connections_handled(running)
+    aborted = started_again_if_dead(running, pid)
+    if ended is None:
+        ended = cli(running, "resume", job.id)
+    assert (ended["state"], ended["done"], ended["failed_count"]) == ("done", summary["done"], 0), ended
+    eventually(lambda: _same(dump(services), wanted), seconds=30)
+    changed = [record["subject"] for record in job.records() if record["kind"] != "unchanged"]
+    written_once(services, changed, "mailbox.move" if action == "move" else "mailbox.suspended", job.id)
+    if aborted:
+        pytest.xfail(f"slapd died when it woke up: {aborted} (a transaction's connection closed by the client; "
+                     "the directory layer must not close a connection with a transaction open)")
