@@ -174,6 +174,7 @@ class Smtp:
     send_host: str
     send_port: int
     metrics_port: int
+    trusted_networks: tuple[str, ...]
 
 
 @dataclass(frozen=True)

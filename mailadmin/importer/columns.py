@@ -107,6 +107,3 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
-def restore(cell: str) -> str:
-    """Undo neutralise(): an export re-imports to the same values."""
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell

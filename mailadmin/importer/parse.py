@@ -18,8 +18,9 @@ import yaml
 from openpyxl import load_workbook
 
 from mailadmin.errors import InvalidInput
+from mailadmin.excel_csv import restore
 from mailadmin.i18n import t
-from mailadmin.importer.columns import field_of, map_headers, restore
+from mailadmin.importer.columns import field_of, map_headers
 from mailadmin.importer.decode import decode
 from mailadmin.importer.yamlguard import GuardedLoader
 

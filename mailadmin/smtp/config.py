@@ -97,8 +97,18 @@ def smtp_config(settings: Settings) -> SmtpConfig:
         lockout_seconds=settings.passwords.lockout_seconds,
         throttle_file=settings.state_dir / "throttle" / "logins.sqlite3", metrics_port=smtp.metrics_port,
         old_domains=tuple(d.lower() for d in settings.organisation.old_domains),
-        service_sender=service_sender(settings).lower(), trusted_networks=trusted_networks(smtp.host),
+        service_sender=service_sender(settings).lower(),
+        trusted_networks=trusted_networks(smtp.host) + configured_networks(smtp.trusted_networks),
     )
+
+
+def configured_networks(networks: tuple[str, ...]) -> tuple[Network, ...]:
+    """smtp.trusted_networks as networks; a value that is none is a configuration error."""
+    try:
+        return tuple(ipaddress.ip_network(network, strict=False) for network in networks)
+    except ValueError as exc:
+        raise ConfigError(t("smtp.trusted_networks: {e} (cần dạng 10.0.0.0/24)",
+                            "smtp.trusted_networks: {e} (expected a form like 10.0.0.0/24)", e=str(exc))) from exc
 
 
 def trusted_networks(host: str) -> tuple[Network, ...]:

@@ -5,15 +5,13 @@ Super admins and auditors read it; nobody edits it. A mailbox's page links to it
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from flask import Blueprint, Response, render_template, request
 from flask_login import login_required
 
 from mailadmin.audit import AuditEntry, AuditQuery
-from mailadmin.importer.columns import neutralise
+from mailadmin.excel_csv import excel_csv
 from mailadmin.model import Role
 from mailadmin.web import services
 from mailadmin.web.display import vndate
@@ -73,11 +71,8 @@ def _filters(query: AuditQuery) -> dict[str, str]:
 @roles_required(Role.SUPERADMIN, Role.AUDITOR)
 def export() -> Response:
     """Every matching entry as CSV for Excel (UTF-8 BOM, formula-safe cells), newest first."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS)
-    writer.writerows([neutralise(cell) for cell in _row(entry)] for entry in services().audit.search(_query()))
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
+    rows = [CSV_HEADERS, *(_row(entry) for entry in services().audit.search(_query()))]
+    return Response(excel_csv(rows), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=nhat-ky.csv"})
 
 

@@ -93,8 +93,6 @@ def test_the_template_command(services: Services, monkeypatch: pytest.MonkeyPatc
     assert plain_rows(done.stdout_bytes)[0] == header_labels()
 
 
-@pytest.mark.xfail(strict=True, reason="importer/parse.py (not this round's file) undoes only a leading ': it should "
-                                       "read cells with mailadmin.excel_csv.restore")
 def test_an_export_with_hostile_titles_imports_back_unchanged(services: Services, unit: Unit,
                                                                monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     people = [[f"XR-{unit.code}-{n}", f"Lê Văn Về {chr(ord('A') + n)}", unit.code, title]

@@ -7,7 +7,8 @@ import unicodedata
 import pytest
 
 from mailadmin.errors import InvalidInput
-from mailadmin.importer.columns import neutralise, restore
+from mailadmin.excel_csv import restore
+from mailadmin.importer.columns import neutralise
 from mailadmin.importer.export import template_csv
 from mailadmin.importer.parse import guess_format, parse, parse_file
 

@@ -16,7 +16,7 @@ import pytest
 
 from mailadmin.directory.client import DirectoryClient
 from mailadmin.errors import DirectoryUnavailable
-from mailadmin.importer.columns import restore
+from mailadmin.excel_csv import restore
 from mailadmin.importer.journal import Job
 from mailadmin.importer.plan import Outcome, comparable
 from mailadmin.model import Unit

@@ -12,12 +12,15 @@ import dataclasses
 import ipaddress
 import smtplib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from mailadmin.errors import ConfigError
 from mailadmin.model import Unit
 from mailadmin.smtp.config import mail_routing, smtp_config, trusted_networks
 from mailadmin.wiring import Services
+from tests.conftest import make_settings
 from tests.smtp.conftest import PASSWORD, RunningSmtpd, client_tls, message, new_mailbox, start_smtpd
 
 ELSEWHERE = (ipaddress.ip_network("192.0.2.0/24"),)  # TEST-NET-1: no test client comes from there
@@ -87,3 +90,19 @@ def test_the_default_trusts_loopback_and_the_listening_address(services: Service
     assert not config.trusts("192.0.2.7") and not config.trusts("unknown") and not config.trusts("")
     assert trusted_networks("10.20.30.40")[-1] == ipaddress.ip_network("10.20.30.40/32")
     assert trusted_networks("0.0.0.0") == trusted_networks("127.0.0.1") == trusted_networks("mail.example.vn")
+
+
+def test_more_trusted_networks_are_configured_by_smtp_trusted_networks(tmp_path: Path) -> None:
+    """The web admin on another host: its network is added (environment or YAML), beside the defaults."""
+    settings = make_settings(tmp_path / "state", MAILADMIN_SMTP_TRUSTED_NETWORKS="10.20.0.0/16, 2001:db8::/32")
+    config = smtp_config(settings)
+    assert config.trusts("10.20.3.4") and config.trusts("2001:db8::1") and config.trusts("127.0.0.1")
+    assert not config.trusts("10.21.0.1")
+
+
+def test_a_trusted_network_that_is_none_is_a_clear_configuration_error(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "state", MAILADMIN_SMTP_TRUSTED_NETWORKS="10.20.0.0/16,văn phòng")
+    with pytest.raises(ConfigError) as refused:
+        smtp_config(settings)
+    assert "smtp.trusted_networks" in refused.value.message.render("en")
+    assert "cần dạng 10.0.0.0/24" in refused.value.message.render("vi")
