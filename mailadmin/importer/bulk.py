@@ -82,8 +82,8 @@ def _without_own(person: Principal, action: str, mailboxes: list[Mailbox]) -> tu
     of their unit would end their session mid-job)."""
     if action != "suspend":
         return mailboxes, ()
-    left_out = tuple(mailbox.uid for mailbox in mailboxes if not person.may_suspend_in_bulk(mailbox.uid))
-    return [mailbox for mailbox in mailboxes if person.may_suspend_in_bulk(mailbox.uid)], left_out
+    left_out = tuple(mailbox.uid for mailbox in mailboxes if not person.may_lock_out(mailbox.uid))
+    return [mailbox for mailbox in mailboxes if person.may_lock_out(mailbox.uid)], left_out
 
 
 def _plain(mailbox: Mailbox) -> dict[str, Any]:
