@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from mailadmin.directory.results import error_for_result
+from mailadmin.errors import Conflict
 from mailadmin.model import Unit
 from mailadmin.services.mailboxes import NewMailbox
 from mailadmin.wiring import Services
@@ -62,3 +64,16 @@ def test_the_first_hr_ids_of_a_directory_clashing_leave_it_readable(
     # Fails here on slapd 2.5.13: "internal error in mdb_entry_decode", the unit can no longer be listed.
     assert sorted(m.name.full for m in services.mailboxes.store.search()
                   if m.unit_code == unit.code) == ["Trịnh Thị Hòa", "Trịnh Văn Khác"]
+
+
+@pytest.mark.parametrize(("detail", "named"), [
+    ("non-unique attributes found with (&(objectClass=inetOrgPerson)(|(employeeNumber=NV\\281\\29\\2a)))",
+     ("Mã nhân sự NV(1)*", "the HR id NV(1)*")),
+    ("non-unique attributes found with (|(mail=an@phuyen.gov.vn)(mailLocalAddress=an@phuyen.gov.vn))",
+     ("Địa chỉ an@phuyen.gov.vn", "the address an@phuyen.gov.vn")),
+    ("non-unique attributes found with (&(objectClass=inetOrgPerson)(|(employeeNumber=H\\c3\\b2a)))",
+     ("Mã nhân sự Hòa", "the HR id Hòa"))])
+def test_the_refusal_names_the_value_as_typed(detail: str, named: tuple[str, str]) -> None:
+    error = error_for_result({"result": 19, "description": "constraintViolation", "message": detail}, "uid=x")
+    assert isinstance(error, Conflict) and error.message.render("vi").startswith(named[0])
+    assert error.message.render("en").startswith(named[1])
