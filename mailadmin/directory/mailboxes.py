@@ -143,6 +143,11 @@ class MailboxStore:
             raise NotFound(t("Không có hộp thư {uid}", "no mailbox {uid}", uid=missing))
         return [mailbox_from_entry(found[uid.lower()], self.base_dn) for uid in wanted if uid.lower() in found]
 
+    def entries_of(self, uids: Iterable[str], attributes: Sequence[str]) -> dict[str, Entry]:
+        """Lower-cased uid -> entry, with `attributes`, of those of `uids` that have a mailbox: a search per
+        UIDS_PER_SEARCH uids."""
+        return self._by_uids(uids, ("uid", *attributes))
+
     def _by_uids(self, uids: Iterable[str], attributes: Sequence[str], *conditions: str) -> dict[str, Entry]:
         """Lower-cased uid -> entry of the mailboxes of `uids` (matching `conditions`): one search per
         UIDS_PER_SEARCH uids, each an OR of escaped equality filters on the uid index. Entries are kept by
