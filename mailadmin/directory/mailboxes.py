@@ -133,15 +133,20 @@ class MailboxStore:
         found = self._by_uids(uids, ("uid", "pwdAccountLockedTime"), filters.present("pwdAccountLockedTime"))
         return {uid: entry.texts("pwdAccountLockedTime") for uid, entry in found.items()}
 
-    def get_many(self, uids: Iterable[str]) -> list[Mailbox]:
+    def get_many(self, uids: Iterable[str], *, gone_ok: bool = False) -> list[Mailbox]:
         """The mailboxes of `uids` (each once, in the order given) in a search per UIDS_PER_SEARCH uids, or
-        NotFound naming the first uid that has none."""
+        NotFound naming the first uid that has none (`gone_ok`: those without one are left out instead)."""
         wanted = list(dict.fromkeys(uids))
         found = self._by_uids(wanted, MAILBOX_ATTRIBUTES)
         missing = next((uid for uid in wanted if uid.lower() not in found), None)
-        if missing is not None:
+        if missing is not None and not gone_ok:
             raise NotFound(t("Không có hộp thư {uid}", "no mailbox {uid}", uid=missing))
-        return [mailbox_from_entry(found[uid.lower()], self.base_dn) for uid in wanted]
+        return [mailbox_from_entry(found[uid.lower()], self.base_dn) for uid in wanted if uid.lower() in found]
+
+    def entries_of(self, uids: Iterable[str], attributes: Sequence[str]) -> dict[str, Entry]:
+        """Lower-cased uid -> entry, with `attributes`, of those of `uids` that have a mailbox: a search per
+        UIDS_PER_SEARCH uids."""
+        return self._by_uids(uids, ("uid", *attributes))
 
     def _by_uids(self, uids: Iterable[str], attributes: Sequence[str], *conditions: str) -> dict[str, Entry]:
         """Lower-cased uid -> entry of the mailboxes of `uids` (matching `conditions`): one search per

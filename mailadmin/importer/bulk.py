@@ -16,21 +16,22 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from mailadmin.audit import AuditLog, Change
 from mailadmin.directory import dit
-from mailadmin.directory.client import DirectoryClient
+from mailadmin.directory.client import DirectoryClient, Entry
 from mailadmin.directory.mailboxes import EPOCH, move_values, new_epoch_value, status_values
 from mailadmin.durable import replace_file
-from mailadmin.errors import Conflict, InvalidInput, NotFound
+from mailadmin.errors import Conflict, InvalidInput
 from mailadmin.i18n import Text, t
 from mailadmin.importer.engine import Engine, Held, Progress, apply_ops, applying, failures, undo_ops
 from mailadmin.importer.journal import Job
-from mailadmin.importer.ops import MODIFY, MOVE, Op
+from mailadmin.importer.ops import MODIFY, MOVE, Op, same_values
 from mailadmin.importer.service import prune_jobs
 from mailadmin.model import Mailbox, Status, Unit
 from mailadmin.services.authz import Principal, require
@@ -82,8 +83,8 @@ def _without_own(person: Principal, action: str, mailboxes: list[Mailbox]) -> tu
     of their unit would end their session mid-job)."""
     if action != "suspend":
         return mailboxes, ()
-    left_out = tuple(mailbox.uid for mailbox in mailboxes if not person.may_suspend_in_bulk(mailbox.uid))
-    return [mailbox for mailbox in mailboxes if person.may_suspend_in_bulk(mailbox.uid)], left_out
+    left_out = tuple(mailbox.uid for mailbox in mailboxes if not person.may_lock_out(mailbox.uid))
+    return [mailbox for mailbox in mailboxes if person.may_lock_out(mailbox.uid)], left_out
 
 
 def _plain(mailbox: Mailbox) -> dict[str, Any]:
@@ -224,9 +225,21 @@ class BulkService:
         self._keep_a_super_admin(job)
         with job.undoing():
             engine = self._engine(progress)
-            undone = undo_ops(job, engine, job_writes(job), _unchanged_since(engine))
+            writes = job_writes(job)
+            undone = undo_ops(job, engine, writes, self._unchanged_since(writes))
             self.audit.record_many(_undo_changes(job, undone))
             return job.finish_undo(undone, self.audit, "mailbox.bulk_undo")
+
+    def _unchanged_since(self, writes: list[Op]) -> Held:
+        """Undo leaves alone, and reports, a mailbox whose status, tier or place changed since the job. The
+        mailboxes are read when the first is asked about (before any write), in a search per 200 uids."""
+        @cache
+        def now() -> dict[str, Entry]:
+            return self.mailboxes.store.entries_of((op.subject.lower() for op in writes), COMPARED)
+
+        def held(inverse: Op) -> str | None:
+            return None if _shows(now().get(inverse.subject.lower()), inverse.inverse()) else CHANGED_SINCE
+        return held
 
     def _keep_a_super_admin(self, job: Job) -> None:
         """Conflict if undoing a reactivation would suspend (or retire) again every active super admin: the
@@ -258,13 +271,10 @@ class BulkService:
                                   if record["kind"] == MOVE):
             unit = units.get(code)
             require(person.may_manage(unit), unit)
-        self.mailboxes.authorize_many(person, filter(None, map(self._current, (r["subject"] for r in records))))
-
-    def _current(self, uid: str) -> Mailbox | None:
-        try:
-            return self.mailboxes.get(uid)
-        except NotFound:
-            return None  # gone since: its undo is refused by the directory, nobody's rights are needed
+        # Read in a search per 200 uids; a mailbox gone since is left out: the directory refuses its write or
+        # undo, nobody's rights are needed for it.
+        current = self.mailboxes.store.get_many((record["subject"].lower() for record in records), gone_ok=True)
+        self.mailboxes.authorize_many(person, current)
 
     def prune(self, now: datetime | None = None) -> dict[str, list[str]]:
         """The imports' housekeeping over var/bulk/ (prune_jobs, as ImportService.prune, the same settings: a job
@@ -361,13 +371,11 @@ def job_writes(job: Job) -> list[Op]:
     return [Op.of_data(record) for record in job.records() if record["kind"] != UNCHANGED]
 
 
-def _unchanged_since(engine: Engine) -> Held:
-    """Undo leaves alone, and reports, a mailbox whose status, tier or place changed since the job."""
-    def held(inverse: Op) -> str | None:
-        forward = inverse.inverse()
-        compared = replace(forward, after={name: values for name, values in forward.after.items() if name in COMPARED})
-        return None if engine.effective(compared) else CHANGED_SINCE
-    return held
+def _shows(entry: Entry | None, forward: Op) -> bool:
+    """Does a mailbox as read now still show a write of the job: in its place, with what COMPARED holds?"""
+    place = forward.target if forward.kind == MOVE else forward.dn
+    return entry is not None and entry.dn.lower() == place.lower() and all(
+        same_values(entry.texts(name), values) for name, values in forward.after.items() if name in COMPARED)
 
 
 def _action(record: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from mailadmin.errors import PermissionDenied
 from mailadmin.i18n import Text, t
-from mailadmin.model import Role, Unit
+from mailadmin.model import Role, Status, Unit
 
 UnitPath = tuple[str, ...]
 
@@ -117,8 +117,9 @@ class Principal:
         reset ends one's sessions before the page showing it, a lockout; one's own is changed at /password."""
         return not self.is_self(uid)
 
-    def may_suspend_in_bulk(self, uid: str) -> bool:
-        """Suspend a mailbox as part of a bulk action: never one's own, which would end the session mid-job."""
+    def may_lock_out(self, uid: str) -> bool:
+        """Suspend or retire a mailbox, alone or in bulk (the target through authorize_change). Never one's own:
+        it ends one's own session (mid-job in bulk) and leaves one unable to sign in again."""
         return not self.is_self(uid)
 
     def may_see_job(self, owner: str) -> bool:
@@ -155,6 +156,20 @@ def require_password_reset(person: Principal, uid: str) -> None:
                                  "(cần nhập mật khẩu hiện tại)",
                                  "your own password cannot be reset here: change it at /password (your current "
                                  "password is asked)"))
+
+
+def require_status_change(person: Principal, uid: str, status: Status) -> None:
+    """Raise PermissionDenied for suspending or retiring one's own mailbox (web page, API; bulk leaves it out)."""
+    if status is not Status.ACTIVE and not person.may_lock_out(uid):
+        raise PermissionDenied(own_lock_out_message())
+
+
+def own_lock_out_message() -> Text:
+    """Why one's own mailbox is neither suspended nor retired."""
+    return t("Không thể tạm khóa hoặc cho thôi sử dụng hộp thư của chính bạn: việc đó kết thúc phiên làm việc và "
+             "bạn không đăng nhập lại được; hãy nhờ một quản trị viên khác",
+             "your own mailbox cannot be suspended or retired: that would end your session and you could not sign "
+             "in again; ask another administrator")
 
 
 def require(allowed: bool, unit: Unit | None = None) -> None:

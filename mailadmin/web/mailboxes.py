@@ -17,7 +17,7 @@ from mailadmin.importer.bulk import ACTIONS as BULK_ACTIONS
 from mailadmin.importer.export import export_csv, export_xlsx, export_yaml
 from mailadmin.importer.journal import Job
 from mailadmin.model import Mailbox, Role, Status, Tier, Unit
-from mailadmin.services.authz import require_password_reset
+from mailadmin.services.authz import require_password_reset, require_status_change
 from mailadmin.services.mailboxes import SORTABLE, MailboxQuery, NewMailbox, list_sort, rights_of
 from mailadmin.services.roles import parse_role
 from mailadmin.web import services, workers
@@ -43,7 +43,7 @@ PAGE_SIZE = 50
 MAX_QUERY = 200
 ADMINS = (Role.SUPERADMIN, Role.UNITADMIN)
 READERS = (Role.SUPERADMIN, Role.UNITADMIN, Role.AUDITOR)
-LIFECYCLE = {"suspend": "suspend", "resume": "resume", "retire": "retire"}
+LIFECYCLE = {"suspend": Status.SUSPENDED, "resume": Status.ACTIVE, "retire": Status.RETIRED}  # MailboxService's
 LAST_JOB = "bulk_job"  # the bulk job the list names once, with a link to its outcome and undo
 
 
@@ -283,7 +283,8 @@ def lifecycle(uid: str, action: str) -> Response:
     if action not in LIFECYCLE:
         abort(404)
     mailbox = managed_mailbox(uid)
-    getattr(services().mailboxes, LIFECYCLE[action])(mailbox.uid)
+    require_status_change(principal(), mailbox.uid, LIFECYCLE[action])
+    getattr(services().mailboxes, action)(mailbox.uid)
     flash(say(t("Đã cập nhật trạng thái.", "status updated.")), "info")
     return redirect(url_for("mailboxes.show", uid=mailbox.uid))
 
