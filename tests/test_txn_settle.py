@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from mailadmin.directory import dit
+from mailadmin.errors import Conflict
 from mailadmin.wiring import Services
 from tests.conftest import RunningDirectory, make_agency
 from tests.test_directory import person
@@ -108,3 +110,21 @@ def wait_until_more_than(services: Services, count: int, process: subprocess.Pop
             return
         time.sleep(0.01)
     raise AssertionError("the writer never got that far")
+
+
+def test_a_refused_batch_replayed_leaves_a_new_directory_readable(fresh_directory: RunningDirectory) -> None:
+    """A batch refused (a unique-overlay clash) on a directory storing its first HR ids: its aborted transaction
+    left slapd 2.5.13 entries it could not decode (mdb_entry_decode, even after a restart; found by the bulkfix
+    helper through `mailadmin import`) until `directory init` registered every attribute (directory/probe.py)."""
+    services = fresh_directory.services
+    unit = make_agency(services, "U", "Replay")
+    base = services.client.base_dn
+    entries = [person("replaya", unit, base, employeeNumber=["NV-HOA"]),
+               person("replayb", unit, base, employeeNumber=["nv-hoa"]),  # the same HR id for slapd
+               person("replayc", unit, base, employeeNumber=["NV-KHAC"])]
+    [failure] = services.client.add_many(entries)
+    assert failure.dn == entries[1][0] and isinstance(failure.error, Conflict)
+    assert failure.error.message.render("en").startswith("the HR id nv-hoa")
+    found = services.client.search(dit.unit_dn(unit.path, base), "(objectClass=maMailbox)", scope="one",
+                                   attributes=["uid"])
+    assert sorted(entry.text("uid") for entry in found) == ["replaya", "replayc"]

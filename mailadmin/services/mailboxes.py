@@ -22,6 +22,7 @@ from mailadmin.services.units import UnitService
 from mailadmin.settings import Settings
 from mailadmin.validation import clean_address, clean_local_part, clean_person_name, clean_phone, clean_text
 
+LIFECYCLE = {"suspend": Status.SUSPENDED, "resume": Status.ACTIVE, "retire": Status.RETIRED}  # the methods below
 ADDRESS_ATTEMPTS = 10  # generated addresses tried when concurrent creations take them first
 
 

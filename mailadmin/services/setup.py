@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mailadmin.directory import dit
+from mailadmin.directory.probe import register_attributes
 from mailadmin.services.auth import decoy_entry, decoy_policy
 from mailadmin.services.units import SyncReport, load_units_file
 
@@ -38,7 +39,9 @@ def ensure_login_decoy(services: Services) -> None:
 
 
 def initialise(services: Services) -> SyncReport:
-    """Apply the password policy, make the login decoy and load the unit list (idempotent)."""
+    """Register every attribute written later (directory/probe.py), apply the password policy, make the login
+    decoy and load the unit list (idempotent)."""
+    register_attributes(services.client)
     apply_password_policy(services)
     ensure_login_decoy(services)
     settings = services.settings

@@ -12,8 +12,8 @@ from mailadmin.directory.roles import RoleHolder
 from mailadmin.errors import InvalidInput
 from mailadmin.i18n import Text, t
 from mailadmin.model import Mailbox, Role, Status, Tier, Unit
-from mailadmin.services.authz import Principal
-from mailadmin.services.mailboxes import MailboxQuery, NewMailbox, list_sort
+from mailadmin.services.authz import Principal, require_password_reset, require_status_change
+from mailadmin.services.mailboxes import LIFECYCLE, MailboxQuery, NewMailbox, list_sort
 from mailadmin.services.mailstore import UsageState
 from mailadmin.services.tokens import Issued
 from mailadmin.web import csrf, services
@@ -35,9 +35,6 @@ Choice = TypeVar("Choice", Tier, Status)
 ADMINS = (Role.SUPERADMIN, Role.UNITADMIN)
 READERS = (Role.SUPERADMIN, Role.UNITADMIN, Role.AUDITOR)
 MAX_LIMIT = 500
-LIFECYCLE = ("suspend", "resume", "retire")
-
-
 def init_app(app: Flask) -> None:
     """Register the API without CSRF (no cookies are used: every call carries its token)."""
     csrf.exempt(bp)
@@ -209,11 +206,13 @@ def create_mailbox() -> tuple[Response, int]:
 def change_mailbox(uid: str, action: str) -> Response | tuple[Response, int]:
     mailbox = managed_mailbox(uid)
     if action in LIFECYCLE:
+        require_status_change(principal(), mailbox.uid, LIFECYCLE[action])
         return jsonify(mailbox_json(getattr(services().mailboxes, action)(mailbox.uid)))
     if action == "move":
         target = _unit_named(_body())
         return jsonify(mailbox_json(services().mailboxes.move(mailbox.uid, target.code)))
     if action == "password":
+        require_password_reset(principal(), mailbox.uid)
         return jsonify(initial_password=services().mailboxes.reset_password(mailbox.uid))
     return json_error(404, t("Không có thao tác {a}", "unknown action {a}", a=action))
 

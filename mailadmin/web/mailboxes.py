@@ -18,7 +18,7 @@ from mailadmin.importer.export import export_csv, export_xlsx, export_yaml
 from mailadmin.importer.journal import Job
 from mailadmin.model import Mailbox, Role, Status, Tier, Unit
 from mailadmin.services.authz import require_password_reset, require_status_change
-from mailadmin.services.mailboxes import SORTABLE, MailboxQuery, NewMailbox, list_sort, rights_of
+from mailadmin.services.mailboxes import LIFECYCLE, SORTABLE, MailboxQuery, NewMailbox, list_sort, rights_of
 from mailadmin.services.roles import parse_role
 from mailadmin.web import services, workers
 from mailadmin.web.guard import (
@@ -43,7 +43,6 @@ PAGE_SIZE = 50
 MAX_QUERY = 200
 ADMINS = (Role.SUPERADMIN, Role.UNITADMIN)
 READERS = (Role.SUPERADMIN, Role.UNITADMIN, Role.AUDITOR)
-LIFECYCLE = {"suspend": Status.SUSPENDED, "resume": Status.ACTIVE, "retire": Status.RETIRED}  # MailboxService's
 LAST_JOB = "bulk_job"  # the bulk job the list names once, with a link to its outcome and undo
 
 
@@ -224,6 +223,7 @@ def show(uid: str) -> str:
                            unit_names_by_code={u.code: u.name for u in services().units.index().units.values()},
                            may_reset_factor=may_manage and principal().may_reset_second_factor(mailbox.uid),
                            may_reset_password=may_manage and principal().may_reset_password(mailbox.uid),
+                           may_lock_out=principal().may_lock_out(mailbox.uid),
                            token=services().tokens.state(mailbox.uid) if holder and holder.roles else None,
                            may_manage=may_manage, units=managed_units() if may_manage else [])
 

@@ -42,8 +42,6 @@ def test_the_refusal_is_in_english_too(app: Flask, person: Callable[..., str], u
     assert answer.status_code == 403 and REFUSAL_EN in answer.get_data(as_text=True)
 
 
-@pytest.mark.xfail(strict=True, reason="needs mailadmin/web/api.py (not bulkfix's file): change_mailbox must call "
-                                       "services.authz.require_status_change before a lifecycle action")
 def test_the_api_refuses_to_lock_oneself_out(app: Flask, person: Callable[..., str], unit: Unit,
                                              services: Services) -> None:
     own = person("Hà Văn Tự Khóa API", unit, Role.SUPERADMIN)
@@ -54,3 +52,27 @@ def test_the_api_refuses_to_lock_oneself_out(app: Flask, person: Callable[..., s
     assert answer.status_code == 403 and REFUSAL_VI in str(answer.get_json())
     assert services.mailboxes.get(own).status is Status.ACTIVE
     assert client.get("/api/v1/me", headers=headers).status_code == 200  # the token still works
+
+
+def test_the_api_refuses_to_reset_ones_own_password(app: Flask, person: Callable[..., str], unit: Unit,
+                                                    services: Services) -> None:
+    """As the mailbox page does: one's own password is changed at /password, with the current one."""
+    own = person("Hà Văn Tự Đặt Lại API", unit, Role.SUPERADMIN)
+    headers = {"Authorization": f"Bearer {services.tokens.issue(own)}"}
+    client = app.test_client()
+    answer = client.post(f"/api/v1/mailboxes/{own}/password", headers=headers)
+    assert answer.status_code == 403 and "/password" in str(answer.get_json())
+    assert client.get("/api/v1/me", headers=headers).status_code == 200  # nothing changed: the token still works
+
+
+def test_ones_own_page_offers_no_suspend_or_retire(app: Flask, person: Callable[..., str], unit: Unit,
+                                                   services: Services) -> None:
+    """The buttons the server would refuse are not shown; another admin's page still has them."""
+    own = person("Hà Văn Trang Riêng", unit, Role.SUPERADMIN)
+    other = person("Hà Văn Trang Khác", unit, Role.SUPERADMIN)
+    client = app.test_client()
+    assert login(client, own).status_code == 302
+    page = client.get(f"/mailboxes/{own}").get_data(as_text=True)
+    assert 'id="suspend"' not in page and 'id="retire"' not in page
+    page = client.get(f"/mailboxes/{other}").get_data(as_text=True)
+    assert 'id="suspend"' in page and 'id="retire"' in page
