@@ -32,6 +32,11 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
+def hr_id_key(hr_id: str) -> str:
+    """An HR id as slapd compares it (employeeNumber: caseIgnoreMatch, spaces collapsed)."""
+    return normalize(hr_id).casefold()
+
+
 def fold(text: str) -> str:
     """Lower-case ASCII letters and digits only: 'Đặng Thị Đào' -> 'dangthidao'."""
     decomposed = unicodedata.normalize("NFD", text.translate(_NO_DECOMPOSITION))

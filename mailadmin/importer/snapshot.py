@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mailadmin.model import Mailbox
-from mailadmin.names import DEFAULT_ORDER, NameOrder
+from mailadmin.names import DEFAULT_ORDER, NameOrder, hr_id_key
 from mailadmin.services.units import UnitIndex
 
 
@@ -17,7 +17,7 @@ class Snapshot:
 
     units: UnitIndex
     mailboxes: dict[str, Mailbox]
-    by_hr_id: dict[str, str]          # HR id -> uid
+    by_hr_id: dict[str, str]          # HR id (names.hr_id_key: as slapd compares it) -> uid
     owners: dict[str, str]            # local part in use -> uid of its mailbox ("" for other entries)
     domain: str
     pattern: str = "{given}{initials}"
@@ -34,7 +34,7 @@ class Snapshot:
         for mailbox in mailboxes:
             by_uid[mailbox.uid] = mailbox
             if mailbox.hr_id:
-                by_hr_id[mailbox.hr_id] = mailbox.uid
+                by_hr_id[hr_id_key(mailbox.hr_id)] = mailbox.uid
             for address in (mailbox.uid, mailbox.mail, *mailbox.aliases):
                 owners[address.split("@")[0].lower()] = mailbox.uid
         return cls(units, by_uid, by_hr_id, owners, domain.lower(), pattern, reserved, name_order)

@@ -20,6 +20,7 @@ from mailadmin.names import (
     AddressAllocator,
     fold,
     held_local_parts,
+    hr_id_key,
     local_part,
     normalize,
     search_key,
@@ -174,19 +175,19 @@ def _repeated_hr_ids(rows: list[RawRow]) -> dict[str, list[int]]:
     """HR id -> its lines, for the ids on more than one line of the file."""
     lines: dict[str, list[int]] = {}
     for row in rows:
-        key = normalize(row.values.get("hr_id", ""))
+        key = hr_id_key(row.values.get("hr_id", ""))
         if key:
             lines.setdefault(key, []).append(row.line)
     return {key: found for key, found in lines.items() if len(found) > 1}
 
 
 def _single_hr_id(row: RawRow, repeated: dict[str, list[int]]) -> None:
-    key = normalize(row.values.get("hr_id", ""))
+    key = hr_id_key(row.values.get("hr_id", ""))
     if key in repeated:
         raise _Invalid("hr_id", t(
             "Mã nhân sự {id} có ở nhiều dòng ({lines}): không rõ dòng nào đúng, không nhập dòng nào trong số đó",
             "HR id {id} is on several lines ({lines}): the file is ambiguous, none of them is imported",
-            id=key, lines=", ".join(map(str, repeated[key]))))
+            id=normalize(row.values.get("hr_id", "")), lines=", ".join(map(str, repeated[key]))))
 
 
 def _field(name: str, check: Callable[[], T]) -> T:
@@ -279,7 +280,7 @@ def _status(value: str) -> Status | None:
 
 def _match(hr_id: str, mail: str, snapshot: Snapshot) -> Mailbox | None:
     """The mailbox with this HR id; or the one with this address, if it has no HR id yet."""
-    uid = snapshot.by_hr_id.get(hr_id) if hr_id else None
+    uid = snapshot.by_hr_id.get(hr_id_key(hr_id)) if hr_id else None
     if uid:
         return snapshot.mailboxes[uid]
     owner = snapshot.mailboxes.get(snapshot.owners.get(mail, "")) if mail else None
