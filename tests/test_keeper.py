@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from pathlib import Path
 
+import pytest
+
 from mailadmin.directory import keeper
-from tests.conftest import RunningDirectory, eventually, make_agency
+from mailadmin.errors import DirectoryUnavailable
+from mailadmin.wiring import Services
+from tests.conftest import RunningDirectory, eventually, make_agency, make_settings
 from tests.test_directory import person
 
 
@@ -51,3 +56,34 @@ def test_a_killed_keeper_is_replaced_and_writes_go_on(directory: RunningDirector
     assert services.client.add_many([person(f"killkeeper{n}", unit, base) for n in range(1, 5)]) == []
     assert keeper_pid() != first
     assert services.client.count(base, "(uid=killkeeper*)") == 5
+
+
+def test_a_transaction_given_up_on_a_frozen_slapd_leaves_it_alive(tmp_path: Path) -> None:
+    """The web's transaction() waiting for a commit on a frozen slapd (SIGSTOP) gives up after
+    ldap.receive_timeout; slapd 2.5.13 aborted when it woke to the closed connection (connection_destroy)."""
+    running = RunningDirectory(make_settings(tmp_path / "state", MAILADMIN_LDAP_RECEIVE_TIMEOUT="1"))
+    try:
+        services = running.services
+        unit = make_agency(services, "P", "Frozen")
+        base = services.client.base_dn
+        pid = running.slapd.running_pid()
+        assert pid is not None
+        waking = threading.Timer(3.0, os.kill, (pid, signal.SIGCONT))
+        with pytest.raises(DirectoryUnavailable), services.client.transaction() as txn:
+            for n in range(3):
+                txn.add(*person(f"frozentxn{n}", unit, base))
+            os.kill(pid, signal.SIGSTOP)  # the commit is sent to a frozen server
+            waking.start()
+        waking.join()
+        eventually(lambda: _answers(services), seconds=30)
+        assert running.slapd.running_pid() == pid, "slapd died when it woke up"
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        running.stop()
+
+
+def _answers(services: Services) -> None:
+    try:
+        services.client.count(services.client.base_dn, "(uid=frozentxn*)")
+    except DirectoryUnavailable as exc:
+        raise AssertionError(str(exc)) from exc
