@@ -74,8 +74,10 @@ class Keeper:
 
     def stop(self) -> None:
         """This process ends normally: the keeper closes what it still holds and ends too."""
-        if os.getpid() != self.pid:  # a forked child's exit: the keeper is its parent's
+        if os.getpid() != self.pid:  # a forked child: the keeper is its parent's (its copy of the socket goes)
+            self._control.close()
             return
+        atexit.unregister(self.stop)
         self._control.close()
         self._process.wait()  # at once: what is still draining goes on in a child of the keeper (serve)
 
@@ -113,6 +115,8 @@ def keep_socket(socket_fd: int) -> KeptSocket:
     global _keeper
     with _keeper_lock:
         if _keeper is None or _keeper.pid != os.getpid() or not _keeper.alive():
+            if _keeper is not None:
+                _keeper.stop()  # a killed one's control socket closed and the process reaped; a parent's left alone
             _keeper = Keeper()  # a forked child has its own; a keeper someone killed is replaced
         return _keeper.keep(socket_fd)
 
