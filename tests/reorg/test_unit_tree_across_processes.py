@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from mailadmin import create_app
 from mailadmin.model import Role
 from mailadmin.services.mailboxes import NewMailbox
-from tests.conftest import RunningDirectory, child_environ, make_settings
+from tests.conftest import RunningDirectory, child_environ, eventually, make_settings
 from tests.reorg.conftest import HERE, PLAN, seed
 from tests.web.conftest import PASSWORD, csrf_token, login
 
@@ -108,3 +108,18 @@ def test_a_unit_the_cli_adds_is_offered_at_the_next_request(web: Web, tmp_path: 
     result = mailadmin(web.directory, "units", "sync", str(units))
     assert result.returncode == 0, result.stderr
     assert "22099" in picker(web.client)
+
+
+def test_a_unit_another_host_renames_and_moves_shows_so(web: Web) -> None:
+    """Another web host (its own services and connections) renames the unit, then moves it (a modrdn): this
+    host's pages follow. Polled: requests closer than units.CHECK_SECONDS to the last one share its check."""
+    other = web.directory.services
+    other.units.rename("22099", "Phường Mới Đổi Tên")
+    eventually(lambda: _shows(web.client, "/units/22099", "Phường Mới Đổi Tên"))
+    other.unit_admin.move("22099", "CHOXEP")
+    eventually(lambda: _shows(web.client, "/units/22099", "/units/CHOXEP"))
+    assert "Phường Mới Đổi Tên (22099)" in web.client.get("/mailboxes/new").get_data(as_text=True)
+
+
+def _shows(client: FlaskClient, path: str, text: str) -> None:
+    assert text in client.get(path).get_data(as_text=True)
