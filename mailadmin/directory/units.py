@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ldap3.utils.conv import escape_filter_chars
+
 from mailadmin.directory import dit, filters
 from mailadmin.directory.client import DirectoryClient
 from mailadmin.directory.mapping import UNIT_ATTRIBUTES, former_unit_from_entry, unit_attributes, unit_from_entry
@@ -9,6 +13,20 @@ from mailadmin.errors import Conflict
 from mailadmin.i18n import t
 from mailadmin.model import FormerUnit, Unit
 from mailadmin.names import search_key
+
+# slapd stamps every write (add, modify, rename, move) of an entry with a Change Sequence Number, ordered
+# in time: the newest one among the unit entries says whether the tree changed, whoever wrote it.
+CHANGE_ATTRIBUTE = "entryCSN"
+
+
+@dataclass(frozen=True)
+class UnitRead:
+    """The tree and its history as read, with the newest change among their entries ('' where the
+    server keeps no entryCSN: then nothing tells a later change)."""
+
+    units: list[Unit]
+    former: list[FormerUnit]
+    newest: str
 
 
 class UnitStore:
@@ -24,15 +42,30 @@ class UnitStore:
 
     def read(self) -> tuple[list[Unit], list[FormerUnit]]:
         """Every unit of the tree (parents before children) and every former unit of the history, in one search."""
+        found = self.read_marked()
+        return found.units, found.former
+
+    def read_marked(self) -> UnitRead:
+        """The tree and its history with the newest change among them, in one search."""
         entries = self.client.search(self.base_dn, filters.eq("objectClass", "maUnit"),
-                                     attributes=UNIT_ATTRIBUTES)
+                                     attributes=(*UNIT_ATTRIBUTES, CHANGE_ATTRIBUTE))
         units, former = [], []
         for entry in entries:
             if dit.is_former_unit(entry.dn, self.base_dn):
                 former.append(former_unit_from_entry(entry))
             else:
                 units.append(unit_from_entry(entry, self.base_dn))
-        return sorted(units, key=lambda unit: unit.depth), former
+        newest = max((entry.text(CHANGE_ATTRIBUTE) for entry in entries), default="")
+        return UnitRead(sorted(units, key=lambda unit: unit.depth), former, newest)
+
+    def changed_since(self, newest: str) -> bool:
+        """Whether a unit entry was added, changed, renamed or moved after the change `newest` marks, or that
+        entry is gone: one indexed search (objectClass) answering the entries stamped at or after it, in an
+        unchanged directory only that one. A unit entry deleted while a later-written one stays is not seen."""
+        at_least = f"({CHANGE_ATTRIBUTE}>={escape_filter_chars(newest)})"
+        found = self.client.search(self.base_dn, filters.all_of(filters.eq("objectClass", "maUnit"), at_least),
+                                   attributes=[CHANGE_ATTRIBUTE])
+        return not found or any(entry.text(CHANGE_ATTRIBUTE) != newest for entry in found)
 
     def add(self, unit: Unit) -> None:
         """Create a unit below its parent (which must exist), unless its code is taken (in any case)."""
