@@ -115,10 +115,19 @@ def keep_socket(socket_fd: int) -> KeptSocket:
     global _keeper
     with _keeper_lock:
         if _keeper is None or _keeper.pid != os.getpid() or not _keeper.alive():
-            if _keeper is not None:
-                _keeper.stop()  # a killed one's control socket closed and the process reaped; a parent's left alone
-            _keeper = Keeper()  # a forked child has its own; a keeper someone killed is replaced
-        return _keeper.keep(socket_fd)
+            _keeper = _replaced(_keeper)
+        try:
+            return _keeper.keep(socket_fd)
+        except OSError:  # killed a moment ago (poll() did not see it yet): once more, with a new one
+            _keeper = _replaced(_keeper)
+            return _keeper.keep(socket_fd)
+
+
+def _replaced(old: Keeper | None) -> Keeper:
+    """A new keeper; the old one's control socket closed and its process reaped (a parent's left alone)."""
+    if old is not None:
+        old.stop()
+    return Keeper()  # a forked child has its own; a keeper someone killed is replaced
 
 
 def _message(kind: bytes, number: int) -> bytes:

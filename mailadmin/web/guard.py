@@ -127,13 +127,8 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 
 
 def unit_by_code(code: str) -> Unit:
-    """A unit by code; an unknown code re-reads the tree once (another process may have just added it)."""
-    units = services().units
-    try:
-        return units.get(code)
-    except NotFound:
-        units.forget()
-        return units.get(code)
+    """A unit by code (the tree follows other processes' unit writes: UnitService.index)."""
+    return services().units.get(code)
 
 
 def readable_unit(code: str) -> Unit:
