@@ -16,7 +16,8 @@ from tests.importer.helpers import csv_file
 
 # (HR id in the directory, HR id in the row): pairs where Python's casefold and slapd disagree, and controls.
 PAIRS = [("STRAẞE", "strasse"), ("STRASSE", "straße"), ("İ1", "i1"), ("İ2", "i\u03072"), ("ＮＶ１２", "nv12"),
-         ("①", "1"), ("Ǳ", "dz"), ("σ3", "ς3"), ("Ⓐ", "ⓐ"), ("NV-AbC", "nv-abc"), ("Ａ\u0301", "á"), ("ﬀ", "FF")]
+         ("①", "1"), ("Ǳ", "dz"), ("σ3", "ς3"), ("Ⓐ", "ⓐ"), ("NV-AbC", "nv-abc"), ("Ａ\u0301", "á"), ("ﬀ", "FF"),
+         ("℡1", "tel1"), ("Ⴀ", "ⴀ"), ("Ꭰ", "ꭰ"), ("ϴ", "θ")]
 
 
 def slapd_holders(services: Services, hr_id: str) -> list[str]:
