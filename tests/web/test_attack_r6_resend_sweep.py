@@ -15,7 +15,6 @@ import pytest
 from flask import Flask
 
 from mailadmin import create_app
-
 from mailadmin.model import Unit
 from mailadmin.services.auth import FAILURES_PER_SOURCE, RESEND_SECONDS
 from mailadmin.services.throttle import PRUNE_EVERY
