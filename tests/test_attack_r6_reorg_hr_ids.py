@@ -6,21 +6,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import RunningDirectory
-from tests.reorg.conftest import PLAN, small  # noqa: F401 (the fixture: a fresh slapd holding the small province)
+from tests.reorg.conftest import PLAN
+from tests.reorg.conftest import small as small  # the fixture, for request.getfixturevalue
 from tests.reorg.test_plan_file_errors import reorg
 
 GOOD = PLAN.read_text(encoding="utf-8")
 
 
-def planned(small: RunningDirectory, tmp_path: Path, text: str, name: str) -> tuple[int, str]:
+def planned(province: RunningDirectory, tmp_path: Path, text: str, name: str) -> tuple[int, str]:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    result = reorg(small, "plan", str(path))
+    result = reorg(province, "plan", str(path))
     return result.returncode, (result.stdout + result.stderr).decode()
 
 
-def test_takes_staff_names_hr_ids_without_case(small: RunningDirectory, tmp_path: Path) -> None:
+def test_takes_staff_names_hr_ids_without_case(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    small = request.getfixturevalue("small")  # tests/reorg's fresh slapd holding the small province
     code, expected = planned(small, tmp_path, GOOD, "plan.yaml")
     assert code == 0, expected
     code, output = planned(small, tmp_path, GOOD.replace('"22024": ["NV0001"]', '"22024": ["nv0001"]'), "lower.yaml")
@@ -28,7 +32,8 @@ def test_takes_staff_names_hr_ids_without_case(small: RunningDirectory, tmp_path
     assert output.replace("lower.yaml", "plan.yaml") == expected
 
 
-def test_one_person_under_two_cases_is_listed_twice(small: RunningDirectory, tmp_path: Path) -> None:
+def test_one_person_under_two_cases_is_listed_twice(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    small = request.getfixturevalue("small")
     twice = GOOD.replace('takes: ["22075", "22024"]', 'takes: ["22075", "22024"]\n    takes_staff:\n'
                                                       '      "22024": ["nv0001"]')
     assert twice != GOOD
