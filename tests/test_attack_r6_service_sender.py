@@ -15,6 +15,7 @@ from mailadmin.model import Unit
 from mailadmin.smtp.config import mail_routing
 from mailadmin.wiring import Services
 from tests.smtp.conftest import PASSWORD, RunningSmtpd, message, new_mailbox, start_smtpd
+from tests.smtp.conftest import smtpd as smtpd  # the module's SMTP service (tests/smtp's fixture)
 
 
 @pytest.fixture
