@@ -35,7 +35,10 @@ def normalize(text: str) -> str:
 
 def hr_id_key(hr_id: str) -> str:
     """An HR id as slapd compares it (employeeNumber: caseIgnoreMatch, spaces collapsed)."""
-    lowered = "".join(map(_slapd_lower, normalize(hr_id)))
+    text = normalize(hr_id)
+    if text.isascii():  # nearly every HR id: nothing to decompose, A-Z lower-cased as slapd does
+        return text.lower()
+    lowered = "".join(map(_slapd_lower, text))
     return normalize(_SLAPD_UNICODE.normalize("NFKD", lowered))
 
 
