@@ -16,6 +16,7 @@ from mailadmin.model import PersonName
 MAX_LOCAL_PART = 64
 _SPACES = re.compile(r"\s+")
 _NOT_ADDRESS_CHAR = re.compile(r"[^a-z0-9]")
+_SLAPD_UNICODE = unicodedata.ucd_3_2_0  # what slapd 2.5's caseIgnoreMatch knows of Unicode (hr_id_key)
 # đ/Đ have no Unicode decomposition: NFD leaves them whole, so map them first.
 _NO_DECOMPOSITION = str.maketrans({"đ": "d", "Đ": "D"})
 PATTERN_FIELDS = ("given", "family", "middle", "initials", "family_initial", "middle_initials")
@@ -34,7 +35,20 @@ def normalize(text: str) -> str:
 
 def hr_id_key(hr_id: str) -> str:
     """An HR id as slapd compares it (employeeNumber: caseIgnoreMatch, spaces collapsed)."""
-    return normalize(hr_id).casefold()
+    text = normalize(hr_id)
+    if text.isascii():  # nearly every HR id: nothing to decompose, A-Z lower-cased as slapd does
+        return text.lower()
+    lowered = "".join(map(_slapd_lower, text))
+    return normalize(_SLAPD_UNICODE.normalize("NFKD", lowered))
+
+
+def _slapd_lower(ch: str) -> str:
+    # slapd's tables (liblunicode, Unicode 3.2) lower-case letters only, one character for one: İ is i, ß stays
+    # ß (casefold makes it ss), Ⓐ stays; a letter or mapping newer than its tables is left as it is.
+    if _SLAPD_UNICODE.category(ch) not in ("Lu", "Lt"):
+        return ch
+    lowered = ch.lower()[0]
+    return ch if _SLAPD_UNICODE.category(lowered) == "Cn" else lowered
 
 
 def fold(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
@@ -13,7 +14,7 @@ from mailadmin.importer.snapshot import Snapshot
 from mailadmin.importer.validate import Person, RowError
 from mailadmin.model import Mailbox, Status, Unit
 from mailadmin.names import AddressAllocator, PrefixIndex, local_part
-from mailadmin.services.authz import wider_rights_message
+from mailadmin.services.authz import own_lock_out_message, wider_rights_message
 
 
 class Outcome(StrEnum):
@@ -38,6 +39,7 @@ class PlanOptions:
     retire_missing: str | None = None          # unit code: retire its people absent from the file
     scope: tuple[str, ...] | None = None       # unit codes the importer may touch (None: all)
     protected: frozenset[str] = frozenset()    # uids of role holders whose rights reach beyond the importer's
+    may_lock_out: Callable[[str], bool] = lambda uid: True  # the importer's Principal.may_lock_out (not their own)
     today: date = field(default_factory=date.today)
     retention_days: int = 365
 
@@ -105,7 +107,8 @@ def make_plan(people: list[Person], errors: list[RowError], snapshot: Snapshot,
     allocator = _allocator(people, snapshot)
     steps: list[tuple[int, Outcome, str, Mailbox | None, Mailbox | None, RowError | None]] = []
     for person in people:
-        problem = _out_of_scope(person, snapshot, options) or _protected(person, options)
+        problem = _out_of_scope(person, snapshot, options) or _protected(person, options) \
+            or _own_lock_out(person, options)
         if problem:
             steps.append((person.line, Outcome.ERROR, person.hr_id, None, None, problem))
         elif person.existing is None:
@@ -178,6 +181,13 @@ def _protected(person: Person, options: PlanOptions) -> RowError | None:
     return RowError(person.line, "", "hr_id", wider_rights_message(person.existing.uid))
 
 
+def _own_lock_out(person: Person, options: PlanOptions) -> RowError | None:
+    """A row suspending or retiring the importer's own mailbox (it would end their session mid-job)."""
+    if person.existing is None or person.status in (None, Status.ACTIVE) or options.may_lock_out(person.existing.uid):
+        return None
+    return RowError(person.line, "", "status", own_lock_out_message())
+
+
 def _retirements(people: list[Person], snapshot: Snapshot, options: PlanOptions,
                  ) -> list[tuple[int, Outcome, str, Mailbox | None, Mailbox | None, RowError | None]]:
     if not options.retire_missing:
@@ -190,8 +200,9 @@ def _retirements(people: list[Person], snapshot: Snapshot, options: PlanOptions,
         if unit is None or below.code not in unit.path or mailbox.uid in listed \
                 or mailbox.status is Status.RETIRED:
             continue
-        if mailbox.uid in options.protected:
-            error = RowError(0, "", "hr_id", wider_rights_message(mailbox.uid))
+        if mailbox.uid in options.protected or not options.may_lock_out(mailbox.uid):
+            refusal = wider_rights_message(mailbox.uid) if mailbox.uid in options.protected else own_lock_out_message()
+            error = RowError(0, "", "hr_id", refusal)
             steps.append((0, Outcome.ERROR, mailbox.hr_id, mailbox, None, error))
             continue
         after = replace(mailbox, status=Status.RETIRED,

@@ -29,7 +29,7 @@ from mailadmin.i18n import Text, t
 from mailadmin.importer.ops import ADD, DELETE, MODIFY, MOVE, Op, Values
 from mailadmin.importer.reorgfile import NewUnit, PlanProblem, ReorgFile
 from mailadmin.model import Status, UnitKind
-from mailadmin.names import UNIT_LIST_PREFIX, AddressAllocator, Refusal, held_local_parts, search_key
+from mailadmin.names import UNIT_LIST_PREFIX, AddressAllocator, Refusal, held_local_parts, hr_id_key, search_key
 from mailadmin.services.mailboxes import claim_addresses, new_domain_addresses
 from mailadmin.services.units import UnitIndex
 
@@ -165,19 +165,19 @@ def _check_staff(plan: ReorgFile, present: Present) -> list[PlanProblem]:
     problems: list[PlanProblem] = []
     by_unit: dict[tuple[str, str], Row] = {}
     for row in present.mailboxes:
-        by_unit[(_unit_of(row, present.base_dn), row.one("employeeNumber"))] = row
+        by_unit[(_unit_of(row, present.base_dn), hr_id_key(row.one("employeeNumber")))] = row
     listed: set[str] = set()
     for unit in plan.units:
         for old_code, hr_ids in unit.takes_staff.items():
             for hr_id in hr_ids:
-                if (old_code, hr_id) not in by_unit:
+                if (old_code, hr_id_key(hr_id)) not in by_unit:
                     problems.append(PlanProblem(unit.line, f"{unit.code}.takes_staff.{old_code}", t(
                         "không có cán bộ mã {hr} trong đơn vị {code}", "no staff member {hr} in unit {code}",
                         hr=hr_id, code=old_code)))
-                elif hr_id in listed:
+                elif hr_id_key(hr_id) in listed:
                     problems.append(PlanProblem(unit.line, f"{unit.code}.takes_staff.{old_code}", t(
                         "cán bộ {hr} được liệt kê hai lần", "the staff member {hr} is listed twice", hr=hr_id)))
-                listed.add(hr_id)
+                listed.add(hr_id_key(hr_id))
     return problems
 
 
@@ -253,11 +253,12 @@ def _carrier(unit: NewUnit, tree: _Tree, parent: str | None) -> str | None:
 
 def _destinations(plan: ReorgFile, present: Present, successor: dict[str, str]) -> dict[str, str]:
     """Mailbox DN -> the code of its new unit."""
-    split = {(old, hr_id): unit.code for unit in plan.units for old, ids in unit.takes_staff.items() for hr_id in ids}
+    split = {(old, hr_id_key(hr_id)): unit.code
+             for unit in plan.units for old, ids in unit.takes_staff.items() for hr_id in ids}
     found = {}
     for row in present.mailboxes:
         old = _unit_of(row, present.base_dn)
-        found[row.dn] = split.get((old, row.one("employeeNumber")), successor.get(old, plan.holding.code))
+        found[row.dn] = split.get((old, hr_id_key(row.one("employeeNumber"))), successor.get(old, plan.holding.code))
     return found
 
 

@@ -133,7 +133,7 @@ class ResentForms:
     """
 
     def __init__(self, path: Path | None, clock: Callable[[], float] = time.time) -> None:
-        self.seen = FailureLimiter(1, RESEND_SECONDS, path, clock)
+        self.seen = FailureLimiter(1, RESEND_SECONDS, resent_file(path), clock)
         self._stripes = tuple(threading.Lock() for _ in range(RESEND_STRIPES))
 
     def attempt(self, submission: str, action: Callable[[], T], kind: Callable[[T], Resend | None]) -> T | Resend:
@@ -148,6 +148,12 @@ class ResentForms:
             if recorded is not None:
                 self.seen.fail(f"{recorded.value}:{submission}")
             return answer
+
+
+def resent_file(throttle_path: Path | None) -> Path | None:
+    """Where forms sent again are recognised: beside the login throttle's file, not in it (a file's expired rows
+    are swept by the window of whoever sweeps: these 5 minutes would forget the throttle's failed logins)."""
+    return throttle_path.with_name(f"{throttle_path.stem}-resent{throttle_path.suffix}") if throttle_path else None
 
 
 class LoginThrottle:

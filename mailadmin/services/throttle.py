@@ -22,7 +22,10 @@ INDEX = "CREATE INDEX IF NOT EXISTS failures_key ON failures (key, at)"
 
 
 class FailureLimiter:
-    """Counts recent failures by key; a key over the limit is refused until its window slides."""
+    """Counts recent failures by key; a key over the limit is refused until its window slides.
+
+    Limiters sharing a file must share a window too: each one's sweep deletes every row older than its own.
+    """
 
     def __init__(self, limit: int, window_seconds: float, path: Path | None = None,
                  clock: Callable[[], float] = time.time) -> None:

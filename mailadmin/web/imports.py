@@ -128,7 +128,8 @@ def _preview(upload_file: Any, scope: tuple[str, ...] | None) -> Preview:
     if not data:
         raise _missing_file()
     options = PlanOptions(scope=scope, retention_days=services().settings.mailboxes.retention_days,
-                          protected=services().mailboxes.protected_from(principal()))
+                          protected=services().mailboxes.protected_from(principal()),
+                          may_lock_out=principal().may_lock_out)
     return imports.preview(data, upload_file.filename, options=options)
 
 
