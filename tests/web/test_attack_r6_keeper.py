@@ -8,7 +8,6 @@ import os
 import signal
 import time
 
-import pytest
 from flask.testing import FlaskClient
 
 from mailadmin.directory import keeper
@@ -50,8 +49,6 @@ def open_descriptors() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-@pytest.mark.xfail(strict=True, reason="for the lead (directory/keeper.py): a replaced Keeper keeps its control "
-                                       "socket open (atexit holds the object); close it when replacing it")
 def test_keepers_killed_again_and_again_leak_no_descriptors(admin_client: FlaskClient, unit: Unit,
                                                             services: Services) -> None:
     imported(admin_client, unit, services, "LEAK0")
