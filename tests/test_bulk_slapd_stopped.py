@@ -9,7 +9,9 @@ the web's bulk form starts (BulkService.apply, with its progress callback as the
 Found with it (round 6): slapd 2.5.13 aborts when it wakes to find that the client closed a connection with
 a transaction open (`connection_destroy: Assertion c->c_txn == CONN_TXN_INACTIVE failed`, SIGABRT), i.e.
 whenever the client gives up on a transaction. The job still ends right once slapd is started again; the
-test then reports the abort as an expected failure until the directory layer stops closing such connections.
+test then reports the abort as an expected failure: leaving such connections open to the socket keeper avoided
+it, but slapd then committed the given-up batch on waking, after the resume had written it on the other provider
+(tests/test_replication.py lost rows), so the client closes them (BulkWriter.close) and a supervisor restarts slapd.
 """
 
 from __future__ import annotations
@@ -127,4 +129,6 @@ def test_slapd_frozen_mid_apply_ends_like_an_uninterrupted_run(running: RunningD
     eventually(lambda: _same(dump(services), wanted), seconds=30)
     changed = [record["subject"] for record in job.records() if record["kind"] != "unchanged"]
     written_once(services, changed, "mailbox.move" if action == "move" else "mailbox.suspended", job.id)
-    assert not aborted, f"slapd died when it woke up: {aborted}"  # the writer left its connections to the keeper
+    if aborted:  # the writer does not leave a given-up batch to be committed later (BulkWriter.close says why)
+        pytest.xfail(f"slapd 2.5.13 died when it woke up: {aborted} (a transaction's connection closed by the "
+                     "client that gave up on it; a supervisor restarts slapd)")

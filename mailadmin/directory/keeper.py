@@ -12,10 +12,8 @@ standard library only) to which every bulk connection's socket descriptor is pas
 which is told when a commit is under way on it and when the writer has closed it. While the writer
 lives the keeper only reads those messages. When they end (the writer is gone), it reads and drops
 slapd's answers on each socket still held until the commit is answered and nothing more comes for
-KEEPER_QUIET_SECONDS, then closes it: slapd ends a connection nobody is using. A writer that stops
-waiting for an answer (slapd frozen past ldap.receive_timeout) leaves the connection to the keeper the
-same way instead of closing it: slapd 2.5.13 aborts if it wakes to a closed connection whose
-transaction is open. Protocol-blind on purpose: a socket may carry TLS the keeper cannot read.
+KEEPER_QUIET_SECONDS, then closes it: slapd ends a connection nobody is using. Protocol-blind on
+purpose: a socket may carry TLS the keeper cannot read.
 """
 
 from __future__ import annotations
@@ -35,7 +33,7 @@ KEEPER_QUIET_SECONDS = 0.5  # no answer for this long: slapd has read and answer
 # A due answer is waited for this long at most: slapd may be frozen (SIGSTOP, a stalled disk) and would abort
 # on waking to a closed connection whose transaction is open; and the answer may have been read already.
 KEEPER_MAX_SECONDS = 900.0
-KEEP, COMMITTING, DONE, RELEASE, LEFT = b"K", b"C", b"D", b"R", b"L"
+KEEP, COMMITTING, DONE, RELEASE = b"K", b"C", b"D", b"R"
 _MESSAGE = 9  # one kind byte and an 8-byte socket number
 
 
@@ -101,10 +99,6 @@ class KeptSocket:
         """The writer has closed the connection: the keeper closes its copy."""
         self._keeper.say(RELEASE, self._number)
 
-    def leave(self) -> None:
-        """The writer gives the connection up with an answer due (it stopped waiting): the keeper drains it."""
-        self._keeper.say(LEFT, self._number)
-
 
 _keeper: Keeper | None = None
 _keeper_lock = threading.Lock()
@@ -160,7 +154,7 @@ class _Held:
 
 
 def serve(control_fd: int) -> None:
-    """The keeper's life: hold sockets while the writer lives, drain those it leaves, then all of them."""
+    """The keeper's life: hold sockets while the writer lives, then let slapd finish with each."""
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(number, signal.SIG_IGN)  # a stop sent to the writer's whole group must not close early
     held: dict[int, _Held] = {}
@@ -193,11 +187,6 @@ def _take(control: socket.socket, held: dict[int, _Held], draining: list[_Held])
         held[number] = _Held(fds.pop())
     elif kind == RELEASE and number in held:
         os.close(held.pop(number).fd)
-    elif kind == LEFT and number in held:
-        kept = held.pop(number)
-        kept.awaiting = True
-        kept.drain()
-        draining.append(kept)
     elif number in held:
         held[number].awaiting = kind == COMMITTING
     for fd in fds:

@@ -127,8 +127,14 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 
 
 def unit_by_code(code: str) -> Unit:
-    """A unit by code (the tree follows other processes' unit writes: UnitService.index)."""
-    return services().units.get(code)
+    """A unit by code; an unknown code re-reads the tree once (a unit another process made within the 0.1 s
+    that UnitService.index's calls share one change check)."""
+    units = services().units
+    try:
+        return units.get(code)
+    except NotFound:
+        units.forget()
+        return units.get(code)
 
 
 def readable_unit(code: str) -> Unit:
