@@ -48,14 +48,12 @@ class Keeper:
                 [sys.executable, "-I", "-S", os.path.abspath(__file__), str(theirs.fileno())],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 pass_fds=(theirs.fileno(),), start_new_session=True)  # Ctrl-C and hangups are not for it
-        self._numbers = itertools.count(1)
-        self._lock = threading.Lock()
+        self._numbers = itertools.count(1)  # taken under keep_socket's lock
         atexit.register(self.stop)
 
     def keep(self, socket_fd: int) -> KeptSocket:
         """Hand the keeper a copy of a connection's socket."""
-        with self._lock:
-            number = next(self._numbers)
+        number = next(self._numbers)
         socket.send_fds(self._control, [_message(KEEP, number)], [socket_fd])
         return KeptSocket(self, number)
 
@@ -136,7 +134,7 @@ class _Held:
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.awaiting = False  # a commit (or, once left to the keeper, some answer) is due
+        self.awaiting = False  # a commit's answer is due
         self.quiet_until = 0.0
         self.deadline = 0.0
 
@@ -158,23 +156,19 @@ def serve(control_fd: int) -> None:
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(number, signal.SIG_IGN)  # a stop sent to the writer's whole group must not close early
     held: dict[int, _Held] = {}
-    draining: list[_Held] = []
     with socket.socket(fileno=control_fd) as control:
-        while True:
-            readable = _wait([control.fileno()], draining)
-            if control.fileno() in readable and not _take(control, held, draining):
-                break
-            _tend(draining, readable)
-    for kept in held.values():
+        while _take(control, held):
+            pass
+    draining = list(held.values())
+    for kept in draining:
         kept.drain()
-        draining.append(kept)
     if draining and os.fork() > 0:
         return  # the rest is drained by a child of its own, so that a writer ending normally need not wait
     while draining:
-        _tend(draining, _wait([], draining))
+        _tend(draining, _wait(draining))
 
 
-def _take(control: socket.socket, held: dict[int, _Held], draining: list[_Held]) -> bool:
+def _take(control: socket.socket, held: dict[int, _Held]) -> bool:
     """Apply one message from the writer; False once the writer is gone."""
     try:
         data, fds, _, _ = socket.recv_fds(control, _MESSAGE, 4)
@@ -194,10 +188,10 @@ def _take(control: socket.socket, held: dict[int, _Held], draining: list[_Held])
     return True
 
 
-def _wait(fds: list[int], draining: list[_Held]) -> list[int]:
-    """The descriptors readable before the next socket is due to be looked at (no limit if none drains)."""
-    timeout = max(0.0, min(k.wake_at() for k in draining) - time.monotonic()) if draining else None
-    readable, _, _ = select.select(fds + [k.fd for k in draining], [], [], timeout)
+def _wait(draining: list[_Held]) -> list[int]:
+    """The sockets readable before the next one is due to be looked at."""
+    timeout = max(0.0, min(k.wake_at() for k in draining) - time.monotonic())
+    readable, _, _ = select.select([k.fd for k in draining], [], [], timeout)
     return readable
 
 
