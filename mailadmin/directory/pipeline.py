@@ -281,7 +281,9 @@ class BulkWriter:
             if connection is not busy:
                 return connection
         self.connections.append(self._open_connection())
-        self._keepers.append(start_keeper(self.connections[-1]))
+        # Only transactions need the keeper: a pipeline of plain writes (moves) left open to it would go on being
+        # carried out after the writer died, beside the resume (tests/reorg/test_demo_interrupted.py: KeyError).
+        self._keepers.append(start_keeper(self.connections[-1]) if self._atomic else None)
         return self.connections[-1]
 
     def close(self, close_connection: Callable[[Connection], None]) -> None:
