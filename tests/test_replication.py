@@ -400,14 +400,19 @@ def importing(peer: RunningDirectory, folder: Path, prefix: str, family: str,
     source = folder / "staff.csv"
     source.write_bytes(csv_file([[f"{prefix}-{n}", f"{family} {NAMES[n % len(NAMES)]}", "SYT", "Văn thư"]
                                  for n in range(rows)]))
+    jobs = peer.services.imports.jobs_dir
+    with mailadmin_process("import", str(source), environ=import_environ(peer)) as process:
+        eventually(lambda: _journal_started(jobs, prefix), seconds=120)
+        yield process
+
+
+def import_environ(peer: RunningDirectory) -> dict[str, str]:
+    """Environment of a `mailadmin import` child on `peer`'s state folder, 50 rows to a transaction."""
     environ = child_environ(peer, imports_batch_size="50")
     environ.update(peer_settings(peer.settings.state_dir.parent, peer.settings.state_dir.name,
                                  peer.settings.slapd.port, peer.settings.slapd.server_id,
                                  ",".join(peer.settings.slapd.peers)))
-    jobs = peer.services.imports.jobs_dir
-    with mailadmin_process("import", str(source), environ=environ) as process:
-        eventually(lambda: _journal_started(jobs, prefix), seconds=120)
-        yield process
+    return environ
 
 
 def _journal_started(jobs: Path, prefix: str = "RIMP") -> None:
@@ -621,23 +626,42 @@ def _same_tree(client: DirectoryClient, other: RunningDirectory) -> None:
     assert digest == tree_digest(other)
 
 
-def test_sigstop_during_an_import_the_import_completes_on_b_and_nothing_doubles(own_pair: Pair,
-                                                                               tmp_path: Path) -> None:
+def test_sigstop_during_an_import_stops_it_in_doubt_until_a_answers_then_each_row_is_written_once(
+        own_pair: Pair, tmp_path: Path) -> None:
+    """A frozen A may carry out the commit it holds when it wakes, after the import gave up on it (errors.py,
+    CommitInDoubt): the import must not write that batch on B meanwhile. Before, it did, and when slapd 2.5.13
+    woke, sent the batch to B and then aborted, B deleted those rows with A's copies (596 of 600, in CI).
+    If the stop falls where no commit is under way, the import fails over to B and ends there."""
     first, second = pair = own_pair
     answered_again(first)
     rows = 600
+    environ = import_environ(first)
     with importing(first, tmp_path, "RSTOP", "Tô Văn", rows) as process, hung(first):
-        started = time.monotonic()
         _, stderr = process.communicate(timeout=300)
-        seconds = time.monotonic() - started
+        (tmp_path / "import.stderr").write_text(stderr)
+        job = _job_of(first, "RSTOP")
+        early = run_cli("import", "resume", job, "--json", environ=environ) if process.returncode else None
     exited = restarted_if_dead(first) + restarted_if_dead(second)
-    assert process.returncode == 0, stderr + exited
+    if early is not None:
+        assert process.returncode == 6 and "stopped answering while it held a batch's commit" in stderr, stderr
+        assert early.returncode == 6 and "still accepts connections and answers nothing" in early.stderr, early
+        answered_again(first)
+        resumed = run_cli("import", "resume", job, "--json", environ=environ)
+        assert resumed.returncode == 0, resumed.stderr + exited
+    assert process.returncode in (0, 6), stderr + exited
     eventually(lambda: assert_caught_up(first, second), seconds=60)
     for peer in pair:
         assert len({entry.text("employeeNumber") for entry in _rows(peer, "RSTOP")}) == rows
         assert count(peer, "(employeeNumber=RSTOP-*)") == rows
-    print(f"\nSIGSTOP A during an import of {rows} rows: finished on B {seconds:.2f} s after the stop; "
-          f"after SIGCONT {rows} rows on both, each once{exited}")
+    print(f"\nSIGSTOP A during an import of {rows} rows: " + ("stopped in doubt, resumed once A answered" if early
+          else "failed over to B (no commit under way)") + f"; {rows} rows on both, each once{exited}")
+
+
+def _job_of(peer: RunningDirectory, prefix: str) -> str:
+    """The id of the import job whose plan holds rows with this HR id prefix."""
+    jobs = peer.services.imports.jobs_dir
+    return next(folder.name for folder in jobs.iterdir()
+                if prefix.encode() in (folder / "plan.jsonl").read_bytes()[:100000])
 
 
 def restarted_if_dead(peer: RunningDirectory) -> str:

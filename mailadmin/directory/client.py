@@ -40,7 +40,7 @@ from mailadmin.directory.controls import (
     vlv_value,
 )
 from mailadmin.directory.counts import OperationCounts, counted
-from mailadmin.directory.failover import FailedOver, Failover, close_quietly
+from mailadmin.directory.failover import FailedOver, Failover, close_quietly, server_uri
 from mailadmin.directory.keeper import KeptSocket
 from mailadmin.directory.ordering import Unordered
 from mailadmin.directory.pipeline import (
@@ -59,7 +59,7 @@ from mailadmin.directory.results import error_for_result
 from mailadmin.directory.sorted_views import KeptView, OwnWrites, SortedViews, Stamp
 from mailadmin.directory.tls import SecuredConnection, VerifiedTls, open_secured
 from mailadmin.directory.wire import send_add, send_modify, send_move
-from mailadmin.errors import DirectoryError, DirectoryUnavailable, MailadminError, unreachable
+from mailadmin.errors import DirectoryError, DirectoryUnavailable, MailadminError, commit_in_doubt, unreachable
 from mailadmin.i18n import t
 
 T = TypeVar("T")
@@ -636,6 +636,9 @@ class DirectoryClient:
         except OUTAGES as exc:
             for connection in [c for c in writer.connections if c.closed] or writer.connections[:1]:
                 self._failover.down(connection)  # the one the server dropped, else the one that timed out
+            holder = writer.commit_unanswered()
+            if holder is not None:  # ldap3 also closes a connection that stays silent (a frozen server)
+                raise commit_in_doubt(server_uri(holder.server)) from exc
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
             writer.close(_quietly_unbind)
@@ -719,6 +722,10 @@ class DirectoryClient:
             _quietly_unbind(connection)
         if connection.result["result"] != 0:
             raise error_for_result(connection.result, self.base_dn)
+
+    def silent(self, uri: str) -> bool:
+        """Does the server at `uri` accept connections yet answer nothing (a frozen one)? failover.silent."""
+        return self._failover.silent(uri)
 
     def whoami_server(self) -> str:
         """The URI of the server the pool currently talks to (for status and failover tests)."""

@@ -10,6 +10,7 @@ short timeout brings it back once it answers again, so no request waits for a hu
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -79,6 +80,10 @@ class Failover:
                 _probe_later(server)
         return down
 
+    def silent(self, uri: str) -> bool:
+        """Is the configured server at `uri` frozen (module function `silent`)? False for one not configured."""
+        return any(silent(server) for server in self._servers if server_uri(server) == uri)
+
     @property
     def attempts(self) -> int:
         """How many servers a request may try."""
@@ -137,6 +142,19 @@ def _probe(server: Server) -> None:
             _HEALTH.down[uri] = time.monotonic() + RETRY_AFTER_SECONDS
     if alive:
         log.warning("directory server %s answers again", uri)
+
+
+def silent(server: Server) -> bool:
+    """Does the server accept connections yet answer nothing (frozen: SIGSTOP, a stalled disk)?
+
+    One that refuses them or cannot be reached is not: whatever it held died with it, or it is cut off
+    from its peers as well as from us.
+    """
+    try:
+        socket.create_connection((server.host, server.port), timeout=PROBE_TIMEOUT_SECONDS).close()
+    except OSError:
+        return False
+    return not answers(server)
 
 
 def answers(server: Server) -> bool:

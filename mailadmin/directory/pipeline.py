@@ -217,6 +217,7 @@ class BulkWriter:
         self.connections: list[Connection] = []
         self._keepers: list[KeptSocket | None] = []
         self._pending: _Pending | None = None
+        self._ending: _Pending | None = None  # the transaction whose end was sent last
 
     def write_all(self, batches: Iterable[list[Any]]) -> None:
         """Write every batch; the last transaction is ended before this returns."""
@@ -253,7 +254,7 @@ class BulkWriter:
         committed batch is journaled at once. A batch whose commit is unanswered when the server dies is what a
         resume must find again, possibly on another server (importer/engine.py, _found_add).
         """
-        pending = self._pending
+        pending = self._ending = self._pending
         if pending is None or (pending.end is not None and not pending.committed()):
             return
         pending.poll()
@@ -265,6 +266,7 @@ class BulkWriter:
         pending, self._pending = self._pending, None
         if pending is None:
             return
+        self._ending = pending
         if pending.committed():
             self._report([(item[0], None) for item in pending.batch])
         else:
@@ -285,6 +287,11 @@ class BulkWriter:
         # carried out after the writer died, beside the resume (tests/reorg/test_demo_interrupted.py: KeyError).
         self._keepers.append(start_keeper(self.connections[-1]) if self._atomic else None)
         return self.connections[-1]
+
+    def commit_unanswered(self) -> Connection | None:
+        """The connection whose transaction end was sent and not answered (the server may yet commit), if any."""
+        ending = self._ending
+        return ending.connection if ending and ending.end_id is not None and ending.end is None else None
 
     def close(self, close_connection: Callable[[Connection], None]) -> None:
         """Close every connection, then let its keeper go.

@@ -16,7 +16,14 @@ from itertools import groupby
 
 from mailadmin.directory.client import DirectoryClient, Entry, Values
 from mailadmin.directory.results import already_there
-from mailadmin.errors import AlreadyExists, Conflict, DirectoryUnavailable, MailadminError
+from mailadmin.errors import (
+    AlreadyExists,
+    CommitInDoubt,
+    Conflict,
+    DirectoryUnavailable,
+    MailadminError,
+    still_in_doubt,
+)
 from mailadmin.i18n import t
 from mailadmin.importer.journal import Job, OutcomeLog
 from mailadmin.importer.ops import ADD, DELETE, MODIFY, MOVE, Op, same_values
@@ -106,6 +113,29 @@ def undo_ops(job: Job, engine: Engine, ops: list[Op] | None = None, held: Held |
 
 def _run(job: Job, engine: Engine, ops: list[Op], log_name: str, reconcile: bool,
          held: Held | None = None) -> dict[int, str]:
+    _settle_doubt(job, engine)
+    try:
+        return _run_settled(job, engine, ops, log_name, reconcile, held)
+    except CommitInDoubt as error:
+        job.note_in_doubt(error.server)
+        raise
+
+
+def _settle_doubt(job: Job, engine: Engine) -> None:
+    """Go on only once the server that held a commit of the job unanswered answers again or is gone.
+
+    Until then it may still carry the commit out, after the writes were made again elsewhere (errors.CommitInDoubt).
+    """
+    server = job.in_doubt
+    if server is None:
+        return
+    if engine.client.silent(server):
+        raise still_in_doubt(server, job.id)
+    job.note_in_doubt(None)
+
+
+def _run_settled(job: Job, engine: Engine, ops: list[Op], log_name: str, reconcile: bool,
+                 held: Held | None) -> dict[int, str]:
     done = job.outcomes(log_name)
     pending = [op for op in ops if op.index not in done]
     with job.log(log_name) as log:

@@ -162,6 +162,16 @@ class Job:
     def set_state(self, state: str, **extra: Any) -> None:
         self.save({**self.meta(), "state": state, **extra})
 
+    def note_in_doubt(self, server: str | None) -> None:
+        """Record the server holding one of the job's commits unanswered (errors.CommitInDoubt); None clears it."""
+        meta = {key: value for key, value in self.meta().items() if key != "in_doubt"}
+        self.save({**meta, "in_doubt": server} if server else meta)
+
+    @property
+    def in_doubt(self) -> str | None:
+        """The server recorded by note_in_doubt, if any."""
+        return self.meta().get("in_doubt")
+
     @property
     def state(self) -> str:
         return str(self.meta()["state"])

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from mailadmin.audit import AuditLog, Change
-from mailadmin.errors import ConfigError, Conflict, DirectoryUnavailable, InvalidInput, MailadminError
+from mailadmin.errors import (
+    CommitInDoubt,
+    ConfigError,
+    Conflict,
+    DirectoryUnavailable,
+    InvalidInput,
+    MailadminError,
+)
 from mailadmin.i18n import Text, t
 from mailadmin.importer.apply import Progress, Writer, apply_job, undo_job
 from mailadmin.importer.columns import FORMULA_STARTS, ignored_note, ignored_summary
@@ -209,6 +216,8 @@ class ImportService:
         """
         try:
             return apply_job(job, self._writer(progress), resuming)
+        except CommitInDoubt:
+            raise  # the server that stopped answering may still write: no resume elsewhere now (errors.py)
         except DirectoryUnavailable:
             return None
 
