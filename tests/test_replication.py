@@ -645,9 +645,13 @@ def test_sigstop_during_an_import_stops_it_in_doubt_until_a_answers_then_each_ro
     if early is not None:
         assert process.returncode == 6 and "stopped answering while it held a batch's commit" in stderr, stderr
         assert early.returncode == 6 and "still accepts connections and answers nothing" in early.stderr, early
+        assert json.loads(run_cli("import", "status", job, "--json", environ=environ).stdout)["in_doubt"] == \
+            first.slapd.uri
+        assert f"waiting for server {first.slapd.uri}" in run_cli("import", "status", job, environ=environ).stdout
         answered_again(first)
         resumed = run_cli("import", "resume", job, "--json", environ=environ)
         assert resumed.returncode == 0, resumed.stderr + exited
+        assert json.loads(run_cli("import", "status", job, "--json", environ=environ).stdout)["in_doubt"] is None
     assert process.returncode in (0, 6), stderr + exited
     eventually(lambda: assert_caught_up(first, second), seconds=60)
     for peer in pair:

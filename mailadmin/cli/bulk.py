@@ -16,7 +16,7 @@ import click
 
 from mailadmin.cli import pass_services
 from mailadmin.cli.jobs import run_job
-from mailadmin.cli.output import print_json, print_table
+from mailadmin.cli.output import print_in_doubt, print_json, print_table
 from mailadmin.wiring import Services
 
 SHOWN = 30
@@ -68,6 +68,7 @@ def status(services: Services, job_id: str, as_json: bool) -> None:
     for key in ("failed", "not_undone"):
         if result[key]:
             click.echo(f"  {key}: {result[key]}")
+    print_in_doubt(result)
 
 
 def _show(result: dict[str, Any], as_json: bool) -> None:

@@ -10,7 +10,7 @@ import click
 
 from mailadmin.cli import pass_services
 from mailadmin.cli.jobs import run_job
-from mailadmin.cli.output import print_json, print_table
+from mailadmin.cli.output import print_in_doubt, print_json, print_table
 from mailadmin.importer.export import export_csv, export_yaml, template_csv
 from mailadmin.importer.plan import PlanOptions
 from mailadmin.importer.report import result_rows, results_csv, write_once
@@ -151,6 +151,7 @@ def status(services: Services, job_id: str, as_json: bool) -> None:
         return
     click.echo(f"{result['job']}: {result['state']} ({result['file']}, {result['created']})")
     print_table(["Kết quả / outcome", "Số dòng / rows"], [(k, v) for k, v in result["counts"].items()])
+    print_in_doubt(result)
 
 
 def _show_welcome(welcome: dict[str, Any]) -> None:

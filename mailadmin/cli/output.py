@@ -24,6 +24,13 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     Console().print(table)
 
 
+def print_in_doubt(status: dict[str, Any]) -> None:
+    """For a job stopped in doubt (errors.CommitInDoubt): the server its resume waits for."""
+    if status.get("in_doubt"):
+        click.echo(f"Chờ máy chủ / waiting for server {status['in_doubt']}: "
+                   "chạy tiếp khi máy đó trả lời lại hoặc đã dừng hẳn / resume once it answers again or is stopped")
+
+
 def print_secret(label: str, secret: str) -> None:
     """A one-time secret (initial password): shown once, never logged."""
     click.echo(f"{label}: {secret}")

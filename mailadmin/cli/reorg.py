@@ -11,7 +11,7 @@ import click
 
 from mailadmin.cli import pass_services
 from mailadmin.cli.jobs import progress_bar, run_job
-from mailadmin.cli.output import print_json, print_table
+from mailadmin.cli.output import print_in_doubt, print_json, print_table
 from mailadmin.importer.reorg import ReorgPreview
 from mailadmin.importer.reorgfile import MAX_PLAN_BYTES
 from mailadmin.wiring import Services
@@ -143,3 +143,4 @@ def status(services: Services, job_id: str, as_json: bool) -> None:
         return
     click.echo(f"{result['job']}: {result['state']} ({result['file']}, {result['created']}); "
                f"{result['done']} / {sum((result['writes'] or {}).values())}")
+    print_in_doubt(result)

@@ -340,7 +340,7 @@ class BulkService:
                 "counts": counts, "total": sum(1 for o in outcomes.values() if o == "ok") if undoing else writes,
                 "done": len(undone) if undoing else len(outcomes), "unchanged": counts.get(UNCHANGED, 0),
                 "failed": sum(1 for o in outcomes.values() if o != "ok"),
-                "not_undone": sum(1 for o in undone.values() if o != "ok")}
+                "not_undone": sum(1 for o in undone.values() if o != "ok"), "in_doubt": meta.get("in_doubt")}
 
     def rows(self, job: Job) -> list[dict[str, Any]]:
         """Per mailbox (the first SHOWN_ROWS): who, before and after, and how the write and its undo went."""

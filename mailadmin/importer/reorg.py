@@ -147,7 +147,7 @@ class ReorgService:
         return {"job": job.id, "state": meta["state"], "file": meta.get("file"), "created": meta.get("created"),
                 "writes": meta.get("counts"), "done": sum(1 for r in outcomes.values() if r == "ok"),
                 "failed": [{"index": i, "reason": r} for i, r in failures(outcomes)][:SHOWN_PROBLEMS],
-                "undone": len(job.outcomes("undo.log"))}
+                "undone": len(job.outcomes("undo.log")), "in_doubt": meta.get("in_doubt")}
 
     def job(self, job_id: str) -> Job:
         return Job.open(self.jobs_dir, job_id)

@@ -237,7 +237,7 @@ class ImportService:
         meta = job.meta()
         applied = job.outcomes() if meta["state"] != "planned" else None
         return {**summary(job.id, list(job.actions()), applied, meta["state"]),
-                "file": meta.get("file"), "created": meta.get("created")}
+                "file": meta.get("file"), "created": meta.get("created"), "in_doubt": meta.get("in_doubt")}
 
     def job(self, job_id: str) -> Job:
         return Job.open(self.jobs_dir, job_id)
