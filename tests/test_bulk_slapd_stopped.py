@@ -194,3 +194,23 @@ def test_frozen_while_it_holds_a_commit_the_job_stops_in_doubt_and_resumes_once_
     written_once(services, changed, "mailbox.suspended", job.id)
     print(f"\nslapd frozen holding a commit: the job stopped in doubt, a resume was refused while it was frozen "
           f"and ended the job once it answered{' (slapd died on waking: ' + aborted + ')' if aborted else ''}")
+
+
+def test_a_bulk_job_waits_out_the_receive_timeout_not_the_connect_timeout(tmp_path: Path) -> None:
+    """`ldap.receive_timeout` is how long a bulk job waits for slapd to answer. ldap3 left the connect timeout on
+    its asynchronous sockets, so its receiver thread closed a bulk connection silent for `ldap.connect_timeout`
+    (3 s by default): a slapd busy for longer than that (a slow disk, a long commit) had its connection, and
+    the transaction on it, shut under it, and the job stopped."""
+    directory = RunningDirectory(make_settings(tmp_path / "state", MAILADMIN_IMPORTS_BATCH_SIZE=str(BATCH),
+                                               MAILADMIN_LDAP_CONNECT_TIMEOUT="1",
+                                               MAILADMIN_LDAP_RECEIVE_TIMEOUT=str(4 * RECEIVE_TIMEOUT)))
+    try:
+        services = directory.services
+        home = make_agency(services, "C", "Đơn vị chậm")
+        uids, admin = staff(services, home), super_admin(services, home)
+        job = start(services, admin, "suspend", uids, None)
+        summary = apply_with_a_freeze(directory, job, 3.0)
+        assert summary is not None, "the job stopped: the connection was closed before ldap.receive_timeout"
+        assert (summary["state"], summary["failed_count"]) == ("done", 0), summary
+    finally:
+        directory.stop()

@@ -637,7 +637,7 @@ class DirectoryClient:
             for connection in [c for c in writer.connections if c.closed] or writer.connections[:1]:
                 self._failover.down(connection)  # the one the server dropped, else the one that timed out
             holder = writer.commit_unanswered()
-            if holder is not None:  # ldap3 also closes a connection that stays silent (a frozen server)
+            if holder is not None:  # any outage: the resume's probe tells a frozen server from a dead one
                 raise commit_in_doubt(server_uri(holder.server)) from exc
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
@@ -647,6 +647,9 @@ class DirectoryClient:
     def _bulk_connection(self) -> Connection:
         connection = self._open(ASYNC)
         connection.response_wait = self.config.receive_timeout  # a hung server: failover.py, like single calls
+        # ldap3 leaves the connect timeout on the socket: its receiver thread would shut a connection silent for
+        # ldap.connect_timeout, under a slapd still busy (a long commit); the wait above is the one that counts.
+        connection.socket.settimeout(None)
         return connection
 
     @contextmanager
