@@ -12,8 +12,12 @@ standard library only) to which every bulk connection's socket descriptor is pas
 which is told when a commit is under way on it and when the writer has closed it. While the writer
 lives the keeper only reads those messages. When they end (the writer is gone), it reads and drops
 slapd's answers on each socket still held until the commit is answered and nothing more comes for
-KEEPER_QUIET_SECONDS, then closes it: slapd ends a connection nobody is using. Protocol-blind on
-purpose: a socket may carry TLS the keeper cannot read.
+KEEPER_QUIET_SECONDS, then closes it: slapd ends a connection nobody is using. A writer that stops
+waiting for an answer (slapd frozen past ldap.receive_timeout) leaves the connection to the keeper the
+same way instead of closing it (a child of the keeper drains it while the writer goes on): slapd 2.5.13
+aborts if it wakes to a closed connection whose transaction is open. Whether slapd then carries out a
+commit it held is the job's to settle (errors.CommitInDoubt). Protocol-blind on purpose: a socket may
+carry TLS the keeper cannot read.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ KEEPER_QUIET_SECONDS = 0.5  # no answer for this long: slapd has read and answer
 # A due answer is waited for this long at most: slapd may be frozen (SIGSTOP, a stalled disk) and would abort
 # on waking to a closed connection whose transaction is open; and the answer may have been read already.
 KEEPER_MAX_SECONDS = 900.0
-KEEP, COMMITTING, DONE, RELEASE = b"K", b"C", b"D", b"R"
+KEEP, COMMITTING, DONE, RELEASE, LEFT = b"K", b"C", b"D", b"R", b"L"
 _MESSAGE = 9  # one kind byte and an 8-byte socket number
 
 
@@ -97,6 +101,10 @@ class KeptSocket:
         """The writer has closed the connection: the keeper closes its copy."""
         self._keeper.say(RELEASE, self._number)
 
+    def leave(self) -> None:
+        """The writer gives the connection up with an answer due (it stopped waiting): the keeper drains it."""
+        self._keeper.say(LEFT, self._number)
+
 
 _keeper: Keeper | None = None
 _keeper_lock = threading.Lock()
@@ -152,9 +160,10 @@ class _Held:
 
 
 def serve(control_fd: int) -> None:
-    """The keeper's life: hold sockets while the writer lives, then let slapd finish with each."""
+    """The keeper's life: hold sockets while the writer lives, drain those it leaves, then all of them."""
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(number, signal.SIG_IGN)  # a stop sent to the writer's whole group must not close early
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the children draining left sockets reap themselves
     held: dict[int, _Held] = {}
     with socket.socket(fileno=control_fd) as control:
         while _take(control, held):
@@ -181,11 +190,29 @@ def _take(control: socket.socket, held: dict[int, _Held]) -> bool:
         held[number] = _Held(fds.pop())
     elif kind == RELEASE and number in held:
         os.close(held.pop(number).fd)
+    elif kind == LEFT and number in held:
+        _drain_apart(held.pop(number), control, held)
     elif number in held:
         held[number].awaiting = kind == COMMITTING
     for fd in fds:
         os.close(fd)
     return True
+
+
+def _drain_apart(kept: _Held, control: socket.socket, held: dict[int, _Held]) -> None:
+    """Drain a socket the living writer left, in a child, while this keeper goes on serving the writer."""
+    if os.fork() > 0:
+        os.close(kept.fd)
+        return
+    control.close()
+    for other in held.values():
+        os.close(other.fd)
+    kept.awaiting = True
+    kept.drain()
+    draining = [kept]
+    while draining:
+        _tend(draining, _wait(draining))
+    os._exit(0)
 
 
 def _wait(draining: list[_Held]) -> list[int]:

@@ -200,6 +200,15 @@ def kept_while(connection: Connection) -> Iterator[KeptSocket | None]:
             kept.release()
 
 
+def drop_socket(connection: Connection) -> None:
+    """Close this process's copy of the connection's socket, sending nothing (no unbind, no shutdown)."""
+    try:
+        connection.socket.close()
+    except (AttributeError, OSError):
+        pass
+    connection.closed = True
+
+
 def connection_extended(connection: Connection, oid: str, value: bytes | None = None) -> int:
     """Send an extended request on an ASYNC connection; its message id."""
     return int(connection.extended(oid, value))
@@ -293,14 +302,19 @@ class BulkWriter:
         ending = self._ending
         return ending.connection if ending and ending.end_id is not None and ending.end is None else None
 
-    def close(self, close_connection: Callable[[Connection], None]) -> None:
-        """Close every connection, then let its keeper go.
+    def close(self, close_connection: Callable[[Connection], None], failed: bool) -> None:
+        """Close every connection and let its keeper go; after a failure, leave each to its keeper instead.
 
-        Also after a failure: a writer that stopped waiting (slapd frozen) must not leave its batch to be
-        committed when slapd wakes, after the resume wrote it elsewhere (tests/test_replication.py). slapd
-        2.5.13 may then abort on waking (tests/test_bulk_slapd_stopped.py): a supervisor restarts it.
+        A failed writer may have stopped waiting for answers (slapd frozen): slapd 2.5.13 aborts when it
+        wakes to a connection closed under a transaction it holds (keeper.py). The keeper reads and drops
+        what slapd answers, then closes once slapd is quiet. A commit it may still carry out is the job's
+        to settle (errors.CommitInDoubt).
         """
         for connection, keeper in zip(self.connections, self._keepers, strict=True):
+            if keeper and failed:
+                keeper.leave()
+                drop_socket(connection)
+                continue
             close_connection(connection)
             if keeper:
                 keeper.release()
