@@ -631,11 +631,11 @@ class DirectoryClient:
                 if on_result:
                     on_result(dn, error)
         writer = BulkWriter(self._bulk_connection, send, report, atomic)
-        failed = True
+        lost = False
         try:
             writer.write_all(chunks(items, batch_size))
-            failed = False
         except OUTAGES as exc:
+            lost = True
             for connection in [c for c in writer.connections if c.closed] or writer.connections[:1]:
                 self._failover.down(connection)  # the one the server dropped, else the one that timed out
             holder = writer.commit_unanswered()
@@ -643,7 +643,7 @@ class DirectoryClient:
                 raise commit_in_doubt(server_uri(holder.server)) from exc
             raise unreachable(", ".join(self.config.uris), _reason(exc)) from exc
         finally:
-            writer.close(_quietly_unbind, failed)
+            writer.close(_quietly_unbind, lost)
         return failures
 
     def _bulk_connection(self) -> Connection:

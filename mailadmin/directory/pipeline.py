@@ -302,16 +302,16 @@ class BulkWriter:
         ending = self._ending
         return ending.connection if ending and ending.end_id is not None and ending.end is None else None
 
-    def close(self, close_connection: Callable[[Connection], None], failed: bool) -> None:
-        """Close every connection and let its keeper go; after a failure, leave each to its keeper instead.
+    def close(self, close_connection: Callable[[Connection], None], lost: bool) -> None:
+        """Close every connection and let its keeper go; after an outage, leave each to its keeper instead.
 
-        A failed writer may have stopped waiting for answers (slapd frozen): slapd 2.5.13 aborts when it
+        A writer that lost the server may have stopped waiting for answers (slapd frozen): slapd 2.5.13 aborts when it
         wakes to a connection closed under a transaction it holds (keeper.py). The keeper reads and drops
         what slapd answers, then closes once slapd is quiet. A commit it may still carry out is the job's
         to settle (errors.CommitInDoubt).
         """
         for connection, keeper in zip(self.connections, self._keepers, strict=True):
-            if keeper and failed:
+            if keeper and lost:
                 keeper.leave()
                 drop_socket(connection)
                 continue
