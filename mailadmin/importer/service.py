@@ -11,14 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mailadmin.audit import AuditLog, Change
-from mailadmin.errors import (
-    CommitInDoubt,
-    ConfigError,
-    Conflict,
-    DirectoryUnavailable,
-    InvalidInput,
-    MailadminError,
-)
+from mailadmin.errors import ConfigError, Conflict, DirectoryUnavailable, InvalidInput, MailadminError
 from mailadmin.i18n import Text, t
 from mailadmin.importer.apply import Progress, Writer, apply_job, undo_job
 from mailadmin.importer.columns import FORMULA_STARTS, ignored_note, ignored_summary
@@ -216,9 +209,7 @@ class ImportService:
         """
         try:
             return apply_job(job, self._writer(progress), resuming)
-        except CommitInDoubt:
-            raise  # the server that stopped answering may still write: no resume elsewhere now (errors.py)
-        except DirectoryUnavailable:
+        except DirectoryUnavailable:  # CommitInDoubt too: the resume first asks the server that held the commit
             return None
 
     def resume(self, job_id: str, progress: Progress | None = None, report: Path | None = None) -> dict[str, Any]:
