@@ -173,6 +173,11 @@ def serve(control_fd: int) -> None:
         kept.drain()
     if draining and os.fork() > 0:
         return  # the rest is drained by a child of its own, so that a writer ending normally need not wait
+    _drain_all(draining)
+
+
+def _drain_all(draining: list[_Held]) -> None:
+    """Read and drop slapd's answers on each socket until slapd is finished with it, then close it."""
     while draining:
         _tend(draining, _wait(draining))
 
@@ -209,9 +214,7 @@ def _drain_apart(kept: _Held, control: socket.socket, held: dict[int, _Held]) ->
         os.close(other.fd)
     kept.awaiting = True
     kept.drain()
-    draining = [kept]
-    while draining:
-        _tend(draining, _wait(draining))
+    _drain_all([kept])
     os._exit(0)
 
 
